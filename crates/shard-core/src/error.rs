@@ -1,0 +1,75 @@
+//! Errors with a stable code, mirrored one-to-one by the JS `ShardError`.
+
+use std::fmt;
+
+/// The stable error codes of the original baileys-shard README, plus a few for input checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    CreateFailed,
+    RecreateFailed,
+    CredsSaveFailed,
+    PairingFailed,
+    ShardNotFound,
+    ConnectFailed,
+    StopFailed,
+    LoadFailed,
+    NoSessions,
+    /// A call on a socket whose shard is not running (stopped, or not connected yet).
+    NotConnected,
+    /// An argument the caller passed is malformed.
+    InvalidArgument,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::CreateFailed => "CREATE_FAILED",
+            ErrorCode::RecreateFailed => "RECREATE_FAILED",
+            ErrorCode::CredsSaveFailed => "CREDS_SAVE_FAILED",
+            ErrorCode::PairingFailed => "PAIRING_FAILED",
+            ErrorCode::ShardNotFound => "SHARD_NOT_FOUND",
+            ErrorCode::ConnectFailed => "CONNECT_FAILED",
+            ErrorCode::StopFailed => "STOP_FAILED",
+            ErrorCode::LoadFailed => "LOAD_FAILED",
+            ErrorCode::NoSessions => "NO_SESSIONS",
+            ErrorCode::NotConnected => "NOT_CONNECTED",
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error the user can act on: a stable `code` and a sentence saying what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The shard concerned, when there is one (the JS layer emits `shard.error` with it).
+    pub shard_id: Option<String>,
+}
+
+impl ShardError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), shard_id: None }
+    }
+
+    pub fn for_shard(mut self, id: &str) -> Self {
+        self.shard_id = Some(id.to_owned());
+        self
+    }
+}
+
+impl fmt::Display for ShardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ShardError {}
+
+pub type Result<T, E = ShardError> = std::result::Result<T, E>;

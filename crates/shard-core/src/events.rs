@@ -1,0 +1,67 @@
+//! What a shard reports to its owner. The binding turns these into Baileys-shaped JS
+//! payloads in one place; nothing here knows about Node.
+
+use serde_json::Value;
+
+use crate::error::ShardError;
+
+/// Baileys' `DisconnectReason` codes.
+pub mod disconnect_reason {
+    pub const CONNECTION_CLOSED: u16 = 428;
+    pub const CONNECTION_LOST: u16 = 408;
+    pub const CONNECTION_REPLACED: u16 = 440;
+    pub const TIMED_OUT: u16 = 408;
+    pub const LOGGED_OUT: u16 = 401;
+    pub const BAD_SESSION: u16 = 500;
+    pub const RESTART_REQUIRED: u16 = 515;
+    pub const MULTIDEVICE_MISMATCH: u16 = 411;
+    pub const FORBIDDEN: u16 = 403;
+    pub const UNAVAILABLE_SERVICE: u16 = 503;
+}
+
+/// `login.update` states of the baileys-shard README.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginUpdate {
+    /// A QR to show; `code` is the string to render.
+    Qr { code: String },
+    /// A pairing code to type on the phone.
+    Pairing { code: String },
+    Connected,
+    Disconnected { reason: String, status_code: u16 },
+    LoggedOut { reason: String, status_code: u16 },
+    CredsSaved,
+}
+
+/// Baileys' `connection.update`, for `sock.ev`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionUpdate {
+    Connecting,
+    Qr { code: String },
+    NewLogin,
+    Open,
+    Close { reason: String, status_code: u16 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShardEvent {
+    Login { shard_id: String, update: LoginUpdate },
+    Connection { shard_id: String, update: ConnectionUpdate },
+    /// `creds.update`: the changed top-level fields of `creds.json` (BufferJSON form).
+    CredsUpdate { shard_id: String, data: Value },
+    /// `shard.error`.
+    Error { shard_id: String, error: ShardError },
+}
+
+impl ShardEvent {
+    pub fn shard_id(&self) -> &str {
+        match self {
+            ShardEvent::Login { shard_id, .. }
+            | ShardEvent::Connection { shard_id, .. }
+            | ShardEvent::CredsUpdate { shard_id, .. }
+            | ShardEvent::Error { shard_id, .. } => shard_id,
+        }
+    }
+}
+
+/// Where a manager's events go. Called from engine threads; must not block.
+pub type EventSink = std::sync::Arc<dyn Fn(ShardEvent) + Send + Sync>;

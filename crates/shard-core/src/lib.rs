@@ -1,0 +1,20 @@
+//! shard-core: the baileys-shard manager without Node.
+//!
+//! A `ShardManager` runs many WhatsApp sessions ("shards") on whatsapp-rust, each with its
+//! session in a Baileys-compatible folder, and reports what happens as `ShardEvent`s.
+
+pub mod buffer_json;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod manager;
+pub mod session_store;
+pub mod shard;
+pub mod shard_id;
+
+pub use config::SocketConfig;
+pub use error::{ErrorCode, ShardError};
+pub use events::{ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
+pub use manager::{ShardInfo, ShardManager, ShardOptions};
+pub use session_store::status::{check_session_status, SessionStatus};
+pub use shard::{Shard, ShardStatus, ShardUser};

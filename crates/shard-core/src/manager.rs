@@ -1,0 +1,184 @@
+//! The shard manager: many shards, one session folder each, one event sink.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::config::SocketConfig;
+use crate::error::{ErrorCode, Result, ShardError};
+use crate::events::EventSink;
+use crate::session_store::status::{check_session_status, SessionStatus};
+use crate::shard::{Shard, ShardStatus};
+use crate::shard_id::validate_shard_id;
+
+#[derive(Debug, Clone, Default)]
+pub struct ShardOptions {
+    pub id: Option<String>,
+    pub phone_number: Option<String>,
+    pub socket: SocketConfig,
+}
+
+/// Runtime information about one shard (`ShardInfo`). `index` and `total` are computed when
+/// asked, so they are always current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    pub id: String,
+    /// 1-based position in creation order.
+    pub index: usize,
+    pub total: usize,
+    pub phone_number: Option<String>,
+    pub status: ShardStatus,
+    /// Milliseconds since the epoch of the last status change.
+    pub updated_at: u64,
+}
+
+pub struct ShardManager {
+    session_root: PathBuf,
+    socket_config: SocketConfig,
+    sink: EventSink,
+    /// In creation order; a recreated id keeps its place.
+    shards: Mutex<Vec<Arc<Shard>>>,
+}
+
+impl ShardManager {
+    pub fn new(session_root: impl Into<PathBuf>, socket_config: SocketConfig, sink: EventSink) -> Self {
+        ShardManager { session_root: session_root.into(), socket_config, sink, shards: Mutex::default() }
+    }
+
+    pub fn session_root(&self) -> &Path {
+        &self.session_root
+    }
+
+    fn shards(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Shard>>> {
+        self.shards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Shard>> {
+        self.shards().iter().find(|s| s.id() == id).cloned()
+    }
+
+    fn require(&self, id: &str) -> Result<Arc<Shard>> {
+        self.get(id).ok_or_else(|| {
+            ShardError::new(ErrorCode::ShardNotFound, format!("no shard with id {id:?}; create it with createShard first"))
+                .for_shard(id)
+        })
+    }
+
+    /// The first `shard-N` not taken, N counting from the number of shards + 1.
+    fn next_default_id(&self, shards: &[Arc<Shard>]) -> String {
+        (shards.len() + 1..)
+            .map(|n| format!("shard-{n}"))
+            .find(|id| !shards.iter().any(|s| s.id() == id))
+            .unwrap_or_else(|| unreachable!("an unbounded range always has a free id"))
+    }
+
+    /// Creates (or returns the running) shard and starts it; does not wait for the login.
+    pub async fn create_shard(&self, options: ShardOptions) -> Result<Arc<Shard>> {
+        let (shard, fresh) = {
+            let mut shards = self.shards();
+            let id = match options.id {
+                Some(id) => id,
+                None => self.next_default_id(&shards),
+            };
+            validate_shard_id(&id).map_err(|e| e.for_shard(&id))?;
+            if let Some(existing) = shards.iter().find(|s| s.id() == id) {
+                if existing.status().0.is_active() {
+                    return Ok(existing.clone());
+                }
+            }
+            let dir = self.session_root.join(&id);
+            let shard = Shard::new(id.clone(), options.phone_number.clone(), dir, self.sink.clone());
+            match shards.iter_mut().find(|s| s.id() == id) {
+                Some(slot) => *slot = shard.clone(),
+                None => shards.push(shard.clone()),
+            }
+            (shard, true)
+        };
+        debug_assert!(fresh);
+        let config = self.socket_config.merged_with(&options.socket);
+        if let Err(e) = shard.start(&config).await {
+            shard.stop().await;
+            return Err(e);
+        }
+        Ok(shard)
+    }
+
+    /// Stops a shard for good (it does not reconnect). Unknown id → `SHARD_NOT_FOUND`.
+    pub async fn stop_shard(&self, id: &str) -> Result<bool> {
+        let shard = self.require(id)?;
+        shard.stop().await;
+        Ok(true)
+    }
+
+    /// Stops every shard; resolves when all are down and their credentials flushed.
+    pub async fn close(&self) {
+        let all: Vec<_> = self.shards().clone();
+        for shard in all {
+            shard.stop().await;
+        }
+    }
+
+    pub fn shard_info(&self, id: &str) -> Option<ShardInfo> {
+        let shards = self.shards();
+        let total = shards.len();
+        shards.iter().position(|s| s.id() == id).map(|i| info_of(&shards[i], i, total))
+    }
+
+    pub fn all_shard_info(&self) -> Vec<ShardInfo> {
+        let shards = self.shards();
+        let total = shards.len();
+        shards.iter().enumerate().map(|(i, s)| info_of(s, i, total)).collect()
+    }
+
+    /// Number of shards still holding or seeking a connection.
+    pub fn active_count(&self) -> usize {
+        self.shards().iter().filter(|s| s.status().0.is_active()).count()
+    }
+
+    pub fn session_info(&self, id: &str) -> Result<SessionStatus> {
+        validate_shard_id(id).map_err(|e| ShardError::new(ErrorCode::InvalidArgument, e.message).for_shard(id))?;
+        Ok(check_session_status(&self.session_root.join(id)))
+    }
+}
+
+fn info_of(shard: &Shard, index: usize, total: usize) -> ShardInfo {
+    let (status, updated_at) = shard.status();
+    ShardInfo {
+        id: shard.id().to_owned(),
+        index: index + 1,
+        total,
+        phone_number: shard.phone_number().map(str::to_owned),
+        status,
+        updated_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manager(root: &Path) -> ShardManager {
+        ShardManager::new(root, SocketConfig::default(), Arc::new(|_| {}))
+    }
+
+    #[tokio::test]
+    async fn bad_ids_are_refused_and_nothing_is_written_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("sessions");
+        let m = manager(&root);
+        for id in ["../escape", "a/b", "", "x\u{7}"] {
+            let err = m.create_shard(ShardOptions { id: Some(id.into()), ..Default::default() }).await.err().unwrap();
+            assert_eq!(err.code, ErrorCode::CreateFailed, "{id:?}");
+        }
+        assert!(!dir.path().join("escape").exists());
+        assert!(!root.exists(), "no folder is created for a refused id");
+        assert!(m.all_shard_info().is_empty());
+    }
+
+    #[tokio::test]
+    async fn unknown_shard_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(dir.path());
+        assert_eq!(m.stop_shard("nope").await.unwrap_err().code, ErrorCode::ShardNotFound);
+        assert!(m.shard_info("nope").is_none());
+    }
+}

@@ -1,0 +1,648 @@
+//! The default session store: one folder per shard in Baileys' `useMultiFileAuthState`
+//! layout, implementing whatsapp-rust's `Backend`.
+//!
+//! State is served from an in-memory backend (whatsapp-rust's own `InMemoryBackend`, which
+//! holds the query semantics) and every durable write goes to its file first-class:
+//! - `creds.json` and `pre-key-<id>.json` in Baileys' format (Baileys can read them);
+//! - engine state Baileys has no file for, or whose Baileys format we do not write yet, in
+//!   `rs-<kind>-<key>.json` files, which Baileys ignores.
+//! Short-lived caches (retry payloads, message secrets, base keys) stay in memory.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use buffa::Message as _;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use wacore::appstate::hash::HashState;
+use wacore::store::error::{Result, StoreError};
+use wacore::store::traits::*;
+use wacore::store::{Device, InMemoryBackend};
+use wacore::appstate::processor::AppStateMutationMAC;
+use wacore::libsignal::protocol::{KeyPair, PrivateKey, PublicKey};
+
+use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic};
+use super::creds;
+use crate::buffer_json;
+
+pub const CREDS_FILE: &str = "creds.json";
+const DEVICE_SIDE_FILE: &str = "rs-device.json";
+
+/// Told about every `creds.json` write: the changed top-level fields, or why it failed.
+pub type CredsListener = Arc<dyn Fn(std::result::Result<Value, String>) + Send + Sync>;
+
+/// Engine state kept in `rs-<kind>-<key>.json` side files.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Identity,
+    Session,
+    SignedPreKey,
+    SenderKey,
+    SyncKey,
+    SyncVersion,
+    MutationMacs,
+    LidMapping,
+    DeviceList,
+    SenderKeyDevices,
+    TcToken,
+}
+
+impl Kind {
+    const ALL: [Kind; 11] = [
+        Kind::Identity,
+        Kind::Session,
+        Kind::SignedPreKey,
+        Kind::SenderKey,
+        Kind::SyncKey,
+        Kind::SyncVersion,
+        Kind::MutationMacs,
+        Kind::LidMapping,
+        Kind::DeviceList,
+        Kind::SenderKeyDevices,
+        Kind::TcToken,
+    ];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Identity => "identity",
+            Kind::Session => "session",
+            Kind::SignedPreKey => "signed-pre-key",
+            Kind::SenderKey => "sender-key",
+            Kind::SyncKey => "app-state-sync-key",
+            Kind::SyncVersion => "app-state-sync-version",
+            Kind::MutationMacs => "mutation-macs",
+            Kind::LidMapping => "lid-mapping",
+            Kind::DeviceList => "device-list",
+            Kind::SenderKeyDevices => "sender-key-devices",
+            Kind::TcToken => "tc-token",
+        }
+    }
+}
+
+/// Baileys' file-name escaping (`/` → `__`, `:` → `-`), plus percent-escaping of anything
+/// else a file system could object to. The real key is stored inside the file.
+fn file_safe(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        match c {
+            '/' => out.push_str("__"),
+            ':' => out.push('-'),
+            c if c.is_ascii_alphanumeric() || "._@=+-,".contains(c) => out.push(c),
+            c => out.push_str(&format!("%{:02X}", c as u32)),
+        }
+    }
+    out
+}
+
+fn store_err(context: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Validation(format!("{context}: {e}"))
+}
+
+pub struct FileStore {
+    dir: PathBuf,
+    inner: InMemoryBackend,
+    /// App-state mutation MACs per collection; the in-memory backend cannot list them.
+    mutation_macs: Mutex<HashMap<String, HashMap<Vec<u8>, Vec<u8>>>>,
+    /// `creds.json` as last written, so Baileys-only fields survive and changes can be told.
+    last_creds: Mutex<Option<Value>>,
+    creds_listener: Mutex<Option<CredsListener>>,
+    /// Files that could not be read at open, with the reason (reported, never deleted).
+    skipped: Vec<(String, String)>,
+}
+
+impl FileStore {
+    /// Opens (creating if needed) the session folder `dir` and loads its keys.
+    pub async fn open(dir: impl Into<PathBuf>) -> std::result::Result<Self, String> {
+        let dir = dir.into();
+        create_private_dir(&dir).map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
+        let mut store = FileStore {
+            dir,
+            inner: InMemoryBackend::new(),
+            mutation_macs: Mutex::default(),
+            last_creds: Mutex::default(),
+            creds_listener: Mutex::default(),
+            skipped: Vec::new(),
+        };
+        store.load_key_files().await?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Key files that were unreadable at open (name, reason).
+    pub fn skipped_files(&self) -> &[(String, String)] {
+        &self.skipped
+    }
+
+    pub fn set_creds_listener(&self, listener: CredsListener) {
+        *self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+    }
+
+    fn side_path(&self, kind: Kind, key: &str) -> PathBuf {
+        self.dir.join(format!("rs-{}-{}.json", kind.tag(), file_safe(key)))
+    }
+
+    fn write_json(&self, path: &Path, value: &Value) -> Result<()> {
+        let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        write_atomic(path, &text).map_err(StoreError::Io)
+    }
+
+    fn put_side(&self, kind: Kind, key: &str, value: Value) -> Result<()> {
+        self.write_json(&self.side_path(kind, key), &json!({ "key": key, "value": value }))
+    }
+
+    fn put_side_bytes(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
+        self.put_side(kind, key, buffer_json::encode(bytes))
+    }
+
+    fn put_side_serde<T: Serialize>(&self, kind: Kind, key: &str, value: &T) -> Result<()> {
+        let value = serde_json::to_value(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        self.put_side(kind, key, value)
+    }
+
+    fn remove_side(&self, kind: Kind, key: &str) -> Result<()> {
+        remove_if_exists(&self.side_path(kind, key)).map_err(StoreError::Io)
+    }
+
+    fn pre_key_path(&self, id: u32) -> PathBuf {
+        self.dir.join(format!("pre-key-{id}.json"))
+    }
+
+    fn read_json(path: &Path) -> std::result::Result<Value, String> {
+        let text = fs::read(path).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&text).map_err(|e| format!("not valid JSON: {e}"))
+    }
+
+    /// Reads every key file into memory. A file that cannot be read is skipped and reported,
+    /// so one damaged key never makes a whole paired session unusable.
+    async fn load_key_files(&mut self) -> std::result::Result<(), String> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| format!("cannot read {}: {e}", self.dir.display()))?;
+        let first_unuploaded = Self::read_json(&self.dir.join(CREDS_FILE))
+            .ok()
+            .and_then(|c| c.get("firstUnuploadedPreKeyId").and_then(Value::as_u64))
+            .unwrap_or(0) as u32;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name.starts_with('.') || name == CREDS_FILE || name == DEVICE_SIDE_FILE {
+                continue;
+            }
+            let result = match Self::read_json(&entry.path()) {
+                Err(e) => Err(e),
+                Ok(value) => self.load_one(&name, value, first_unuploaded).await,
+            };
+            if let Err(reason) = result {
+                log::warn!("session {}: skipping {name}: {reason}", self.dir.display());
+                self.skipped.push((name, reason));
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_one(&self, name: &str, value: Value, first_unuploaded: u32) -> std::result::Result<(), String> {
+        if let Some(id) = name.strip_prefix("pre-key-").and_then(|s| s.strip_suffix(".json")) {
+            let id: u32 = id.parse().map_err(|_| "bad pre-key id".to_string())?;
+            let record = pre_key_record_from_baileys(id, &value)?;
+            return self.inner.store_prekey(id, &record, id < first_unuploaded).await.map_err(|e| e.to_string());
+        }
+        let Some(rest) = name.strip_prefix("rs-") else {
+            return Ok(()); // A Baileys file we do not read yet (sessions, sender keys): left as is.
+        };
+        let Some(kind) = Kind::ALL.into_iter().find(|k| rest.starts_with(&format!("{}-", k.tag()))) else {
+            return Ok(());
+        };
+        let key = value.get("key").and_then(Value::as_str).ok_or("no key")?.to_owned();
+        let value = value.get("value").ok_or("no value")?;
+        let bytes = || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
+        fn serde<T: DeserializeOwned>(v: &Value) -> std::result::Result<T, String> {
+            serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+        }
+        let inner = &self.inner;
+        let r = match kind {
+            Kind::Identity => {
+                let key_bytes: [u8; 32] = bytes()?.try_into().map_err(|_| "identity is not 32 bytes")?;
+                inner.put_identity(&key, key_bytes).await
+            }
+            Kind::Session => inner.put_session(&key, &bytes()?).await,
+            Kind::SignedPreKey => inner.store_signed_prekey(key.parse().map_err(|_| "bad id")?, &bytes()?).await,
+            Kind::SenderKey => inner.put_sender_key(&key, &bytes()?).await,
+            Kind::SyncKey => {
+                let id = buffer_json::decode_bytes_or_base64(&json!(key)).ok_or("bad key id")?;
+                inner.set_sync_key(&id, serde(value)?).await
+            }
+            Kind::SyncVersion => inner.set_version(&key, serde(value)?).await,
+            Kind::MutationMacs => {
+                let map: HashMap<String, String> = serde(value)?;
+                let mut macs = HashMap::with_capacity(map.len());
+                for (k, v) in map {
+                    let k = buffer_json::decode_bytes_or_base64(&json!(k)).ok_or("bad index mac")?;
+                    let v = buffer_json::decode_bytes_or_base64(&json!(v)).ok_or("bad value mac")?;
+                    macs.insert(k, v);
+                }
+                self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).insert(key, macs);
+                Ok(())
+            }
+            Kind::LidMapping => inner.put_lid_mapping(&serde(value)?).await,
+            Kind::DeviceList => inner.update_device_list(serde(value)?).await,
+            Kind::SenderKeyDevices => {
+                let entries: Vec<(String, bool)> = serde(value)?;
+                let refs: Vec<(&str, bool)> = entries.iter().map(|(j, b)| (j.as_str(), *b)).collect();
+                inner.set_sender_key_status(&key, &refs).await
+            }
+            Kind::TcToken => inner.put_tc_token(&key, &serde(value)?).await,
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    async fn persist_sender_key_devices(&self, group_jid: &str) -> Result<()> {
+        let entries = self.inner.get_sender_key_devices(group_jid).await?;
+        if entries.is_empty() {
+            self.remove_side(Kind::SenderKeyDevices, group_jid)
+        } else {
+            self.put_side_serde(Kind::SenderKeyDevices, group_jid, &entries)
+        }
+    }
+
+    fn persist_mutation_macs(&self, name: &str) -> Result<()> {
+        let snapshot: Option<HashMap<String, String>> = {
+            let all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
+            all.get(name).filter(|m| !m.is_empty()).map(|m| {
+                m.iter().map(|(k, v)| (buffer_json::base64(k), buffer_json::base64(v))).collect()
+            })
+        };
+        match snapshot {
+            Some(map) => self.put_side_serde(Kind::MutationMacs, name, &map),
+            None => self.remove_side(Kind::MutationMacs, name),
+        }
+    }
+
+    fn notify_creds(&self, result: std::result::Result<Value, String>) {
+        let listener = self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(listener) = listener {
+            listener(result);
+        }
+    }
+
+    fn save_device(&self, device: &Device) -> Result<Value> {
+        let mut last = self.last_creds.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none() {
+            *last = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
+        }
+        let creds_json = creds::device_to_creds(device, last.as_ref());
+        // Side file first: if we crash between the two writes, creds.json (the file Baileys
+        // and we both trust) still holds the previous identity and the mismatch is detected.
+        let side = serde_json::to_value(device).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        self.write_json(&self.dir.join(DEVICE_SIDE_FILE), &side)?;
+        self.write_json(&self.dir.join(CREDS_FILE), &creds_json)?;
+        let changed = changed_fields(last.as_ref(), &creds_json);
+        *last = Some(creds_json);
+        Ok(changed)
+    }
+}
+
+/// The top-level fields of `new` that differ from `old` (Baileys' `creds.update` payload).
+fn changed_fields(old: Option<&Value>, new: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(new) = new.as_object() {
+        for (k, v) in new {
+            if old.and_then(|o| o.get(k)) != Some(v) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// `pre-key-<id>.json` (`{ private, public }`, 32-byte keys) → whatsapp-rust's record bytes.
+fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Vec<u8>, String> {
+    let private = value.get("private").and_then(buffer_json::decode).ok_or("missing private")?;
+    let public = value.get("public").and_then(buffer_json::decode).ok_or("missing public")?;
+    let private = PrivateKey::deserialize(&private).map_err(|e| e.to_string())?;
+    let public_key = PublicKey::from_djb_public_key_bytes(public.strip_prefix(&[5u8][..]).filter(|p| p.len() == 32).unwrap_or(&public))
+        .map_err(|e| e.to_string())?;
+    let record = waproto::whatsapp::PreKeyRecordStructure {
+        id: Some(id),
+        public_key: Some(public_key.serialize().to_vec()),
+        private_key: Some(private.serialize().to_vec()),
+        ..Default::default()
+    };
+    Ok(record.encode_to_vec())
+}
+
+/// whatsapp-rust's prekey record bytes → Baileys' `pre-key-<id>.json` object.
+fn pre_key_record_to_baileys(record: &[u8]) -> Result<Value> {
+    let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record).map_err(|e| store_err("prekey record", e))?;
+    let public = rec.public_key.as_deref().ok_or_else(|| store_err("prekey record", "no public key"))?;
+    let private = rec.private_key.as_deref().ok_or_else(|| store_err("prekey record", "no private key"))?;
+    let public = PublicKey::deserialize(public).map_err(|e| store_err("prekey public key", e))?;
+    let kp = KeyPair::new(public, PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?);
+    Ok(json!({
+        "private": buffer_json::encode(kp.private_key.serialize()),
+        "public": buffer_json::encode(kp.public_key.public_key_bytes()),
+    }))
+}
+
+#[async_trait]
+impl SignalStore for FileStore {
+    async fn put_identity(&self, address: &str, key: [u8; 32]) -> Result<()> {
+        self.put_side_bytes(Kind::Identity, address, &key)?;
+        self.inner.put_identity(address, key).await
+    }
+    async fn load_identity(&self, address: &str) -> Result<Option<[u8; 32]>> {
+        self.inner.load_identity(address).await
+    }
+    async fn delete_identity(&self, address: &str) -> Result<()> {
+        self.remove_side(Kind::Identity, address)?;
+        self.inner.delete_identity(address).await
+    }
+    async fn get_session(&self, address: &str) -> Result<Option<Bytes>> {
+        self.inner.get_session(address).await
+    }
+    async fn put_session(&self, address: &str, session: &[u8]) -> Result<()> {
+        self.put_side_bytes(Kind::Session, address, session)?;
+        self.inner.put_session(address, session).await
+    }
+    async fn delete_session(&self, address: &str) -> Result<()> {
+        self.remove_side(Kind::Session, address)?;
+        self.inner.delete_session(address).await
+    }
+    async fn has_session(&self, address: &str) -> Result<bool> {
+        self.inner.has_session(address).await
+    }
+    async fn has_signal_state_for_user(&self, user: &str) -> Result<bool> {
+        self.inner.has_signal_state_for_user(user).await
+    }
+    async fn store_prekey(&self, id: u32, record: &[u8], uploaded: bool) -> Result<()> {
+        self.write_json(&self.pre_key_path(id), &pre_key_record_to_baileys(record)?)?;
+        self.inner.store_prekey(id, record, uploaded).await
+    }
+    async fn load_prekey(&self, id: u32) -> Result<Option<Bytes>> {
+        self.inner.load_prekey(id).await
+    }
+    async fn load_prekeys_batch(&self, ids: &[u32]) -> Result<Vec<(u32, Bytes)>> {
+        self.inner.load_prekeys_batch(ids).await
+    }
+    async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
+        // Durable through creds.firstUnuploadedPreKeyId, which the engine advances itself.
+        self.inner.mark_prekeys_uploaded(ids).await
+    }
+    async fn remove_prekey(&self, id: u32) -> Result<()> {
+        remove_if_exists(&self.pre_key_path(id)).map_err(StoreError::Io)?;
+        self.inner.remove_prekey(id).await
+    }
+    async fn get_max_prekey_id(&self) -> Result<u32> {
+        self.inner.get_max_prekey_id().await
+    }
+    async fn store_signed_prekey(&self, id: u32, record: &[u8]) -> Result<()> {
+        self.put_side_bytes(Kind::SignedPreKey, &id.to_string(), record)?;
+        self.inner.store_signed_prekey(id, record).await
+    }
+    async fn load_signed_prekey(&self, id: u32) -> Result<Option<Vec<u8>>> {
+        self.inner.load_signed_prekey(id).await
+    }
+    async fn load_all_signed_prekeys(&self) -> Result<Vec<(u32, Vec<u8>)>> {
+        self.inner.load_all_signed_prekeys().await
+    }
+    async fn remove_signed_prekey(&self, id: u32) -> Result<()> {
+        self.remove_side(Kind::SignedPreKey, &id.to_string())?;
+        self.inner.remove_signed_prekey(id).await
+    }
+    async fn put_sender_key(&self, address: &str, record: &[u8]) -> Result<()> {
+        self.put_side_bytes(Kind::SenderKey, address, record)?;
+        self.inner.put_sender_key(address, record).await
+    }
+    async fn get_sender_key(&self, address: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get_sender_key(address).await
+    }
+    async fn delete_sender_key(&self, address: &str) -> Result<()> {
+        self.remove_side(Kind::SenderKey, address)?;
+        self.inner.delete_sender_key(address).await
+    }
+}
+
+#[async_trait]
+impl AppSyncStore for FileStore {
+    async fn get_sync_key(&self, key_id: &[u8]) -> Result<Option<AppStateSyncKey>> {
+        self.inner.get_sync_key(key_id).await
+    }
+    async fn set_sync_key(&self, key_id: &[u8], key: AppStateSyncKey) -> Result<()> {
+        self.put_side_serde(Kind::SyncKey, &buffer_json::base64(key_id), &key)?;
+        self.inner.set_sync_key(key_id, key).await
+    }
+    async fn get_version(&self, name: &str) -> Result<HashState> {
+        self.inner.get_version(name).await
+    }
+    async fn set_version(&self, name: &str, state: HashState) -> Result<()> {
+        self.put_side_serde(Kind::SyncVersion, name, &state)?;
+        self.inner.set_version(name, state).await
+    }
+    async fn put_mutation_macs(&self, name: &str, _version: u64, mutations: &[AppStateMutationMAC]) -> Result<()> {
+        {
+            let mut all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
+            let macs = all.entry(name.to_owned()).or_default();
+            for m in mutations {
+                macs.insert(m.index_mac.clone(), m.value_mac.clone());
+            }
+        }
+        self.persist_mutation_macs(name)
+    }
+    async fn get_mutation_mac(&self, name: &str, index_mac: &[u8]) -> Result<Option<Vec<u8>>> {
+        let all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(all.get(name).and_then(|m| m.get(index_mac)).cloned())
+    }
+    async fn delete_mutation_macs(&self, name: &str, index_macs: &[Vec<u8>]) -> Result<()> {
+        {
+            let mut all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(macs) = all.get_mut(name) {
+                for k in index_macs {
+                    macs.remove(k);
+                }
+            }
+        }
+        self.persist_mutation_macs(name)
+    }
+    async fn clear_mutation_macs(&self, name: &str) -> Result<()> {
+        self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.persist_mutation_macs(name)
+    }
+    async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
+        self.inner.get_latest_sync_key_id().await
+    }
+}
+
+#[async_trait]
+impl ProtocolStore for FileStore {
+    async fn get_sender_key_devices(&self, group_jid: &str) -> Result<Vec<(String, bool)>> {
+        self.inner.get_sender_key_devices(group_jid).await
+    }
+    async fn set_sender_key_status(&self, group_jid: &str, entries: &[(&str, bool)]) -> Result<()> {
+        self.inner.set_sender_key_status(group_jid, entries).await?;
+        self.persist_sender_key_devices(group_jid).await
+    }
+    async fn clear_sender_key_devices(&self, group_jid: &str) -> Result<()> {
+        self.inner.clear_sender_key_devices(group_jid).await?;
+        self.remove_side(Kind::SenderKeyDevices, group_jid)
+    }
+    async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
+        self.inner.delete_sender_key_device_rows(device_jids).await?;
+        // Rows may sit under any group: rewrite every group file we have.
+        for group in self.side_keys(Kind::SenderKeyDevices) {
+            self.persist_sender_key_devices(&group).await?;
+        }
+        Ok(())
+    }
+    async fn clear_all_sender_key_devices(&self) -> Result<()> {
+        self.inner.clear_all_sender_key_devices().await?;
+        for group in self.side_keys(Kind::SenderKeyDevices) {
+            self.remove_side(Kind::SenderKeyDevices, &group)?;
+        }
+        Ok(())
+    }
+    async fn get_lid_mapping(&self, lid: &str) -> Result<Option<LidPnMappingEntry>> {
+        self.inner.get_lid_mapping(lid).await
+    }
+    async fn get_pn_mapping(&self, phone: &str) -> Result<Option<LidPnMappingEntry>> {
+        self.inner.get_pn_mapping(phone).await
+    }
+    async fn put_lid_mapping(&self, entry: &LidPnMappingEntry) -> Result<()> {
+        self.put_side_serde(Kind::LidMapping, &entry.lid, entry)?;
+        self.inner.put_lid_mapping(entry).await
+    }
+    async fn get_all_lid_mappings(&self) -> Result<Vec<LidPnMappingEntry>> {
+        self.inner.get_all_lid_mappings().await
+    }
+    async fn save_base_key(&self, address: &str, message_id: &str, base_key: &[u8]) -> Result<()> {
+        self.inner.save_base_key(address, message_id, base_key).await
+    }
+    async fn has_same_base_key(&self, address: &str, message_id: &str, current_base_key: &[u8]) -> Result<bool> {
+        self.inner.has_same_base_key(address, message_id, current_base_key).await
+    }
+    async fn delete_base_key(&self, address: &str, message_id: &str) -> Result<()> {
+        self.inner.delete_base_key(address, message_id).await
+    }
+    async fn update_device_list(&self, record: DeviceListRecord) -> Result<()> {
+        self.put_side_serde(Kind::DeviceList, &record.user, &record)?;
+        self.inner.update_device_list(record).await
+    }
+    async fn get_devices(&self, user: &str) -> Result<Option<DeviceListRecord>> {
+        self.inner.get_devices(user).await
+    }
+    async fn delete_devices(&self, user: &str) -> Result<()> {
+        self.remove_side(Kind::DeviceList, user)?;
+        self.inner.delete_devices(user).await
+    }
+    async fn get_tc_token(&self, jid: &str) -> Result<Option<TcTokenEntry>> {
+        self.inner.get_tc_token(jid).await
+    }
+    async fn put_tc_token(&self, jid: &str, entry: &TcTokenEntry) -> Result<()> {
+        self.put_side_serde(Kind::TcToken, jid, entry)?;
+        self.inner.put_tc_token(jid, entry).await
+    }
+    async fn delete_tc_token(&self, jid: &str) -> Result<()> {
+        self.remove_side(Kind::TcToken, jid)?;
+        self.inner.delete_tc_token(jid).await
+    }
+    async fn get_all_tc_token_jids(&self) -> Result<Vec<String>> {
+        self.inner.get_all_tc_token_jids().await
+    }
+    async fn delete_expired_tc_tokens(&self, token_cutoff: i64, sender_cutoff: i64) -> Result<u32> {
+        let before = self.inner.get_all_tc_token_jids().await?;
+        let n = self.inner.delete_expired_tc_tokens(token_cutoff, sender_cutoff).await?;
+        if n > 0 {
+            for jid in before {
+                if self.inner.get_tc_token(&jid).await?.is_none() {
+                    self.remove_side(Kind::TcToken, &jid)?;
+                }
+            }
+        }
+        Ok(n)
+    }
+    async fn store_sent_message(&self, chat_jid: &str, message_id: &str, payload: &[u8]) -> Result<()> {
+        self.inner.store_sent_message(chat_jid, message_id, payload).await
+    }
+    async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.take_sent_message(chat_jid, message_id).await
+    }
+    async fn delete_expired_sent_messages(&self, cutoff_timestamp: i64) -> Result<u32> {
+        self.inner.delete_expired_sent_messages(cutoff_timestamp).await
+    }
+}
+
+impl FileStore {
+    /// The keys of the side files of `kind` currently on disk.
+    fn side_keys(&self, kind: Kind) -> Vec<String> {
+        let prefix = format!("rs-{}-", kind.tag());
+        let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .filter_map(|e| Self::read_json(&e.path()).ok())
+            .filter_map(|v| v.get("key").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl MsgSecretStore for FileStore {
+    async fn put_msg_secrets(&self, entries: Vec<MsgSecretEntry>) -> Result<usize> {
+        self.inner.put_msg_secrets(entries).await
+    }
+    async fn get_msg_secret(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get_msg_secret(chat, sender, msg_id).await
+    }
+    async fn get_msg_secret_with_ts(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        self.inner.get_msg_secret_with_ts(chat, sender, msg_id).await
+    }
+    async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
+        self.inner.delete_expired_msg_secrets(cutoff_timestamp).await
+    }
+}
+
+#[async_trait]
+impl DeviceStore for FileStore {
+    async fn save(&self, device: &Device) -> Result<()> {
+        match self.save_device(device) {
+            Ok(changed) => {
+                if changed.as_object().is_some_and(|m| !m.is_empty()) {
+                    self.notify_creds(Ok(changed));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.notify_creds(Err(format!("{e} ({})", self.dir.join(CREDS_FILE).display())));
+                Err(e)
+            }
+        }
+    }
+
+    async fn load(&self) -> Result<Option<Device>> {
+        let creds_path = self.dir.join(CREDS_FILE);
+        if !creds_path.exists() {
+            return Ok(None);
+        }
+        let creds_json = Self::read_json(&creds_path).map_err(|e| store_err("creds.json", e))?;
+        let side: Option<Device> = Self::read_json(&self.dir.join(DEVICE_SIDE_FILE))
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .filter(|d| creds::same_identity(d, &creds_json));
+        let mut device = side.unwrap_or_default();
+        creds::apply_creds(&creds_json, &mut device).map_err(|e| store_err("creds.json", e))?;
+        *self.last_creds.lock().unwrap_or_else(|p| p.into_inner()) = Some(creds_json);
+        Ok(Some(device))
+    }
+
+    async fn exists(&self) -> Result<bool> {
+        Ok(self.dir.join(CREDS_FILE).exists())
+    }
+
+    async fn create(&self) -> Result<i32> {
+        // One folder is one device; nothing to allocate.
+        Ok(1)
+    }
+}

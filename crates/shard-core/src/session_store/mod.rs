@@ -1,0 +1,9 @@
+//! Where a shard's session lives. The file store is the default and keeps Baileys' layout.
+
+mod atomic_file;
+pub mod creds;
+mod file_store;
+pub mod status;
+
+pub use atomic_file::{create_private_dir, write_atomic};
+pub use file_store::{CredsListener, FileStore, CREDS_FILE};

@@ -1,0 +1,138 @@
+//! `NativeShardManager`: the JS-facing handle on a shard_core `ShardManager`.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::{json, Value};
+use shard_core::{check_session_status, SessionStatus, ShardInfo, ShardManager};
+
+use crate::errors::to_napi;
+use crate::events::{EventQueue, WakeFn};
+use crate::options::{shard_options, socket_config};
+
+#[napi]
+pub struct NativeShardManager {
+    inner: Arc<ShardManager>,
+    queue: Arc<EventQueue>,
+}
+
+fn info_js(info: ShardInfo) -> Value {
+    json!({
+        "id": info.id,
+        "index": info.index,
+        "total": info.total,
+        "phoneNumber": info.phone_number,
+        "status": info.status.as_str(),
+        "updatedAt": info.updated_at,
+    })
+}
+
+fn status_js(status: SessionStatus) -> Value {
+    let mut v = json!({ "exists": status.exists, "registered": status.registered, "valid": status.valid });
+    if let Some(reason) = status.reason {
+        v["reason"] = json!(reason);
+    }
+    v
+}
+
+#[napi]
+impl NativeShardManager {
+    /// `options`: `{ session, socketConfig }`; `wake` is called (no arguments) when events
+    /// are waiting in `drainEvents()`.
+    #[napi(constructor)]
+    pub fn new(options: Value, wake: WakeFn) -> Result<Self> {
+        let session = options.get("session").and_then(Value::as_str).unwrap_or("./sessions").to_owned();
+        let config = socket_config(options.get("socketConfig"))?;
+        let queue = Arc::new(EventQueue::new(wake));
+        let sink_queue = queue.clone();
+        let inner = Arc::new(ShardManager::new(session, config, Arc::new(move |e| sink_queue.push(e))));
+        Ok(NativeShardManager { inner, queue })
+    }
+
+    /// Everything queued since the last call, oldest first: `[{ event, shardId, data }]`.
+    #[napi]
+    pub fn drain_events(&self) -> Vec<Value> {
+        self.queue.drain()
+    }
+
+    /// Resolves to the shard id once the shard is starting (not when it has logged in).
+    #[napi]
+    pub async fn create_shard(&self, options: Option<Value>) -> Result<String> {
+        let options = shard_options(options.as_ref())?;
+        let shard = self.inner.create_shard(options).await.map_err(to_napi)?;
+        Ok(shard.id().to_owned())
+    }
+
+    #[napi]
+    pub async fn stop_shard(&self, id: String) -> Result<bool> {
+        self.inner.stop_shard(&id).await.map_err(to_napi)
+    }
+
+    #[napi]
+    pub async fn logout(&self, id: String) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.logout().await.map_err(to_napi)
+    }
+
+    /// Baileys' `sock.user` (`{ id, name?, lid? }`), or null before pairing.
+    #[napi]
+    pub async fn user(&self, id: String) -> Result<Option<Value>> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        Ok(shard.user().await.map(|u| {
+            let mut v = json!({ "id": u.id });
+            if let Some(name) = u.name {
+                v["name"] = json!(name);
+            }
+            if let Some(lid) = u.lid {
+                v["lid"] = json!(lid);
+            }
+            v
+        }))
+    }
+
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        self.inner.close().await;
+        Ok(())
+    }
+
+    #[napi]
+    pub fn has_shard(&self, id: String) -> bool {
+        self.inner.get(&id).is_some()
+    }
+
+    #[napi]
+    pub fn get_shard_info(&self, id: String) -> Option<Value> {
+        self.inner.shard_info(&id).map(info_js)
+    }
+
+    #[napi]
+    pub fn get_all_shard_info(&self) -> Vec<Value> {
+        self.inner.all_shard_info().into_iter().map(info_js).collect()
+    }
+
+    /// Shards still holding or seeking a connection (the JS layer keeps Node alive while > 0).
+    #[napi]
+    pub fn active_count(&self) -> u32 {
+        self.inner.active_count() as u32
+    }
+
+    #[napi]
+    pub fn get_session_info(&self, id: String) -> Result<Value> {
+        self.inner.session_info(&id).map(status_js).map_err(to_napi)
+    }
+}
+
+/// `checkSessionStatus(dir)` for any folder.
+#[napi]
+pub fn check_session_dir(dir: String) -> Value {
+    status_js(check_session_status(std::path::Path::new(&dir)))
+}
+
+fn not_found(id: &str) -> napi::Error {
+    to_napi(shard_core::ShardError::new(
+        shard_core::ErrorCode::ShardNotFound,
+        format!("no shard with id {id:?}; create it with createShard first"),
+    ))
+}

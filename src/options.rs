@@ -1,0 +1,85 @@
+//! JS option objects → shard-core types. Baileys' option names; unknown keys are ignored.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use shard_core::{ShardOptions, SocketConfig};
+
+use crate::errors::invalid_argument;
+
+fn opt_string(obj: &Value, key: &str) -> napi::Result<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid_argument(format!("{key} must be a string, got {other}"))),
+    }
+}
+
+fn opt_ms(obj: &Value, key: &str) -> napi::Result<Option<Duration>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(|n| Some(Duration::from_millis(n as u64)))
+            .ok_or_else(|| invalid_argument(format!("{key} must be a number of milliseconds, got {v}"))),
+    }
+}
+
+fn opt_bool(obj: &Value, key: &str) -> napi::Result<Option<bool>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(invalid_argument(format!("{key} must be a boolean, got {other}"))),
+    }
+}
+
+/// Baileys `SocketConfig` subset (see shard_core::SocketConfig for what each does).
+pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
+    let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(SocketConfig::default()) };
+    if !obj.is_object() {
+        return Err(invalid_argument("socket options must be an object"));
+    }
+    let version = match obj.get("version") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(parts)) if parts.len() == 3 => {
+            let nums: Option<Vec<u32>> = parts.iter().map(|p| p.as_u64().and_then(|n| u32::try_from(n).ok())).collect();
+            let nums = nums.ok_or_else(|| invalid_argument("version must be three whole numbers, e.g. [2, 3000, 1023223821]"))?;
+            Some([nums[0], nums[1], nums[2]])
+        }
+        Some(_) => return Err(invalid_argument("version must be [major, minor, patch], e.g. [2, 3000, 1023223821]")),
+    };
+    let browser = match obj.get("browser") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(parts)) if parts.len() == 3 && parts.iter().all(Value::is_string) => {
+            let s = |i: usize| parts[i].as_str().unwrap_or_default().to_owned();
+            Some([s(0), s(1), s(2)])
+        }
+        Some(_) => return Err(invalid_argument("browser must be [os, browser, version], e.g. Browsers.ubuntu('Chrome')")),
+    };
+    Ok(SocketConfig {
+        wa_web_socket_url: opt_string(obj, "waWebSocketUrl")?,
+        version,
+        browser,
+        qr_timeout: opt_ms(obj, "qrTimeout")?,
+        connect_timeout: opt_ms(obj, "connectTimeoutMs")?,
+        keep_alive_interval: opt_ms(obj, "keepAliveIntervalMs")?,
+        mark_online_on_connect: opt_bool(obj, "markOnlineOnConnect")?,
+        sync_full_history: opt_bool(obj, "syncFullHistory")?,
+    })
+}
+
+/// `createShard({ id?, phoneNumber?, socket? })`.
+pub fn shard_options(value: Option<&Value>) -> napi::Result<ShardOptions> {
+    let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(ShardOptions::default()) };
+    if !obj.is_object() {
+        return Err(invalid_argument("createShard options must be an object"));
+    }
+    let phone_number = match obj.get("phoneNumber") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(other) => return Err(invalid_argument(format!("phoneNumber must be a string of digits, got {other}"))),
+    };
+    Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
+}
