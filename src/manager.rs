@@ -77,9 +77,9 @@ impl NativeShardManager {
 
     /// Baileys' `sock.user` (`{ id, name?, lid? }`), or null before pairing.
     #[napi]
-    pub async fn user(&self, id: String) -> Result<Option<Value>> {
+    pub fn user(&self, id: String) -> Result<Option<Value>> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        Ok(shard.user().await.map(|u| {
+        Ok(shard.user().map(|u| {
             let mut v = json!({ "id": u.id });
             if let Some(name) = u.name {
                 v["name"] = json!(name);

@@ -73,7 +73,7 @@ impl ShardManager {
 
     /// Creates (or returns the running) shard and starts it; does not wait for the login.
     pub async fn create_shard(&self, options: ShardOptions) -> Result<Arc<Shard>> {
-        let (shard, fresh) = {
+        let shard = {
             let mut shards = self.shards();
             let id = match options.id {
                 Some(id) => id,
@@ -91,12 +91,13 @@ impl ShardManager {
                 Some(slot) => *slot = shard.clone(),
                 None => shards.push(shard.clone()),
             }
-            (shard, true)
+            shard
         };
-        debug_assert!(fresh);
         let config = self.socket_config.merged_with(&options.socket);
         if let Err(e) = shard.start(&config).await {
             shard.stop().await;
+            // A shard that never started is forgotten; its folder (if any) is left as it was.
+            self.shards().retain(|s| !Arc::ptr_eq(s, &shard));
             return Err(e);
         }
         Ok(shard)

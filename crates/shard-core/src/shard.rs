@@ -70,7 +70,7 @@ pub struct Shard {
     phone_number: Option<String>,
     dir: PathBuf,
     status: Mutex<(ShardStatus, u64)>,
-    running: tokio::sync::Mutex<Option<Running>>,
+    running: Mutex<Option<Running>>,
     /// Set by `stop`: events arriving after it are not reported and nothing restarts.
     stopping: AtomicBool,
     /// Baileys status code learnt from a stream error / failure, for the next close.
@@ -85,7 +85,7 @@ impl Shard {
             phone_number,
             dir,
             status: Mutex::new((ShardStatus::Initializing, now_ms())),
-            running: tokio::sync::Mutex::new(None),
+            running: Mutex::new(None),
             stopping: AtomicBool::new(false),
             pending_close_code: AtomicU16::new(0),
             sink,
@@ -184,7 +184,7 @@ impl Shard {
         self.set_status(ShardStatus::Initializing);
         self.connection(ConnectionUpdate::Connecting);
         let handle = bot.spawn();
-        *self.running.lock().await = Some(Running { handle, client });
+        *self.running() = Some(Running { handle, client });
         Ok(())
     }
 
@@ -247,9 +247,8 @@ impl Shard {
     }
 
     /// The logged-in account, once paired.
-    pub async fn user(&self) -> Option<ShardUser> {
-        let running = self.running.lock().await;
-        let client = &running.as_ref()?.client;
+    pub fn user(&self) -> Option<ShardUser> {
+        let client = self.running().as_ref()?.client.clone();
         let device = client.persistence_manager().get_device_snapshot();
         let pn = device.pn.as_ref()?;
         Some(ShardUser {
@@ -262,7 +261,7 @@ impl Shard {
     /// Stops the client for good: no event is reported and nothing reconnects afterwards.
     pub async fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
-        let running = self.running.lock().await.take();
+        let running = self.running().take();
         if let Some(Running { handle, .. }) = running {
             handle.shutdown().await;
         }
@@ -272,7 +271,7 @@ impl Shard {
     /// Logs the device out at WhatsApp (it leaves the phone's linked devices), then stops.
     /// The session folder stays where it is.
     pub async fn logout(&self) -> Result<()> {
-        let client = self.running.lock().await.as_ref().map(|r| r.client.clone());
+        let client = self.running().as_ref().map(|r| r.client.clone());
         let Some(client) = client else {
             return Err(ShardError::new(ErrorCode::NotConnected, format!("shard {} is not running", self.id)).for_shard(&self.id));
         };
@@ -282,7 +281,11 @@ impl Shard {
         Ok(())
     }
 
-    pub async fn is_running(&self) -> bool {
-        self.running.lock().await.is_some()
+    pub fn is_running(&self) -> bool {
+        self.running().is_some()
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -646,3 +646,95 @@ impl DeviceStore for FileStore {
         Ok(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wacore::store::traits::{DeviceStore, SignalStore};
+
+    fn prekey_record(id: u32) -> Vec<u8> {
+        let kp = KeyPair::generate(&mut rand::rng());
+        waproto::whatsapp::PreKeyRecordStructure {
+            id: Some(id),
+            public_key: Some(kp.public_key.serialize().to_vec()),
+            private_key: Some(kp.private_key.serialize().to_vec()),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[tokio::test]
+    async fn device_and_keys_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved_creds = Arc::new(Mutex::new(Vec::new()));
+        let device = Device::new();
+        {
+            let store = FileStore::open(dir.path()).await.unwrap();
+            let sink = saved_creds.clone();
+            store.set_creds_listener(Arc::new(move |r| sink.lock().unwrap().push(r)));
+            assert!(!store.exists().await.unwrap());
+            assert!(store.load().await.unwrap().is_none());
+            store.save(&device).await.unwrap();
+            store.store_prekey(7, &prekey_record(7), true).await.unwrap();
+            store.put_session("123.0", b"session-bytes").await.unwrap();
+            store.put_identity("123.0", [9; 32]).await.unwrap();
+            store.put_mutation_macs("regular", 1, &[AppStateMutationMAC { index_mac: vec![1; 32], value_mac: vec![2; 32] }]).await.unwrap();
+        }
+        let changes = saved_creds.lock().unwrap().clone();
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].as_ref().unwrap().get("noiseKey").is_some());
+
+        let store = FileStore::open(dir.path()).await.unwrap();
+        assert!(store.skipped_files().is_empty(), "{:?}", store.skipped_files());
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), device.noise_key.public_key.public_key_bytes());
+        assert_eq!(loaded.registration_id, device.registration_id);
+        assert!(store.load_prekey(7).await.unwrap().is_some());
+        assert_eq!(&store.get_session("123.0").await.unwrap().unwrap()[..], b"session-bytes");
+        assert_eq!(store.load_identity("123.0").await.unwrap(), Some([9; 32]));
+        assert_eq!(store.get_mutation_mac("regular", &[1; 32]).await.unwrap(), Some(vec![2; 32]));
+
+        // Baileys' own format for pre-keys: 32-byte keys, BufferJSON.
+        let pre: Value = serde_json::from_slice(&fs::read(dir.path().join("pre-key-7.json")).unwrap()).unwrap();
+        assert_eq!(buffer_json::decode(&pre["public"]).unwrap().len(), 32);
+
+        store.remove_prekey(7).await.unwrap();
+        store.delete_session("123.0").await.unwrap();
+        assert!(!dir.path().join("pre-key-7.json").exists());
+        let reopened = FileStore::open(dir.path()).await.unwrap();
+        assert!(reopened.load_prekey(7).await.unwrap().is_none());
+        assert!(reopened.get_session("123.0").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_damaged_key_file_is_skipped_and_reported_not_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("pre-key-3.json"), b"{ not json").unwrap();
+        fs::write(dir.path().join("rs-session-abc.json"), b"{\"key\":\"abc\",\"value\":5}").unwrap();
+        let store = FileStore::open(dir.path()).await.unwrap();
+        let names: Vec<_> = store.skipped_files().iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"pre-key-3.json") && names.contains(&"rs-session-abc.json"), "{names:?}");
+        assert!(dir.path().join("pre-key-3.json").exists());
+    }
+
+    #[tokio::test]
+    async fn a_stale_side_file_never_overrides_creds_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).await.unwrap();
+        store.save(&Device::new()).await.unwrap();
+        // Another tool (e.g. Baileys) re-created creds.json for a new identity.
+        let other = Device::new();
+        fs::write(dir.path().join(CREDS_FILE), creds::device_to_creds(&other, None).to_string()).unwrap();
+        let loaded = FileStore::open(dir.path()).await.unwrap().load().await.unwrap().unwrap();
+        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), other.noise_key.public_key.public_key_bytes());
+        assert_eq!(loaded.identity_key.public_key.public_key_bytes(), other.identity_key.public_key.public_key_bytes());
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(file_safe("123:4@s.whatsapp.net"), "123-4@s.whatsapp.net");
+        assert_eq!(file_safe("a/b"), "a__b");
+        assert_eq!(file_safe("../x"), "..__x");
+        assert_eq!(file_safe("é"), "%E9");
+    }
+}

@@ -1,0 +1,71 @@
+'use strict'
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+
+const ROOT = path.join(__dirname, '..')
+const TEST_ADDON = path.join(ROOT, 'target', 'test-addon', 'baileys-shard.linux-x64-gnu.node')
+const RELEASE_ADDON = path.join(ROOT, 'baileys-shard.linux-x64-gnu.node')
+
+function tmpDir(prefix = 'bshard-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+/** Resolves with the first `event` payload matching `predicate`; rejects after `ms`. */
+function waitFor(emitter, event, predicate = () => true, ms = 30000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener)
+      reject(new Error(`timed out after ${ms} ms waiting for ${event}`))
+    }, ms)
+    function listener(payload) {
+      if (!predicate(payload)) return
+      clearTimeout(timer)
+      emitter.off(event, listener)
+      resolve(payload)
+    }
+    emitter.on(event, listener)
+  })
+}
+
+/** Scans every QR a manager shows through the mock phone; returns a stop function. */
+function autoScan(manager, mock) {
+  const listener = ({ type, code }) => {
+    if (type === 'qr') mock.scanQr(code).catch(() => {})
+  }
+  manager.on('login.update', listener)
+  return () => manager.off('login.update', listener)
+}
+
+/**
+ * Runs `script` (JS source) in a fresh Node process with the given addon; resolves with
+ * `{ code, signal, lines }`, `lines` being the JSON lines it printed.
+ */
+function runChild(script, { addon = TEST_ADDON, env = {}, timeoutMs = 60000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, BAILEYS_SHARD_NATIVE: addon, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child did not exit within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err.slice(-4000)}`))
+    }, timeoutMs)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+      resolve({ code, signal, lines, stderr: err })
+    })
+  })
+}
+
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, runChild }

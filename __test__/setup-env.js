@@ -1,0 +1,4 @@
+// Tests run the test build of the addon (it trusts the mock server's certificate).
+const path = require('node:path')
+
+process.env.BAILEYS_SHARD_NATIVE ||= path.join(__dirname, '..', 'target', 'test-addon', 'baileys-shard.linux-x64-gnu.node')

@@ -1,0 +1,220 @@
+/// <reference types="node" />
+import { EventEmitter } from 'node:events'
+
+/** Baileys' socket options this package honours; other keys are accepted and ignored. */
+export interface SocketConfig {
+  /** Server URL (default `wss://web.whatsapp.com/ws/chat`). */
+  waWebSocketUrl?: string
+  /** WhatsApp Web version `[2, 3000, n]` announced at login. */
+  version?: [number, number, number]
+  /** `[os, browser, osVersion]`, shown in the phone's linked devices. */
+  browser?: [string, string, string]
+  qrTimeout?: number
+  connectTimeoutMs?: number
+  keepAliveIntervalMs?: number
+  markOnlineOnConnect?: boolean
+  syncFullHistory?: boolean
+  [option: string]: unknown
+}
+
+export interface ShardConfig {
+  /** Folder holding one session folder per shard (default `./sessions`). */
+  session?: string
+  /** Options for every shard's socket (Baileys names). */
+  socketConfig?: SocketConfig
+}
+
+export interface ShardOptions {
+  /** Shard id, a plain folder name (default `shard-N`). */
+  id?: string
+  /** Phone number for pairing-code login, digits only. */
+  phoneNumber?: string
+  /** Socket options for this shard, over the manager's `socketConfig`. */
+  socket?: SocketConfig
+}
+
+export type ShardErrorCode =
+  | 'CREATE_FAILED'
+  | 'RECREATE_FAILED'
+  | 'CREDS_SAVE_FAILED'
+  | 'PAIRING_FAILED'
+  | 'SHARD_NOT_FOUND'
+  | 'CONNECT_FAILED'
+  | 'STOP_FAILED'
+  | 'LOAD_FAILED'
+  | 'NO_SESSIONS'
+  | 'NOT_CONNECTED'
+  | 'INVALID_ARGUMENT'
+  | 'UNKNOWN'
+
+export class ShardError extends Error {
+  constructor(message: string, code?: ShardErrorCode)
+  name: 'ShardError'
+  code: ShardErrorCode
+}
+
+export type ShardStatus = 'initializing' | 'connected' | 'disconnected' | 'logged_out' | 'stopped'
+
+export class ShardInfo {
+  constructor(fields: { id: string; index: number; total: number; phoneNumber?: string | null; status: ShardStatus; updatedAt?: number | Date })
+  id: string
+  /** 1-based position in creation order, always current. */
+  index: number
+  /** Number of shards in the manager, always current. */
+  total: number
+  phoneNumber: string | null
+  status: ShardStatus
+  updatedAt: Date
+  update(fields: Partial<Omit<ShardInfo, 'update'>>): this
+}
+
+export interface SessionStatus {
+  exists: boolean
+  /** The folder proves a paired device (`me` and `account` present and well-formed). */
+  registered: boolean
+  /** It can log in as it is. */
+  valid: boolean
+  reason?: string
+}
+
+/** Baileys' `Contact` subset used for `sock.user`. */
+export interface ShardUser {
+  id: string
+  name?: string
+  lid?: string
+}
+
+/** Baileys' Boom error in `lastDisconnect.error`. */
+export interface DisconnectError extends Error {
+  isBoom: true
+  output: { statusCode: number; payload: { statusCode: number; error: string; message: string }; headers: Record<string, string> }
+  data: null
+}
+
+/** Baileys' `ConnectionState` update. */
+export interface ConnectionUpdate {
+  connection?: 'connecting' | 'open' | 'close'
+  lastDisconnect?: { error: DisconnectError; date: Date }
+  qr?: string
+  isNewLogin?: boolean
+}
+
+/** Baileys `BufferJSON` form of the credentials: Buffers where Baileys has Buffers. */
+export interface KeyPair {
+  private: Buffer
+  public: Buffer
+}
+
+/** The changed part of Baileys' `AuthenticationCreds`. */
+export interface AuthenticationCredsUpdate {
+  noiseKey?: KeyPair
+  pairingEphemeralKeyPair?: KeyPair
+  signedIdentityKey?: KeyPair
+  signedPreKey?: { keyPair: KeyPair; signature: Buffer; keyId: number }
+  registrationId?: number
+  advSecretKey?: string
+  me?: ShardUser
+  account?: { details: string; accountSignatureKey: string; accountSignature: string; deviceSignature: string }
+  signalIdentities?: { identifier: { name: string; deviceId: number }; identifierKey: Buffer }[]
+  nextPreKeyId?: number
+  firstUnuploadedPreKeyId?: number
+  registered?: boolean
+  routingInfo?: Buffer
+  [field: string]: unknown
+}
+
+/** Raw Baileys events of one socket (`sock.ev`). */
+export interface ShardSocketEventMap {
+  'connection.update': [ConnectionUpdate]
+  'creds.update': [AuthenticationCredsUpdate]
+}
+
+export interface ShardSocketEvents extends EventEmitter {
+  on<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
+  once<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
+  off<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
+}
+
+/** A Baileys-shaped socket for one shard. */
+export interface ShardSocket {
+  readonly shardId: string
+  readonly type: 'md'
+  /** The logged-in account, or undefined before pairing. */
+  readonly user: ShardUser | undefined
+  readonly ev: ShardSocketEvents
+  /** Closes the connection for good (the shard is stopped). */
+  end(error?: Error): Promise<void>
+  /** Logs this device out at WhatsApp and stops the shard; the session folder is kept. */
+  logout(): Promise<void>
+}
+
+export type LoginUpdate =
+  | { shardId: string; state: 'connecting'; type: 'qr'; code: string }
+  | { shardId: string; state: 'connecting'; type: 'pairing'; code: string }
+  | { shardId: string; state: 'connected' }
+  | { shardId: string; state: 'disconnected'; reason: string; statusCode: number }
+  | { shardId: string; state: 'logged_out'; reason: string; statusCode: number }
+  | { shardId: string; state: 'creds_saved' }
+
+export interface ForwardedEvent<T> {
+  shardId: string
+  sock: ShardSocket
+  data: T
+}
+
+export interface ShardManagerEventMap {
+  'login.update': [LoginUpdate]
+  'shard.error': [{ shardId: string | null; error: ShardError }]
+  'creds.update': [ForwardedEvent<AuthenticationCredsUpdate>]
+}
+
+export interface ShardEvents extends EventEmitter {
+  on<E extends keyof ShardManagerEventMap>(event: E, listener: (...args: ShardManagerEventMap[E]) => void): this
+  once<E extends keyof ShardManagerEventMap>(event: E, listener: (...args: ShardManagerEventMap[E]) => void): this
+  off<E extends keyof ShardManagerEventMap>(event: E, listener: (...args: ShardManagerEventMap[E]) => void): this
+}
+
+export class ShardManager extends EventEmitter {
+  constructor(config?: ShardConfig)
+  /** Absolute path of the sessions folder. */
+  readonly sessionDir: string
+  /** Creates (or returns the running) shard and starts logging it in; resolves at once. */
+  createShard(options?: ShardOptions): Promise<{ id: string; sock: ShardSocket }>
+  /** Stops a shard for good. Unknown id: rejects with `SHARD_NOT_FOUND`. */
+  stopShard(id: string): Promise<boolean>
+  /** Stops every shard and flushes their credentials. */
+  close(): Promise<void>
+  socket(id: string): ShardSocket | undefined
+  /** The same emitter of that shard's events on every call, or null for an unknown id. */
+  shard(id: string): ShardEvents | null
+  getShardInfo(id: string): ShardInfo | null
+  getAllShardInfo(): ShardInfo[]
+  getSessionInfo(id: string): Promise<SessionStatus>
+  checkSessionStatus(sessionDirectory: string): Promise<SessionStatus>
+
+  on<E extends keyof ShardManagerEventMap>(event: E, listener: (...args: ShardManagerEventMap[E]) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once<E extends keyof ShardManagerEventMap>(event: E, listener: (...args: ShardManagerEventMap[E]) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export declare const DisconnectReason: {
+  readonly connectionClosed: 428
+  readonly connectionLost: 408
+  readonly connectionReplaced: 440
+  readonly timedOut: 408
+  readonly loggedOut: 401
+  readonly badSession: 500
+  readonly restartRequired: 515
+  readonly multideviceMismatch: 411
+  readonly forbidden: 403
+  readonly unavailableService: 503
+}
+
+export declare const BufferJSON: {
+  replacer(key: string, value: unknown): unknown
+  reviver(key: string, value: unknown): unknown
+}
+
+declare const _default: { ShardManager: typeof ShardManager; ShardInfo: typeof ShardInfo; ShardError: typeof ShardError }
+export default _default

@@ -1,0 +1,226 @@
+'use strict'
+const { EventEmitter } = require('node:events')
+const path = require('node:path')
+const native = require('./native')
+const { ShardError, fromNative } = require('./errors')
+const { ShardInfo } = require('./shard-info')
+const { ShardSocket } = require('./socket')
+const { revive } = require('./buffer-json')
+
+// Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
+const FORWARDED = new Set([
+  'messages.upsert', 'messages.update', 'messages.delete', 'messages.reaction', 'message-receipt.update',
+  'messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'blocklist.set', 'blocklist.update',
+  'call', 'contacts.upsert', 'contacts.update', 'groups.upsert', 'groups.update', 'group-participants.update',
+  'presence.update', 'creds.update',
+])
+
+/** A Baileys-style Boom error for `connection.update.lastDisconnect.error`. */
+function boom(message, statusCode) {
+  const error = new Error(message)
+  error.isBoom = true
+  error.output = { statusCode, payload: { statusCode, error: 'Connection Failure', message }, headers: {} }
+  error.data = null
+  return error
+}
+
+/**
+ * Runs many WhatsApp sessions ("shards") in one process. Emits `login.update`,
+ * `shard.error` and every Baileys event with the shard's id.
+ */
+class ShardManager extends EventEmitter {
+  /**
+   * @param {{ session?: string, socketConfig?: object }} [config]
+   */
+  constructor(config = {}) {
+    super()
+    /** Folder holding one session folder per shard. */
+    this.sessionDir = path.resolve(config.session ?? './sessions')
+    this._native = new native.NativeShardManager(
+      { session: this.sessionDir, socketConfig: config.socketConfig ?? null },
+      () => this._drain(),
+    )
+    /** @type {Map<string, ShardSocket>} */
+    this._socks = new Map()
+    /** @type {Map<string, EventEmitter>} */
+    this._emitters = new Map()
+    this._keepAlive = null
+  }
+
+  /**
+   * Creates a shard (or returns the running one with that id) and starts logging it in.
+   * Resolves at once; follow `login.update` for the QR and the connection.
+   * @param {{ id?: string, phoneNumber?: string, socket?: object }} [options]
+   * @returns {Promise<{ id: string, sock: ShardSocket }>}
+   */
+  async createShard(options = {}) {
+    let id
+    try {
+      id = await this._native.createShard(options ?? {})
+    } catch (err) {
+      throw this._fail(options && options.id, fromNative(err, 'CREATE_FAILED'))
+    }
+    const sock = this._sockFor(id)
+    this._afterStateChange()
+    return { id, sock }
+  }
+
+  /**
+   * Stops a shard for good: it does not reconnect until created again.
+   * @param {string} id
+   * @returns {Promise<boolean>}
+   */
+  async stopShard(id) {
+    try {
+      const ok = await this._native.stopShard(id)
+      return ok
+    } catch (err) {
+      throw this._fail(id, fromNative(err, 'STOP_FAILED'))
+    } finally {
+      this._drain()
+    }
+  }
+
+  /** Stops every shard and flushes their credentials. The process may exit afterwards. */
+  async close() {
+    await this._native.close()
+    this._drain()
+  }
+
+  /**
+   * The socket of a shard, or undefined.
+   * @param {string} id
+   */
+  socket(id) {
+    return this._native.hasShard(id) ? this._sockFor(id) : undefined
+  }
+
+  /**
+   * An emitter of one shard's events only (the same emitter on every call), or null.
+   * @param {string} id
+   */
+  shard(id) {
+    if (!this._native.hasShard(id)) return null
+    let emitter = this._emitters.get(id)
+    if (!emitter) {
+      emitter = new EventEmitter()
+      this._emitters.set(id, emitter)
+    }
+    return emitter
+  }
+
+  /**
+   * @param {string} id
+   * @returns {ShardInfo | null}
+   */
+  getShardInfo(id) {
+    const info = this._native.getShardInfo(id)
+    return info ? new ShardInfo(info) : null
+  }
+
+  /** @returns {ShardInfo[]} */
+  getAllShardInfo() {
+    return this._native.getAllShardInfo().map((info) => new ShardInfo(info))
+  }
+
+  /**
+   * Session status of a shard's folder.
+   * @param {string} id
+   */
+  async getSessionInfo(id) {
+    try {
+      return this._native.getSessionInfo(id)
+    } catch (err) {
+      throw fromNative(err, 'SHARD_NOT_FOUND')
+    }
+  }
+
+  /**
+   * Session status of any session folder.
+   * @param {string} sessionDirectory
+   */
+  async checkSessionStatus(sessionDirectory) {
+    return native.checkSessionDir(path.resolve(String(sessionDirectory)))
+  }
+
+  /** @private */
+  _sockFor(id) {
+    let sock = this._socks.get(id)
+    if (!sock) {
+      sock = new ShardSocket(this, id)
+      this._socks.set(id, sock)
+    }
+    return sock
+  }
+
+  /** @private Emits a ShardError on `shard.error` and returns it for throwing. */
+  _fail(shardId, error) {
+    this.emit('shard.error', { shardId: shardId ?? null, error })
+    return error
+  }
+
+  /** @private Emits on the manager and on the shard's own emitter. */
+  _emitBoth(event, shardId, payload) {
+    this.emit(event, payload)
+    const emitter = this._emitters.get(shardId)
+    if (emitter) emitter.emit(event, payload)
+  }
+
+  /** @private Delivers every queued native event. */
+  _drain() {
+    const events = this._native.drainEvents()
+    for (const { event, shardId, data } of events) {
+      try {
+        this._dispatch(event, shardId, data)
+      } catch (err) {
+        // A throwing user handler must not stop delivery of the rest of the batch.
+        process.nextTick(() => {
+          throw err
+        })
+      }
+    }
+    this._afterStateChange()
+  }
+
+  /** @private */
+  _dispatch(event, shardId, data) {
+    const sock = this._sockFor(shardId)
+    switch (event) {
+      case 'login.update':
+        this._emitBoth('login.update', shardId, { shardId, ...data })
+        return
+      case 'shard.error': {
+        const error = new ShardError(data.message, data.code)
+        this._emitBoth('shard.error', shardId, { shardId, error })
+        return
+      }
+      case 'connection.update': {
+        const update = { ...data }
+        if (data.lastDisconnect) {
+          const { message, statusCode } = data.lastDisconnect.error
+          update.lastDisconnect = { error: boom(message, statusCode), date: new Date() }
+        }
+        sock.ev.emit('connection.update', update)
+        return
+      }
+      default: {
+        const payload = event === 'creds.update' ? revive(data) : data
+        sock.ev.emit(event, payload)
+        if (FORWARDED.has(event)) this._emitBoth(event, shardId, { shardId, sock, data: payload })
+      }
+    }
+  }
+
+  /** @private Keeps Node alive exactly while some shard holds or seeks a connection. */
+  _afterStateChange() {
+    const active = this._native.activeCount() > 0
+    if (active && !this._keepAlive) {
+      this._keepAlive = setInterval(() => {}, 1 << 30)
+    } else if (!active && this._keepAlive) {
+      clearInterval(this._keepAlive)
+      this._keepAlive = null
+    }
+  }
+}
+
+module.exports = { ShardManager }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust crates, then the addon builds, then jest through the public JS API.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test (shard-core, mock server)"
+cargo test --workspace --exclude baileys-shard
+
+echo "== build the test addon (trusts the mock) and the mock server"
+npm run --silent build:test
+
+echo "== build the release addon (verifies WhatsApp's certificate chain)"
+npm run --silent build
+
+echo "== jest"
+# Baileys (a test peer) is an ES module: jest needs VM modules for `await import()`.
+NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci
