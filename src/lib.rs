@@ -3,5 +3,13 @@
 
 mod errors;
 mod events;
+mod js_value;
 mod manager;
 mod options;
+
+/// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,
+/// `whatsapp_rust=debug`, ...), in `RUST_LOG` syntax. Nothing is written to files.
+#[napi_derive::module_init]
+fn init_logging() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::new().filter("BAILEYS_SHARD_LOG")).try_init();
+}

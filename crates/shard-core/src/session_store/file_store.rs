@@ -25,6 +25,7 @@ use wacore::store::traits::*;
 use wacore::store::{Device, InMemoryBackend};
 use wacore::appstate::processor::AppStateMutationMAC;
 use wacore::libsignal::protocol::{KeyPair, PrivateKey, PublicKey};
+use wacore::libsignal::store::record_helpers::new_pre_key_record;
 
 use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic};
 use super::creds;
@@ -319,20 +320,22 @@ fn changed_fields(old: Option<&Value>, new: &Value) -> Value {
     Value::Object(out)
 }
 
+/// A 32-byte Curve25519 public key from either the raw form or the 0x05-prefixed one.
+fn djb_public_key(bytes: &[u8]) -> std::result::Result<PublicKey, String> {
+    let raw = match bytes {
+        [5, rest @ ..] if rest.len() == 32 => rest,
+        raw => raw,
+    };
+    PublicKey::from_djb_public_key_bytes(raw).map_err(|e| e.to_string())
+}
+
 /// `pre-key-<id>.json` (`{ private, public }`, 32-byte keys) → whatsapp-rust's record bytes.
 fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Vec<u8>, String> {
     let private = value.get("private").and_then(buffer_json::decode).ok_or("missing private")?;
     let public = value.get("public").and_then(buffer_json::decode).ok_or("missing public")?;
     let private = PrivateKey::deserialize(&private).map_err(|e| e.to_string())?;
-    let public_key = PublicKey::from_djb_public_key_bytes(public.strip_prefix(&[5u8][..]).filter(|p| p.len() == 32).unwrap_or(&public))
-        .map_err(|e| e.to_string())?;
-    let record = waproto::whatsapp::PreKeyRecordStructure {
-        id: Some(id),
-        public_key: Some(public_key.serialize().to_vec()),
-        private_key: Some(private.serialize().to_vec()),
-        ..Default::default()
-    };
-    Ok(record.encode_to_vec())
+    let key_pair = KeyPair::new(djb_public_key(&public)?, private);
+    Ok(new_pre_key_record(id, &key_pair).encode_to_vec())
 }
 
 /// whatsapp-rust's prekey record bytes → Baileys' `pre-key-<id>.json` object.
@@ -340,7 +343,7 @@ fn pre_key_record_to_baileys(record: &[u8]) -> Result<Value> {
     let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record).map_err(|e| store_err("prekey record", e))?;
     let public = rec.public_key.as_deref().ok_or_else(|| store_err("prekey record", "no public key"))?;
     let private = rec.private_key.as_deref().ok_or_else(|| store_err("prekey record", "no private key"))?;
-    let public = PublicKey::deserialize(public).map_err(|e| store_err("prekey public key", e))?;
+    let public = djb_public_key(public).map_err(|e| store_err("prekey public key", e))?;
     let kp = KeyPair::new(public, PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?);
     Ok(json!({
         "private": buffer_json::encode(kp.private_key.serialize()),
@@ -652,15 +655,9 @@ mod tests {
     use super::*;
     use wacore::store::traits::{DeviceStore, SignalStore};
 
+    /// A record exactly as the engine writes it.
     fn prekey_record(id: u32) -> Vec<u8> {
-        let kp = KeyPair::generate(&mut rand::rng());
-        waproto::whatsapp::PreKeyRecordStructure {
-            id: Some(id),
-            public_key: Some(kp.public_key.serialize().to_vec()),
-            private_key: Some(kp.private_key.serialize().to_vec()),
-            ..Default::default()
-        }
-        .encode_to_vec()
+        new_pre_key_record(id, &KeyPair::generate(&mut rand::rng())).encode_to_vec()
     }
 
     #[tokio::test]
@@ -668,6 +665,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let saved_creds = Arc::new(Mutex::new(Vec::new()));
         let device = Device::new();
+        let record7 = prekey_record(7);
         {
             let store = FileStore::open(dir.path()).await.unwrap();
             let sink = saved_creds.clone();
@@ -675,7 +673,7 @@ mod tests {
             assert!(!store.exists().await.unwrap());
             assert!(store.load().await.unwrap().is_none());
             store.save(&device).await.unwrap();
-            store.store_prekey(7, &prekey_record(7), true).await.unwrap();
+            store.store_prekey(7, &record7, true).await.unwrap();
             store.put_session("123.0", b"session-bytes").await.unwrap();
             store.put_identity("123.0", [9; 32]).await.unwrap();
             store.put_mutation_macs("regular", 1, &[AppStateMutationMAC { index_mac: vec![1; 32], value_mac: vec![2; 32] }]).await.unwrap();
@@ -689,7 +687,8 @@ mod tests {
         let loaded = store.load().await.unwrap().unwrap();
         assert_eq!(loaded.noise_key.public_key.public_key_bytes(), device.noise_key.public_key.public_key_bytes());
         assert_eq!(loaded.registration_id, device.registration_id);
-        assert!(store.load_prekey(7).await.unwrap().is_some());
+        // Reloaded from Baileys' file form, byte-identical to what the engine stored.
+        assert_eq!(store.load_prekey(7).await.unwrap().unwrap(), Bytes::from(record7));
         assert_eq!(&store.get_session("123.0").await.unwrap().unwrap()[..], b"session-bytes");
         assert_eq!(store.load_identity("123.0").await.unwrap(), Some([9; 32]));
         assert_eq!(store.get_mutation_mac("regular", &[1; 32]).await.unwrap(), Some(vec![2; 32]));
