@@ -3,11 +3,13 @@
 //! A `ShardManager` runs many WhatsApp sessions ("shards") on whatsapp-rust, each with its
 //! session in a Baileys-compatible folder, and reports what happens as `ShardEvent`s.
 
+pub mod baileys_value;
 pub mod buffer_json;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod manager;
+pub mod proto_to_baileys;
 pub mod session_store;
 pub mod shard;
 pub mod shard_id;
