@@ -1,0 +1,25 @@
+//! A mock WhatsApp server that speaks the real protocol, for testing clients without WhatsApp.
+//!
+//! It serves `ws://127.0.0.1:PORT/ws/chat` (intro header, 3-byte framing, Noise XX/IK with a
+//! certificate chain, binary nodes) and an admin HTTP API on the same port. A mock phone pairs
+//! clients by QR (`POST /admin/mock-phone/scan-qr`), building a real ADV device identity.
+//! It works with whatsapp-rust 0.7 (built with `danger-skip-cert-chain-verify`) and Baileys 6.7.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let mock = baileys_shard_mock::MockServer::start(baileys_shard_mock::MockConfig::default()).await?;
+//! println!("{}", mock.url());
+//! mock.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod accounts;
+pub mod admin;
+pub mod connection;
+mod http_front;
+pub mod iq_handlers;
+pub mod noise_server;
+pub mod pairing;
+mod server;
+
+pub use server::{MockConfig, MockServer};

@@ -1,0 +1,166 @@
+//! Server lifecycle: bind, accept, shut down; and the state every connection shares.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::accounts::Directory;
+use crate::http_front;
+use crate::noise_server::ServerIdentity;
+use crate::pairing::PairingDesk;
+
+/// How to start a [`MockServer`].
+#[derive(Clone, Debug, Default)]
+pub struct MockConfig {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Community-mock convention (`ADV_SECRET_KEY`): when set, the mock phone uses this adv
+    /// secret instead of the one in a scanned QR whose adv field cannot be decoded. The binary
+    /// fills it from the environment; library users set it directly.
+    pub adv_secret_override: Option<Vec<u8>>,
+}
+
+impl MockConfig {
+    /// Reads `ADV_SECRET_KEY` (base64) from the environment into `adv_secret_override`.
+    pub fn with_env(mut self) -> Self {
+        use base64::Engine as _;
+        let decoded = std::env::var("ADV_SECRET_KEY")
+            .ok()
+            .and_then(|v| base64::prelude::BASE64_STANDARD.decode(v.trim()).ok())
+            .filter(|b| !b.is_empty());
+        if decoded.is_some() {
+            self.adv_secret_override = decoded;
+        }
+        self
+    }
+}
+
+/// A device that has been sent `<pair-success>` and owes us its `pair-device-sign`.
+pub struct PendingLink {
+    pub iq_id: String,
+    pub phone: String,
+    pub device: u16,
+    pub key_index: u32,
+    pub noise_pub: [u8; 32],
+    pub identity_pub: [u8; 32],
+}
+
+/// State shared by all connections and the admin API.
+pub struct ServerState {
+    pub port: u16,
+    pub config: MockConfig,
+    pub identity: ServerIdentity,
+    pub directory: Mutex<Directory>,
+    pub pairing: Mutex<PairingDesk>,
+    /// conn id → the link it must confirm with `pair-device-sign`.
+    pub awaiting_sign: Mutex<HashMap<u64, PendingLink>>,
+    next_conn_id: AtomicU64,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: the mock must keep serving.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ServerState {
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A running mock server. Dropping it without [`MockServer::shutdown`] leaves the accept loop
+/// running until the runtime stops.
+pub struct MockServer {
+    port: u16,
+    state: Arc<ServerState>,
+    shutdown_tx: watch::Sender<bool>,
+    accept_task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Binds 127.0.0.1:`config.port` and starts serving.
+    pub async fn start(config: MockConfig) -> anyhow::Result<MockServer> {
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
+        let port = listener.local_addr()?.port();
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let state = Arc::new(ServerState {
+            port,
+            config,
+            identity: ServerIdentity::generate(),
+            directory: Mutex::new(Directory::default()),
+            pairing: Mutex::new(PairingDesk::default()),
+            awaiting_sign: Mutex::new(HashMap::new()),
+            next_conn_id: AtomicU64::new(1),
+            shutdown: shutdown_rx,
+        });
+        let accept_task = tokio::spawn(accept_loop(listener, state.clone()));
+        log::info!("mock server listening on 127.0.0.1:{port}");
+        Ok(MockServer {
+            port,
+            state,
+            shutdown_tx,
+            accept_task,
+        })
+    }
+
+    /// WebSocket URL for clients: `ws://127.0.0.1:PORT/ws/chat`.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/chat", self.port)
+    }
+
+    /// Base URL of the admin API: `http://127.0.0.1:PORT`.
+    pub fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Phone number the mock assigns to a push name (same function the server uses).
+    pub fn phone_for_push_name(push_name: &str) -> String {
+        crate::accounts::phone_for_push_name(push_name)
+    }
+
+    /// Number of devices currently logged in (for tests).
+    pub fn online_device_count(&self) -> usize {
+        let dir = lock(&self.state.directory);
+        dir.accounts()
+            .map(|a| a.devices.keys().filter(|d| dir.is_online(&a.phone, **d)).count())
+            .sum()
+    }
+
+    /// Stops accepting, closes every client connection and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown_tx.send(true);
+        let _ = self.accept_task.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<ServerState>) {
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    log::trace!("accepted {peer}");
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(http_front::serve_tcp(stream, state.clone()));
+                }
+                Err(e) => {
+                    // Typically EMFILE; back off a little instead of spinning.
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    log::info!("mock server stopped accepting");
+}
