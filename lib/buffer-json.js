@@ -15,11 +15,6 @@ function replacer(_key, value) {
   return value
 }
 
-/** Revives the Buffers in a plain object (deep). */
-function revive(obj) {
-  return JSON.parse(JSON.stringify(obj), reviver)
-}
-
 const BufferJSON = { reviver, replacer }
 
-module.exports = { BufferJSON, revive }
+module.exports = { BufferJSON }

@@ -5,7 +5,6 @@ const native = require('./native')
 const { ShardError, fromNative } = require('./errors')
 const { ShardInfo } = require('./shard-info')
 const { ShardSocket } = require('./socket')
-const { revive } = require('./buffer-json')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -204,9 +203,8 @@ class ShardManager extends EventEmitter {
         return
       }
       default: {
-        const payload = event === 'creds.update' ? revive(data) : data
-        sock.ev.emit(event, payload)
-        if (FORWARDED.has(event)) this._emitBoth(event, shardId, { shardId, sock, data: payload })
+        sock.ev.emit(event, data)
+        if (FORWARDED.has(event)) this._emitBoth(event, shardId, { shardId, sock, data })
       }
     }
   }

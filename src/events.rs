@@ -1,4 +1,5 @@
-//! Event delivery to JS and the JS shape of every event: the one place that builds them.
+//! Event delivery to JS and the JS shape of every event: the one place that builds them
+//! (as `BValue` trees; `js_value` turns those into JS values).
 //!
 //! Engine threads push events into a queue; the first push into an empty queue wakes JS
 //! once, and JS drains everything queued by then in one call. A burst of N events costs
@@ -9,8 +10,9 @@ use std::sync::Mutex;
 use napi::bindgen_prelude::Unknown;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
-use serde_json::{json, Value};
-use shard_core::{ConnectionUpdate, LoginUpdate, ShardEvent};
+use shard_core::{BValue, ConnectionUpdate, LoginUpdate, ShardEvent};
+
+use crate::js_value::JsBValue;
 
 /// Weak: a pending wake-up never keeps Node alive (JS holds its own keep-alive while shards run).
 pub type WakeFn = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>;
@@ -36,50 +38,67 @@ impl EventQueue {
         }
     }
 
-    pub fn drain(&self) -> Vec<Value> {
+    pub fn drain(&self) -> Vec<JsBValue> {
         let events = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        events.iter().map(to_js).collect()
+        events.into_iter().map(|e| JsBValue(to_js(e))).collect()
     }
+}
+
+fn obj<const N: usize>(fields: [(&str, BValue); N]) -> BValue {
+    BValue::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+fn string(s: impl Into<String>) -> BValue {
+    BValue::String(s.into())
 }
 
 /// `{ event, shardId, data }`: `event` is the name the JS layer emits; `data` the payload
 /// without `shardId`/`sock` (the JS layer adds those).
-fn to_js(event: &ShardEvent) -> Value {
-    let shard_id = event.shard_id();
+fn to_js(event: ShardEvent) -> BValue {
+    let shard_id = event.shard_id().to_owned();
     let (name, data) = match event {
         ShardEvent::Login { update, .. } => ("login.update", login_update(update)),
         ShardEvent::Connection { update, .. } => ("connection.update", connection_update(update)),
-        ShardEvent::CredsUpdate { data, .. } => ("creds.update", data.clone()),
-        ShardEvent::Error { error, .. } => ("shard.error", json!({ "code": error.code.as_str(), "message": error.message })),
+        ShardEvent::CredsUpdate { data, .. } => ("creds.update", BValue::from_buffer_json(&data)),
+        ShardEvent::Error { error, .. } => {
+            ("shard.error", obj([("code", string(error.code.as_str())), ("message", string(error.message))]))
+        }
+        ShardEvent::MessagesUpsert { messages, kind, .. } => (
+            "messages.upsert",
+            obj([("messages", BValue::Array(messages)), ("type", string(kind.as_str()))]),
+        ),
     };
-    json!({ "event": name, "shardId": shard_id, "data": data })
+    obj([("event", string(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
 }
 
-fn login_update(update: &LoginUpdate) -> Value {
+fn login_update(update: LoginUpdate) -> BValue {
+    let connecting = |kind: &str, code: String| obj([("state", string("connecting")), ("type", string(kind)), ("code", BValue::String(code))]);
+    let closed = |state: &str, reason: String, code: u16| {
+        obj([("state", string(state)), ("reason", BValue::String(reason)), ("statusCode", BValue::Uint(code.into()))])
+    };
     match update {
-        LoginUpdate::Qr { code } => json!({ "state": "connecting", "type": "qr", "code": code }),
-        LoginUpdate::Pairing { code } => json!({ "state": "connecting", "type": "pairing", "code": code }),
-        LoginUpdate::Connected => json!({ "state": "connected" }),
-        LoginUpdate::Disconnected { reason, status_code } => {
-            json!({ "state": "disconnected", "reason": reason, "statusCode": status_code })
-        }
-        LoginUpdate::LoggedOut { reason, status_code } => {
-            json!({ "state": "logged_out", "reason": reason, "statusCode": status_code })
-        }
-        LoginUpdate::CredsSaved => json!({ "state": "creds_saved" }),
+        LoginUpdate::Qr { code } => connecting("qr", code),
+        LoginUpdate::Pairing { code } => connecting("pairing", code),
+        LoginUpdate::Connected => obj([("state", string("connected"))]),
+        LoginUpdate::Disconnected { reason, status_code } => closed("disconnected", reason, status_code),
+        LoginUpdate::LoggedOut { reason, status_code } => closed("logged_out", reason, status_code),
+        LoginUpdate::CredsSaved => obj([("state", string("creds_saved"))]),
     }
 }
 
 /// Baileys' `connection.update`; `lastDisconnect.error` is rebuilt as a Boom-like error in JS.
-fn connection_update(update: &ConnectionUpdate) -> Value {
+fn connection_update(update: ConnectionUpdate) -> BValue {
     match update {
-        ConnectionUpdate::Connecting => json!({ "connection": "connecting" }),
-        ConnectionUpdate::Qr { code } => json!({ "qr": code }),
-        ConnectionUpdate::NewLogin => json!({ "isNewLogin": true }),
-        ConnectionUpdate::Open => json!({ "connection": "open" }),
-        ConnectionUpdate::Close { reason, status_code } => json!({
-            "connection": "close",
-            "lastDisconnect": { "error": { "message": reason, "statusCode": status_code } },
-        }),
+        ConnectionUpdate::Connecting => obj([("connection", string("connecting"))]),
+        ConnectionUpdate::Qr { code } => obj([("qr", BValue::String(code))]),
+        ConnectionUpdate::NewLogin => obj([("isNewLogin", BValue::Bool(true))]),
+        ConnectionUpdate::Open => obj([("connection", string("open"))]),
+        ConnectionUpdate::Close { reason, status_code } => obj([
+            ("connection", string("close")),
+            (
+                "lastDisconnect",
+                obj([("error", obj([("message", BValue::String(reason)), ("statusCode", BValue::Uint(status_code.into()))]))]),
+            ),
+        ]),
     }
 }

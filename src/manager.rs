@@ -9,6 +9,7 @@ use shard_core::{check_session_status, SessionStatus, ShardInfo, ShardManager};
 
 use crate::errors::to_napi;
 use crate::events::{EventQueue, WakeFn};
+use crate::js_value::JsBValue;
 use crate::options::{shard_options, socket_config};
 
 #[napi]
@@ -52,7 +53,7 @@ impl NativeShardManager {
 
     /// Everything queued since the last call, oldest first: `[{ event, shardId, data }]`.
     #[napi]
-    pub fn drain_events(&self) -> Vec<Value> {
+    pub fn drain_events(&self) -> Vec<JsBValue> {
         self.queue.drain()
     }
 

@@ -139,3 +139,40 @@ mod tests {
         assert_eq!(v.get("missing"), None);
     }
 }
+
+impl BValue {
+    /// A JSON value as a `BValue`, with Baileys' BufferJSON objects (`{ type: 'Buffer', data }`)
+    /// turned into `Bytes`, as Baileys' `BufferJSON.reviver` does.
+    pub fn from_buffer_json(value: &serde_json::Value) -> BValue {
+        use serde_json::Value;
+        if let Some(bytes) = crate::buffer_json::decode(value) {
+            return BValue::Bytes(bytes);
+        }
+        match value {
+            Value::Null => BValue::Null,
+            Value::Bool(b) => BValue::Bool(*b),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => BValue::Int(i),
+                (None, Some(u)) => BValue::Uint(u),
+                _ => BValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => BValue::String(s.clone()),
+            Value::Array(items) => BValue::Array(items.iter().map(BValue::from_buffer_json).collect()),
+            Value::Object(map) => BValue::Object(map.iter().map(|(k, v)| (k.clone(), BValue::from_buffer_json(v))).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod buffer_json_tests {
+    use super::*;
+
+    #[test]
+    fn revives_buffers_and_keeps_the_rest() {
+        let v = serde_json::json!({ "a": { "type": "Buffer", "data": "AQI=" }, "n": 5, "s": "x", "l": [true, null] });
+        let b = BValue::from_buffer_json(&v);
+        assert_eq!(b.get("a"), Some(&BValue::Bytes(vec![1, 2])));
+        assert_eq!(b.get("n"), Some(&BValue::Int(5)));
+        assert_eq!(b.get("l"), Some(&BValue::Array(vec![BValue::Bool(true), BValue::Null])));
+    }
+}

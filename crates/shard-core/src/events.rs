@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
+use crate::baileys_value::BValue;
 use crate::error::ShardError;
+use crate::wa_message::UpsertType;
 
 /// Baileys' `DisconnectReason` codes.
 pub mod disconnect_reason {
@@ -50,6 +52,8 @@ pub enum ShardEvent {
     CredsUpdate { shard_id: String, data: Value },
     /// `shard.error`.
     Error { shard_id: String, error: ShardError },
+    /// `messages.upsert`: Baileys `WAMessage`s.
+    MessagesUpsert { shard_id: String, messages: Vec<BValue>, kind: UpsertType },
 }
 
 impl ShardEvent {
@@ -58,7 +62,8 @@ impl ShardEvent {
             ShardEvent::Login { shard_id, .. }
             | ShardEvent::Connection { shard_id, .. }
             | ShardEvent::CredsUpdate { shard_id, .. }
-            | ShardEvent::Error { shard_id, .. } => shard_id,
+            | ShardEvent::Error { shard_id, .. }
+            | ShardEvent::MessagesUpsert { shard_id, .. } => shard_id,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod proto_to_baileys;
 pub mod session_store;
 pub mod shard;
 pub mod shard_id;
+pub mod wa_message;
 
 pub use config::SocketConfig;
 pub use error::{ErrorCode, ShardError};
@@ -20,3 +21,5 @@ pub use events::{ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 pub use manager::{ShardInfo, ShardManager, ShardOptions};
 pub use session_store::status::{check_session_status, SessionStatus};
 pub use shard::{Shard, ShardStatus, ShardUser};
+pub use baileys_value::BValue;
+pub use wa_message::UpsertType;

@@ -20,6 +20,7 @@ use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
+use crate::wa_message::{inbound_wa_message, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +202,7 @@ impl Shard {
                 self.connection(ConnectionUpdate::Qr { code: qr.code.clone() });
                 self.login(LoginUpdate::Qr { code: qr.code.clone() });
             }
+            Event::Messages(batch) => self.on_messages(batch),
             Event::PairingCode(p) => self.login(LoginUpdate::Pairing { code: p.code.clone() }),
             Event::PairSuccess(_) => self.connection(ConnectionUpdate::NewLogin),
             Event::PairError(e) => self.emit(ShardEvent::Error {
@@ -243,6 +245,24 @@ impl Shard {
                 self.login(LoginUpdate::LoggedOut { reason, status_code });
             }
             _ => {}
+        }
+    }
+
+    fn on_messages(&self, batch: &wacore::types::events::MessageBatch) {
+        let mut notify = Vec::new();
+        let mut append = Vec::new();
+        for inbound in batch.messages.iter() {
+            match inbound_wa_message(inbound) {
+                Ok(msg) if inbound.info.is_offline => append.push(msg),
+                Ok(msg) => notify.push(msg),
+                // The engine already decrypted it; a shape we cannot decode is logged, not fatal.
+                Err(e) => log::warn!("shard {}: message {} not delivered: {e}", self.id, inbound.info.id),
+            }
+        }
+        for (messages, kind) in [(append, UpsertType::Append), (notify, UpsertType::Notify)] {
+            if !messages.is_empty() {
+                self.emit(ShardEvent::MessagesUpsert { shard_id: self.id.clone(), messages, kind });
+            }
         }
     }
 

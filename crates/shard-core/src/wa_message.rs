@@ -1,0 +1,46 @@
+//! Baileys' `WAMessage` (`proto.IWebMessageInfo`) for messages the engine hands us.
+//! The `message` field comes from `proto_to_baileys`, the one protobuf → JS-shape converter.
+
+use wacore::types::events::InboundMessage;
+
+use crate::baileys_value::BValue;
+use crate::proto_to_baileys::{message_to_baileys, ProtoDecodeError};
+
+/// `messages.upsert`'s `type`: live traffic is `notify`; catch-up and own echoes `append`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertType {
+    Notify,
+    Append,
+}
+
+impl UpsertType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpsertType::Notify => "notify",
+            UpsertType::Append => "append",
+        }
+    }
+}
+
+/// `{ key: { remoteJid, fromMe, id, participant? }, message, messageTimestamp, pushName?, broadcast }`
+/// as Baileys builds it for a received stanza.
+pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecodeError> {
+    let info = &inbound.info;
+    let source = &info.source;
+    let mut key = BValue::object();
+    key.set("remoteJid", BValue::String(source.chat.to_non_ad_string()));
+    key.set("fromMe", BValue::Bool(source.is_from_me));
+    key.set("id", BValue::String(info.id.clone()));
+    if source.is_group {
+        key.set("participant", BValue::String(source.sender.to_non_ad_string()));
+    }
+    let mut msg = BValue::object();
+    msg.set("key", key);
+    msg.set("messageTimestamp", BValue::Int(info.timestamp.timestamp()));
+    if !info.push_name.is_empty() {
+        msg.set("pushName", BValue::String(info.push_name.clone()));
+    }
+    msg.set("broadcast", BValue::Bool(source.chat.server.as_str() == "broadcast"));
+    msg.set("message", message_to_baileys(&inbound.message)?);
+    Ok(msg)
+}
