@@ -127,12 +127,66 @@ export interface AuthenticationCredsUpdate {
 export interface ShardSocketEventMap {
   'connection.update': [ConnectionUpdate]
   'creds.update': [AuthenticationCredsUpdate]
+  'messages.upsert': [MessagesUpsert]
 }
 
 export interface ShardSocketEvents extends EventEmitter {
   on<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
   once<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
   off<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
+}
+
+/** Baileys' `proto.IMessageKey`. */
+export interface WAMessageKey {
+  remoteJid?: string | null
+  fromMe?: boolean | null
+  id?: string | null
+  participant?: string | null
+}
+
+/**
+ * Baileys' `proto.IMessage`: protobuf field names in lowerCamelCase, bytes as Buffers, enums
+ * as numbers, unset fields absent. 64-bit integers are plain numbers (BigInt past 2^53)
+ * where Baileys gives `Long` objects.
+ */
+export interface WAMessageContent {
+  conversation?: string
+  extendedTextMessage?: { text?: string; contextInfo?: WAContextInfo; [field: string]: unknown }
+  [messageType: string]: unknown
+}
+
+export interface WAContextInfo {
+  stanzaId?: string
+  participant?: string
+  quotedMessage?: WAMessageContent
+  mentionedJid?: string[]
+  [field: string]: unknown
+}
+
+/** Baileys' `WAMessage` (`proto.IWebMessageInfo`). */
+export interface WAMessage {
+  key: WAMessageKey
+  message?: WAMessageContent | null
+  messageTimestamp?: number | bigint
+  pushName?: string
+  broadcast?: boolean
+  /** `proto.WebMessageInfo.Status`: 1 PENDING, 2 SERVER_ACK, 3 DELIVERY_ACK, 4 READ, 5 PLAYED. */
+  status?: number
+  participant?: string
+}
+
+/** Baileys' `AnyMessageContent`, the kinds this build sends. */
+export type AnyMessageContent = { text: string; mentions?: string[] }
+
+export interface MiscMessageGenerationOptions {
+  /** Use this id instead of a generated one. */
+  messageId?: string
+}
+
+/** Baileys' `messages.upsert` payload. */
+export interface MessagesUpsert {
+  messages: WAMessage[]
+  type: 'notify' | 'append'
 }
 
 /** A Baileys-shaped socket for one shard. */
@@ -142,6 +196,12 @@ export interface ShardSocket {
   /** The logged-in account, or undefined before pairing. */
   readonly user: ShardUser | undefined
   readonly ev: ShardSocketEvents
+  /**
+   * Sends a message. Resolves to the sent `WAMessage` (`status` 1 = PENDING), which is also
+   * emitted as `messages.upsert` with `type: 'append'`. A malformed jid or an unsupported
+   * content shape rejects with `INVALID_ARGUMENT`; a shard that is not connected with `NOT_CONNECTED`.
+   */
+  sendMessage(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage>
   /** Closes the connection for good (the shard is stopped). */
   end(error?: Error): Promise<void>
   /** Logs this device out at WhatsApp and stops the shard; the session folder is kept. */
@@ -166,6 +226,7 @@ export interface ShardManagerEventMap {
   'login.update': [LoginUpdate]
   'shard.error': [{ shardId: string | null; error: ShardError }]
   'creds.update': [ForwardedEvent<AuthenticationCredsUpdate>]
+  'messages.upsert': [ForwardedEvent<MessagesUpsert>]
 }
 
 export interface ShardEvents extends EventEmitter {

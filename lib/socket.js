@@ -21,6 +21,27 @@ class ShardSocket {
     return this._native.user(this.shardId) ?? undefined
   }
 
+  /**
+   * Sends a message, like Baileys' `sock.sendMessage`. Resolves to the sent `WAMessage`
+   * (`key.fromMe` true, `status` 1 = PENDING); it is also emitted as `messages.upsert` `append`.
+   * @param {string} jid
+   * @param {{ text: string, mentions?: string[] }} content
+   * @param {{ messageId?: string }} [options]
+   */
+  async sendMessage(jid, content, options) {
+    try {
+      return await this._native.sendMessage(this.shardId, jid, content, options ?? null)
+    } catch (err) {
+      const error = fromNative(err, 'INVALID_ARGUMENT')
+      // Arguments the addon could not even read (e.g. a Buffer where this build expects
+      // none) fail before the native parser can name the content kind; name it here.
+      if (error.code === 'INVALID_ARGUMENT' && content && typeof content === 'object' && !error.message.includes('content')) {
+        error.message = `unsupported message content with keys ${JSON.stringify(Object.keys(content))}: ${error.message}`
+      }
+      throw error
+    }
+  }
+
   /** Closes the connection for good (the shard is stopped and does not reconnect). */
   async end(_error) {
     try {

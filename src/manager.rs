@@ -10,7 +10,7 @@ use shard_core::{check_session_status, SessionStatus, ShardInfo, ShardManager};
 use crate::errors::to_napi;
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
-use crate::options::{shard_options, socket_config};
+use crate::options::{message_content, send_options, shard_options, socket_config};
 
 #[napi]
 pub struct NativeShardManager {
@@ -90,6 +90,16 @@ impl NativeShardManager {
             }
             v
         }))
+    }
+
+    /// `sock.sendMessage(jid, content, options)` → the sent `WAMessage`.
+    #[napi]
+    pub async fn send_message(&self, id: String, jid: String, content: Value, options: Option<Value>) -> Result<JsBValue> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let content = message_content(&content)?;
+        let message_id = send_options(options.as_ref())?;
+        let sent = shard.send_message(&jid, &content, message_id).await.map_err(to_napi)?;
+        Ok(JsBValue(sent))
     }
 
     #[napi]

@@ -83,3 +83,41 @@ pub fn shard_options(value: Option<&Value>) -> napi::Result<ShardOptions> {
     };
     Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
 }
+
+/// `sendMessage` content → `MessageContent`. Unsupported shapes are refused by name, so a bot
+/// learns at once what it sent that this build cannot send yet.
+pub fn message_content(value: &Value) -> napi::Result<shard_core::MessageContent> {
+    let obj = value.as_object().ok_or_else(|| invalid_argument("message content must be an object such as { text: 'hi' }"))?;
+    if let Some(text) = obj.get("text") {
+        let text = text.as_str().ok_or_else(|| invalid_argument("content.text must be a string"))?.to_owned();
+        let mentions = match obj.get("mentions") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|j| {
+                    let j = j.as_str().ok_or_else(|| invalid_argument("content.mentions must be an array of jid strings"))?;
+                    shard_core::content::parse_jid(j).map_err(crate::errors::to_napi)
+                })
+                .collect::<napi::Result<_>>()?,
+            Some(_) => return Err(invalid_argument("content.mentions must be an array of jid strings")),
+        };
+        let unsupported: Vec<&str> = obj.keys().map(String::as_str).filter(|k| !["text", "mentions"].contains(k)).collect();
+        if !unsupported.is_empty() {
+            return Err(invalid_argument(format!("content keys {unsupported:?} are not supported yet with text")));
+        }
+        return Ok(shard_core::MessageContent::Text { text, mentions });
+    }
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    Err(invalid_argument(format!("unsupported message content with keys {keys:?}; this build sends {{ text, mentions? }}")))
+}
+
+/// `sendMessage` options: `{ messageId? }`. `quoted` and the rest are refused until supported.
+pub fn send_options(value: Option<&Value>) -> napi::Result<Option<String>> {
+    let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(None) };
+    let obj = obj.as_object().ok_or_else(|| invalid_argument("sendMessage options must be an object"))?;
+    let unsupported: Vec<&str> = obj.keys().map(String::as_str).filter(|k| *k != "messageId").collect();
+    if !unsupported.is_empty() {
+        return Err(invalid_argument(format!("sendMessage options {unsupported:?} are not supported yet")));
+    }
+    opt_string(&Value::Object(obj.clone()), "messageId")
+}

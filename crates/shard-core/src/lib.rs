@@ -6,6 +6,7 @@
 pub mod baileys_value;
 pub mod buffer_json;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod manager;
@@ -16,6 +17,7 @@ pub mod shard_id;
 pub mod wa_message;
 
 pub use config::SocketConfig;
+pub use content::MessageContent;
 pub use error::{ErrorCode, ShardError};
 pub use events::{ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 pub use manager::{ShardInfo, ShardManager, ShardOptions};

@@ -20,7 +20,9 @@ use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
-use crate::wa_message::{inbound_wa_message, UpsertType};
+use crate::baileys_value::BValue;
+use crate::content::{build_message, parse_jid, MessageContent};
+use crate::wa_message::{inbound_wa_message, outgoing_wa_message, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +266,29 @@ impl Shard {
                 self.emit(ShardEvent::MessagesUpsert { shard_id: self.id.clone(), messages, kind });
             }
         }
+    }
+
+    /// Sends `content` to `to` and returns the `WAMessage` Baileys would return; the same
+    /// message is echoed as `messages.upsert` `append`, as Baileys does by default.
+    pub async fn send_message(&self, to: &str, content: &MessageContent, message_id: Option<String>) -> Result<BValue> {
+        let jid = parse_jid(to)?;
+        let client = self.running().as_ref().map(|r| r.client.clone());
+        let client = client.filter(|c| c.is_connected()).ok_or_else(|| {
+            ShardError::new(ErrorCode::NotConnected, format!("shard {} is not connected; wait for login.update 'connected'", self.id))
+                .for_shard(&self.id)
+        })?;
+        let message = build_message(content);
+        let id = message_id.unwrap_or_else(|| client.generate_message_id());
+        let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
+        client.send_message_with_options(jid.clone(), message.clone(), options).await.map_err(|e| {
+            ShardError::new(ErrorCode::InvalidArgument, format!("could not send to {to}: {e}")).for_shard(&self.id)
+        })?;
+        let timestamp = (now_ms() / 1000) as i64;
+        let sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
+            ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
+        })?;
+        self.emit(ShardEvent::MessagesUpsert { shard_id: self.id.clone(), messages: vec![sent.clone()], kind: UpsertType::Append });
+        Ok(sent)
     }
 
     /// The logged-in account, once paired.

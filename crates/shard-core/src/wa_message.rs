@@ -22,6 +22,22 @@ impl UpsertType {
     }
 }
 
+/// The `WAMessage` `sendMessage` resolves to (and echoes as `messages.upsert` `append`):
+/// `{ key: { remoteJid, fromMe: true, id }, message, messageTimestamp, status: PENDING }`.
+pub fn outgoing_wa_message(to: &wacore_binary::Jid, id: &str, message: &waproto::whatsapp::Message, timestamp: i64) -> Result<BValue, ProtoDecodeError> {
+    let mut key = BValue::object();
+    key.set("remoteJid", BValue::String(to.to_non_ad_string()));
+    key.set("fromMe", BValue::Bool(true));
+    key.set("id", BValue::String(id.to_owned()));
+    let mut msg = BValue::object();
+    msg.set("key", key);
+    msg.set("message", message_to_baileys(message)?);
+    msg.set("messageTimestamp", BValue::Int(timestamp));
+    // proto.WebMessageInfo.Status.PENDING
+    msg.set("status", BValue::Int(1));
+    Ok(msg)
+}
+
 /// `{ key: { remoteJid, fromMe, id, participant? }, message, messageTimestamp, pushName?, broadcast }`
 /// as Baileys builds it for a received stanza.
 pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecodeError> {
