@@ -63,10 +63,7 @@ fn to_js(event: ShardEvent) -> BValue {
         ShardEvent::Error { error, .. } => {
             ("shard.error", obj([("code", string(error.code.as_str())), ("message", string(error.message))]))
         }
-        ShardEvent::MessagesUpsert { messages, kind, .. } => (
-            "messages.upsert",
-            obj([("messages", BValue::Array(messages)), ("type", string(kind.as_str()))]),
-        ),
+        ShardEvent::Baileys { name, data, .. } => (name, data),
     };
     obj([("event", string(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
 }

@@ -3,6 +3,7 @@
 
 mod errors;
 mod events;
+mod js_to_bvalue;
 mod js_value;
 mod manager;
 mod options;

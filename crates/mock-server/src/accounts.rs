@@ -77,6 +77,9 @@ pub struct DeviceRecord {
     pub noise_pub: [u8; 32],
     pub identity_pub: [u8; 32],
     pub key_index: u32,
+    /// The `ADVSignedDeviceIdentity` the device returned in `pair-device-sign`; handed out
+    /// with its pre-key bundle (`<device-identity>`) so peers can ADV-validate the bundle.
+    pub signed_identity: Vec<u8>,
     pub bundle: KeyBundle,
 }
 
@@ -89,17 +92,35 @@ pub struct Account {
     /// ADV raw id of this account (random, fixed per account).
     pub adv_raw_id: u32,
     pub devices: BTreeMap<u16, DeviceRecord>,
+    /// The mock phone (device 0) as a Signal peer: clients fan every message out to it too
+    /// (Baileys always includes device 0), so it needs a pre-key bundle. Its identity key is the
+    /// ADV account key, as on a real phone. It never decrypts anything: the relay drops what
+    /// is addressed to it.
+    pub phone_signed_pre_key: UploadedKey,
+    pub phone_registration_id: u32,
     next_device_id: u16,
     next_key_index: u32,
 }
 
 impl Account {
     fn new(name: &str, phone: String) -> Self {
+        let signing_key = KeyPair::generate(&mut rand::rng());
+        let spk = KeyPair::generate(&mut rand::rng());
+        let signature = signing_key
+            .calculate_signature(&spk.public_key.serialize(), &mut rand::rng())
+            .map(|s| s.to_vec())
+            .ok();
         Self {
             name: name.to_owned(),
             lid: lid_for_phone(&phone),
             phone,
-            signing_key: KeyPair::generate(&mut rand::rng()),
+            signing_key,
+            phone_signed_pre_key: UploadedKey {
+                id: 1,
+                public: spk.public_key.public_key_bytes().to_vec(),
+                signature,
+            },
+            phone_registration_id: rand::random::<u32>() & 0x3fff,
             adv_raw_id: rand::random(),
             devices: BTreeMap::new(),
             next_device_id: 1,
@@ -122,6 +143,25 @@ impl Account {
 
     pub fn lid_jid(&self, device: u16) -> String {
         format!("{}:{}@lid", self.lid, device)
+    }
+
+    /// Device JID as the server writes it in `from`: device 0 has no `:0`.
+    pub fn device_jid(&self, device: u16, lid: bool) -> String {
+        let (user, server) = if lid {
+            (&self.lid, "lid")
+        } else {
+            (&self.phone, "s.whatsapp.net")
+        };
+        if device == 0 {
+            format!("{user}@{server}")
+        } else {
+            format!("{user}:{device}@{server}")
+        }
+    }
+
+    /// The account's push name as peers see it (`notify`), if it has a real one.
+    pub fn push_name(&self) -> Option<&str> {
+        (!self.name.starts_with("anon-")).then_some(self.name.as_str())
     }
 }
 

@@ -20,6 +20,7 @@ use crate::accounts::{anonymous_account_name, ConnSender, DeviceRecord, OnlineDe
 use crate::iq_handlers::{self, attr, DeviceAddr, SERVER};
 use crate::noise_server::{respond_to_client_hello, AfterClientHello, Established, FrameCrypto};
 use crate::pairing::{self, WaitingClient, REF_COUNT};
+use crate::relay;
 use crate::server::{lock, ServerState};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -415,6 +416,11 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
                 Role::Device(addr) => Some(&*addr),
                 Role::Pairing => None,
             };
+            if let Some(me) = me {
+                if attr(node, "xmlns").as_deref() == Some("passive") && node.get_optional_child("active").is_some() {
+                    return relay::go_active(state, conn_id, me, tx, node);
+                }
+            }
             for reply in iq_handlers::handle(state, me, node) {
                 if tx.send(Outbound::Node(reply)).is_err() {
                     return false;
@@ -422,7 +428,20 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
             }
             true
         }
-        // Stanzas the server acknowledges. Relaying messages is a later step.
+        "message" | "receipt" | "presence" | "chatstate" | "ack" if matches!(role, Role::Device(_)) => {
+            let Role::Device(me) = role else { return true };
+            match node.tag.as_ref() {
+                "message" => relay::message(state, me, tx, node),
+                "receipt" => relay::receipt(state, me, tx, node),
+                "presence" => relay::presence(state, me, tx, node),
+                "chatstate" => relay::chatstate(state, me, node),
+                _ => {
+                    relay::client_ack(state, me, node);
+                    true
+                }
+            }
+        }
+        // Other stanzas the server acknowledges.
         "message" | "receipt" | "notification" | "call" => {
             let mut ack = NodeBuilder::new("ack")
                 .attr("class", node.tag.to_string())
@@ -483,6 +502,7 @@ fn finish_pairing(state: &ServerState, conn_id: u64, tx: &ConnSender, node: &Nod
             noise_pub: link.noise_pub,
             identity_pub: link.identity_pub,
             key_index: link.key_index,
+            signed_identity: signed,
             bundle: Default::default(),
         },
     );
@@ -502,6 +522,7 @@ fn cleanup(state: &ServerState, conn_id: u64, role: &Role) {
     lock(&state.awaiting_sign).remove(&conn_id);
     if let Role::Device(addr) = role {
         lock(&state.directory).set_offline(&addr.phone, addr.device, conn_id);
+        relay::disconnected(state, conn_id, addr);
     }
 }
 

@@ -9,7 +9,7 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::accounts::{KeyBundle, UploadedKey};
+use crate::accounts::{Directory, KeyBundle, UploadedKey};
 use crate::server::{lock, ServerState};
 
 pub const SERVER: &str = "s.whatsapp.net";
@@ -189,7 +189,7 @@ fn key_node(tag: &'static str, key: &UploadedKey) -> Node {
 }
 
 /// Parses `PHONE[:DEVICE]@s.whatsapp.net` or `LID[:DEVICE]@lid` into (user, device, is_lid).
-fn split_jid(jid: &str) -> Option<(String, u16, bool)> {
+pub fn split_jid(jid: &str) -> Option<(String, u16, bool)> {
     let (user_part, server) = jid.split_once('@')?;
     let (user, device) = match user_part.split_once(':') {
         Some((u, d)) => (u, d.parse().ok()?),
@@ -197,6 +197,14 @@ fn split_jid(jid: &str) -> Option<(String, u16, bool)> {
     };
     let user = user.split('.').next().unwrap_or(user);
     Some((user.to_owned(), device, server == "lid"))
+}
+
+/// `PHONE[:DEV]@s.whatsapp.net` or `LID[:DEV]@lid` of a known account → (phone, device, is_lid).
+pub fn resolve_jid(dir: &Directory, jid: &str) -> Option<(String, u16, bool)> {
+    let (user, device, is_lid) = split_jid(jid)?;
+    let phone = if is_lid { dir.phone_for_lid(&user)? } else { user };
+    dir.account(&phone)?;
+    Some((phone, device, is_lid))
 }
 
 /// Pre-key bundles for `<key><user jid/></key>` (one one-time key consumed per fetch).
@@ -208,6 +216,17 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
             let jid = attr(user, "jid").unwrap_or_default();
             let bundle = split_jid(&jid).and_then(|(u, d, is_lid)| {
                 let phone = if is_lid { dir.phone_for_lid(&u)? } else { u };
+                if d == 0 {
+                    // The mock phone: a bundle without one-time keys (optional in Signal).
+                    let a = dir.account(&phone)?;
+                    let b = KeyBundle {
+                        registration_id: a.phone_registration_id.to_be_bytes().to_vec(),
+                        identity: a.signing_key.public_key.public_key_bytes().to_vec(),
+                        signed_pre_key: Some(a.phone_signed_pre_key.clone()),
+                        pre_keys: Vec::new(),
+                    };
+                    return Some((b, a.phone_signed_pre_key.clone(), None, Vec::new()));
+                }
                 let dev = dir.device_mut(&phone, d)?;
                 let skey = dev.bundle.signed_pre_key.clone()?;
                 let one_time = if dev.bundle.pre_keys.is_empty() {
@@ -215,10 +234,10 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
                 } else {
                     Some(dev.bundle.pre_keys.remove(0))
                 };
-                Some((dev.bundle.clone(), skey, one_time))
+                Some((dev.bundle.clone(), skey, one_time, dev.signed_identity.clone()))
             });
             let node = match bundle {
-                Some((b, skey, one_time)) => {
+                Some((b, skey, one_time, signed_identity)) => {
                     let mut kids = vec![
                         NodeBuilder::new("registration").bytes(b.registration_id).build(),
                         NodeBuilder::new("type").bytes(vec![5u8]).build(),
@@ -227,6 +246,9 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
                     ];
                     if let Some(k) = one_time {
                         kids.push(key_node("key", &k));
+                    }
+                    if !signed_identity.is_empty() {
+                        kids.push(NodeBuilder::new("device-identity").bytes(signed_identity).build());
                     }
                     NodeBuilder::new("user").attr("jid", jid).children(kids).build()
                 }

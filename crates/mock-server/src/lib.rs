@@ -20,6 +20,8 @@ mod http_front;
 pub mod iq_handlers;
 pub mod noise_server;
 pub mod pairing;
+pub mod relay;
+pub mod router;
 mod server;
 
 pub use server::{MockConfig, MockServer};

@@ -13,6 +13,7 @@ use crate::accounts::Directory;
 use crate::http_front;
 use crate::noise_server::ServerIdentity;
 use crate::pairing::PairingDesk;
+use crate::router::Router;
 
 /// How to start a [`MockServer`].
 #[derive(Clone, Debug, Default)]
@@ -59,6 +60,8 @@ pub struct ServerState {
     pub pairing: Mutex<PairingDesk>,
     /// conn id → the link it must confirm with `pair-device-sign`.
     pub awaiting_sign: Mutex<HashMap<u64, PendingLink>>,
+    /// Live devices and their unacked stanzas. Lock order: `directory` before `router`.
+    pub router: Mutex<Router>,
     next_conn_id: AtomicU64,
     pub shutdown: watch::Receiver<bool>,
 }
@@ -96,6 +99,7 @@ impl MockServer {
             directory: Mutex::new(Directory::default()),
             pairing: Mutex::new(PairingDesk::default()),
             awaiting_sign: Mutex::new(HashMap::new()),
+            router: Mutex::new(Router::default()),
             next_conn_id: AtomicU64::new(1),
             shutdown: shutdown_rx,
         });

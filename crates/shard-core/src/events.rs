@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use crate::baileys_value::BValue;
 use crate::error::ShardError;
-use crate::wa_message::UpsertType;
 
 /// Baileys' `DisconnectReason` codes.
 pub mod disconnect_reason {
@@ -52,8 +51,9 @@ pub enum ShardEvent {
     CredsUpdate { shard_id: String, data: Value },
     /// `shard.error`.
     Error { shard_id: String, error: ShardError },
-    /// `messages.upsert`: Baileys `WAMessage`s.
-    MessagesUpsert { shard_id: String, messages: Vec<BValue>, kind: UpsertType },
+    /// A Baileys socket event (`messages.upsert`, `messages.update`, `presence.update`, ...)
+    /// with its payload already in Baileys' shape (built in `baileys_events`).
+    Baileys { shard_id: String, name: &'static str, data: BValue },
 }
 
 impl ShardEvent {
@@ -63,7 +63,7 @@ impl ShardEvent {
             | ShardEvent::Connection { shard_id, .. }
             | ShardEvent::CredsUpdate { shard_id, .. }
             | ShardEvent::Error { shard_id, .. }
-            | ShardEvent::MessagesUpsert { shard_id, .. } => shard_id,
+            | ShardEvent::Baileys { shard_id, .. } => shard_id,
         }
     }
 }

@@ -45,7 +45,7 @@ pub const WEB_MESSAGE_INFO: &str = "whatsapp.WebMessageInfo";
 
 /// Nesting limit, the same as buffa's default decode limit: a quoted message quoting a
 /// quoted message... from the network must not overflow the stack.
-const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoDecodeError {
@@ -90,12 +90,13 @@ pub fn web_message_info_to_baileys(info: &waproto::whatsapp::WebMessageInfo) -> 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The schema index, built once from the descriptor set.
+// The schema index, built once from the descriptor set. `baileys_to_proto` encodes with the
+// same index, so both directions agree on names and kinds by construction.
 
 /// What a field holds, i.e. how its wire value is read. Groups are absent: WhatsApp's schema
 /// has none, and a group on the wire is skipped like an unknown field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Double,
     Float,
     Int64,
@@ -117,30 +118,39 @@ enum Kind {
 }
 
 #[derive(Debug)]
-struct Field {
+pub(crate) struct Field {
     /// protobufjs' property name.
-    name: String,
-    kind: Kind,
-    repeated: bool,
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) repeated: bool,
     /// A `map<K, V>` field (repeated `MapEntry` message): decoded into an object keyed by K.
-    map: bool,
+    pub(crate) map: bool,
+    /// Written as one packed run when encoding: declared `[packed = true]`, or a repeated
+    /// scalar of a proto3 file without `[packed = false]` (the decoder accepts either form).
+    pub(crate) packed: bool,
+    /// For an enum field, its index in [`Schema::enums`] (the encoder accepts value names).
+    pub(crate) enum_type: Option<usize>,
 }
 
 #[derive(Debug, Default)]
-struct MessageType {
+pub(crate) struct MessageType {
     /// By field number.
-    fields: HashMap<u32, Field>,
+    pub(crate) fields: HashMap<u32, Field>,
     /// Repeated and map fields in declaration order: every instance starts with them empty.
     collections: Vec<u32>,
+    /// Field numbers by protobufjs name, for the encoder (it reads objects by key).
+    pub(crate) by_name: HashMap<String, u32>,
 }
 
 #[derive(Debug)]
-struct Schema {
-    messages: Vec<MessageType>,
+pub(crate) struct Schema {
+    pub(crate) messages: Vec<MessageType>,
     by_name: HashMap<String, usize>,
+    /// Enum types: value name → number.
+    pub(crate) enums: Vec<HashMap<String, i32>>,
 }
 
-static SCHEMA: LazyLock<Result<Schema, String>> = LazyLock::new(|| Schema::parse(DESCRIPTOR_SET));
+pub(crate) static SCHEMA: LazyLock<Result<Schema, String>> = LazyLock::new(|| Schema::parse(DESCRIPTOR_SET));
 
 fn schema() -> Result<&'static Schema, ProtoDecodeError> {
     SCHEMA.as_ref().map_err(|e| ProtoDecodeError::Schema(e.clone()))
@@ -174,19 +184,38 @@ impl Schema {
         let set = FileDescriptorSet::decode_from_slice(descriptor_set).map_err(|e| e.to_string())?;
         // Two passes: message types reference each other (and themselves) by name, so first
         // number every type, then build fields with resolved indexes.
-        let mut flat: Vec<(String, &DescriptorProto)> = Vec::new();
+        let mut flat: Vec<(String, &DescriptorProto, bool)> = Vec::new();
+        let mut enums: Vec<HashMap<String, i32>> = Vec::new();
+        let mut enum_by_name: HashMap<String, usize> = HashMap::new();
         for file in &set.file {
             let package = file.package.as_deref().unwrap_or("");
+            // proto3 packs repeated scalars by default; proto2 (WhatsApp's schema) only on request.
+            let proto3 = file.syntax.as_deref() == Some("proto3");
+            let first_of_file = flat.len();
             for message in &file.message_type {
-                collect(package, message, &mut flat);
+                collect(package, message, proto3, &mut flat);
+            }
+            // Enums are only looked up by the encoder (names → numbers), but they are indexed
+            // here with the messages so that enum fields resolve in the same single pass.
+            let top_level = file.enum_type.iter().map(|e| (package.to_owned(), e));
+            let nested = flat[first_of_file..]
+                .iter()
+                .flat_map(|(scope, d, _)| d.enum_type.iter().map(move |e| (scope.clone(), e)));
+            for (scope, descriptor) in top_level.chain(nested) {
+                let name = descriptor.name.as_deref().unwrap_or("");
+                let full_name = if scope.is_empty() { name.to_owned() } else { format!("{scope}.{name}") };
+                let values = descriptor.value.iter().filter_map(|v| Some((v.name.clone()?, v.number?))).collect();
+                enum_by_name.insert(full_name, enums.len());
+                enums.push(values);
             }
         }
-        let by_name: HashMap<String, usize> = flat.iter().enumerate().map(|(i, (name, _))| (name.clone(), i)).collect();
+        let by_name: HashMap<String, usize> =
+            flat.iter().enumerate().map(|(i, (name, _, _))| (name.clone(), i)).collect();
         let map_entries: Vec<bool> =
-            flat.iter().map(|(_, d)| d.options.as_option().and_then(|o| o.map_entry).unwrap_or(false)).collect();
+            flat.iter().map(|(_, d, _)| d.options.as_option().and_then(|o| o.map_entry).unwrap_or(false)).collect();
 
         let mut messages = Vec::with_capacity(flat.len());
-        for (full_name, descriptor) in &flat {
+        for (full_name, descriptor, proto3) in &flat {
             let mut message = MessageType::default();
             for field in &descriptor.field {
                 let (Some(name), Some(number)) = (field.name.as_deref(), field.number) else {
@@ -226,11 +255,25 @@ impl Schema {
                 if repeated {
                     message.collections.push(number);
                 }
-                message.fields.insert(number, Field { name: protobufjs_name(name), kind, repeated, map });
+                let declared_packed = field.options.as_option().and_then(|o| o.packed);
+                let packed = repeated && is_packable(kind) && declared_packed.unwrap_or(*proto3);
+                let enum_type = match kind {
+                    Kind::Enum => {
+                        let type_name = field.type_name.as_deref().unwrap_or("");
+                        let index = enum_by_name
+                            .get(type_name.trim_start_matches('.'))
+                            .ok_or_else(|| format!("{full_name}.{name}: unknown enum {type_name}"))?;
+                        Some(*index)
+                    }
+                    _ => None,
+                };
+                let js_name = protobufjs_name(name);
+                message.by_name.insert(js_name.clone(), number);
+                message.fields.insert(number, Field { name: js_name, kind, repeated, map, packed, enum_type });
             }
             messages.push(message);
         }
-        Ok(Schema { messages, by_name })
+        Ok(Schema { messages, by_name, enums })
     }
 
     /// The default of a map entry's `value` field (number 2) for an entry that omits it.
@@ -247,7 +290,7 @@ impl Schema {
         }
     }
 
-    fn index_of(&self, full_name: &str) -> Option<usize> {
+    pub(crate) fn index_of(&self, full_name: &str) -> Option<usize> {
         self.by_name.get(full_name.trim_start_matches('.')).copied()
     }
 
@@ -333,14 +376,19 @@ impl Schema {
     }
 }
 
-/// Flattens nested message declarations into `(full name, descriptor)` pairs.
-fn collect<'a>(scope: &str, message: &'a DescriptorProto, out: &mut Vec<(String, &'a DescriptorProto)>) {
+/// Flattens nested message declarations into `(full name, descriptor, file is proto3)`.
+fn collect<'a>(
+    scope: &str,
+    message: &'a DescriptorProto,
+    proto3: bool,
+    out: &mut Vec<(String, &'a DescriptorProto, bool)>,
+) {
     let name = message.name.as_deref().unwrap_or("");
     let full_name = if scope.is_empty() { name.to_owned() } else { format!("{scope}.{name}") };
     for nested in &message.nested_type {
-        collect(&full_name, nested, out);
+        collect(&full_name, nested, proto3, out);
     }
-    out.push((full_name, message));
+    out.push((full_name, message, proto3));
 }
 
 fn object_field<'a>(object: &'a mut [(String, BValue)], name: &str) -> Option<&'a mut BValue> {
@@ -363,7 +411,7 @@ fn is_packable(kind: Kind) -> bool {
     !matches!(kind, Kind::String | Kind::Bytes | Kind::Message(_))
 }
 
-fn wire_type_of(kind: Kind) -> WireType {
+pub(crate) fn wire_type_of(kind: Kind) -> WireType {
     match kind {
         Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => WireType::I64,
         Kind::Float | Kind::Fixed32 | Kind::Sfixed32 => WireType::I32,
@@ -383,7 +431,7 @@ fn wire_type_of(kind: Kind) -> WireType {
 // The wire format.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WireType {
+pub(crate) enum WireType {
     Varint,
     I64,
     Len,

@@ -20,6 +20,7 @@ use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
+use crate::baileys_events;
 use crate::baileys_value::BValue;
 use crate::content::{build_message, parse_jid, MessageContent};
 use crate::wa_message::{inbound_wa_message, outgoing_wa_message, UpsertType};
@@ -126,6 +127,10 @@ impl Shard {
         self.emit(ShardEvent::Login { shard_id: self.id.clone(), update });
     }
 
+    fn baileys(&self, (name, data): (&'static str, BValue)) {
+        self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), name, data });
+    }
+
     fn connection(&self, update: ConnectionUpdate) {
         self.emit(ShardEvent::Connection { shard_id: self.id.clone(), update });
     }
@@ -205,6 +210,13 @@ impl Shard {
                 self.login(LoginUpdate::Qr { code: qr.code.clone() });
             }
             Event::Messages(batch) => self.on_messages(batch),
+            Event::Receipt(r) => {
+                if let Some(event) = baileys_events::receipt(r) {
+                    self.baileys(event);
+                }
+            }
+            Event::Presence(p) => self.baileys(baileys_events::presence(p)),
+            Event::ChatPresence(c) => self.baileys(baileys_events::chat_presence(c)),
             Event::PairingCode(p) => self.login(LoginUpdate::Pairing { code: p.code.clone() }),
             Event::PairSuccess(_) => self.connection(ConnectionUpdate::NewLogin),
             Event::PairError(e) => self.emit(ShardEvent::Error {
@@ -263,7 +275,7 @@ impl Shard {
         }
         for (messages, kind) in [(append, UpsertType::Append), (notify, UpsertType::Notify)] {
             if !messages.is_empty() {
-                self.emit(ShardEvent::MessagesUpsert { shard_id: self.id.clone(), messages, kind });
+                self.baileys(baileys_events::messages_upsert(messages, kind));
             }
         }
     }
@@ -287,7 +299,7 @@ impl Shard {
         let sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
         })?;
-        self.emit(ShardEvent::MessagesUpsert { shard_id: self.id.clone(), messages: vec![sent.clone()], kind: UpsertType::Append });
+        self.baileys(baileys_events::messages_upsert(vec![sent.clone()], UpsertType::Append));
         Ok(sent)
     }
 
