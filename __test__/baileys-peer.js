@@ -1,0 +1,165 @@
+'use strict'
+/**
+ * A real Baileys 6.7.21 client in a child Node process, for end-to-end tests against the mock
+ * server. Baileys is an ES module and jest's CommonJS sandbox cannot import it, so the Baileys
+ * app runs as a plain ESM script, reports what happens as JSON lines, and takes commands on
+ * stdin. QRs are scanned with the mock phone automatically.
+ */
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const readline = require('node:readline')
+
+const ROOT = path.join(__dirname, '..')
+
+// One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text}.
+const BAILEYS_APP = String.raw`
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser } = await import('baileys')
+const readline = await import('node:readline')
+const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
+const logger = {
+  level: 'warn',
+  child() { return logger },
+  trace() {}, debug() {}, info() {},
+  warn(obj, msg) { report({ event: 'log', level: 'warn', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
+  error(obj, msg) { report({ event: 'log', level: 'error', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
+  fatal(obj, msg) { logger.error(obj, msg) },
+}
+function safe(obj) {
+  try { return JSON.parse(JSON.stringify(obj, (k, v) => (v instanceof Error ? { message: v.message, stack: v.stack } : v))) } catch { return String(obj) }
+}
+let sock
+let pendingSave = Promise.resolve()
+async function connect() {
+  await pendingSave
+  const { state, saveCreds } = await useMultiFileAuthState(process.env.AUTH_DIR)
+  sock = makeWASocket({
+    waWebSocketUrl: process.env.MOCK_URL,
+    version: [2, 3000, 1],
+    browser: ['baileys-shard-test', 'Chrome', '1.0.0'],
+    logger,
+    auth: state,
+    markOnlineOnConnect: false,
+    connectTimeoutMs: 15000,
+    defaultQueryTimeoutMs: 15000,
+  })
+  sock.ev.on('creds.update', () => { pendingSave = pendingSave.then(saveCreds) })
+  sock.ev.on('messages.upsert', ({ messages, type }) => {
+    for (const m of messages) {
+      report({ event: 'upsert', type, key: m.key, text: m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null, stub: m.messageStubType ?? null, stubParams: m.messageStubParameters ?? null })
+    }
+  })
+  sock.ev.on('presence.update', ({ id, presences }) => report({ event: 'presence', id, presences }))
+  sock.ev.on('messages.update', (updates) => {
+    for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
+  })
+  sock.ev.on('connection.update', (u) => {
+    if (u.qr) report({ event: 'qr', qr: u.qr })
+    if (u.connection === 'open') report({ event: 'open', me: state.creds.me })
+    if (u.receivedPendingNotifications) report({ event: 'pending-done' })
+    if (u.connection === 'close') {
+      const code = u.lastDisconnect?.error?.output?.statusCode
+      report({ event: 'close', code })
+      if (code === DisconnectReason.restartRequired) connect()
+    }
+  })
+}
+readline.createInterface({ input: process.stdin }).on('line', async (line) => {
+  const cmd = JSON.parse(line)
+  try {
+    if (cmd.cmd === 'send') {
+      const msg = await sock.sendMessage(jidNormalizedUser(cmd.to), { text: cmd.text })
+      report({ event: 'sent', key: msg.key })
+    } else if (cmd.cmd === 'typing') {
+      await sock.sendPresenceUpdate('composing', jidNormalizedUser(cmd.to))
+      report({ event: 'typed' })
+    } else if (cmd.cmd === 'exit') {
+      sock.end(undefined)
+      await pendingSave
+      process.exit(0)
+    }
+  } catch (e) {
+    report({ event: 'cmd-error', cmd: cmd.cmd, message: String(e?.stack ?? e) })
+  }
+})
+await connect()
+`
+
+/** A Baileys child process with an event log and bounded waits. */
+class BaileysChild {
+  constructor(name, mock) {
+    this.name = name
+    this.events = []
+    this.waiters = []
+    this.authDir = fs.mkdtempSync(path.join(os.tmpdir(), `mock-relay-${name}-`))
+    this.scanned = false
+    this.child = spawn(process.execPath, ['--input-type=module', '-e', BAILEYS_APP], {
+      cwd: ROOT,
+      env: { ...process.env, MOCK_URL: mock.url, AUTH_DIR: this.authDir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    this.stderr = ''
+    this.child.stderr.on('data', (d) => { this.stderr += d })
+    this.child.on('exit', (code) => this.onEvent({ event: 'exit', code, stderr: this.stderr }))
+    readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
+      let ev
+      try { ev = JSON.parse(line) } catch { return this.onEvent({ event: 'stdout', line }) }
+      if (ev.event === 'qr' && !this.scanned) {
+        this.scanned = true
+        this.scan = mock.scanQr(ev.qr).then(() => 'ok', (e) => e)
+      }
+      this.onEvent(ev)
+    })
+  }
+
+  onEvent(ev) {
+    this.events.push(ev)
+    for (const w of [...this.waiters]) {
+      if (w.pred(ev)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1)
+        clearTimeout(w.timer)
+        w.resolve(ev)
+      }
+    }
+  }
+
+  waitFor(what, pred, ms) {
+    const wrapped = (ev) => pred(ev) || ev.event === 'exit'
+    const seen = this.events.find(wrapped)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const w = {
+        pred: wrapped,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters.splice(this.waiters.indexOf(w), 1)
+          reject(new Error(`[${this.name}] timed out after ${ms} ms waiting for ${what}; events:\n` + this.events.map((e) => JSON.stringify(e)).join('\n')))
+        }, ms),
+      }
+      this.waiters.push(w)
+    })
+  }
+
+  command(cmd) {
+    this.child.stdin.write(JSON.stringify(cmd) + '\n')
+  }
+
+  errors() {
+    // The 515 restart after pairing is logged as an error by Baileys; that one is expected.
+    return this.events.filter((e) => e.event === 'cmd-error' ||
+      (e.event === 'log' && e.level === 'error' && !(e.msg === 'stream errored out' && JSON.stringify(e.detail).includes('515'))))
+  }
+
+  decryptionProblems() {
+    return this.events.filter((e) => e.event === 'log' && /decrypt|session|prekey|pre-key|No SenderKey|Bad MAC/i.test(e.msg + JSON.stringify(e.detail)))
+  }
+
+  async close() {
+    for (const w of this.waiters) clearTimeout(w.timer)
+    if (this.child.exitCode === null) this.child.kill('SIGKILL')
+    fs.rmSync(this.authDir, { recursive: true, force: true })
+  }
+}
+
+module.exports = { BaileysChild }
