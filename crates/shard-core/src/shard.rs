@@ -280,15 +280,20 @@ impl Shard {
         }
     }
 
+    /// The engine client of a connected shard, or `NOT_CONNECTED`.
+    pub(crate) fn connected_client(&self) -> Result<Arc<Client>> {
+        let client = self.running().as_ref().map(|r| r.client.clone());
+        client.filter(|c| c.is_connected()).ok_or_else(|| {
+            ShardError::new(ErrorCode::NotConnected, format!("shard {} is not connected; wait for login.update 'connected'", self.id))
+                .for_shard(&self.id)
+        })
+    }
+
     /// Sends `content` to `to` and returns the `WAMessage` Baileys would return; the same
     /// message is echoed as `messages.upsert` `append`, as Baileys does by default.
     pub async fn send_message(&self, to: &str, content: &MessageContent, message_id: Option<String>) -> Result<BValue> {
         let jid = parse_jid(to)?;
-        let client = self.running().as_ref().map(|r| r.client.clone());
-        let client = client.filter(|c| c.is_connected()).ok_or_else(|| {
-            ShardError::new(ErrorCode::NotConnected, format!("shard {} is not connected; wait for login.update 'connected'", self.id))
-                .for_shard(&self.id)
-        })?;
+        let client = self.connected_client()?;
         let message = build_message(content);
         let id = message_id.unwrap_or_else(|| client.generate_message_id());
         let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
