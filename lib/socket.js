@@ -25,20 +25,14 @@ class ShardSocket {
    * Sends a message, like Baileys' `sock.sendMessage`. Resolves to the sent `WAMessage`
    * (`key.fromMe` true, `status` 1 = PENDING); it is also emitted as `messages.upsert` `append`.
    * @param {string} jid
-   * @param {{ text: string, mentions?: string[] }} content
-   * @param {{ messageId?: string }} [options]
+   * @param {import('..').AnyMessageContent} content
+   * @param {import('..').MiscMessageGenerationOptions} [options]
    */
   async sendMessage(jid, content, options) {
     try {
       return await this._native.sendMessage(this.shardId, jid, content, options ?? null)
     } catch (err) {
-      const error = fromNative(err, 'INVALID_ARGUMENT')
-      // Arguments the addon could not even read (e.g. a Buffer where this build expects
-      // none) fail before the native parser can name the content kind; name it here.
-      if (error.code === 'INVALID_ARGUMENT' && content && typeof content === 'object' && !error.message.includes('content')) {
-        error.message = `unsupported message content with keys ${JSON.stringify(Object.keys(content))}: ${error.message}`
-      }
-      throw error
+      throw fromNative(err, 'INVALID_ARGUMENT')
     }
   }
 
@@ -59,6 +53,65 @@ class ShardSocket {
       throw fromNative(err, 'STOP_FAILED')
     }
     this._manager._afterStateChange()
+  }
+
+  /**
+   * Sends read receipts, like Baileys' `sock.readMessages`. Keys of your own messages
+   * (`fromMe`) are skipped; group keys carry the sender in `participant`. The sender sees
+   * `messages.update` with `status` 4 (READ).
+   * @param {{ remoteJid: string, id: string, fromMe?: boolean, participant?: string }[]} keys
+   * @returns {Promise<void>}
+   */
+  async readMessages(keys) {
+    try {
+      await this._native.readMessages(this.shardId, keys)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Like Baileys' `sock.sendPresenceUpdate`: `'available'` / `'unavailable'` set the account's
+   * presence; `'composing'`, `'recording'` and `'paused'` are chat states sent to `jid`.
+   * @param {'available'|'unavailable'|'composing'|'recording'|'paused'} type
+   * @param {string} [jid] the chat, required for the chat states
+   * @returns {Promise<void>}
+   */
+  async sendPresenceUpdate(type, jid) {
+    try {
+      await this._native.sendPresenceUpdate(this.shardId, type, jid ?? null)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Subscribes to a contact's presence, like Baileys' `sock.presenceSubscribe`; it then
+   * arrives as `presence.update`.
+   * @param {string} jid
+   * @returns {Promise<void>}
+   */
+  async presenceSubscribe(jid) {
+    try {
+      await this._native.presenceSubscribe(this.shardId, jid)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Like Baileys 6.7.21's `sock.onWhatsApp(...numbers)`: phone numbers (`'+6281…'`, `'6281…'`
+   * or `'6281…@s.whatsapp.net'`) → `[{ jid, exists: true, lid? }]` for those on WhatsApp;
+   * numbers not on WhatsApp are left out of the result, as Baileys does.
+   * @param {...string} phoneNumbers
+   * @returns {Promise<{ jid: string, exists: boolean, lid?: string }[]>}
+   */
+  async onWhatsApp(...phoneNumbers) {
+    try {
+      return await this._native.onWhatsApp(this.shardId, phoneNumbers)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
   }
 }
 

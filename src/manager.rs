@@ -10,11 +10,13 @@ use shard_core::{check_session_status, SessionStatus, ShardInfo, ShardManager};
 use crate::errors::to_napi;
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
-use crate::options::{message_content, send_options, shard_options, socket_config};
+use crate::js_to_bvalue::JsInput;
+use crate::options::{shard_options, socket_config};
+use shard_core::content::{MessageContent, SendOptions};
 
 #[napi]
 pub struct NativeShardManager {
-    inner: Arc<ShardManager>,
+    pub(crate) inner: Arc<ShardManager>,
     queue: Arc<EventQueue>,
 }
 
@@ -94,11 +96,11 @@ impl NativeShardManager {
 
     /// `sock.sendMessage(jid, content, options)` → the sent `WAMessage`.
     #[napi]
-    pub async fn send_message(&self, id: String, jid: String, content: Value, options: Option<Value>) -> Result<JsBValue> {
+    pub async fn send_message(&self, id: String, jid: String, content: JsInput, options: Option<JsInput>) -> Result<JsBValue> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let content = message_content(&content)?;
-        let message_id = send_options(options.as_ref())?;
-        let sent = shard.send_message(&jid, &content, message_id).await.map_err(to_napi)?;
+        let content = MessageContent::from_baileys(&content.0).map_err(to_napi)?;
+        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).map_err(to_napi)?;
+        let sent = shard.send_message(&jid, &content, &options).await.map_err(to_napi)?;
         Ok(JsBValue(sent))
     }
 

@@ -22,7 +22,7 @@ use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
 use crate::baileys_events;
 use crate::baileys_value::BValue;
-use crate::content::{build_message, parse_jid, MessageContent};
+use crate::content::{build_message, parse_jid, MessageContent, SendOptions};
 use crate::wa_message::{inbound_wa_message, outgoing_wa_message, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
@@ -291,11 +291,12 @@ impl Shard {
 
     /// Sends `content` to `to` and returns the `WAMessage` Baileys would return; the same
     /// message is echoed as `messages.upsert` `append`, as Baileys does by default.
-    pub async fn send_message(&self, to: &str, content: &MessageContent, message_id: Option<String>) -> Result<BValue> {
+    pub async fn send_message(&self, to: &str, content: &MessageContent, options: &SendOptions) -> Result<BValue> {
         let jid = parse_jid(to)?;
         let client = self.connected_client()?;
-        let message = build_message(content);
-        let id = message_id.unwrap_or_else(|| client.generate_message_id());
+        let own = client.persistence_manager().get_device_snapshot().pn.clone();
+        let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(&self.id))?;
+        let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
         let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
         client.send_message_with_options(jid.clone(), message.clone(), options).await.map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("could not send to {to}: {e}")).for_shard(&self.id)
