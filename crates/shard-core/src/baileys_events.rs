@@ -91,3 +91,142 @@ pub fn chat_presence(c: &ChatPresenceUpdate) -> (&'static str, BValue) {
         ]),
     )
 }
+
+fn as_i64(v: Option<&BValue>) -> Option<i64> {
+    match v {
+        Some(BValue::Int(n)) => Some(*n),
+        Some(BValue::Uint(n)) => i64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+fn user_of(jid: &str) -> &str {
+    jid.split(['@', ':']).next().unwrap_or(jid)
+}
+
+/// Baileys' `cleanMessage`: a reaction from someone else names the reacted-to message from
+/// the sender's point of view; turn its key around to ours.
+pub fn normalise_reaction_key(message: &mut BValue, me: Option<&str>) {
+    let Some(key) = message.get("key").cloned() else { return };
+    if matches!(key.get("fromMe"), Some(BValue::Bool(true))) {
+        return;
+    }
+    let Some(reaction_key) = message.get_mut("message").and_then(|m| m.get_mut("reactionMessage")).and_then(|r| r.get_mut("key")) else {
+        return;
+    };
+    let was_from_me = matches!(reaction_key.get("fromMe"), Some(BValue::Bool(true)));
+    let author = reaction_key.get("participant").or_else(|| reaction_key.get("remoteJid")).and_then(BValue::as_str).unwrap_or_default().to_owned();
+    let from_me = !was_from_me && me.is_some_and(|me| user_of(&author) == user_of(me));
+    reaction_key.set("fromMe", BValue::Bool(from_me));
+    if let Some(remote) = key.get("remoteJid") {
+        reaction_key.set("remoteJid", remote.clone());
+    }
+    if reaction_key.get("participant").is_none() {
+        if let Some(p) = key.get("participant") {
+            reaction_key.set("participant", p.clone());
+        }
+    }
+}
+
+/// What Baileys' `processMessage` emits besides `messages.upsert` for a message: revokes and
+/// edits as `messages.update`, reactions as `messages.reaction`.
+pub fn derived_from_message(message: &BValue) -> Option<(&'static str, BValue)> {
+    let key = message.get("key")?;
+    let content = message.get("message")?;
+    if let Some(protocol) = content.get("protocolMessage") {
+        let target_id = protocol.get("key").and_then(|k| k.get("id")).cloned().unwrap_or(BValue::Null);
+        let key_with_target = key.clone().with("id", target_id);
+        return match as_i64(protocol.get("type")) {
+            // REVOKE
+            Some(0) => Some((
+                "messages.update",
+                BValue::Array(vec![obj([
+                    ("key", key_with_target),
+                    ("update", obj([("message", BValue::Null), ("messageStubType", BValue::Int(1)), ("key", key.clone())])),
+                ])]),
+            )),
+            // MESSAGE_EDIT
+            Some(14) => {
+                let edited = protocol.get("editedMessage").cloned().unwrap_or(BValue::Null);
+                let timestamp = as_i64(protocol.get("timestampMs"))
+                    .map(|ms| BValue::Int(ms / 1000))
+                    .or_else(|| message.get("messageTimestamp").cloned())
+                    .unwrap_or(BValue::Null);
+                Some((
+                    "messages.update",
+                    BValue::Array(vec![obj([
+                        ("key", key_with_target),
+                        (
+                            "update",
+                            obj([
+                                ("message", obj([("editedMessage", obj([("message", edited)]))])),
+                                ("messageTimestamp", timestamp),
+                            ]),
+                        ),
+                    ])]),
+                ))
+            }
+            _ => None,
+        };
+    }
+    let reaction = content.get("reactionMessage")?;
+    let reacted_key = reaction.get("key").cloned().unwrap_or(BValue::Null);
+    let reaction = reaction.clone().with("key", key.clone());
+    Some(("messages.reaction", BValue::Array(vec![obj([("reaction", reaction), ("key", reacted_key)])])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> BValue {
+        BValue::String(v.into())
+    }
+
+    fn incoming(content: BValue) -> BValue {
+        obj([
+            ("key", obj([("remoteJid", s("1@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("NEW"))])),
+            ("messageTimestamp", BValue::Int(100)),
+            ("message", content),
+        ])
+    }
+
+    #[test]
+    fn revoke_and_edit_become_message_updates() {
+        let target = obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(true)), ("id", s("OLD"))]);
+        let revoke = incoming(obj([("protocolMessage", obj([("key", target.clone()), ("type", BValue::Int(0))]))]));
+        let (name, data) = derived_from_message(&revoke).unwrap();
+        assert_eq!(name, "messages.update");
+        let u = &data.as_array().unwrap()[0];
+        assert_eq!(u.get("key").and_then(|k| k.get("id")), Some(&s("OLD")));
+        assert_eq!(u.get("update").and_then(|x| x.get("message")), Some(&BValue::Null));
+        assert_eq!(u.get("update").and_then(|x| x.get("messageStubType")), Some(&BValue::Int(1)));
+
+        let edited = obj([("extendedTextMessage", obj([("text", s("fixed"))]))]);
+        let edit = incoming(obj([("protocolMessage", obj([("key", target), ("type", BValue::Int(14)), ("editedMessage", edited.clone()), ("timestampMs", BValue::Int(5_000))]))]));
+        let (_, data) = derived_from_message(&edit).unwrap();
+        let update = data.as_array().unwrap()[0].get("update").unwrap();
+        assert_eq!(update.get("message").and_then(|m| m.get("editedMessage")).and_then(|e| e.get("message")), Some(&edited));
+        assert_eq!(update.get("messageTimestamp"), Some(&BValue::Int(5)));
+    }
+
+    #[test]
+    fn reactions_are_turned_to_our_perspective() {
+        // The sender reacted to a message they believed was not theirs, i.e. ours.
+        let reacted = obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("MINE"))]);
+        let mut msg = incoming(obj([("reactionMessage", obj([("key", reacted), ("text", s("👍"))]))]));
+        normalise_reaction_key(&mut msg, Some("me:3@s.whatsapp.net"));
+        let (name, data) = derived_from_message(&msg).unwrap();
+        assert_eq!(name, "messages.reaction");
+        let item = &data.as_array().unwrap()[0];
+        assert_eq!(item.get("key").and_then(|k| k.get("fromMe")), Some(&BValue::Bool(true)));
+        assert_eq!(item.get("key").and_then(|k| k.get("remoteJid")), Some(&s("1@s.whatsapp.net")));
+        assert_eq!(item.get("reaction").and_then(|r| r.get("key")).and_then(|k| k.get("id")), Some(&s("NEW")));
+        assert_eq!(item.get("reaction").and_then(|r| r.get("text")), Some(&s("👍")));
+    }
+
+    #[test]
+    fn plain_messages_derive_nothing() {
+        assert!(derived_from_message(&incoming(obj([("conversation", s("hi"))]))).is_none());
+    }
+}

@@ -263,20 +263,32 @@ impl Shard {
     }
 
     fn on_messages(&self, batch: &wacore::types::events::MessageBatch) {
+        let me = self.user().map(|u| u.id);
         let mut notify = Vec::new();
         let mut append = Vec::new();
         for inbound in batch.messages.iter() {
             match inbound_wa_message(inbound) {
-                Ok(msg) if inbound.info.is_offline => append.push(msg),
-                Ok(msg) => notify.push(msg),
+                Ok(mut msg) => {
+                    baileys_events::normalise_reaction_key(&mut msg, me.as_deref());
+                    if inbound.info.is_offline { append.push(msg) } else { notify.push(msg) }
+                }
                 // The engine already decrypted it; a shape we cannot decode is logged, not fatal.
                 Err(e) => log::warn!("shard {}: message {} not delivered: {e}", self.id, inbound.info.id),
             }
         }
         for (messages, kind) in [(append, UpsertType::Append), (notify, UpsertType::Notify)] {
             if !messages.is_empty() {
-                self.baileys(baileys_events::messages_upsert(messages, kind));
+                self.upsert(messages, kind);
             }
+        }
+    }
+
+    /// `messages.upsert`, then what Baileys' `processMessage` derives from each message.
+    fn upsert(&self, messages: Vec<BValue>, kind: UpsertType) {
+        let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
+        self.baileys(baileys_events::messages_upsert(messages, kind));
+        for event in derived {
+            self.baileys(event);
         }
     }
 
@@ -305,7 +317,7 @@ impl Shard {
         let sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
         })?;
-        self.baileys(baileys_events::messages_upsert(vec![sent.clone()], UpsertType::Append));
+        self.upsert(vec![sent.clone()], UpsertType::Append);
         Ok(sent)
     }
 
