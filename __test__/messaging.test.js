@@ -124,3 +124,29 @@ test('a message for a stopped shard arrives exactly once when it is started agai
   expect(seen).toHaveLength(1)
   expect(seen[0].message.extendedTextMessage.text).toBe('while you were away')
 })
+
+test('a shard whose account has a second device sees its own sent messages from the other device', async () => {
+  // Same phoneNumber → same push name at registration → the mock links both as devices of one account.
+  const both = ['me-1', 'me-2'].map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000))
+  const { sock: first } = await manager.createShard({ id: 'me-1', phoneNumber: '15550009999' })
+  await both[0]
+  const { sock: second } = await manager.createShard({ id: 'me-2', phoneNumber: '15550009999' })
+  await both[1]
+  expect(userOf(first.user.id)).toBe(userOf(second.user.id))
+  expect(first.user.id).not.toBe(second.user.id)
+  // The mock does not yet push the device-list notification a real server sends when an
+  // account gains a device, so device 1 learns of device 2 at its next login.
+  await manager.stopShard('me-1')
+  const again = waitFor(manager, 'login.update', (u) => u.shardId === 'me-1' && u.state === 'connected', 30000)
+  const { sock: restarted } = await manager.createShard({ id: 'me-1' })
+  await again
+  expect(restarted).toBe(first)
+
+  const bobJid = userJid(manager.socket('bob').user.id)
+  const id = '3EB0D0D0000000000042'
+  const echoed = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'me-2' && e.data.messages.some((m) => m.key.id === id), 30000)
+  await first.sendMessage(bobJid, { text: 'from my phone' }, { messageId: id })
+  const msg = (await echoed).data.messages.find((m) => m.key.id === id)
+  expect(msg.key).toMatchObject({ remoteJid: bobJid, fromMe: true, id })
+  expect(msg.message.extendedTextMessage.text).toBe('from my phone')
+})
