@@ -247,6 +247,27 @@ export interface ShardSocket {
    * content shape rejects with `INVALID_ARGUMENT`; a shard that is not connected with `NOT_CONNECTED`.
    */
   sendMessage(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage>
+  /**
+   * Sends read receipts for received messages (keys of your own messages are skipped; group
+   * keys carry the sender in `participant`). The sender gets `messages.update` with `status` 4
+   * (READ). A malformed key rejects with `INVALID_ARGUMENT`; a shard that is not connected with
+   * `NOT_CONNECTED`.
+   */
+  readMessages(keys: WAMessageKey[]): Promise<void>
+  /**
+   * `'available'` / `'unavailable'` set the account's presence; `'composing'`, `'recording'`
+   * and `'paused'` are chat states sent to `jid` (required for them). An unknown type or a
+   * malformed jid rejects with `INVALID_ARGUMENT`.
+   */
+  sendPresenceUpdate(type: WAPresence, jid?: string): Promise<void>
+  /** Subscribes to a contact's presence; it then arrives as `presence.update`. */
+  presenceSubscribe(jid: string): Promise<void>
+  /**
+   * Which phone numbers (`'+6281…'`, `'6281…'` or `'6281…@s.whatsapp.net'`) are on WhatsApp.
+   * As in Baileys 6.7.21, only the registered ones are in the result (`exists` is always true);
+   * a number that is not on WhatsApp is simply absent.
+   */
+  onWhatsApp(...phoneNumbers: string[]): Promise<{ jid: string; exists: boolean; lid?: string }[]>
   /** Closes the connection for good (the shard is stopped). */
   end(error?: Error): Promise<void>
   /** Logs this device out at WhatsApp and stops the shard; the session folder is kept. */

@@ -13,7 +13,9 @@ const readline = require('node:readline')
 
 const ROOT = path.join(__dirname, '..')
 
-// One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text}.
+// One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
+// {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
+// {cmd:'onWhatsApp', numbers}, {cmd:'exit'}; each answers with an event line (or 'cmd-error').
 const BAILEYS_APP = String.raw`
 const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser } = await import('baileys')
 const readline = await import('node:readline')
@@ -74,6 +76,18 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
     } else if (cmd.cmd === 'typing') {
       await sock.sendPresenceUpdate('composing', jidNormalizedUser(cmd.to))
       report({ event: 'typed' })
+    } else if (cmd.cmd === 'read') {
+      await sock.readMessages([cmd.key])
+      report({ event: 'read', key: cmd.key })
+    } else if (cmd.cmd === 'subscribe') {
+      await sock.presenceSubscribe(jidNormalizedUser(cmd.jid))
+      report({ event: 'subscribed', jid: cmd.jid })
+    } else if (cmd.cmd === 'presence') {
+      await sock.sendPresenceUpdate(cmd.type, cmd.to ? jidNormalizedUser(cmd.to) : undefined)
+      report({ event: 'presence-sent', type: cmd.type })
+    } else if (cmd.cmd === 'onWhatsApp') {
+      const result = await sock.onWhatsApp(...cmd.numbers)
+      report({ event: 'onWhatsApp', result })
     } else if (cmd.cmd === 'exit') {
       sock.end(undefined)
       await pendingSave

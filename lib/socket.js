@@ -64,7 +64,7 @@ class ShardSocket {
    */
   async readMessages(keys) {
     try {
-      await this._native.readMessages(this.shardId, keys)
+      await this._native.readMessages(this.shardId, keys ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -79,7 +79,7 @@ class ShardSocket {
    */
   async sendPresenceUpdate(type, jid) {
     try {
-      await this._native.sendPresenceUpdate(this.shardId, type, jid ?? null)
+      await this._native.sendPresenceUpdate(this.shardId, type ?? null, jid ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -93,7 +93,7 @@ class ShardSocket {
    */
   async presenceSubscribe(jid) {
     try {
-      await this._native.presenceSubscribe(this.shardId, jid)
+      await this._native.presenceSubscribe(this.shardId, jid ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -108,7 +108,7 @@ class ShardSocket {
    */
   async onWhatsApp(...phoneNumbers) {
     try {
-      return await this._native.onWhatsApp(this.shardId, phoneNumbers)
+      return await this._native.onWhatsApp(this.shardId, phoneNumbers.map((n) => n ?? null))
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }

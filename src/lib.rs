@@ -7,6 +7,7 @@ mod js_to_bvalue;
 mod js_value;
 mod manager;
 mod options;
+mod socket_ops;
 
 /// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,
 /// `whatsapp_rust=debug`, ...), in `RUST_LOG` syntax. Nothing is written to files.

@@ -143,7 +143,7 @@ pub fn check_session_dir(dir: String) -> Value {
     status_js(check_session_status(std::path::Path::new(&dir)))
 }
 
-fn not_found(id: &str) -> napi::Error {
+pub(crate) fn not_found(id: &str) -> napi::Error {
     to_napi(shard_core::ShardError::new(
         shard_core::ErrorCode::ShardNotFound,
         format!("no shard with id {id:?}; create it with createShard first"),

@@ -36,6 +36,15 @@ async function main(): Promise<void> {
   const stopped: boolean = await manager.stopShard(id)
   console.log(stopped, (await manager.getSessionInfo(id)).registered)
 
+  await sock.readMessages([{ remoteJid: '1@s.whatsapp.net', id: 'ABC', fromMe: false }])
+  await sock.sendPresenceUpdate('recording', '1@s.whatsapp.net')
+  await sock.presenceSubscribe('1@s.whatsapp.net')
+  const [found] = await sock.onWhatsApp('+15551234567', '15557654321@s.whatsapp.net')
+  console.log(found?.jid, found?.exists, found?.lid)
+  // @ts-expect-error: presence types are a closed set
+  await sock.sendPresenceUpdate('typing', '1@s.whatsapp.net')
+  // @ts-expect-error: readMessages takes an array of keys
+  await sock.readMessages({ remoteJid: '1@s.whatsapp.net', id: 'ABC' })
   // @ts-expect-error: content needs a known kind
   await sock.sendMessage('1@s.whatsapp.net', { txt: 'typo' })
   // @ts-expect-error: stopShard takes an id

@@ -15,6 +15,7 @@ pub mod manager;
 pub mod proto_to_baileys;
 pub mod session_store;
 pub mod shard;
+pub mod socket_ops;
 pub mod shard_id;
 pub mod wa_message;
 
