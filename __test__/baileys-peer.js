@@ -49,7 +49,7 @@ async function connect() {
   sock.ev.on('creds.update', () => { pendingSave = pendingSave.then(saveCreds) })
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
-      report({ event: 'upsert', type, key: m.key, text: m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null, stub: m.messageStubType ?? null, stubParams: m.messageStubParameters ?? null })
+      report({ event: 'upsert', type, key: m.key, text: m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null, stub: m.messageStubType ?? null, stubParams: m.messageStubParameters ?? null, message: m.message ?? null })
     }
   })
   sock.ev.on('presence.update', ({ id, presences }) => report({ event: 'presence', id, presences }))
@@ -70,7 +70,11 @@ async function connect() {
 readline.createInterface({ input: process.stdin }).on('line', async (line) => {
   const cmd = JSON.parse(line)
   try {
-    if (cmd.cmd === 'send') {
+    if (cmd.cmd === 'sendContent') {
+      // Any AnyMessageContent (JSON); options.quoted is a WAMessage in JSON form.
+      const msg = await sock.sendMessage(jidNormalizedUser(cmd.to), cmd.content, cmd.options ?? {})
+      report({ event: 'sent', key: msg.key, message: msg.message })
+    } else if (cmd.cmd === 'send') {
       const msg = await sock.sendMessage(jidNormalizedUser(cmd.to), { text: cmd.text })
       report({ event: 'sent', key: msg.key })
     } else if (cmd.cmd === 'typing') {
