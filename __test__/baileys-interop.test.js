@@ -1,10 +1,9 @@
 'use strict'
 // Every sendMessage content kind between a shard and the real Baileys 6.7.21, both ways,
 // through the mock server, with no decryption failure on the Baileys side.
-const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { tmpDir, waitFor, autoScan } = require('./helpers')
+const { waitFor, pairedManager, userJid } = require('./helpers')
 
 let mock
 let manager
@@ -12,18 +11,16 @@ let shard
 let peer
 let shardJid
 let peerJid
-const userJid = (jid) => jid.replace(/:\d+@/, '@')
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
-  autoScan(manager, mock)
-  const connected = waitFor(manager, 'login.update', (u) => u.shardId === 'bot' && u.state === 'connected', 60000)
-  shard = (await manager.createShard({ id: 'bot' })).sock
+  const paired = pairedManager(mock, ['bot'])
   peer = new BaileysChild('peer', mock)
   const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
   await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)
-  await connected
+  let socks
+  ;({ manager, socks } = await paired)
+  shard = socks.bot
   shardJid = userJid(shard.user.id)
   peerJid = userJid(open.me.id)
 })

@@ -39,6 +39,27 @@ function autoScan(manager, mock) {
 }
 
 /**
+ * A manager on a fresh session folder against `mock`, scanning every QR with the mock phone,
+ * with the shards `ids` created and connected. Resolves with `{ manager, session, socks }`.
+ */
+async function pairedManager(mock, ids) {
+  const { ShardManager } = require('..')
+  const session = tmpDir()
+  const manager = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
+  autoScan(manager, mock)
+  const connected = Promise.all(
+    ids.map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),
+  )
+  const socks = {}
+  for (const id of ids) socks[id] = (await manager.createShard({ id })).sock
+  await connected
+  return { manager, session, socks }
+}
+
+/** A user's jid without the device part: `123:4@s.whatsapp.net` → `123@s.whatsapp.net`. */
+const userJid = (jid) => jid.replace(/:\d+@/, '@')
+
+/**
  * Runs `script` (JS source) in a fresh Node process with the given addon; resolves with
  * `{ code, signal, lines }`, `lines` being the JSON lines it printed.
  */
@@ -68,4 +89,4 @@ function runChild(script, { addon = TEST_ADDON, env = {}, timeoutMs = 60000 } = 
   })
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, runChild }
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, userJid, runChild }

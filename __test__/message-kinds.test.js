@@ -1,9 +1,8 @@
 'use strict'
 // Every sendMessage content kind, shard → shard through the mock, and the events Baileys
 // derives from them: reactions as messages.reaction, edits and revokes as messages.update.
-const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { tmpDir, waitFor, autoScan } = require('./helpers')
+const { waitFor, pairedManager, userJid } = require('./helpers')
 
 let mock
 let manager
@@ -11,18 +10,12 @@ let alice
 let bob
 let aliceJid
 let bobJid
-const userJid = (jid) => jid.replace(/:\d+@/, '@')
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
-  autoScan(manager, mock)
-  const connected = Promise.all(
-    ['alice', 'bob'].map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),
-  )
-  alice = (await manager.createShard({ id: 'alice' })).sock
-  bob = (await manager.createShard({ id: 'bob' })).sock
-  await connected
+  let socks
+  ;({ manager, socks } = await pairedManager(mock, ['alice', 'bob']))
+  ;({ alice, bob } = socks)
   aliceJid = userJid(alice.user.id)
   bobJid = userJid(bob.user.id)
 })

@@ -1,29 +1,19 @@
 'use strict'
 // End-to-end messaging through the public API: shard ↔ shard, shard ↔ the real Baileys,
 // and a message for a stopped shard delivered exactly once when it comes back.
-const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { tmpDir, waitFor, autoScan } = require('./helpers')
+const { waitFor, pairedManager, userJid } = require('./helpers')
 
 let mock
 let manager
 let session
 const kids = []
-const userJid = (jid) => jid.replace(/:\d+@/, '@')
 const userOf = (jid) => jid.split(/[:@]/)[0]
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  session = tmpDir()
-  manager = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
-  autoScan(manager, mock)
-  const connected = Promise.all(
-    ['alice', 'bob'].map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),
-  )
-  await manager.createShard({ id: 'alice' })
-  await manager.createShard({ id: 'bob' })
-  await connected
+  ;({ manager, session } = await pairedManager(mock, ['alice', 'bob']))
 })
 afterAll(async () => {
   for (const k of kids) await k.close()

@@ -2,29 +2,21 @@
 // sock.readMessages, sock.sendPresenceUpdate, sock.presenceSubscribe and sock.onWhatsApp through
 // the public API: two shards paired with the mock server, and the real Baileys 6.7.21 as the
 // other end where it checks that our stanzas are what Baileys sends and understands.
-const { ShardManager, ShardError } = require('..')
+const { ShardError } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { tmpDir, waitFor, autoScan } = require('./helpers')
+const { waitFor, pairedManager, userJid } = require('./helpers')
 
 let mock
 let manager
 let peer
 let peerMe
-const userJid = (jid) => jid.replace(/:\d+@/, '@')
 const userOf = (jid) => jid.split(/[:@]/)[0]
 const UNREGISTERED = '19990000001' // the mock's numbers are 1555xxxxxxx
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
-  autoScan(manager, mock)
-  const connected = Promise.all(
-    ['alice', 'bob'].map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),
-  )
-  await manager.createShard({ id: 'alice' })
-  await manager.createShard({ id: 'bob' })
-  await connected
+  ;({ manager } = await pairedManager(mock, ['alice', 'bob']))
 })
 afterAll(async () => {
   await peer?.close()

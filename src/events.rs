@@ -44,13 +44,6 @@ impl EventQueue {
     }
 }
 
-fn obj<const N: usize>(fields: [(&str, BValue); N]) -> BValue {
-    BValue::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
-
-fn string(s: impl Into<String>) -> BValue {
-    BValue::String(s.into())
-}
 
 /// `{ event, shardId, data }`: `event` is the name the JS layer emits; `data` the payload
 /// without `shardId`/`sock` (the JS layer adds those).
@@ -61,40 +54,40 @@ fn to_js(event: ShardEvent) -> BValue {
         ShardEvent::Connection { update, .. } => ("connection.update", connection_update(update)),
         ShardEvent::CredsUpdate { data, .. } => ("creds.update", BValue::from_buffer_json(&data)),
         ShardEvent::Error { error, .. } => {
-            ("shard.error", obj([("code", string(error.code.as_str())), ("message", string(error.message))]))
+            ("shard.error", BValue::obj([("code", BValue::str(error.code.as_str())), ("message", BValue::str(error.message))]))
         }
         ShardEvent::Baileys { name, data, .. } => (name, data),
     };
-    obj([("event", string(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
+    BValue::obj([("event", BValue::str(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
 }
 
 fn login_update(update: LoginUpdate) -> BValue {
-    let connecting = |kind: &str, code: String| obj([("state", string("connecting")), ("type", string(kind)), ("code", BValue::String(code))]);
+    let connecting = |kind: &str, code: String| BValue::obj([("state", BValue::str("connecting")), ("type", BValue::str(kind)), ("code", BValue::String(code))]);
     let closed = |state: &str, reason: String, code: u16| {
-        obj([("state", string(state)), ("reason", BValue::String(reason)), ("statusCode", BValue::Uint(code.into()))])
+        BValue::obj([("state", BValue::str(state)), ("reason", BValue::String(reason)), ("statusCode", BValue::Uint(code.into()))])
     };
     match update {
         LoginUpdate::Qr { code } => connecting("qr", code),
         LoginUpdate::Pairing { code } => connecting("pairing", code),
-        LoginUpdate::Connected => obj([("state", string("connected"))]),
+        LoginUpdate::Connected => BValue::obj([("state", BValue::str("connected"))]),
         LoginUpdate::Disconnected { reason, status_code } => closed("disconnected", reason, status_code),
         LoginUpdate::LoggedOut { reason, status_code } => closed("logged_out", reason, status_code),
-        LoginUpdate::CredsSaved => obj([("state", string("creds_saved"))]),
+        LoginUpdate::CredsSaved => BValue::obj([("state", BValue::str("creds_saved"))]),
     }
 }
 
 /// Baileys' `connection.update`; `lastDisconnect.error` is rebuilt as a Boom-like error in JS.
 fn connection_update(update: ConnectionUpdate) -> BValue {
     match update {
-        ConnectionUpdate::Connecting => obj([("connection", string("connecting"))]),
-        ConnectionUpdate::Qr { code } => obj([("qr", BValue::String(code))]),
-        ConnectionUpdate::NewLogin => obj([("isNewLogin", BValue::Bool(true))]),
-        ConnectionUpdate::Open => obj([("connection", string("open"))]),
-        ConnectionUpdate::Close { reason, status_code } => obj([
-            ("connection", string("close")),
+        ConnectionUpdate::Connecting => BValue::obj([("connection", BValue::str("connecting"))]),
+        ConnectionUpdate::Qr { code } => BValue::obj([("qr", BValue::String(code))]),
+        ConnectionUpdate::NewLogin => BValue::obj([("isNewLogin", BValue::Bool(true))]),
+        ConnectionUpdate::Open => BValue::obj([("connection", BValue::str("open"))]),
+        ConnectionUpdate::Close { reason, status_code } => BValue::obj([
+            ("connection", BValue::str("close")),
             (
                 "lastDisconnect",
-                obj([("error", obj([("message", BValue::String(reason)), ("statusCode", BValue::Uint(status_code.into()))]))]),
+                BValue::obj([("error", BValue::obj([("message", BValue::String(reason)), ("statusCode", BValue::Uint(status_code.into()))]))]),
             ),
         ]),
     }

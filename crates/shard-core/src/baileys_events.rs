@@ -16,12 +16,9 @@ pub mod status {
     pub const PLAYED: i64 = 5;
 }
 
-fn obj<const N: usize>(fields: [(&str, BValue); N]) -> BValue {
-    BValue::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
 
 pub fn messages_upsert(messages: Vec<BValue>, kind: UpsertType) -> (&'static str, BValue) {
-    ("messages.upsert", obj([("messages", BValue::Array(messages)), ("type", BValue::String(kind.as_str().into()))]))
+    ("messages.upsert", BValue::obj([("messages", BValue::Array(messages)), ("type", BValue::String(kind.as_str().into()))]))
 }
 
 /// A receipt as Baileys reports it: 1:1 receipts as `messages.update` status changes, group
@@ -40,7 +37,7 @@ pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
     // our devices read it) is about a message we received.
     let from_me = !own_device;
     let key = |id: &str| {
-        let mut key = obj([("remoteJid", BValue::String(chat.clone())), ("id", BValue::String(id.to_owned())), ("fromMe", BValue::Bool(from_me))]);
+        let mut key = BValue::obj([("remoteJid", BValue::String(chat.clone())), ("id", BValue::String(id.to_owned())), ("fromMe", BValue::Bool(from_me))]);
         if r.source.is_group && own_device {
             key.set("participant", BValue::String(r.source.sender.to_non_ad_string()));
         }
@@ -52,27 +49,27 @@ pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
             .message_ids
             .iter()
             .map(|id| {
-                let receipt = obj([
+                let receipt = BValue::obj([
                     ("userJid", BValue::String(r.source.sender.to_non_ad_string())),
                     (ts_field, BValue::Int(r.timestamp.timestamp())),
                 ]);
-                obj([("key", key(id)), ("receipt", receipt)])
+                BValue::obj([("key", key(id)), ("receipt", receipt)])
             })
             .collect();
         return Some(("message-receipt.update", BValue::Array(items)));
     }
-    let items = r.message_ids.iter().map(|id| obj([("key", key(id)), ("update", obj([("status", BValue::Int(status))]))])).collect();
+    let items = r.message_ids.iter().map(|id| BValue::obj([("key", key(id)), ("update", BValue::obj([("status", BValue::Int(status))]))])).collect();
     Some(("messages.update", BValue::Array(items)))
 }
 
 /// `presence.update` for a contact's online/offline presence.
 pub fn presence(p: &PresenceUpdate) -> (&'static str, BValue) {
     let jid = p.from.to_non_ad_string();
-    let mut entry = obj([("lastKnownPresence", BValue::String(if p.unavailable { "unavailable" } else { "available" }.into()))]);
+    let mut entry = BValue::obj([("lastKnownPresence", BValue::String(if p.unavailable { "unavailable" } else { "available" }.into()))]);
     if let Some(seen) = p.last_seen {
         entry.set("lastSeen", BValue::Int(seen.timestamp()));
     }
-    ("presence.update", obj([("id", BValue::String(jid.clone())), ("presences", BValue::Object(vec![(jid, entry)]))]))
+    ("presence.update", BValue::obj([("id", BValue::String(jid.clone())), ("presences", BValue::Object(vec![(jid, entry)]))]))
 }
 
 /// `presence.update` for typing / recording in a chat.
@@ -85,9 +82,9 @@ pub fn chat_presence(c: &ChatPresenceUpdate) -> (&'static str, BValue) {
     let participant = c.source.sender.to_non_ad_string();
     (
         "presence.update",
-        obj([
+        BValue::obj([
             ("id", BValue::String(c.source.chat.to_non_ad_string())),
-            ("presences", BValue::Object(vec![(participant, obj([("lastKnownPresence", BValue::String(state.into()))]))])),
+            ("presences", BValue::Object(vec![(participant, BValue::obj([("lastKnownPresence", BValue::String(state.into()))]))])),
         ]),
     )
 }
@@ -140,9 +137,9 @@ pub fn derived_from_message(message: &BValue) -> Option<(&'static str, BValue)> 
             // REVOKE
             Some(0) => Some((
                 "messages.update",
-                BValue::Array(vec![obj([
+                BValue::Array(vec![BValue::obj([
                     ("key", key_with_target),
-                    ("update", obj([("message", BValue::Null), ("messageStubType", BValue::Int(1)), ("key", key.clone())])),
+                    ("update", BValue::obj([("message", BValue::Null), ("messageStubType", BValue::Int(1)), ("key", key.clone())])),
                 ])]),
             )),
             // MESSAGE_EDIT
@@ -154,12 +151,12 @@ pub fn derived_from_message(message: &BValue) -> Option<(&'static str, BValue)> 
                     .unwrap_or(BValue::Null);
                 Some((
                     "messages.update",
-                    BValue::Array(vec![obj([
+                    BValue::Array(vec![BValue::obj([
                         ("key", key_with_target),
                         (
                             "update",
-                            obj([
-                                ("message", obj([("editedMessage", obj([("message", edited)]))])),
+                            BValue::obj([
+                                ("message", BValue::obj([("editedMessage", BValue::obj([("message", edited)]))])),
                                 ("messageTimestamp", timestamp),
                             ]),
                         ),
@@ -172,7 +169,7 @@ pub fn derived_from_message(message: &BValue) -> Option<(&'static str, BValue)> 
     let reaction = content.get("reactionMessage")?;
     let reacted_key = reaction.get("key").cloned().unwrap_or(BValue::Null);
     let reaction = reaction.clone().with("key", key.clone());
-    Some(("messages.reaction", BValue::Array(vec![obj([("reaction", reaction), ("key", reacted_key)])])))
+    Some(("messages.reaction", BValue::Array(vec![BValue::obj([("reaction", reaction), ("key", reacted_key)])])))
 }
 
 #[cfg(test)]
@@ -184,8 +181,8 @@ mod tests {
     }
 
     fn incoming(content: BValue) -> BValue {
-        obj([
-            ("key", obj([("remoteJid", s("1@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("NEW"))])),
+        BValue::obj([
+            ("key", BValue::obj([("remoteJid", s("1@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("NEW"))])),
             ("messageTimestamp", BValue::Int(100)),
             ("message", content),
         ])
@@ -193,8 +190,8 @@ mod tests {
 
     #[test]
     fn revoke_and_edit_become_message_updates() {
-        let target = obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(true)), ("id", s("OLD"))]);
-        let revoke = incoming(obj([("protocolMessage", obj([("key", target.clone()), ("type", BValue::Int(0))]))]));
+        let target = BValue::obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(true)), ("id", s("OLD"))]);
+        let revoke = incoming(BValue::obj([("protocolMessage", BValue::obj([("key", target.clone()), ("type", BValue::Int(0))]))]));
         let (name, data) = derived_from_message(&revoke).unwrap();
         assert_eq!(name, "messages.update");
         let u = &data.as_array().unwrap()[0];
@@ -202,8 +199,8 @@ mod tests {
         assert_eq!(u.get("update").and_then(|x| x.get("message")), Some(&BValue::Null));
         assert_eq!(u.get("update").and_then(|x| x.get("messageStubType")), Some(&BValue::Int(1)));
 
-        let edited = obj([("extendedTextMessage", obj([("text", s("fixed"))]))]);
-        let edit = incoming(obj([("protocolMessage", obj([("key", target), ("type", BValue::Int(14)), ("editedMessage", edited.clone()), ("timestampMs", BValue::Int(5_000))]))]));
+        let edited = BValue::obj([("extendedTextMessage", BValue::obj([("text", s("fixed"))]))]);
+        let edit = incoming(BValue::obj([("protocolMessage", BValue::obj([("key", target), ("type", BValue::Int(14)), ("editedMessage", edited.clone()), ("timestampMs", BValue::Int(5_000))]))]));
         let (_, data) = derived_from_message(&edit).unwrap();
         let update = data.as_array().unwrap()[0].get("update").unwrap();
         assert_eq!(update.get("message").and_then(|m| m.get("editedMessage")).and_then(|e| e.get("message")), Some(&edited));
@@ -213,8 +210,8 @@ mod tests {
     #[test]
     fn reactions_are_turned_to_our_perspective() {
         // The sender reacted to a message they believed was not theirs, i.e. ours.
-        let reacted = obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("MINE"))]);
-        let mut msg = incoming(obj([("reactionMessage", obj([("key", reacted), ("text", s("👍"))]))]));
+        let reacted = BValue::obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("MINE"))]);
+        let mut msg = incoming(BValue::obj([("reactionMessage", BValue::obj([("key", reacted), ("text", s("👍"))]))]));
         normalise_reaction_key(&mut msg, Some("me:3@s.whatsapp.net"));
         let (name, data) = derived_from_message(&msg).unwrap();
         assert_eq!(name, "messages.reaction");
@@ -227,6 +224,6 @@ mod tests {
 
     #[test]
     fn plain_messages_derive_nothing() {
-        assert!(derived_from_message(&incoming(obj([("conversation", s("hi"))]))).is_none());
+        assert!(derived_from_message(&incoming(BValue::obj([("conversation", s("hi"))]))).is_none());
     }
 }

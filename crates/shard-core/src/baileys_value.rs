@@ -33,6 +33,16 @@ impl BValue {
         BValue::Object(Vec::new())
     }
 
+    /// An object with these fields, in this order: `BValue::obj([("text", BValue::str("hi"))])`.
+    pub fn obj<const N: usize>(fields: [(&str, BValue); N]) -> BValue {
+        BValue::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> BValue {
+        BValue::String(s.into())
+    }
+
     /// The value of `key` if this is an object that has it.
     pub fn get(&self, key: &str) -> Option<&BValue> {
         match self {

@@ -194,9 +194,6 @@ impl MessageContent {
     }
 }
 
-fn obj<const N: usize>(fields: [(&str, BValue); N]) -> BValue {
-    BValue::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -219,18 +216,18 @@ fn baileys_content(content: &MessageContent) -> Result<BValue> {
     let with_mentions = |mut inner: BValue, mentions: &[Jid]| {
         if !mentions.is_empty() {
             let jids = mentions.iter().map(|j| BValue::String(j.to_string())).collect();
-            inner.set("contextInfo", obj([("mentionedJid", BValue::Array(jids))]));
+            inner.set("contextInfo", BValue::obj([("mentionedJid", BValue::Array(jids))]));
         }
         inner
     };
     Ok(match content {
         MessageContent::Text { text, mentions, edit } => {
-            let ext = obj([("extendedTextMessage", with_mentions(obj([("text", BValue::String(text.clone()))]), mentions))]);
+            let ext = BValue::obj([("extendedTextMessage", with_mentions(BValue::obj([("text", BValue::String(text.clone()))]), mentions))]);
             match edit {
                 None => ext,
-                Some(key) => obj([(
+                Some(key) => BValue::obj([(
                     "protocolMessage",
-                    obj([
+                    BValue::obj([
                         ("key", key.clone()),
                         ("editedMessage", ext),
                         ("timestampMs", BValue::Int(now_ms())),
@@ -239,17 +236,17 @@ fn baileys_content(content: &MessageContent) -> Result<BValue> {
                 )]),
             }
         }
-        MessageContent::React { key, text } => obj([(
+        MessageContent::React { key, text } => BValue::obj([(
             "reactionMessage",
-            obj([("key", key.clone()), ("text", BValue::String(text.clone())), ("senderTimestampMs", BValue::Int(now_ms()))]),
+            BValue::obj([("key", key.clone()), ("text", BValue::String(text.clone())), ("senderTimestampMs", BValue::Int(now_ms()))]),
         )]),
-        MessageContent::Delete { key } => obj([("protocolMessage", obj([("key", key.clone()), ("type", BValue::Int(REVOKE))]))]),
-        MessageContent::Location { location, mentions } => obj([("locationMessage", with_mentions(location.clone(), mentions))]),
+        MessageContent::Delete { key } => BValue::obj([("protocolMessage", BValue::obj([("key", key.clone()), ("type", BValue::Int(REVOKE))]))]),
+        MessageContent::Location { location, mentions } => BValue::obj([("locationMessage", with_mentions(location.clone(), mentions))]),
         MessageContent::Contacts { contacts } => {
             let list = contacts.get("contacts").and_then(BValue::as_array).unwrap_or(&[]);
             match list {
-                [one] => obj([("contactMessage", one.clone())]),
-                _ => obj([("contactsArrayMessage", contacts.clone())]),
+                [one] => BValue::obj([("contactMessage", one.clone())]),
+                _ => BValue::obj([("contactsArrayMessage", contacts.clone())]),
             }
         }
         MessageContent::Poll { name, values, selectable_count, message_secret } => {
@@ -258,20 +255,20 @@ fn baileys_content(content: &MessageContent) -> Result<BValue> {
                 rand::rng().fill_bytes(&mut s);
                 s
             });
-            let options = values.iter().map(|v| obj([("optionName", BValue::String(v.clone()))])).collect();
-            let poll = obj([
+            let options = values.iter().map(|v| BValue::obj([("optionName", BValue::String(v.clone()))])).collect();
+            let poll = BValue::obj([
                 ("name", BValue::String(name.clone())),
                 ("selectableOptionsCount", BValue::Uint((*selectable_count).into())),
                 ("options", BValue::Array(options)),
             ]);
             // Baileys: v3 for single-select polls, v1 otherwise.
             let field = if *selectable_count == 1 { "pollCreationMessageV3" } else { "pollCreationMessage" };
-            obj([("messageContextInfo", obj([("messageSecret", BValue::Bytes(secret))])), (field, poll)])
+            BValue::obj([("messageContextInfo", BValue::obj([("messageSecret", BValue::Bytes(secret))])), (field, poll)])
         }
         MessageContent::Forward { message, from_me, force } => {
             let mut inner = message.get("message").cloned().unwrap_or(BValue::Null);
             if let Some(text) = inner.get("conversation").cloned() {
-                inner = obj([("extendedTextMessage", obj([("text", text)]))]);
+                inner = BValue::obj([("extendedTextMessage", BValue::obj([("text", text)]))]);
             }
             let Some(body) = content_field(&mut inner) else {
                 return Err(invalid("content.forward.message has no content"));
@@ -279,7 +276,7 @@ fn baileys_content(content: &MessageContent) -> Result<BValue> {
             let previous = body.get("contextInfo").and_then(|c| as_count(c.get("forwardingScore"))).unwrap_or(0);
             let score = previous + if *from_me && !*force { 0 } else { 1 };
             let context = if score > 0 {
-                obj([("forwardingScore", BValue::Int(score)), ("isForwarded", BValue::Bool(true))])
+                BValue::obj([("forwardingScore", BValue::Int(score)), ("isForwarded", BValue::Bool(true))])
             } else {
                 BValue::object()
             };
@@ -353,12 +350,12 @@ mod tests {
     }
 
     fn key() -> BValue {
-        obj([("remoteJid", s("2@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("ABC"))])
+        BValue::obj([("remoteJid", s("2@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("ABC"))])
     }
 
     #[test]
     fn text_with_mentions_has_baileys_shape() {
-        let v = built(obj([("text", s("hi @1")), ("mentions", BValue::Array(vec![s("1@s.whatsapp.net")]))]));
+        let v = built(BValue::obj([("text", s("hi @1")), ("mentions", BValue::Array(vec![s("1@s.whatsapp.net")]))]));
         let ext = v.get("extendedTextMessage").unwrap();
         assert_eq!(ext.get("text"), Some(&s("hi @1")));
         assert_eq!(ext.get("contextInfo").and_then(|c| c.get("mentionedJid")), Some(&BValue::Array(vec![s("1@s.whatsapp.net")])));
@@ -367,19 +364,19 @@ mod tests {
 
     #[test]
     fn react_delete_and_edit_are_protocol_shaped() {
-        let r = built(obj([("react", obj([("text", s("👍")), ("key", key())]))]));
+        let r = built(BValue::obj([("react", BValue::obj([("text", s("👍")), ("key", key())]))]));
         let reaction = r.get("reactionMessage").unwrap();
         assert_eq!(reaction.get("text"), Some(&s("👍")));
         assert_eq!(reaction.get("key").and_then(|k| k.get("id")), Some(&s("ABC")));
         assert!(matches!(reaction.get("senderTimestampMs"), Some(BValue::Int(_) | BValue::Uint(_))));
 
-        let d = built(obj([("delete", key())]));
+        let d = built(BValue::obj([("delete", key())]));
         let p = d.get("protocolMessage").unwrap();
         assert_eq!(p.get("key").and_then(|k| k.get("id")), Some(&s("ABC")));
         // REVOKE is enum value 0: protobufjs leaves a zero enum out of the wire only if unset; Baileys sets it.
         assert!(matches!(p.get("type"), Some(BValue::Int(0)) | Some(BValue::Uint(0))), "{p:?}");
 
-        let e = built(obj([("text", s("fixed")), ("edit", key())]));
+        let e = built(BValue::obj([("text", s("fixed")), ("edit", key())]));
         let p = e.get("protocolMessage").unwrap();
         assert!(matches!(p.get("type"), Some(BValue::Int(14)) | Some(BValue::Uint(14))));
         assert_eq!(p.get("editedMessage").and_then(|m| m.get("extendedTextMessage")).and_then(|t| t.get("text")), Some(&s("fixed")));
@@ -387,22 +384,22 @@ mod tests {
 
     #[test]
     fn poll_contacts_location_and_forward() {
-        let p = built(obj([("poll", obj([("name", s("lunch?")), ("values", BValue::Array(vec![s("yes"), s("no")])), ("selectableCount", BValue::Int(1))]))]));
+        let p = built(BValue::obj([("poll", BValue::obj([("name", s("lunch?")), ("values", BValue::Array(vec![s("yes"), s("no")])), ("selectableCount", BValue::Int(1))]))]));
         let poll = p.get("pollCreationMessageV3").unwrap();
         assert_eq!(poll.get("options").and_then(BValue::as_array).map(|o| o.len()), Some(2));
         assert!(matches!(p.get("messageContextInfo").and_then(|m| m.get("messageSecret")), Some(BValue::Bytes(b)) if b.len() == 32));
 
-        let one = obj([("vcard", s("BEGIN:VCARD\nEND:VCARD"))]);
-        let c = built(obj([("contacts", obj([("contacts", BValue::Array(vec![one.clone()]))]))]));
+        let one = BValue::obj([("vcard", s("BEGIN:VCARD\nEND:VCARD"))]);
+        let c = built(BValue::obj([("contacts", BValue::obj([("contacts", BValue::Array(vec![one.clone()]))]))]));
         assert!(c.get("contactMessage").is_some());
-        let c2 = built(obj([("contacts", obj([("displayName", s("two")), ("contacts", BValue::Array(vec![one.clone(), one]))]))]));
+        let c2 = built(BValue::obj([("contacts", BValue::obj([("displayName", s("two")), ("contacts", BValue::Array(vec![one.clone(), one]))]))]));
         assert_eq!(c2.get("contactsArrayMessage").and_then(|a| a.get("displayName")), Some(&s("two")));
 
-        let l = built(obj([("location", obj([("degreesLatitude", BValue::Float(1.5)), ("degreesLongitude", BValue::Int(2))]))]));
+        let l = built(BValue::obj([("location", BValue::obj([("degreesLatitude", BValue::Float(1.5)), ("degreesLongitude", BValue::Int(2))]))]));
         assert_eq!(l.get("locationMessage").and_then(|m| m.get("degreesLatitude")), Some(&BValue::Float(1.5)));
 
-        let original = obj([("key", key()), ("message", obj([("conversation", s("fwd me"))]))]);
-        let f = built(obj([("forward", original)]));
+        let original = BValue::obj([("key", key()), ("message", BValue::obj([("conversation", s("fwd me"))]))]);
+        let f = built(BValue::obj([("forward", original)]));
         let ext = f.get("extendedTextMessage").unwrap();
         assert_eq!(ext.get("text"), Some(&s("fwd me")));
         let ctx = ext.get("contextInfo").unwrap();
@@ -412,8 +409,8 @@ mod tests {
     #[test]
     fn quoted_sets_reply_context() {
         let to = parse_jid("2@s.whatsapp.net").unwrap();
-        let quoted = obj([("key", key()), ("message", obj([("extendedTextMessage", obj([("text", s("question")), ("contextInfo", obj([("stanzaId", s("OLD"))]))]))]))]);
-        let c = MessageContent::from_baileys(&obj([("text", s("answer"))])).unwrap();
+        let quoted = BValue::obj([("key", key()), ("message", BValue::obj([("extendedTextMessage", BValue::obj([("text", s("question")), ("contextInfo", BValue::obj([("stanzaId", s("OLD"))]))]))]))]);
+        let c = MessageContent::from_baileys(&BValue::obj([("text", s("answer"))])).unwrap();
         let m = build_message(&c, &SendOptions { message_id: None, quoted: Some(quoted) }, &to, None).unwrap();
         let v = message_to_baileys(&m).unwrap();
         let ctx = v.get("extendedTextMessage").and_then(|t| t.get("contextInfo")).unwrap();
@@ -428,12 +425,12 @@ mod tests {
     #[test]
     fn bad_content_is_refused_by_name() {
         let err = |c: BValue| MessageContent::from_baileys(&c).unwrap_err();
-        assert!(err(obj([("sticker", BValue::Bytes(vec![1]))])).message.contains("sticker"));
-        assert!(err(obj([("text", BValue::Int(1))])).message.contains("content.text"));
-        assert!(err(obj([("react", obj([("text", s("x"))]))])).message.contains("content.react.key"));
-        assert!(err(obj([("poll", obj([("name", s("n")), ("values", BValue::Array(vec![s("a")])), ("selectableCount", BValue::Int(3))]))])).message.contains("selectableCount"));
-        assert!(err(obj([("contacts", obj([("contacts", BValue::Array(vec![]))]))])).message.contains("non-empty"));
-        assert!(err(obj([("location", obj([("degreesLatitude", s("north"))]))])).message.contains("degreesLatitude"));
+        assert!(err(BValue::obj([("sticker", BValue::Bytes(vec![1]))])).message.contains("sticker"));
+        assert!(err(BValue::obj([("text", BValue::Int(1))])).message.contains("content.text"));
+        assert!(err(BValue::obj([("react", BValue::obj([("text", s("x"))]))])).message.contains("content.react.key"));
+        assert!(err(BValue::obj([("poll", BValue::obj([("name", s("n")), ("values", BValue::Array(vec![s("a")])), ("selectableCount", BValue::Int(3))]))])).message.contains("selectableCount"));
+        assert!(err(BValue::obj([("contacts", BValue::obj([("contacts", BValue::Array(vec![]))]))])).message.contains("non-empty"));
+        assert!(err(BValue::obj([("location", BValue::obj([("degreesLatitude", s("north"))]))])).message.contains("degreesLatitude"));
         assert!(err(s("hello")).message.contains("must be an object"));
     }
 
