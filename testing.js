@@ -32,7 +32,8 @@ class MockServer {
   }
 
   /**
-   * Starts a mock server process.
+   * Starts a mock server process. Its log (stderr) shows warnings and errors; set `MOCK_LOG`
+   * (`info`, `debug`, `trace`) in the environment or in `options.env` to see more.
    * @param {{ port?: number, env?: Record<string, string>, startTimeoutMs?: number }} [options]
    * @returns {Promise<MockServer>}
    */
@@ -40,7 +41,7 @@ class MockServer {
     const { port = 0, env = {}, startTimeoutMs = 15000 } = options
     const bin = findMockBinary()
     const child = spawn(bin, ['--port', String(port)], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, MOCK_LOG: process.env.MOCK_LOG ?? 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     return new Promise((resolve, reject) => {
