@@ -81,6 +81,20 @@ pub struct DeviceRecord {
     /// with its pre-key bundle (`<device-identity>`) so peers can ADV-validate the bundle.
     pub signed_identity: Vec<u8>,
     pub bundle: KeyBundle,
+    /// Whether the mock phone has sent this device the account's app-state sync key
+    /// (once, after pairing, as a real phone does).
+    pub key_shared: bool,
+}
+
+/// The account's app-state sync key, which the mock phone shares with every companion (all
+/// devices of an account must agree on it).
+#[derive(Clone, Debug)]
+pub struct AppStateKey {
+    pub key_id: [u8; 6],
+    pub key_data: [u8; 32],
+    /// The account's ADV raw id (the key fingerprint's `rawId`).
+    pub raw_id: u32,
+    pub timestamp_ms: i64,
 }
 
 pub struct Account {
@@ -98,6 +112,7 @@ pub struct Account {
     /// is addressed to it.
     pub phone_signed_pre_key: UploadedKey,
     pub phone_registration_id: u32,
+    pub app_state_key: AppStateKey,
     next_device_id: u16,
     next_key_index: u32,
 }
@@ -110,6 +125,16 @@ impl Account {
             .calculate_signature(&spk.public_key.serialize(), &mut rand::rng())
             .map(|s| s.to_vec())
             .ok();
+        let adv_raw_id: u32 = rand::random();
+        let app_state_key = AppStateKey {
+            key_id: rand::random(),
+            key_data: rand::random(),
+            raw_id: adv_raw_id,
+            timestamp_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+        };
         Self {
             name: name.to_owned(),
             lid: lid_for_phone(&phone),
@@ -121,7 +146,8 @@ impl Account {
                 signature,
             },
             phone_registration_id: rand::random::<u32>() & 0x3fff,
-            adv_raw_id: rand::random(),
+            adv_raw_id,
+            app_state_key,
             devices: BTreeMap::new(),
             next_device_id: 1,
             next_key_index: 1,

@@ -418,12 +418,20 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
             };
             if let Some(me) = me {
                 if attr(node, "xmlns").as_deref() == Some("passive") && node.get_optional_child("active").is_some() {
-                    return relay::go_active(state, conn_id, me, tx, node);
+                    let ok = relay::go_active(state, conn_id, me, tx, node);
+                    relay::phone_key_share(state, me);
+                    return ok;
                 }
             }
             for reply in iq_handlers::handle(state, me, node) {
                 if tx.send(Outbound::Node(reply)).is_err() {
                     return false;
+                }
+            }
+            if let Some(me) = me {
+                // Pre-keys uploaded: the mock phone can now encrypt to this device.
+                if attr(node, "xmlns").as_deref() == Some("encrypt") && kind == "set" {
+                    relay::phone_key_share(state, me);
                 }
             }
             true
@@ -504,6 +512,7 @@ fn finish_pairing(state: &ServerState, conn_id: u64, tx: &ConnSender, node: &Nod
             key_index: link.key_index,
             signed_identity: signed,
             bundle: Default::default(),
+            key_shared: false,
         },
     );
     log::info!(

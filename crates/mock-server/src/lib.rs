@@ -20,6 +20,7 @@ mod http_front;
 pub mod iq_handlers;
 pub mod noise_server;
 pub mod pairing;
+pub mod phone_signal;
 pub mod relay;
 pub mod router;
 mod server;

@@ -31,6 +31,8 @@ enum Seen {
     PairError(String),
     Connected,
     LoggedOut,
+    /// A message the client could not decrypt (e.g. a broken key share from the mock phone).
+    Undecryptable(#[allow(dead_code)] String),
 }
 
 
@@ -51,6 +53,7 @@ async fn start_bot(url: &str, backend: Arc<dyn Backend>, tx: mpsc::UnboundedSend
                     Event::PairError(e) => Seen::PairError(e.error.clone()),
                     Event::Connected(_) => Seen::Connected,
                     Event::LoggedOut(_) => Seen::LoggedOut,
+                    Event::UndecryptableMessage(u) => Seen::Undecryptable(format!("{u:?}")),
                     _ => return,
                 };
                 let _ = tx.send(seen);
@@ -90,7 +93,8 @@ async fn pairs_by_qr_then_reconnects_from_the_same_store_without_qr() {
     assert!(body.contains(&expected_phone), "push name must decide the number: {body}");
 
     // PairSuccess, then (after the 515 restart and a login) Connected. whatsapp-rust's first
-    // login after pairing waits up to 10 s for an app-state key share before syncing, hence 60 s.
+    // login after pairing waits up to 10 s for the phone's app-state key share before it syncs
+    // and reports Connected; the mock phone sends it, so Connected must come well within 5 s.
     loop {
         match next(&mut rx, "PairSuccess", 20).await {
             Seen::PairSuccess(jid) => {
@@ -102,11 +106,19 @@ async fn pairs_by_qr_then_reconnects_from_the_same_store_without_qr() {
             other => panic!("expected PairSuccess, got {other:?}"),
         }
     }
-    match next(&mut rx, "Connected after pairing", 60).await {
+    let paired_at = std::time::Instant::now();
+    match next(&mut rx, "Connected within 5 s of pairing (the phone's app-state key share)", 5).await {
         Seen::Connected => {}
         other => panic!("expected Connected, got {other:?}"),
     }
+    let took = paired_at.elapsed();
+    assert!(took < Duration::from_secs(5), "Connected {took:?} after PairSuccess");
     assert_eq!(mock.online_device_count(), 1);
+    // The key share (and anything else) must have decrypted.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(seen) = rx.try_recv() {
+        assert!(!matches!(seen, Seen::Undecryptable(_)), "client could not decrypt: {seen:?}");
+    }
     tokio::time::timeout(Duration::from_secs(20), bot.shutdown())
         .await
         .expect("first bot shuts down");

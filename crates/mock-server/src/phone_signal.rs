@@ -1,0 +1,267 @@
+//! The mock phone as a Signal *sender*: what a real primary phone sends a companion right after
+//! pairing — the app-state sync key share — encrypted end to end like any peer message.
+//!
+//! Why this exists: on its first login after pairing whatsapp-rust 0.7 waits up to 10 s
+//! (`KEY_SHARE_GRACE_SECS`) for the phone's `APP_STATE_SYNC_KEY_SHARE` before it reports
+//! `Connected`; Baileys stores the same keys when it gets them. A real phone sends it at once.
+//!
+//! Design choice: the mock phone is a *different party* from the client under test, so it runs
+//! its own Signal endpoint with wacore-libsignal's protocol primitives (X3DH from the companion's
+//! uploaded pre-key bundle, then the session cipher), on a throw-away in-memory store. This is
+//! the peer side of the protocol, not shared client logic: the clients decrypt it with their own
+//! code, so a wrong envelope, padding or key would make the tests fail. The phone only ever sends
+//! one message per companion, so no session is kept.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::FutureExt as _;
+use wacore_libsignal::protocol::{
+    process_prekey_bundle, message_encrypt, CiphertextMessage, DeviceId, Direction, IdentityChange,
+    IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress, PublicKey,
+    SessionRecord, SessionStore, SignalProtocolError, UsePQRatchet,
+};
+use waproto::buffa::{self, Message as _};
+use waproto::whatsapp as wa;
+
+use crate::accounts::{AppStateKey, KeyBundle, UploadedKey};
+
+type SignalResult<T> = std::result::Result<T, SignalProtocolError>;
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = SignalResult<T>> + Send + 'a>>;
+
+/// In-memory session + identity store for the phone's side of one session.
+///
+/// The traits are `async_trait` traits; the methods are written out in their desugared form
+/// (boxed futures) so the mock does not need `async-trait` as a dependency of its own.
+struct PhoneStore {
+    identity: IdentityKeyPair,
+    registration_id: u32,
+    sessions: HashMap<String, SessionRecord>,
+    identities: HashMap<String, IdentityKey>,
+}
+
+impl SessionStore for PhoneStore {
+    fn load_session<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        address: &'life1 ProtocolAddress,
+    ) -> Pin<Box<dyn Future<Output = SignalResult<Option<SessionRecord>>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        let r = self.sessions.get(address.as_str()).cloned();
+        Box::pin(async move { Ok(r) })
+    }
+
+    fn has_session<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        address: &'life1 ProtocolAddress,
+    ) -> Pin<Box<dyn Future<Output = SignalResult<bool>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        let r = self.sessions.contains_key(address.as_str());
+        Box::pin(async move { Ok(r) })
+    }
+
+    fn store_session<'life0, 'life1, 'async_trait>(
+        &'life0 mut self,
+        address: &'life1 ProtocolAddress,
+        record: SessionRecord,
+    ) -> Pin<Box<dyn Future<Output = SignalResult<()>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.sessions.insert(address.as_str().to_owned(), record);
+        Box::pin(async move { Ok(()) })
+    }
+}
+
+impl IdentityKeyStore for PhoneStore {
+    fn get_identity_key_pair<'life0, 'async_trait>(&'life0 self) -> BoxFut<'async_trait, IdentityKeyPair>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let r = self.identity.clone();
+        Box::pin(async move { Ok(r) })
+    }
+
+    fn get_local_registration_id<'life0, 'async_trait>(&'life0 self) -> BoxFut<'async_trait, u32>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let r = self.registration_id;
+        Box::pin(async move { Ok(r) })
+    }
+
+    fn save_identity<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 mut self,
+        address: &'life1 ProtocolAddress,
+        identity: &'life2 IdentityKey,
+    ) -> BoxFut<'async_trait, IdentityChange>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        let changed = self
+            .identities
+            .insert(address.as_str().to_owned(), *identity)
+            .is_some_and(|old| old != *identity);
+        Box::pin(async move { Ok(IdentityChange::from_changed(changed)) })
+    }
+
+    fn is_trusted_identity<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        _address: &'life1 ProtocolAddress,
+        _identity: &'life2 IdentityKey,
+        _direction: Direction,
+    ) -> BoxFut<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        // The companion's identity comes from its own pairing, which the phone just verified.
+        Box::pin(async move { Ok(true) })
+    }
+
+    fn get_identity<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        address: &'life1 ProtocolAddress,
+    ) -> BoxFut<'async_trait, Option<IdentityKey>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        let r = self.identities.get(address.as_str()).copied();
+        Box::pin(async move { Ok(r) })
+    }
+}
+
+/// WhatsApp's plaintext padding (version 2): 1–16 random bytes, each equal to the pad length
+/// (what wacore's `MessageUtils::pad_message_v2` writes and `unpad_message_ref` checks, and
+/// Baileys' `unpadRandomMax16` strips).
+pub fn pad_v2(mut plaintext: Vec<u8>) -> Vec<u8> {
+    let pad = (rand::random::<u8>() & 0x0f) + 1;
+    plaintext.resize(plaintext.len() + usize::from(pad), pad);
+    plaintext
+}
+
+/// The `wa::Message` carrying the account's app-state sync key.
+pub fn key_share_message(key: &AppStateKey) -> wa::Message {
+    let share = wa::message::AppStateSyncKeyShare {
+        keys: vec![wa::message::AppStateSyncKey {
+            key_id: buffa::MessageField::some(wa::message::AppStateSyncKeyId {
+                key_id: Some(key.key_id.to_vec()),
+                ..Default::default()
+            }),
+            key_data: buffa::MessageField::some(wa::message::AppStateSyncKeyData {
+                key_data: Some(key.key_data.to_vec()),
+                fingerprint: buffa::MessageField::some(wa::message::AppStateSyncKeyFingerprint {
+                    raw_id: Some(key.raw_id),
+                    current_index: Some(0),
+                    device_indexes: vec![0],
+                    ..Default::default()
+                }),
+                timestamp: Some(key.timestamp_ms),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    wa::Message {
+        protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
+            r#type: Some(wa::message::protocol_message::Type::AppStateSyncKeyShare),
+            app_state_sync_key_share: buffa::MessageField::some(share),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn be_u32(b: &[u8]) -> u32 {
+    b.iter().fold(0u32, |acc, x| acc.wrapping_shl(8) | u32::from(*x))
+}
+
+/// Encrypts `plaintext` (already padded) from the phone (identity = the account key) to one
+/// companion device, building a fresh session from its bundle. Returns the `<enc type>` and the
+/// serialized Signal message; a fresh session always gives a `pkmsg`.
+pub fn encrypt_to_companion(
+    phone_identity: &KeyPair,
+    phone_registration_id: u32,
+    companion_user: &str,
+    companion_device: u16,
+    companion_identity: &[u8; 32],
+    bundle: &KeyBundle,
+    one_time: Option<&UploadedKey>,
+    plaintext: &[u8],
+) -> Result<(&'static str, Vec<u8>), String> {
+    let spk = bundle.signed_pre_key.as_ref().ok_or("companion has no signed pre-key")?;
+    let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).map_err(|e| format!("bad public key: {e}"));
+    let registration_id = if bundle.registration_id.is_empty() {
+        0
+    } else {
+        be_u32(&bundle.registration_id)
+    };
+    let pre_key = match one_time {
+        Some(k) => Some((k.id.into(), key(&k.public)?)),
+        None => None,
+    };
+    let pre_key_bundle = PreKeyBundle::new(
+        registration_id,
+        DeviceId::from(u32::from(companion_device)),
+        pre_key,
+        spk.id.into(),
+        key(&spk.public)?,
+        spk.signature.clone().unwrap_or_default(),
+        IdentityKey::new(key(companion_identity)?),
+    )
+    .map_err(|e| format!("pre-key bundle: {e}"))?;
+    let address = ProtocolAddress::new(companion_user, DeviceId::from(u32::from(companion_device)));
+    let mut store = PhoneStore {
+        identity: IdentityKeyPair::from(phone_identity.clone()),
+        registration_id: phone_registration_id,
+        sessions: HashMap::new(),
+        identities: HashMap::new(),
+    };
+    let work = async {
+        let mut rng = rand::rng();
+        let mut sessions = PhoneStore {
+            identity: store.identity.clone(),
+            registration_id: store.registration_id,
+            sessions: HashMap::new(),
+            identities: HashMap::new(),
+        };
+        process_prekey_bundle(&address, &mut sessions, &mut store, &pre_key_bundle, &mut rng, UsePQRatchet::No)
+            .await?;
+        message_encrypt(plaintext, &address, &mut sessions, &mut store).await
+    };
+    // Everything is in memory: the future never waits, so it completes on its first poll.
+    let ct = work
+        .now_or_never()
+        .ok_or("signal encryption unexpectedly pending")?
+        .map_err(|e| format!("signal encryption: {e}"))?;
+    match ct {
+        CiphertextMessage::PreKeySignalMessage(m) => Ok(("pkmsg", m.serialized().to_vec())),
+        CiphertextMessage::SignalMessage(m) => Ok(("msg", m.serialized().to_vec())),
+        other => Err(format!("unexpected ciphertext kind {:?}", other.message_type())),
+    }
+}
+
+/// Encodes and pads the key share for the wire.
+pub fn key_share_plaintext(key: &AppStateKey) -> Vec<u8> {
+    pad_v2(key_share_message(key).encode_to_vec())
+}
