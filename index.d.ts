@@ -311,6 +311,19 @@ export class ShardManager extends EventEmitter {
   readonly sessionDir: string
   /** Creates (or returns the running) shard and starts logging it in; resolves at once. */
   createShard(options?: ShardOptions): Promise<{ id: string; sock: ShardSocket }>
+  /**
+   * Starts every saved session (one after another, `staggerMs` apart, default 100). Resolves to
+   * the ids started; unusable folders are reported as `LOAD_FAILED`, none at all as `NO_SESSIONS`.
+   */
+  loadAllShards(options?: { staggerMs?: number }): Promise<string[]>
+  /** Restarts a shard on its folder; `clearSession` moves the folder to `.cleared/` and starts fresh. */
+  recreateShard(options: { id: string; clearSession?: boolean; forceRecreate?: boolean }): Promise<{ id: string; sock: ShardSocket }>
+  /** Returns a running shard as it is, or starts it again on its folder (`CONNECT_FAILED` on failure). */
+  connect(id: string): Promise<{ id: string; sock: ShardSocket }>
+  /** Moves a folder whose creds.json is unreadable to `<session>/.corrupt/`; registered sessions are never touched. */
+  validateAndCleanSession(sessionDirectory: string): Promise<void>
+  /** `validateAndCleanSession` over every saved session that is not running (also run by the constructor). */
+  cleanupCorruptSessions(): Promise<void>
   /** Stops a shard for good. Unknown id: rejects with `SHARD_NOT_FOUND`. */
   stopShard(id: string): Promise<boolean>
   /** Stops every shard and flushes their credentials. */

@@ -44,6 +44,85 @@ class ShardManager extends EventEmitter {
     /** @type {Map<string, EventEmitter>} */
     this._emitters = new Map()
     this._keepAlive = null
+    // As the original does at start-up: move folders with unreadable creds.json aside
+    // (to <session>/.corrupt/, never deleted; registered sessions are never touched).
+    this.cleanupCorruptSessions().catch(() => {})
+  }
+
+  /**
+   * Starts every saved session in the sessions folder, one after another (`staggerMs` apart,
+   * default 100 ms). Resolves to the ids started. A folder that cannot be used is reported as
+   * `shard.error` `LOAD_FAILED`; no saved session at all as `NO_SESSIONS` (and resolves to []).
+   * @param {{ staggerMs?: number }} [options]
+   * @returns {Promise<string[]>}
+   */
+  async loadAllShards(options = {}) {
+    let ids
+    try {
+      ids = await this._native.loadAllShards(options.staggerMs ?? 100)
+    } catch (err) {
+      const error = fromNative(err, 'LOAD_FAILED')
+      this._fail(null, error)
+      if (error.code === 'NO_SESSIONS') return []
+      throw error
+    } finally {
+      this._drain()
+    }
+    for (const id of ids) this._sockFor(id)
+    this._afterStateChange()
+    return ids
+  }
+
+  /**
+   * Restarts a shard on its session folder. `clearSession: true` starts it fresh (a new QR);
+   * the old folder is moved to `<session>/.cleared/`, not deleted.
+   * @param {{ id: string, clearSession?: boolean, forceRecreate?: boolean }} options
+   * @returns {Promise<{ id: string, sock: ShardSocket }>}
+   */
+  async recreateShard({ id, clearSession = false } = {}) {
+    if (typeof id !== 'string') throw this._fail(null, new ShardError('recreateShard needs { id }: the shard id as a string', 'RECREATE_FAILED'))
+    try {
+      await this._native.recreateShard(String(id), Boolean(clearSession))
+    } catch (err) {
+      throw this._fail(id, fromNative(err, 'RECREATE_FAILED'))
+    } finally {
+      this._drain()
+    }
+    this._afterStateChange()
+    return { id, sock: this._sockFor(id) }
+  }
+
+  /**
+   * Connects a shard: returns it as it is when it is running, otherwise starts it again on
+   * its session folder.
+   * @param {string} id
+   * @returns {Promise<{ id: string, sock: ShardSocket }>}
+   */
+  async connect(id) {
+    const info = this.getShardInfo(id)
+    if (info && ['initializing', 'connected', 'disconnected'].includes(info.status)) return { id, sock: this._sockFor(id) }
+    try {
+      return await this.recreateShard({ id })
+    } catch (err) {
+      const error = new ShardError(err.message, 'CONNECT_FAILED')
+      this._fail(id, error)
+      throw error
+    }
+  }
+
+  /**
+   * Moves a session folder whose creds.json is unreadable to `<session>/.corrupt/`. Anything
+   * else, above all a registered session, is left alone.
+   * @param {string} sessionDirectory
+   * @returns {Promise<void>}
+   */
+  async validateAndCleanSession(sessionDirectory) {
+    this._native.validateAndCleanSession(path.resolve(String(sessionDirectory)))
+  }
+
+  /** Runs validateAndCleanSession over every saved session that is not running. */
+  async cleanupCorruptSessions() {
+    this._native.cleanupCorruptSessions()
   }
 
   /**

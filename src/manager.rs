@@ -110,6 +110,44 @@ impl NativeShardManager {
         Ok(())
     }
 
+    /// `loadAllShards`: starts every saved session, `stagger_ms` apart; resolves to the ids.
+    #[napi]
+    pub async fn load_all_shards(&self, stagger_ms: Option<u32>) -> Result<Vec<String>> {
+        let stagger = std::time::Duration::from_millis(stagger_ms.unwrap_or(0).into());
+        self.inner.load_all_shards(stagger).await.map_err(to_napi)
+    }
+
+    /// `recreateShard`: restart a shard on its folder (or on a fresh one with `clear_session`).
+    #[napi]
+    pub async fn recreate_shard(&self, id: String, clear_session: bool) -> Result<String> {
+        let shard = self.inner.recreate_shard(&id, clear_session).await.map_err(to_napi)?;
+        Ok(shard.id().to_owned())
+    }
+
+    /// `validateAndCleanSession`: where a corrupt folder was moved, or null.
+    #[napi]
+    pub fn validate_and_clean_session(&self, dir: String) -> Result<Option<String>> {
+        let moved = self.inner.validate_and_clean_session(std::path::Path::new(&dir)).map_err(to_napi)?;
+        Ok(moved.map(|p| p.display().to_string()))
+    }
+
+    /// `cleanupCorruptSessions`: the ids of the folders moved aside.
+    #[napi]
+    pub fn cleanup_corrupt_sessions(&self) -> Vec<String> {
+        self.inner
+            .cleanup_corrupt_sessions()
+            .into_iter()
+            .filter_map(|(id, result)| match result {
+                Ok(Some(_)) => Some(id),
+                Ok(None) => None,
+                Err(e) => {
+                    log::warn!("cleanupCorruptSessions: {id}: {e}");
+                    None
+                }
+            })
+            .collect()
+    }
+
     #[napi]
     pub fn has_shard(&self, id: String) -> bool {
         self.inner.get(&id).is_some()

@@ -27,7 +27,12 @@ async function main(): Promise<void> {
   manager.on('messages.update', ({ data }) => data.forEach((u) => console.log(u.key.id, u.update.status)))
   manager.on('presence.update', ({ data }) => console.log(data.id, Object.values(data.presences)[0]?.lastKnownPresence))
 
+  const loaded: string[] = await manager.loadAllShards({ staggerMs: 50 })
+  console.log(loaded.length)
   const { id, sock } = await manager.createShard({ id: 'bot-1', phoneNumber: '6281234567890' })
+  await manager.recreateShard({ id, clearSession: false })
+  await manager.connect(id)
+  await manager.cleanupCorruptSessions()
   sock.ev.on('connection.update', (u) => console.log(u.connection, u.lastDisconnect?.error.output.statusCode))
   await sock.sendMessage('1@s.whatsapp.net', { poll: { name: 'Q', values: ['a', 'b'], selectableCount: 1 } })
   await sock.sendMessage('1@s.whatsapp.net', { location: { degreesLatitude: 1, degreesLongitude: 2 } })

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::SocketConfig;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::EventSink;
-use crate::session_store::status::{check_session_status, SessionStatus};
+use crate::session_store::status::{check_session_status, SessionStatus, CORRUPT_JSON_REASON, NOT_REGISTERED_REASON};
 use crate::shard::{Shard, ShardStatus};
 use crate::shard_id::validate_shard_id;
 
@@ -133,6 +133,104 @@ impl ShardManager {
     /// Number of shards still holding or seeking a connection.
     pub fn active_count(&self) -> usize {
         self.shards().iter().filter(|s| s.status().0.is_active()).count()
+    }
+
+    /// Ids of the session folders under the session root that hold a `creds.json`, sorted.
+    pub fn saved_session_ids(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.session_root) else { return Vec::new() };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().join(crate::session_store::CREDS_FILE).is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|id| validate_shard_id(id).is_ok())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Starts every saved session (`loadAllShards`), one after another with `stagger` between
+    /// starts so a large fleet does not hit the server at once. A folder that cannot be used
+    /// is reported as `LOAD_FAILED` (and left where it is); none at all is `NO_SESSIONS`.
+    pub async fn load_all_shards(&self, stagger: std::time::Duration) -> Result<Vec<String>> {
+        let ids = self.saved_session_ids();
+        if ids.is_empty() {
+            return Err(ShardError::new(
+                ErrorCode::NoSessions,
+                format!("no saved sessions in {}", self.session_root.display()),
+            ));
+        }
+        let mut loaded = Vec::with_capacity(ids.len());
+        for (i, id) in ids.into_iter().enumerate() {
+            if i > 0 && !stagger.is_zero() {
+                tokio::time::sleep(stagger).await;
+            }
+            let status = check_session_status(&self.session_root.join(&id));
+            let result = if status.exists && status.reason.as_deref().is_some_and(|r| r != NOT_REGISTERED_REASON) {
+                Err(ShardError::new(ErrorCode::LoadFailed, format!("session {id} is not usable: {}", status.reason.unwrap_or_default())))
+            } else {
+                self.create_shard(ShardOptions { id: Some(id.clone()), ..Default::default() }).await
+            };
+            match result {
+                Ok(_) => loaded.push(id),
+                Err(e) => (self.sink)(crate::events::ShardEvent::Error {
+                    shard_id: id.clone(),
+                    error: ShardError::new(ErrorCode::LoadFailed, e.message).for_shard(&id),
+                }),
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Moves a session folder aside to `<session>/.corrupt/<id>-<ms>/` (never deletes it).
+    fn move_aside(&self, dir: &Path, bin: &str) -> Result<PathBuf> {
+        let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into());
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let target_dir = self.session_root.join(bin);
+        crate::session_store::create_private_dir(&target_dir)
+            .and_then(|_| std::fs::rename(dir, target_dir.join(format!("{id}-{stamp}"))))
+            .map(|_| target_dir.join(format!("{id}-{stamp}")))
+            .map_err(|e| ShardError::new(ErrorCode::StopFailed, format!("could not move {} aside: {e}", dir.display())))
+    }
+
+    /// `validateAndCleanSession`: a folder whose `creds.json` is unreadable JSON is moved to
+    /// `<session>/.corrupt/`; anything else — above all a registered session — is left alone.
+    /// Returns where it was moved, if it was.
+    pub fn validate_and_clean_session(&self, dir: &Path) -> Result<Option<PathBuf>> {
+        let status = check_session_status(dir);
+        if status.exists && status.reason.as_deref() == Some(CORRUPT_JSON_REASON) && !status.registered {
+            return self.move_aside(dir, ".corrupt").map(Some);
+        }
+        Ok(None)
+    }
+
+    /// `cleanupCorruptSessions` over every saved session not currently running.
+    pub fn cleanup_corrupt_sessions(&self) -> Vec<(String, Result<Option<PathBuf>>)> {
+        self.saved_session_ids()
+            .into_iter()
+            .filter(|id| self.get(id).is_none_or(|s| !s.status().0.is_active()))
+            .map(|id| {
+                let result = self.validate_and_clean_session(&self.session_root.join(&id));
+                (id, result)
+            })
+            .collect()
+    }
+
+    /// `recreateShard`: stops the shard (if running) and starts it again on its folder. With
+    /// `clear_session` the old folder is first moved to `<session>/.cleared/` — kept, not
+    /// deleted — so the shard starts fresh with a new QR.
+    pub async fn recreate_shard(&self, id: &str, clear_session: bool) -> Result<Arc<Shard>> {
+        validate_shard_id(id).map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
+        if let Some(shard) = self.get(id) {
+            shard.stop().await;
+        }
+        let dir = self.session_root.join(id);
+        if clear_session && dir.exists() {
+            self.move_aside(&dir, ".cleared").map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
+        }
+        let phone_number = self.get(id).and_then(|s| s.phone_number().map(str::to_owned));
+        self.create_shard(ShardOptions { id: Some(id.to_owned()), phone_number, ..Default::default() })
+            .await
+            .map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))
     }
 
     pub fn session_info(&self, id: &str) -> Result<SessionStatus> {

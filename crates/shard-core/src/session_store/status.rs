@@ -7,6 +7,11 @@ use wacore::store::Device;
 
 use super::{creds, CREDS_FILE};
 
+/// `reason` of a folder whose `creds.json` is not valid JSON (the original's wording).
+pub const CORRUPT_JSON_REASON: &str = "Corrupt JSON";
+/// `reason` of a well-formed folder that was never paired.
+pub const NOT_REGISTERED_REASON: &str = "Not registered: the device was never paired";
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SessionStatus {
     pub exists: bool,
@@ -27,14 +32,14 @@ pub fn check_session_status(dir: &Path) -> SessionStatus {
     let not_valid = |registered: bool, reason: String| SessionStatus { exists: true, registered, valid: false, reason: Some(reason) };
     let json: Value = match serde_json::from_slice(&text) {
         Ok(v) => v,
-        Err(_) => return not_valid(false, "Corrupt JSON".into()),
+        Err(_) => return not_valid(false, CORRUPT_JSON_REASON.into()),
     };
     let registered = proves_pairing(&json);
     if let Err(e) = creds::apply_creds(&json, &mut Device::new()) {
         return not_valid(registered, format!("Missing required fields: {e}"));
     }
     if !registered {
-        return not_valid(false, "Not registered: the device was never paired".into());
+        return not_valid(false, NOT_REGISTERED_REASON.into());
     }
     SessionStatus { exists: true, registered: true, valid: true, reason: None }
 }
