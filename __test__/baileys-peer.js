@@ -13,14 +13,11 @@ const readline = require('node:readline')
 
 const ROOT = path.join(__dirname, '..')
 
-// One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
-// {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
-// {cmd:'onWhatsApp', numbers}, {cmd:'exit'}; each answers with an event line (or 'cmd-error').
-const BAILEYS_APP = String.raw`
-const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser } = await import('baileys')
-const readline = await import('node:readline')
-const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
-const logger = {
+/**
+ * A pino-compatible logger for a Baileys app in a child process: warnings and errors are
+ * reported to the test as `{ event: 'log', level, msg, detail }` lines (needs `report`).
+ */
+const LOGGER_JS = String.raw`const logger = {
   level: 'warn',
   child() { return logger },
   trace() {}, debug() {}, info() {},
@@ -30,7 +27,16 @@ const logger = {
 }
 function safe(obj) {
   try { return JSON.parse(JSON.stringify(obj, (k, v) => (v instanceof Error ? { message: v.message, stack: v.stack } : v))) } catch { return String(obj) }
-}
+}`
+
+// One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
+// {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
+// {cmd:'onWhatsApp', numbers}, {cmd:'exit'}; each answers with an event line (or 'cmd-error').
+const BAILEYS_APP = String.raw`
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser } = await import('baileys')
+const readline = await import('node:readline')
+const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
+${LOGGER_JS}
 let sock
 let pendingSave = Promise.resolve()
 async function connect() {
@@ -180,4 +186,4 @@ class BaileysChild {
   }
 }
 
-module.exports = { BaileysChild }
+module.exports = { BaileysChild, LOGGER_JS }

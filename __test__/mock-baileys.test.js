@@ -16,6 +16,7 @@ const os = require('node:os')
 const path = require('node:path')
 const readline = require('node:readline')
 const { MockServer } = require('../testing')
+const { LOGGER_JS } = require('./baileys-peer')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -24,18 +25,7 @@ const BAILEYS_APP = String.raw`
 const { makeWASocket, useMultiFileAuthState, DisconnectReason } = await import('baileys')
 const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
 
-// A pino-compatible logger that reports warnings and errors to the test.
-const logger = {
-  level: 'warn',
-  child() { return logger },
-  trace() {}, debug() {}, info() {},
-  warn(obj, msg) { report({ event: 'log', level: 'warn', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
-  error(obj, msg) { report({ event: 'log', level: 'error', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
-  fatal(obj, msg) { logger.error(obj, msg) },
-}
-function safe(obj) {
-  try { return JSON.parse(JSON.stringify(obj, (k, v) => (v instanceof Error ? { message: v.message, stack: v.stack } : v))) } catch { return String(obj) }
-}
+${LOGGER_JS}
 
 let socketNo = 0
 const opened = new Set()
