@@ -14,4 +14,8 @@ npm run --silent build
 
 echo "== jest"
 # Baileys (a test peer) is an ES module: jest needs VM modules for `await import()`.
-NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci
+# The summary line ("jest: N passed, N failed") is for CI, which reads plain result lines.
+status=0
+NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci --json --outputFile=target/jest-results.json || status=$?
+node -e 'const r = require("./target/jest-results.json"); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`)' || true
+exit "$status"
