@@ -67,6 +67,7 @@ fn now_ms() -> u64 {
 struct Running {
     handle: BotHandle,
     client: Arc<Client>,
+    store: Arc<FileStore>,
 }
 
 pub struct Shard {
@@ -139,7 +140,7 @@ impl Shard {
     pub(crate) async fn start(self: &Arc<Self>, config: &SocketConfig) -> Result<()> {
         let create_failed = |msg: String| ShardError::new(ErrorCode::CreateFailed, msg).for_shard(&self.id);
         let paired = check_session_status(&self.dir).registered;
-        let store = FileStore::open(&self.dir).await.map_err(create_failed)?;
+        let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {
             let Some(shard) = weak.upgrade() else { return };
@@ -158,7 +159,7 @@ impl Shard {
 
         let [v1, v2, v3] = config.version();
         let mut builder = Bot::builder()
-            .with_backend(store)
+            .with_backend_arc(store.clone())
             .with_transport_factory(TokioWebSocketTransportFactory::new().with_url(config.url()))
             .with_http_client(UreqHttpClient::new())
             .with_runtime(TokioRuntime)
@@ -192,7 +193,7 @@ impl Shard {
         self.set_status(ShardStatus::Initializing);
         self.connection(ConnectionUpdate::Connecting);
         let handle = bot.spawn();
-        *self.running() = Some(Running { handle, client });
+        *self.running() = Some(Running { handle, client, store });
         Ok(())
     }
 
@@ -337,8 +338,10 @@ impl Shard {
     pub async fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
         let running = self.running().take();
-        if let Some(Running { handle, .. }) = running {
+        if let Some(Running { handle, store, .. }) = running {
+            // Shutdown flushes the device; after it, nothing may write into the folder.
             handle.shutdown().await;
+            store.close();
         }
         self.set_status(ShardStatus::Stopped);
     }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -114,6 +115,10 @@ pub struct FileStore {
     creds_listener: Mutex<Option<CredsListener>>,
     /// Files that could not be read at open, with the reason (reported, never deleted).
     skipped: Vec<(String, String)>,
+    /// Set when the shard stops. Engine tasks can outlive the client (e.g. a pre-key upload in
+    /// flight); after this they get an error instead of writing into a folder that may by
+    /// then have been moved aside or reused by a new session of the same id.
+    closed: AtomicBool,
 }
 
 impl FileStore {
@@ -128,6 +133,7 @@ impl FileStore {
             last_creds: Mutex::default(),
             creds_listener: Mutex::default(),
             skipped: Vec::new(),
+            closed: AtomicBool::new(false),
         };
         store.load_key_files().await?;
         Ok(store)
@@ -142,6 +148,23 @@ impl FileStore {
         &self.skipped
     }
 
+    /// Refuses every later write or delete (see `closed`).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Validation(format!("session store {} is closed: the shard was stopped", self.dir.display())));
+        }
+        Ok(())
+    }
+
+    fn remove_file(&self, path: &Path) -> Result<()> {
+        self.check_open()?;
+        remove_if_exists(path).map_err(StoreError::Io)
+    }
+
     pub fn set_creds_listener(&self, listener: CredsListener) {
         *self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
     }
@@ -151,6 +174,7 @@ impl FileStore {
     }
 
     fn write_json(&self, path: &Path, value: &Value) -> Result<()> {
+        self.check_open()?;
         let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
         write_atomic(path, &text).map_err(StoreError::Io)
     }
@@ -169,7 +193,7 @@ impl FileStore {
     }
 
     fn remove_side(&self, kind: Kind, key: &str) -> Result<()> {
-        remove_if_exists(&self.side_path(kind, key)).map_err(StoreError::Io)
+        self.remove_file(&self.side_path(kind, key))
     }
 
     fn pre_key_path(&self, id: u32) -> PathBuf {
@@ -396,7 +420,7 @@ impl SignalStore for FileStore {
         self.inner.mark_prekeys_uploaded(ids).await
     }
     async fn remove_prekey(&self, id: u32) -> Result<()> {
-        remove_if_exists(&self.pre_key_path(id)).map_err(StoreError::Io)?;
+        self.remove_file(&self.pre_key_path(id))?;
         self.inner.remove_prekey(id).await
     }
     async fn get_max_prekey_id(&self) -> Result<u32> {
@@ -727,6 +751,20 @@ mod tests {
         let loaded = FileStore::open(dir.path()).await.unwrap().load().await.unwrap().unwrap();
         assert_eq!(loaded.noise_key.public_key.public_key_bytes(), other.noise_key.public_key.public_key_bytes());
         assert_eq!(loaded.identity_key.public_key.public_key_bytes(), other.identity_key.public_key.public_key_bytes());
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_refuses_writes_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).await.unwrap();
+        store.store_prekey(1, &prekey_record(1), false).await.unwrap();
+        store.close();
+        assert!(store.store_prekey(2, &prekey_record(2), false).await.is_err());
+        assert!(store.remove_prekey(1).await.is_err());
+        assert!(store.save(&Device::new()).await.is_err());
+        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, vec!["pre-key-1.json"]);
     }
 
     #[test]
