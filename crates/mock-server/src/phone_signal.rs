@@ -13,9 +13,8 @@
 //! one message per companion, so no session is kept.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 
+use async_trait::async_trait;
 use futures_util::FutureExt as _;
 use wacore_libsignal::protocol::{
     process_prekey_bundle, message_encrypt, CiphertextMessage, DeviceId, Direction, IdentityChange,
@@ -28,12 +27,7 @@ use waproto::whatsapp as wa;
 use crate::accounts::{AppStateKey, KeyBundle, UploadedKey};
 
 type SignalResult<T> = std::result::Result<T, SignalProtocolError>;
-type BoxFut<'a, T> = Pin<Box<dyn Future<Output = SignalResult<T>> + Send + 'a>>;
-
 /// In-memory session + identity store for the phone's side of one session.
-///
-/// The traits are `async_trait` traits; the methods are written out in their desugared form
-/// (boxed futures) so the mock does not need `async-trait` as a dependency of its own.
 struct PhoneStore {
     identity: IdentityKeyPair,
     registration_id: u32,
@@ -41,112 +35,52 @@ struct PhoneStore {
     identities: HashMap<String, IdentityKey>,
 }
 
+#[async_trait]
 impl SessionStore for PhoneStore {
-    fn load_session<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        address: &'life1 ProtocolAddress,
-    ) -> Pin<Box<dyn Future<Output = SignalResult<Option<SessionRecord>>> + Send + 'async_trait>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let r = self.sessions.get(address.as_str()).cloned();
-        Box::pin(async move { Ok(r) })
+    async fn load_session(&self, address: &ProtocolAddress) -> SignalResult<Option<SessionRecord>> {
+        Ok(self.sessions.get(address.as_str()).cloned())
     }
 
-    fn has_session<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        address: &'life1 ProtocolAddress,
-    ) -> Pin<Box<dyn Future<Output = SignalResult<bool>> + Send + 'async_trait>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let r = self.sessions.contains_key(address.as_str());
-        Box::pin(async move { Ok(r) })
+    async fn has_session(&self, address: &ProtocolAddress) -> SignalResult<bool> {
+        Ok(self.sessions.contains_key(address.as_str()))
     }
 
-    fn store_session<'life0, 'life1, 'async_trait>(
-        &'life0 mut self,
-        address: &'life1 ProtocolAddress,
-        record: SessionRecord,
-    ) -> Pin<Box<dyn Future<Output = SignalResult<()>> + Send + 'async_trait>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
+    async fn store_session(&mut self, address: &ProtocolAddress, record: SessionRecord) -> SignalResult<()> {
         self.sessions.insert(address.as_str().to_owned(), record);
-        Box::pin(async move { Ok(()) })
+        Ok(())
     }
 }
 
+#[async_trait]
 impl IdentityKeyStore for PhoneStore {
-    fn get_identity_key_pair<'life0, 'async_trait>(&'life0 self) -> BoxFut<'async_trait, IdentityKeyPair>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let r = self.identity.clone();
-        Box::pin(async move { Ok(r) })
+    async fn get_identity_key_pair(&self) -> SignalResult<IdentityKeyPair> {
+        Ok(self.identity.clone())
     }
 
-    fn get_local_registration_id<'life0, 'async_trait>(&'life0 self) -> BoxFut<'async_trait, u32>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let r = self.registration_id;
-        Box::pin(async move { Ok(r) })
+    async fn get_local_registration_id(&self) -> SignalResult<u32> {
+        Ok(self.registration_id)
     }
 
-    fn save_identity<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 mut self,
-        address: &'life1 ProtocolAddress,
-        identity: &'life2 IdentityKey,
-    ) -> BoxFut<'async_trait, IdentityChange>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
+    async fn save_identity(&mut self, address: &ProtocolAddress, identity: &IdentityKey) -> SignalResult<IdentityChange> {
         let changed = self
             .identities
             .insert(address.as_str().to_owned(), *identity)
             .is_some_and(|old| old != *identity);
-        Box::pin(async move { Ok(IdentityChange::from_changed(changed)) })
+        Ok(IdentityChange::from_changed(changed))
     }
 
-    fn is_trusted_identity<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _address: &'life1 ProtocolAddress,
-        _identity: &'life2 IdentityKey,
+    async fn is_trusted_identity(
+        &self,
+        _address: &ProtocolAddress,
+        _identity: &IdentityKey,
         _direction: Direction,
-    ) -> BoxFut<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
+    ) -> SignalResult<bool> {
         // The companion's identity comes from its own pairing, which the phone just verified.
-        Box::pin(async move { Ok(true) })
+        Ok(true)
     }
 
-    fn get_identity<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        address: &'life1 ProtocolAddress,
-    ) -> BoxFut<'async_trait, Option<IdentityKey>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        let r = self.identities.get(address.as_str()).copied();
-        Box::pin(async move { Ok(r) })
+    async fn get_identity(&self, address: &ProtocolAddress) -> SignalResult<Option<IdentityKey>> {
+        Ok(self.identities.get(address.as_str()).copied())
     }
 }
 
