@@ -9,5 +9,116 @@ export class MockServer {
   readonly httpUrl: string
   /** Makes the mock phone scan a QR string; rejects if the mock refuses it. */
   scanQr(qr: string): Promise<void>
+  /**
+   * Makes the mock phone's user type a pairing code (from `login.update` `type: 'pairing'`) for
+   * `phoneNumber`, linking the companion that asked for it. Rejects with the mock's message when
+   * it refuses: wrong or malformed code (400), no companion waiting for that number (404),
+   * code expired (410).
+   */
+  enterPairingCode(
+    phoneNumber: string,
+    code: string,
+  ): Promise<{ jid: string; lid: string; phone: string; device: number; account: string }>
   close(): Promise<void>
+  // ---- fault injection ----
+  /**
+   * Closes connections abruptly (no `<stream:error>`, no close frame); without a target, all.
+   * Resolves to how many were dropped.
+   */
+  dropConnections(target?: MockTarget): Promise<number>
+  /**
+   * Drops connections at random while traffic flows: each live `<message>` (`on: 'message'`,
+   * default; the offline redelivery after a login is spared) or any frame (`on: 'frame'`) the
+   * mock is about to send to a logged-in device kills that connection with `probability`.
+   * `at: 'before'` loses the frame (redelivered from the offline queue), `'after'` writes it
+   * first (the receipt is likely lost: redelivered, the client must deduplicate), `'random'`
+   * (default) picks per drop. `on: 'interval'`: every `intervalMs` (default 1000) each
+   * logged-in connection is dropped with `probability`, wherever its traffic is (no `at`).
+   * `maxDrops` stops after that many. `probability: 0` clears it. Resolves to the rate in force.
+   */
+  setDropRate(options: {
+    probability: number
+    on?: 'message' | 'frame' | 'interval'
+    at?: 'before' | 'after' | 'random'
+    intervalMs?: number
+    maxDrops?: number
+  }): Promise<{
+    probability: number
+    on: 'message' | 'frame' | 'interval'
+    at: 'before' | 'after' | 'random'
+    intervalMs: number | null
+    maxDrops: number | null
+    /** Random drops done so far under this rate. */
+    drops: number
+  } | null>
+  /**
+   * Sends `<stream:error>` as WhatsApp does, then closes: 515 restart required, 440
+   * `<conflict type="replaced"/>`, 401 `code="401"` + `<conflict type="device_removed"/>`, 503,
+   * or any 400..599. Default target: every connection. Resolves to how many got it.
+   */
+  sendStreamError(code: number, target?: MockTarget): Promise<number>
+  /** Answers the next `count` (default 1) logins, of `phone` or of anyone, with `<failure reason>`. */
+  failNextLogins(options: { reason: number; count?: number; phone?: string }): Promise<void>
+  /**
+   * Answers the next `count` (default 1) pairing-code requests, of `phone` or of any number,
+   * with an IQ error as WhatsApp does when it throttles a number: `code` 429 `rate-overlimit`
+   * (default), 400 `bad-request`, 403 `forbidden`, 452 `feature-not-available`, 500
+   * `internal-server-error`. Nothing is remembered for a refused request.
+   */
+  refusePairingCodes(options?: { count?: number; code?: 400 | 403 | 429 | 452 | 500; phone?: string }): Promise<void>
+  /** Holds frames to clients (all, or IQ responses only) for `ms`; `ms: 0` clears it. */
+  delayResponses(options: { ms: number; only?: 'all' | 'iq' }): Promise<void>
+  /**
+   * Sends one malformed frame (`'node'`: not a binary node, default; `'cipher'`: fails Noise
+   * authentication) to the target; closes that socket after it unless `close: false`.
+   */
+  sendMalformedFrame(target: MockTarget, options?: { kind?: 'node' | 'cipher'; close?: boolean }): Promise<number>
+  /** Refuses WebSocket connections for `ms` (`'close'` the socket, default, or answer `'http503'`). */
+  refuseConnections(ms: number, options?: { how?: 'close' | 'http503' }): Promise<void>
+  /**
+   * Drops every connection and refuses new ones for `downMs` (default 1000), keeping all state,
+   * so clients come back with their sessions. Resolves to how many were dropped.
+   */
+  restart(options?: { downMs?: number }): Promise<number>
+  /** Clears every fault in force (drop rate, delay, armed login failures and pairing-code refusals, refusal). */
+  clearFaults(): Promise<void>
+  /** Handshake, connection and fault counters since start or the last `resetStats()`. */
+  stats(): Promise<MockStats>
+  /** Zeroes the counters (the peak restarts from the handshakes in progress). */
+  resetStats(): Promise<MockStats>
+}
+
+/** Which connections a fault hits: a phone number (all its devices) or one device jid. */
+export interface MockTarget {
+  phone?: string
+  /** e.g. `'15551234567:1@s.whatsapp.net'` or the device's LID jid */
+  jid?: string
+}
+
+/** `GET /admin/stats` of the mock server. */
+export interface MockStats {
+  handshakes: {
+    /** WebSocket connections that began a Noise handshake. */
+    started: number
+    /** Handshakes that ended in a device login (`<success>`). */
+    completed: number
+    /** Handshakes that ended in a registration (QR / pairing code). */
+    registrations: number
+    /** Handshakes that ended without a login (closed, refused, `<failure>`). */
+    failed: number
+    /** Handshakes in progress now (begun, login not answered yet). */
+    current: number
+    /** Highest `current` since start or the last reset. */
+    peak: number
+  }
+  connections: { live: number; loggedIn: number; closing: number }
+  faults: {
+    dropped: number
+    randomDrops: number
+    streamErrors: number
+    loginFailures: number
+    pairingCodeRefusals: number
+    malformedFrames: number
+    refused: number
+  }
 }

@@ -77,6 +77,181 @@ class MockServer {
     if (!res.ok) throw new Error(`mock phone refused the QR: HTTP ${res.status} ${await res.text()}`)
   }
 
+  // ---- pairing-code login --------------------------------------------------------------
+  /**
+   * Makes the mock phone's user type a pairing code (as shown in `login.update` with
+   * `type: 'pairing'`) for the number the companion asked it for, linking that companion as a
+   * device of `phoneNumber`.
+   * @param {string} phoneNumber the number the code was requested for, e.g. `'15551234567'`
+   * @param {string} code the 8-character code
+   * @returns {Promise<{ jid: string, lid: string, phone: string, device: number, account: string }>}
+   *   the linked device; rejects with the mock's message when it refuses (HTTP 400 wrong or
+   *   malformed code, 404 no companion waiting for that number, 410 code expired).
+   */
+  async enterPairingCode(phoneNumber, code) {
+    const res = await fetch(`${this.httpUrl}/admin/mock-phone/pair-code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: String(phoneNumber), code: String(code) }),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`mock phone refused the pairing code: HTTP ${res.status} ${text.trim()}`)
+    return JSON.parse(text)
+  }
+  // ---- end pairing-code login ----------------------------------------------------------
+
+  // ---- fault injection (crates/mock-server/src/faults.rs) ------------------------------
+  /**
+   * POSTs a JSON body to a fault endpoint and returns the mock's JSON answer.
+   * @private
+   * @param {string} path e.g. `/admin/faults/drop`
+   * @param {object} [body]
+   */
+  async _fault(path, body = {}) {
+    const res = await fetch(`${this.httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`mock refused ${path}: HTTP ${res.status} ${text.trim()}`)
+    return JSON.parse(text)
+  }
+
+  /**
+   * Closes connections abruptly (no `<stream:error>`, no WebSocket close frame), as a network
+   * failure would. Without a target: every connection.
+   * @param {{ phone?: string, jid?: string }} [target] a phone number (all its devices) or one
+   *   device jid (`'15551234567:1@s.whatsapp.net'`, or its LID jid)
+   * @returns {Promise<number>} how many connections were dropped
+   */
+  async dropConnections(target = {}) {
+    return (await this._fault('/admin/faults/drop', target)).dropped
+  }
+
+  /**
+   * Drops connections at random while traffic flows: each frame the mock is about to send to a
+   * logged-in device (`on: 'message'`: each live `<message>`, not the offline redelivery after a
+   * login; `on: 'frame'`: any frame) kills that connection with `probability`. With
+   * `at: 'before'` the frame is lost (the mock redelivers it from the offline queue), with
+   * `'after'` it is written first (the client's receipt is likely lost: it gets it again and
+   * must deduplicate); `'random'` (default) picks per drop. `on: 'interval'` instead draws a
+   * drop for every logged-in connection every `intervalMs` (default 1000), whatever it is doing
+   * (no `at`). `maxDrops` stops it after that many drops. `probability: 0` clears it.
+   * @param {{ probability: number, on?: 'message'|'frame'|'interval', at?: 'before'|'after'|'random', intervalMs?: number, maxDrops?: number }} options
+   * @returns {Promise<object|null>} the drop rate in force (`null` when cleared)
+   */
+  async setDropRate(options) {
+    return (await this._fault('/admin/faults/drop-rate', options)).dropRate
+  }
+
+  /**
+   * Sends `<stream:error>` as WhatsApp does, then closes: 515 (restart required), 440
+   * (`<conflict type="replaced"/>`: Baileys 440, whatsapp-rust `StreamReplaced`), 401
+   * (`code="401"` + `<conflict type="device_removed"/>`: logged out), 503, or any 400..599.
+   * @param {number} code
+   * @param {{ phone?: string, jid?: string }} [target] default: every connection
+   * @returns {Promise<number>} how many connections it was sent to
+   */
+  async sendStreamError(code, target = {}) {
+    return (await this._fault('/admin/faults/stream-error', { code, ...target })).sent
+  }
+
+  /**
+   * Answers the next `count` logins (of `phone`, or of anyone) with `<failure reason>` and
+   * closes: 401 logged out, 403 locked, 503/500 retryable, ... Failures armed earlier are used
+   * first.
+   * @param {{ reason: number, count?: number, phone?: string }} options
+   */
+  async failNextLogins(options) {
+    await this._fault('/admin/faults/login-failure', options)
+  }
+
+  /**
+   * Answers the next `count` (default 1) pairing-code requests (`companion_hello`), of `phone`
+   * or of any number, with an IQ error as WhatsApp does when it throttles a number: `code` 429
+   * `rate-overlimit` (default), 400 `bad-request` (what WhatsApp also says when throttling), 403
+   * `forbidden`, 452 `feature-not-available` or 500 `internal-server-error`. Nothing is
+   * remembered for a refused request, so no code can be confirmed for it. Armed refusals are
+   * used oldest first; {@link MockServer#clearFaults} disarms them.
+   * @param {{ count?: number, code?: 400|403|429|452|500, phone?: string }} [options]
+   */
+  async refusePairingCodes(options = {}) {
+    await this._fault('/admin/faults/refuse-pairing-code', options)
+  }
+
+  /**
+   * Holds frames to clients for `ms` before writing them (`only: 'iq'`: IQ responses only,
+   * other frames overtake them) until cleared with `ms: 0` or {@link MockServer#clearFaults}.
+   * @param {{ ms: number, only?: 'all'|'iq' }} options
+   */
+  async delayResponses(options) {
+    await this._fault('/admin/faults/delay', options)
+  }
+
+  /**
+   * Sends one malformed frame to the target's connection(s): `kind: 'node'` (default) decrypts
+   * but is not a binary node; `'cipher'` fails Noise authentication. With `close` (default
+   * true) the mock closes that socket right after the frame.
+   * @param {{ phone?: string, jid?: string }} target required
+   * @param {{ kind?: 'node'|'cipher', close?: boolean }} [options]
+   * @returns {Promise<number>} how many connections got it
+   */
+  async sendMalformedFrame(target, options = {}) {
+    return (await this._fault('/admin/faults/malformed-frame', { ...target, ...options })).sent
+  }
+
+  /**
+   * Refuses WebSocket connections for `ms`: `how: 'close'` (default) closes the socket after
+   * the upgrade request, `'http503'` answers it with HTTP 503. The admin API keeps working.
+   * @param {number} ms
+   * @param {{ how?: 'close'|'http503' }} [options]
+   */
+  async refuseConnections(ms, options = {}) {
+    await this._fault('/admin/faults/refuse', { ms, ...options })
+  }
+
+  /**
+   * Simulates a server restart: drops every connection and refuses new ones for `downMs`
+   * (default 1000), keeping all state (accounts, devices, pre-keys, offline queues), so clients
+   * come back with their sessions.
+   * @param {{ downMs?: number }} [options]
+   * @returns {Promise<number>} how many connections were dropped
+   */
+  async restart(options = {}) {
+    return (await this._fault('/admin/faults/restart', options)).dropped
+  }
+
+  /**
+   * Clears every fault in force (drop rate, delay, armed login failures and pairing-code
+   * refusals, refusal of connections).
+   */
+  async clearFaults() {
+    await this._fault('/admin/faults/clear')
+  }
+
+  /**
+   * Counters since start or the last {@link MockServer#resetStats}: `handshakes` (`started`,
+   * `completed` (logged in), `registrations` (QR/pairing-code logins), `failed`, `current`
+   * (Noise handshake begun, login not answered yet), `peak` (max `current`)), `connections`
+   * (`live`, `loggedIn`, `closing`), and `faults` (what was injected).
+   * @returns {Promise<MockStats>}
+   */
+  async stats() {
+    const res = await fetch(`${this.httpUrl}/admin/stats`)
+    if (!res.ok) throw new Error(`mock stats: HTTP ${res.status} ${await res.text()}`)
+    return res.json()
+  }
+
+  /**
+   * Zeroes the counters; the handshake peak restarts from the handshakes in progress now.
+   * @returns {Promise<MockStats>} the counters after the reset
+   */
+  async resetStats() {
+    return this._fault('/admin/stats/reset')
+  }
+  // ---- end fault injection -------------------------------------------------------------
+
   /** Stops the mock server process. */
   async close() {
     if (this._child.exitCode === null && this._child.signalCode === null) this._child.kill('SIGTERM')

@@ -215,6 +215,14 @@ impl Directory {
             .or_insert_with(|| Account::new(name, phone))
     }
 
+    /// The account of a given phone number (pairing-code login names its number), created on
+    /// first use with `name` as its label.
+    pub fn account_for_phone(&mut self, phone: &str, name: &str) -> &mut Account {
+        self.accounts
+            .entry(phone.to_owned())
+            .or_insert_with(|| Account::new(name, phone.to_owned()))
+    }
+
     pub fn account(&self, phone: &str) -> Option<&Account> {
         self.accounts.get(phone)
     }

@@ -8,18 +8,21 @@
 
 use std::time::Instant;
 
-use wacore_binary::builder::NodeBuilder;
 
-use crate::accounts::Outbound;
-use crate::connection::{account_name_for, unix_now};
+use crate::connection::account_name_for;
 use crate::http_front::Response;
-use crate::iq_handlers::SERVER;
 use crate::pairing::{self, ScanRefusal};
-use crate::server::{lock, PendingLink, ServerState};
+use crate::server::{lock, ServerState};
 
 pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Response {
+    // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults.rs).
+    if let Some(resp) = crate::faults::route(method, path, body, state) {
+        return resp;
+    }
     match (method, path) {
         ("POST", "/admin/mock-phone/scan-qr") => scan_qr(body, state),
+        // Pairing-code login: the mock phone's user types a companion's code for its number.
+        ("POST", "/admin/mock-phone/pair-code") => crate::pairing_code::enter_code(body, state).await,
         ("GET", "/admin/health") => Response::text(200, "ok\n"),
         ("GET", "/admin/accounts") => accounts(state),
         (_, "/admin/mock-phone/scan-qr") => Response::text(405, "use POST with the QR string as the body\n"),
@@ -53,63 +56,10 @@ fn scan_qr(body: &[u8], state: &ServerState) -> Response {
     };
     let name = account_name_for(waiting.push_name.as_deref(), &waiting.identity_pub);
 
-    let mut dir = lock(&state.directory);
-    let account = dir.account_for_name(&name);
-    let (device, key_index) = account.reserve_device();
-    let identity = match pairing::build_device_identity(
-        &account.signing_key,
-        account.adv_raw_id,
-        key_index,
-        &waiting.identity_pub,
-        &adv_secret,
-        unix_now(),
-    ) {
-        Ok(i) => i,
-        Err(e) => return Response::text(500, format!("could not build the device identity: {e}\n")),
-    };
-    let jid = account.pn_jid(device);
-    let lid = account.lid_jid(device);
-    let phone = account.phone.clone();
-    drop(dir);
-
-    let iq_id = format!("pair-success-{}", waiting.conn_id);
-    let node = NodeBuilder::new("iq")
-        .attr("from", SERVER)
-        .attr("type", "set")
-        .attr("id", iq_id.clone())
-        .attr("xmlns", "md")
-        .attr("t", unix_now().to_string())
-        .children([NodeBuilder::new("pair-success")
-            .children([
-                NodeBuilder::new("device-identity").bytes(identity).build(),
-                NodeBuilder::new("platform").attr("name", "android").build(),
-                NodeBuilder::new("device")
-                    .attr("jid", jid.clone())
-                    .attr("lid", lid.clone())
-                    .build(),
-            ])
-            .build()])
-        .build();
-    lock(&state.awaiting_sign).insert(
-        waiting.conn_id,
-        PendingLink {
-            iq_id,
-            phone: phone.clone(),
-            device,
-            key_index,
-            noise_pub: waiting.noise_pub,
-            identity_pub: waiting.identity_pub,
-        },
-    );
-    if waiting.sender.send(Outbound::Node(node)).is_err() {
-        lock(&state.awaiting_sign).remove(&waiting.conn_id);
-        return Response::text(410, "the connection closed before pair-success could be sent\n");
+    match crate::link::link_companion(state, &waiting, crate::link::AccountChoice::Named(&name), &adv_secret) {
+        Ok(linked) => Response::json(200, &linked),
+        Err((status, why)) => Response::text(status, format!("{why}\n")),
     }
-    log::info!("mock phone scanned QR of conn {}: linking {jid} (account {name})", waiting.conn_id);
-    Response::json(
-        200,
-        &serde_json::json!({ "jid": jid, "lid": lid, "phone": phone, "device": device, "account": name }),
-    )
 }
 
 fn accounts(state: &ServerState) -> Response {

@@ -17,9 +17,10 @@ use waproto::buffa::Message as _;
 use waproto::whatsapp as wa;
 
 use crate::accounts::{anonymous_account_name, ConnSender, DeviceRecord, OnlineDevice, Outbound};
+use crate::faults::{LoginOutcome, WriteStep, WriterFaults};
 use crate::iq_handlers::{self, attr, DeviceAddr, SERVER};
 use crate::noise_server::{respond_to_client_hello, AfterClientHello, Established, FrameCrypto};
-use crate::pairing::{self, WaitingClient, REF_COUNT};
+use crate::pairing::{self, WaitingClient};
 use crate::relay;
 use crate::server::{lock, ServerState};
 
@@ -138,9 +139,26 @@ async fn write_loop<S: AsyncRead + AsyncWrite + Unpin>(
     mut crypto: FrameCrypto,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     conn_id: u64,
+    mut faults: WriterFaults,
 ) {
     tokio::time::sleep(FIRST_STANZA_DELAY).await;
-    while let Some(out) = rx.recv().await {
+    // Frames pass through the fault hooks (delays, random drops, malformed frames).
+    while let Some(step) = faults.next(&mut rx).await {
+        let (out, drop_after) = match step {
+            // Abrupt: return without a close frame; the socket closes with the reader half.
+            WriteStep::Drop => return,
+            WriteStep::Malformed(frame) => {
+                let sent = match frame.payload(&mut crypto) {
+                    Ok(ct) => send_raw_frame(&mut sink, &ct).await,
+                    Err(e) => Err(e),
+                };
+                if sent.is_err() || frame.then_close {
+                    return;
+                }
+                continue;
+            }
+            WriteStep::Send { out, then_drop } => (out, then_drop),
+        };
         let (node, close) = match out {
             Outbound::Node(n) => (n, false),
             Outbound::CloseAfter(n) => (n, true),
@@ -155,6 +173,9 @@ async fn write_loop<S: AsyncRead + AsyncWrite + Unpin>(
         if let Err(e) = sent {
             log::debug!("conn {conn_id}: send failed: {e}");
             break;
+        }
+        if drop_after {
+            return;
         }
         if close {
             let _ = sink.send(Message::close(None, "")).await;
@@ -178,13 +199,21 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn_id = state.next_conn_id();
+    let (mut conn_faults, writer_faults) = state.faults.register(conn_id);
     let (mut sink, stream) = ws.split();
     let mut reader = Reader {
         stream,
         inbound: Inbound::new(),
     };
 
-    let established = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&state, &mut reader, &mut sink)).await {
+    let handshaken = tokio::select! {
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&state, &mut reader, &mut sink)) => r,
+        _ = conn_faults.killed() => {
+            log::debug!("conn {conn_id}: dropped during handshake (fault injection)");
+            return;
+        }
+    };
+    let established = match handshaken {
         Ok(Ok(Some(e))) => e,
         Ok(Ok(None)) => {
             log::debug!("conn {conn_id}: closed during handshake");
@@ -204,7 +233,21 @@ where
     let (tx, rx) = mpsc::unbounded_channel();
     // Login first (it only queues its stanza), then hand the ciphers to their owners.
     let role = login(&state, conn_id, &tx, &established);
-    let mut writer = tokio::spawn(write_loop(sink, FrameCrypto::new(established.ciphers.send), rx, conn_id));
+    conn_faults.login_done(
+        &tx,
+        match &role {
+            Some(Role::Device(a)) => LoginOutcome::Device((a.phone.clone(), a.device)),
+            Some(Role::Pairing) => LoginOutcome::Registering,
+            None => LoginOutcome::Refused,
+        },
+    );
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        FrameCrypto::new(established.ciphers.send),
+        rx,
+        conn_id,
+        writer_faults,
+    ));
     let mut recv_crypto = FrameCrypto::new(established.ciphers.recv);
     if let Some(mut role) = role {
         let mut shutdown = state.shutdown.clone();
@@ -212,6 +255,10 @@ where
             let frame = tokio::select! {
                 _ = shutdown.changed() => {
                     let _ = tx.send(Outbound::CloseAfter(NodeBuilder::new("xmlstreamend").build()));
+                    break;
+                }
+                _ = conn_faults.killed() => {
+                    log::debug!("conn {conn_id}: dropped (fault injection)");
                     break;
                 }
                 f = reader.next_frame() => f,
@@ -309,7 +356,7 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
                 return None;
             }
         };
-        let refs: Vec<String> = (0..REF_COUNT).map(|_| pairing::new_ref()).collect();
+        let refs: Vec<String> = (0..state.config.qr_refs()).map(|_| pairing::new_ref()).collect();
         let push_name = payload.push_name.clone().filter(|n| !n.is_empty());
         log::info!(
             "conn {conn_id}: new device registering (push name {:?}); sending {} QR refs",
@@ -345,6 +392,10 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
     };
     let phone = username.to_string();
     let device = payload.device.unwrap_or(0).min(u32::from(u16::MAX)) as u16;
+    if let Some(refusal) = state.faults.login_failure_for(&phone) {
+        let _ = tx.send(Outbound::CloseAfter(refusal));
+        return None;
+    }
     let mut dir = lock(&state.directory);
     let known = dir.device(&phone, device).map(|d| d.noise_pub);
     match known {
@@ -412,6 +463,10 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
                 // Replies to our own iqs (e.g. the ack of `pair-device`) need nothing.
                 return true;
             }
+            // Pairing-code login needs this connection (its sender), so it is not a plain iq.
+            if matches!(role, Role::Pairing) && node.get_optional_child("link_code_companion_reg").is_some() {
+                return crate::pairing_code::companion_reg(state, conn_id, tx, node);
+            }
             let me = match role {
                 Role::Device(addr) => Some(&*addr),
                 Role::Pairing => None,
@@ -421,6 +476,10 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
                     let ok = relay::go_active(state, conn_id, me, tx, node);
                     relay::phone_key_share(state, me);
                     return ok;
+                }
+                // Groups answer first, then notify the members.
+                if attr(node, "xmlns").as_deref() == Some("w:g2") {
+                    return crate::groups::handle_iq(state, me, tx, node);
                 }
             }
             for reply in iq_handlers::handle(state, me, node) {

@@ -57,6 +57,7 @@ fn reason(status: u16) -> &'static str {
         413 => "Payload Too Large",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Unknown",
     }
 }
@@ -135,6 +136,13 @@ pub async fn serve_tcp(mut stream: TcpStream, state: Arc<ServerState>) {
             let _ = write_response(&mut stream, &Response::text(400, "/ws/chat expects a WebSocket upgrade\n")).await;
             return;
         }
+        // Fault injection: refusing connections (a "restart" in progress).
+        if let Some(how) = state.faults.refusal() {
+            if let Some(resp) = how.response() {
+                let _ = write_response(&mut stream, &resp).await;
+            }
+            return;
+        }
         // Give the upgrade the exact bytes the client sent, including the head we consumed.
         let replay = Replay {
             prefix: buf,
@@ -148,6 +156,11 @@ pub async fn serve_tcp(mut stream: TcpStream, state: Arc<ServerState>) {
         return;
     }
 
+    // The media CDN streams its own bodies (uploads may be large).
+    if crate::media::is_media_request(&head.method, &head.path, &state.media) {
+        crate::media::serve(stream, buf, head.head_len, &state).await;
+        return;
+    }
     if head.content_length > MAX_BODY {
         let _ = write_response(&mut stream, &Response::text(413, "body too large\n")).await;
         return;

@@ -103,7 +103,8 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         ("encrypt", "set", _) => vec![prekey_upload(state, me, iq)],
         ("encrypt", "get", Some("key")) => vec![prekey_fetch(state, iq)],
         ("w", "get", Some("props")) | ("abt", "get", Some("props")) => vec![props(iq)],
-        ("blocklist", "get", _) => vec![result(iq, vec![NodeBuilder::new("list").build()])],
+        // Profile pictures, about text, blocklists (profile.rs).
+        (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
         ("privacy", "get", Some("privacy")) => vec![privacy(iq)],
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],
@@ -320,7 +321,7 @@ fn media_conn(state: &ServerState, iq: &Node) -> Node {
     result(
         iq,
         vec![NodeBuilder::new("media_conn")
-            .attr("auth", "mock-media-auth")
+            .attr("auth", state.media.auth().to_owned())
             .attr("ttl", "3600")
             .attr("auth_ttl", "3600")
             .attr("max_buckets", "12")
@@ -391,6 +392,12 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
                         .build(),
                     ("contact", Some(_)) => NodeBuilder::new("contact").attr("type", "in").build(),
                     ("contact", None) => NodeBuilder::new("contact").attr("type", "out").build(),
+                    // The about text (profile.rs keeps it); `t` = when it was set.
+                    ("status", Some(a)) => match lock(&state.profiles).status_of(&a.phone) {
+                        Some((text, t)) => NodeBuilder::new("status").attr("t", t.to_string()).string_content(text.clone()).build(),
+                        None => NodeBuilder::new("status").build(),
+                    },
+                    ("picture", a) => lock(&state.profiles).usync_picture(a.map_or("", |a| a.phone.as_str())),
                     (other, _) => NodeBuilder::new_dynamic(other.to_owned()).build(),
                 };
                 kids.push(node);

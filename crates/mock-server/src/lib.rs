@@ -16,11 +16,18 @@
 pub mod accounts;
 pub mod admin;
 pub mod connection;
+pub mod group_relay;
+pub mod groups;
+pub mod faults;
 mod http_front;
 pub mod iq_handlers;
+pub mod link;
+pub mod media;
 pub mod noise_server;
 pub mod pairing;
+pub mod pairing_code;
 pub mod phone_signal;
+pub mod profile;
 pub mod relay;
 pub mod router;
 mod server;

@@ -62,6 +62,9 @@ fn server_ack(node: &Node, class: &str, t: u64) -> Node {
 
 /// `<message>` from a logged-in device: ack it, then fan it out.
 pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
+    if attr(node, "to").is_some_and(|to| to.ends_with("@g.us")) {
+        return crate::group_relay::message(state, me, tx, node);
+    }
     let t = unix_now();
     if tx.send(Outbound::Node(server_ack(node, "message", t))).is_err() {
         return false;
@@ -71,7 +74,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         return true;
     };
     if !(to.ends_with("@s.whatsapp.net") || to.ends_with("@lid")) {
-        log::debug!("{}:{}: message to {to} (groups, broadcasts, newsletters) is not relayed", me.phone, me.device);
+        log::debug!("{}:{}: message to {to} (broadcasts, newsletters) is not relayed", me.phone, me.device);
         return true;
     }
 
@@ -97,10 +100,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         return true;
     };
     let mut router = lock(&state.router);
-    let notify = router
-        .push_name(&me.phone)
-        .map(str::to_owned)
-        .or_else(|| sender.push_name().map(str::to_owned));
+    let notify = router.notify_name(sender);
     let chat = resolve_jid(&dir, &to);
     let mut delivered = 0usize;
     for (jid, encs) in targets {
@@ -154,6 +154,9 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
 
 /// `<receipt id to [type]>` from a device: ack it, relay it to the device(s) it is for.
 pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
+    if attr(node, "to").is_some_and(|to| to.ends_with("@g.us")) {
+        return crate::group_relay::receipt(state, me, tx, node);
+    }
     let t = unix_now();
     if tx.send(Outbound::Node(server_ack(node, "receipt", t))).is_err() {
         return false;

@@ -162,6 +162,12 @@ impl Router {
     pub fn push_name(&self, phone: &str) -> Option<&str> {
         self.push_names.get(phone).map(String::as_str)
     }
+
+    /// The `notify` name a message from `sender` carries: the name its devices announced last,
+    /// else the account's own.
+    pub fn notify_name(&self, sender: &crate::accounts::Account) -> Option<String> {
+        self.push_name(&sender.phone).or_else(|| sender.push_name()).map(str::to_owned)
+    }
 }
 
 fn same_from(a: &Node, b: &Node) -> bool {

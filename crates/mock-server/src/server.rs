@@ -24,9 +24,17 @@ pub struct MockConfig {
     /// secret instead of the one in a scanned QR whose adv field cannot be decoded. The binary
     /// fills it from the environment; library users set it directly.
     pub adv_secret_override: Option<Vec<u8>>,
+    /// How many QR refs a new device is given (`MOCK_QR_REFS`; default 6, as WhatsApp). With 1,
+    /// a client's QR runs out after its first ref (60 s), for testing "QR never scanned".
+    pub qr_refs: Option<usize>,
 }
 
 impl MockConfig {
+    /// QR refs per new device.
+    pub fn qr_refs(&self) -> usize {
+        self.qr_refs.unwrap_or(crate::pairing::REF_COUNT).max(1)
+    }
+
     /// Reads `ADV_SECRET_KEY` (base64) from the environment into `adv_secret_override`.
     pub fn with_env(mut self) -> Self {
         use base64::Engine as _;
@@ -36,6 +44,9 @@ impl MockConfig {
             .filter(|b| !b.is_empty());
         if decoded.is_some() {
             self.adv_secret_override = decoded;
+        }
+        if let Some(n) = std::env::var("MOCK_QR_REFS").ok().and_then(|v| v.trim().parse().ok()) {
+            self.qr_refs = Some(n);
         }
         self
     }
@@ -58,10 +69,20 @@ pub struct ServerState {
     pub identity: ServerIdentity,
     pub directory: Mutex<Directory>,
     pub pairing: Mutex<PairingDesk>,
+    /// Companions waiting for their pairing code to be typed on the mock phone, by number.
+    pub pair_codes: Mutex<crate::pairing_code::CodeDesk>,
     /// conn id → the link it must confirm with `pair-device-sign`.
     pub awaiting_sign: Mutex<HashMap<u64, PendingLink>>,
     /// Live devices and their unacked stanzas. Lock order: `directory` before `router`.
     pub router: Mutex<Router>,
+    /// Groups (`w:g2`). Lock order: `directory`, `groups`, `router`.
+    pub groups: Mutex<crate::groups::GroupDirectory>,
+    /// Profile pictures, about texts and blocklists (profile.rs).
+    pub profiles: Mutex<crate::profile::ProfileDirectory>,
+    /// Uploaded media blobs (the CDN on this port).
+    pub media: crate::media::MediaStore,
+    /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
+    pub faults: crate::faults::Faults,
     next_conn_id: AtomicU64,
     pub shutdown: watch::Receiver<bool>,
 }
@@ -98,8 +119,13 @@ impl MockServer {
             identity: ServerIdentity::generate(),
             directory: Mutex::new(Directory::default()),
             pairing: Mutex::new(PairingDesk::default()),
+            pair_codes: Mutex::default(),
             awaiting_sign: Mutex::new(HashMap::new()),
             router: Mutex::new(Router::default()),
+            groups: Mutex::default(),
+            profiles: Mutex::default(),
+            media: crate::media::MediaStore::new(port)?,
+            faults: Default::default(),
             next_conn_id: AtomicU64::new(1),
             shutdown: shutdown_rx,
         });
