@@ -3,16 +3,21 @@
 //!
 //! State is served from an in-memory backend (whatsapp-rust's own `InMemoryBackend`, which
 //! holds the query semantics) and every durable write goes to its file first-class:
-//! - `creds.json` and `pre-key-<id>.json` in Baileys' format (Baileys can read them);
-//! - engine state Baileys has no file for, or whose Baileys format we do not write yet, in
-//!   `rs-<kind>-<key>.json` files, which Baileys ignores.
+//! - in Baileys 6.7.21's own files, so Baileys can open the folder whenever the shard is
+//!   stopped: `creds.json`, `pre-key-<id>.json`, `session-<user>.<device>.json`,
+//!   `sender-key-<group>--<user>--<device>.json`, `app-state-sync-key-<id>.json`,
+//!   `app-state-sync-version-<name>.json` (conversions in the `baileys_*` modules);
+//! - engine state Baileys has no file for (identities, LID mappings, device lists, ...), or
+//!   a record that has no Baileys form, in `rs-<kind>-<key>.json` files, which Baileys ignores.
+//!   When both describe one key, the newer file wins (Baileys may have run since).
 //! Short-lived caches (retry payloads, message secrets, base keys) stay in memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use buffa::Message as _;
@@ -21,15 +26,17 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use wacore::appstate::hash::HashState;
-use wacore::store::error::{Result, StoreError};
-use wacore::store::traits::*;
-use wacore::store::{Device, InMemoryBackend};
 use wacore::appstate::processor::AppStateMutationMAC;
 use wacore::libsignal::protocol::{KeyPair, PrivateKey, PublicKey};
 use wacore::libsignal::store::record_helpers::new_pre_key_record;
+use wacore::store::error::{Result, StoreError};
+use wacore::store::traits::*;
+use wacore::store::{Device, InMemoryBackend};
 
 use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic};
-use super::creds;
+use super::baileys_address::{baileys_file_name, DeviceAddress, SenderKeyAddress};
+use super::baileys_session::{self, PreviousIndex, SessionFile};
+use super::{baileys_app_state, baileys_sender_key, creds};
 use crate::buffer_json;
 
 pub const CREDS_FILE: &str = "creds.json";
@@ -115,6 +122,12 @@ pub struct FileStore {
     creds_listener: Mutex<Option<CredsListener>>,
     /// Files that could not be read at open, with the reason (reported, never deleted).
     skipped: Vec<(String, String)>,
+    /// What Baileys' session files know and the engine does not (timestamps, base-key
+    /// owner), by Baileys address, carried over on every rewrite.
+    session_index: Mutex<HashMap<String, PreviousIndex>>,
+    /// The device each of the engine's per-user received sender keys came from (see
+    /// `received_sender_key`), so it is written back to that device's Baileys file.
+    received_key_devices: Mutex<HashMap<String, Vec<DeviceAddress>>>,
     /// Set when the shard stops. Engine tasks can outlive the client (e.g. a pre-key upload in
     /// flight); after this they get an error instead of writing into a folder that may by
     /// then have been moved aside or reused by a new session of the same id.
@@ -125,7 +138,8 @@ impl FileStore {
     /// Opens (creating if needed) the session folder `dir` and loads its keys.
     pub async fn open(dir: impl Into<PathBuf>) -> std::result::Result<Self, String> {
         let dir = dir.into();
-        create_private_dir(&dir).map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
+        create_private_dir(&dir)
+            .map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
         let mut store = FileStore {
             dir,
             inner: InMemoryBackend::new(),
@@ -133,6 +147,8 @@ impl FileStore {
             last_creds: Mutex::default(),
             creds_listener: Mutex::default(),
             skipped: Vec::new(),
+            session_index: Mutex::default(),
+            received_key_devices: Mutex::default(),
             closed: AtomicBool::new(false),
         };
         store.load_key_files().await?;
@@ -155,7 +171,10 @@ impl FileStore {
 
     fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Validation(format!("session store {} is closed: the shard was stopped", self.dir.display())));
+            return Err(StoreError::Validation(format!(
+                "session store {} is closed: the shard was stopped",
+                self.dir.display()
+            )));
         }
         Ok(())
     }
@@ -166,21 +185,32 @@ impl FileStore {
     }
 
     pub fn set_creds_listener(&self, listener: CredsListener) {
-        *self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        *self
+            .creds_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(listener);
     }
 
     fn side_path(&self, kind: Kind, key: &str) -> PathBuf {
-        self.dir.join(format!("rs-{}-{}.json", kind.tag(), file_safe(key)))
+        self.dir
+            .join(format!("rs-{}-{}.json", kind.tag(), file_safe(key)))
     }
 
     fn write_json(&self, path: &Path, value: &Value) -> Result<()> {
-        self.check_open()?;
         let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
-        write_atomic(path, &text).map_err(StoreError::Io)
+        self.write_bytes(path, &text)
+    }
+
+    fn write_bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.check_open()?;
+        write_atomic(path, bytes).map_err(StoreError::Io)
     }
 
     fn put_side(&self, kind: Kind, key: &str, value: Value) -> Result<()> {
-        self.write_json(&self.side_path(kind, key), &json!({ "key": key, "value": value }))
+        self.write_json(
+            &self.side_path(kind, key),
+            &json!({ "key": key, "value": value }),
+        )
     }
 
     fn put_side_bytes(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
@@ -188,7 +218,8 @@ impl FileStore {
     }
 
     fn put_side_serde<T: Serialize>(&self, kind: Kind, key: &str, value: &T) -> Result<()> {
-        let value = serde_json::to_value(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        let value =
+            serde_json::to_value(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
         self.put_side(kind, key, value)
     }
 
@@ -208,107 +239,503 @@ impl FileStore {
     /// Reads every key file into memory. A file that cannot be read is skipped and reported,
     /// so one damaged key never makes a whole paired session unusable.
     async fn load_key_files(&mut self) -> std::result::Result<(), String> {
-        let entries = fs::read_dir(&self.dir).map_err(|e| format!("cannot read {}: {e}", self.dir.display()))?;
-        let first_unuploaded = Self::read_json(&self.dir.join(CREDS_FILE))
-            .ok()
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| format!("cannot read {}: {e}", self.dir.display()))?;
+        let creds_json = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
+        let first_unuploaded = creds_json
+            .as_ref()
             .and_then(|c| c.get("firstUnuploadedPreKeyId").and_then(Value::as_u64))
             .unwrap_or(0) as u32;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".json") || name.starts_with('.') || name == CREDS_FILE || name == DEVICE_SIDE_FILE {
-                continue;
+        let mut files: Vec<(String, PathBuf, SystemTime)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let keep = name.ends_with(".json")
+                    && !name.starts_with('.')
+                    && name != CREDS_FILE
+                    && name != DEVICE_SIDE_FILE;
+                let mtime = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(UNIX_EPOCH);
+                keep.then(|| (name, e.path(), mtime))
+            })
+            .collect();
+        // LID mappings first: they tell which of Baileys' addresses are LIDs.
+        let lid_prefix = format!("rs-{}-", Kind::LidMapping.tag());
+        files.sort_by_key(|(name, ..)| !name.starts_with(&lid_prefix));
+        let mut load = Load {
+            first_unuploaded,
+            context: creds_json.as_ref().map(session_context),
+            ..Load::default()
+        };
+        if let Some(lid) = creds_json
+            .as_ref()
+            .and_then(|c| c.pointer("/me/lid"))
+            .and_then(Value::as_str)
+        {
+            load.lid_users
+                .insert(lid.split(['@', ':']).next().unwrap_or_default().to_owned());
+        }
+        for field in ["/me/id", "/me/lid"] {
+            if let Some(jid) = creds_json
+                .as_ref()
+                .and_then(|c| c.pointer(field))
+                .and_then(Value::as_str)
+            {
+                load.own_devices.extend(own_device(jid));
             }
-            let result = match Self::read_json(&entry.path()) {
-                Err(e) => Err(e),
-                Ok(value) => self.load_one(&name, value, first_unuploaded).await,
-            };
-            if let Err(reason) = result {
+        }
+        let mut lids_known = false;
+        for (name, path, mtime) in files {
+            if !lids_known && !name.starts_with(&lid_prefix) {
+                lids_known = true;
+                let mappings = self
+                    .inner
+                    .get_all_lid_mappings()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                load.lid_users.extend(mappings.into_iter().map(|m| m.lid));
+            }
+            if let Err(reason) = self.load_one(&name, &path, mtime, &mut load).await {
                 log::warn!("session {}: skipping {name}: {reason}", self.dir.display());
                 self.skipped.push((name, reason));
             }
         }
+        self.apply_staged(load).await.map_err(|e| e.to_string())
+    }
+
+    /// Puts what several files may describe (a Baileys file and a side file) once, newest first.
+    async fn apply_staged(&self, load: Load) -> Result<()> {
+        for (address, (_, record)) in load.sessions {
+            self.inner.put_session(&address, &record).await?;
+        }
+        let mut devices = self
+            .received_key_devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for (name, (_, (record, device))) in load.sender_keys {
+            if device.is_some() {
+                // Every device file that holds this very record (one key may have been
+                // written to several, see `baileys_sender_key_devices`).
+                let same: Vec<DeviceAddress> = load
+                    .received_files
+                    .get(&name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, r)| *r == record)
+                    .map(|(d, _)| d.clone())
+                    .collect();
+                devices.insert(name.clone(), same);
+            }
+            self.inner.put_sender_key(&name, &record).await?;
+        }
+        *self
+            .received_key_devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = devices;
+        for (name, (_, (state, macs))) in load.versions {
+            self.inner.set_version(&name, state).await?;
+            if let Some(macs) = macs {
+                self.mutation_macs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name, macs);
+            }
+        }
+        for (group, (_, entries)) in load.sender_key_memory {
+            let refs: Vec<(&str, bool)> = entries.iter().map(|(j, b)| (j.as_str(), *b)).collect();
+            self.inner.set_sender_key_status(&group, &refs).await?;
+        }
         Ok(())
     }
 
-    async fn load_one(&self, name: &str, value: Value, first_unuploaded: u32) -> std::result::Result<(), String> {
-        if let Some(id) = name.strip_prefix("pre-key-").and_then(|s| s.strip_suffix(".json")) {
+    async fn load_one(
+        &self,
+        name: &str,
+        path: &Path,
+        mtime: SystemTime,
+        load: &mut Load,
+    ) -> std::result::Result<(), String> {
+        let stem = name.strip_suffix(".json").unwrap_or(name);
+        let text = fs::read(path).map_err(|e| e.to_string())?;
+        let json =
+            || serde_json::from_slice::<Value>(&text).map_err(|e| format!("not valid JSON: {e}"));
+        if let Some(id) = stem.strip_prefix("pre-key-") {
             let id: u32 = id.parse().map_err(|_| "bad pre-key id".to_string())?;
-            let record = pre_key_record_from_baileys(id, &value)?;
-            return self.inner.store_prekey(id, &record, id < first_unuploaded).await.map_err(|e| e.to_string());
+            let record = pre_key_record_from_baileys(id, &json()?)?;
+            return self
+                .inner
+                .store_prekey(id, &record, id < load.first_unuploaded)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        if let Some(id) = stem.strip_prefix("session-") {
+            let device = DeviceAddress::from_baileys(id, &load.lid_users)
+                .ok_or("not a Baileys session address")?;
+            let file = SessionFile::parse(&text)?;
+            let context = load
+                .context
+                .clone()
+                .unwrap_or_else(|| Err("creds.json is missing".into()))?;
+            let record = baileys_session::to_engine(&file, context)?;
+            self.session_index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.to_owned(), file.index_infos());
+            offer(&mut load.sessions, device.engine(), mtime, record);
+            return Ok(());
+        }
+        if let Some(group) = stem.strip_prefix("sender-key-memory-") {
+            // Which devices already got our sender key: the engine's sender-key device status.
+            let entries = baileys_sender_key::memory_to_engine(&json()?)?;
+            offer(&mut load.sender_key_memory, group.to_owned(), mtime, entries);
+            return Ok(());
+        }
+        if let Some(id) = stem.strip_prefix("sender-key-") {
+            let address = sender_key_from_file_id(id, &load.lid_users)
+                .ok_or("not a Baileys sender-key address")?;
+            let record = baileys_sender_key::to_engine(&json()?)?;
+            let own = load
+                .own_devices
+                .iter()
+                .any(|d| d.user == address.sender.user && d.device == address.sender.device);
+            if own {
+                offer(
+                    &mut load.sender_keys,
+                    address.engine(),
+                    mtime,
+                    (record, None),
+                );
+            } else {
+                let (name, device) = received_sender_key(address);
+                load.received_files.entry(name.clone()).or_default().push((device.clone(), record.clone()));
+                offer(&mut load.sender_keys, name, mtime, (record, Some(device)));
+            }
+            return Ok(());
+        }
+        if let Some(id) = stem.strip_prefix("app-state-sync-key-") {
+            let key_id = buffer_json::decode_bytes_or_base64(&json!(id.replace("__", "/")))
+                .ok_or("key id is not base64")?;
+            let key = baileys_app_state::sync_key_from_baileys(&json()?)?;
+            return self
+                .inner
+                .set_sync_key(&key_id, key)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        if let Some(collection) = stem.strip_prefix("app-state-sync-version-") {
+            let (state, macs) = baileys_app_state::version_from_baileys(&json()?)?;
+            offer(
+                &mut load.versions,
+                collection.to_owned(),
+                mtime,
+                (state, Some(macs)),
+            );
+            return Ok(());
         }
         let Some(rest) = name.strip_prefix("rs-") else {
-            return Ok(()); // A Baileys file we do not read yet (sessions, sender keys): left as is.
+            return Ok(()); // A Baileys file the engine has no use for: left as is.
         };
-        let Some(kind) = Kind::ALL.into_iter().find(|k| rest.starts_with(&format!("{}-", k.tag()))) else {
+        let Some(kind) = Kind::ALL
+            .into_iter()
+            .find(|k| rest.starts_with(&format!("{}-", k.tag())))
+        else {
             return Ok(());
         };
-        let key = value.get("key").and_then(Value::as_str).ok_or("no key")?.to_owned();
+        let value = json()?;
+        let key = value
+            .get("key")
+            .and_then(Value::as_str)
+            .ok_or("no key")?
+            .to_owned();
         let value = value.get("value").ok_or("no value")?;
-        let bytes = || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
+        let bytes =
+            || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
         fn serde<T: DeserializeOwned>(v: &Value) -> std::result::Result<T, String> {
             serde_json::from_value(v.clone()).map_err(|e| e.to_string())
         }
         let inner = &self.inner;
         let r = match kind {
             Kind::Identity => {
-                let key_bytes: [u8; 32] = bytes()?.try_into().map_err(|_| "identity is not 32 bytes")?;
+                let key_bytes: [u8; 32] = bytes()?
+                    .try_into()
+                    .map_err(|_| "identity is not 32 bytes")?;
                 inner.put_identity(&key, key_bytes).await
             }
-            Kind::Session => inner.put_session(&key, &bytes()?).await,
-            Kind::SignedPreKey => inner.store_signed_prekey(key.parse().map_err(|_| "bad id")?, &bytes()?).await,
-            Kind::SenderKey => inner.put_sender_key(&key, &bytes()?).await,
+            Kind::Session => {
+                offer(&mut load.sessions, key, mtime, bytes()?);
+                Ok(())
+            }
+            Kind::SignedPreKey => {
+                inner
+                    .store_signed_prekey(key.parse().map_err(|_| "bad id")?, &bytes()?)
+                    .await
+            }
+            Kind::SenderKey => {
+                offer(&mut load.sender_keys, key, mtime, (bytes()?, None));
+                Ok(())
+            }
             Kind::SyncKey => {
                 let id = buffer_json::decode_bytes_or_base64(&json!(key)).ok_or("bad key id")?;
                 inner.set_sync_key(&id, serde(value)?).await
             }
-            Kind::SyncVersion => inner.set_version(&key, serde(value)?).await,
+            Kind::SyncVersion => {
+                // Written by earlier versions; its MACs are in `rs-mutation-macs-*`.
+                offer(&mut load.versions, key, mtime, (serde(value)?, None));
+                Ok(())
+            }
             Kind::MutationMacs => {
                 let map: HashMap<String, String> = serde(value)?;
                 let mut macs = HashMap::with_capacity(map.len());
                 for (k, v) in map {
-                    let k = buffer_json::decode_bytes_or_base64(&json!(k)).ok_or("bad index mac")?;
-                    let v = buffer_json::decode_bytes_or_base64(&json!(v)).ok_or("bad value mac")?;
+                    let k =
+                        buffer_json::decode_bytes_or_base64(&json!(k)).ok_or("bad index mac")?;
+                    let v =
+                        buffer_json::decode_bytes_or_base64(&json!(v)).ok_or("bad value mac")?;
                     macs.insert(k, v);
                 }
-                self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).insert(key, macs);
+                self.mutation_macs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(key)
+                    .or_insert(macs);
                 Ok(())
             }
             Kind::LidMapping => inner.put_lid_mapping(&serde(value)?).await,
             Kind::DeviceList => inner.update_device_list(serde(value)?).await,
             Kind::SenderKeyDevices => {
-                let entries: Vec<(String, bool)> = serde(value)?;
-                let refs: Vec<(&str, bool)> = entries.iter().map(|(j, b)| (j.as_str(), *b)).collect();
-                inner.set_sender_key_status(&key, &refs).await
+                // Written by earlier versions; now kept in Baileys' sender-key-memory file.
+                offer(&mut load.sender_key_memory, key, mtime, serde(value)?);
+                Ok(())
             }
             Kind::TcToken => inner.put_tc_token(&key, &serde(value)?).await,
         };
         r.map_err(|e| e.to_string())
     }
 
-    async fn persist_sender_key_devices(&self, group_jid: &str) -> Result<()> {
-        let entries = self.inner.get_sender_key_devices(group_jid).await?;
-        if entries.is_empty() {
-            self.remove_side(Kind::SenderKeyDevices, group_jid)
-        } else {
-            self.put_side_serde(Kind::SenderKeyDevices, group_jid, &entries)
-        }
+    fn baileys_path(&self, kind: &str, id: &str) -> PathBuf {
+        self.dir.join(baileys_file_name(kind, id))
     }
 
-    fn persist_mutation_macs(&self, name: &str) -> Result<()> {
-        let snapshot: Option<HashMap<String, String>> = {
-            let all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
-            all.get(name).filter(|m| !m.is_empty()).map(|m| {
-                m.iter().map(|(k, v)| (buffer_json::base64(k), buffer_json::base64(v))).collect()
-            })
-        };
-        match snapshot {
-            Some(map) => self.put_side_serde(Kind::MutationMacs, name, &map),
-            None => self.remove_side(Kind::MutationMacs, name),
+    /// Baileys 6.7.21 addresses peers by phone number and names their sessions without a
+    /// server: a LID device whose number the engine knows is filed under that number, so
+    /// Baileys finds the ratchet the engine moved to the LID (the engine moves a peer's
+    /// sessions to its LID as soon as it learns it, and back on our next open).
+    async fn baileys_device(&self, device: &DeviceAddress) -> DeviceAddress {
+        if device.lid {
+            if let Ok(Some(m)) = self.inner.get_lid_mapping(&device.user).await {
+                return DeviceAddress {
+                    user: m.phone_number,
+                    device: device.device,
+                    lid: false,
+                };
+            }
         }
+        device.clone()
+    }
+
+    /// The same device in the other namespace (phone number ⇄ LID), when the mapping is known.
+    async fn counterpart(&self, device: &DeviceAddress) -> Option<DeviceAddress> {
+        let (user, lid) = if device.lid {
+            (
+                self.inner
+                    .get_lid_mapping(&device.user)
+                    .await
+                    .ok()??
+                    .phone_number,
+                false,
+            )
+        } else {
+            (
+                self.inner.get_pn_mapping(&device.user).await.ok()??.lid,
+                true,
+            )
+        };
+        Some(DeviceAddress {
+            user,
+            device: device.device,
+            lid,
+        })
+    }
+
+    /// Writes a session in Baileys' file when it has a Baileys form, else in a side file.
+    async fn persist_session(&self, address: &str, record: &[u8]) -> Result<()> {
+        if let Some(device) = DeviceAddress::from_engine(address) {
+            let id = self.baileys_device(&device).await.baileys();
+            let before = self
+                .session_index
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&id)
+                .cloned()
+                .unwrap_or_default();
+            match baileys_session::from_engine(record, &before, now_ms()) {
+                Ok(file) => {
+                    self.write_bytes(&self.baileys_path("session", &id), &file.to_json())?;
+                    self.session_index.lock().unwrap_or_else(|p| p.into_inner()).insert(id, file.index_infos());
+                    return self.remove_side(Kind::Session, address);
+                }
+                Err(e) => log::warn!(
+                    "session {}: the session with {address} has no Baileys form ({e}); kept in a side file, session-{id}.json left as it was",
+                    self.dir.display()
+                ),
+            }
+        }
+        self.put_side_bytes(Kind::Session, address, record)
+    }
+
+    async fn remove_session_files(&self, address: &str) -> Result<()> {
+        self.remove_side(Kind::Session, address)?;
+        let Some(device) = DeviceAddress::from_engine(address) else {
+            return Ok(());
+        };
+        // The device's session in the other namespace shares the file: it stays, as that one.
+        if let Some(other) = self.counterpart(&device).await {
+            let other = other.engine();
+            if let Some(record) = self.inner.get_session(&other).await? {
+                return self.persist_session(&other, &record).await;
+            }
+        }
+        let id = self.baileys_device(&device).await.baileys();
+        self.remove_file(&self.baileys_path("session", &id))?;
+        self.session_index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        Ok(())
+    }
+
+    /// Our own devices, from `creds.json` as last written or read.
+    fn own_devices(&self) -> Vec<DeviceAddress> {
+        let mut last = self.last_creds.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none() {
+            *last = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
+        }
+        ["/me/id", "/me/lid"]
+            .iter()
+            .filter_map(|f| last.as_ref()?.pointer(f)?.as_str().and_then(own_device))
+            .collect()
+    }
+
+    /// The Baileys devices whose `sender-key-*` files hold the engine's sender key `name`.
+    /// A received key (the engine names it per user, see `received_sender_key`) goes to the
+    /// device it was read from; one the engine got itself, to every device it knows of that
+    /// user but ours (it cannot tell which one sent it; in another device's file it is only a
+    /// key id that device never uses, which Baileys treats as a missing key), else device 0.
+    async fn baileys_sender_key_devices(&self, name: &str, address: &SenderKeyAddress) -> Vec<DeviceAddress> {
+        let sender = self.baileys_device(&address.sender).await;
+        if address.sender.device != 0 {
+            return vec![sender];
+        }
+        let loaded = self.received_key_devices.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned();
+        if let Some(devices) = loaded.filter(|d| !d.is_empty()) {
+            return devices;
+        }
+        let own = self.own_devices();
+        let mut devices = Vec::new();
+        // The engine files a device list under whichever namespace it learnt (often the LID).
+        let other = self.counterpart(&address.sender).await.map(|d| d.user);
+        for user in [Some(&address.sender.user), Some(&sender.user), other.as_ref()].into_iter().flatten() {
+            if let Ok(Some(list)) = self.inner.get_devices(user).await {
+                for d in list.devices.iter().filter(|d| !d.is_hosted) {
+                    let device = DeviceAddress { device: d.device_id, ..sender.clone() };
+                    let ours = own.iter().any(|o| o.user == device.user && o.device == device.device);
+                    if !ours && !devices.contains(&device) {
+                        devices.push(device);
+                    }
+                }
+            }
+        }
+        if devices.is_empty() {
+            devices.push(sender);
+        }
+        devices
+    }
+
+    async fn persist_sender_key(&self, name: &str, record: &[u8]) -> Result<()> {
+        if let Some(address) = SenderKeyAddress::from_engine(name) {
+            match baileys_sender_key::from_engine(record) {
+                Ok(value) => {
+                    for sender in self.baileys_sender_key_devices(name, &address).await {
+                        let file = SenderKeyAddress { group: address.group.clone(), sender };
+                        self.write_json(&self.baileys_path("sender-key", &file.baileys()), &value)?;
+                    }
+                    return self.remove_side(Kind::SenderKey, name);
+                }
+                Err(e) => log::warn!(
+                    "session {}: sender key {name} has no Baileys form ({e}); kept in a side file",
+                    self.dir.display()
+                ),
+            }
+        }
+        self.put_side_bytes(Kind::SenderKey, name, record)
+    }
+
+    async fn remove_sender_key_files(&self, name: &str) -> Result<()> {
+        if let Some(address) = SenderKeyAddress::from_engine(name) {
+            for sender in self.baileys_sender_key_devices(name, &address).await {
+                let file = SenderKeyAddress { group: address.group.clone(), sender };
+                self.remove_file(&self.baileys_path("sender-key", &file.baileys()))?;
+            }
+        }
+        self.remove_side(Kind::SenderKey, name)
+    }
+
+    /// `app-state-sync-version-<name>.json` from the collection's state and MACs.
+    fn persist_app_state(&self, name: &str, state: &HashState) -> Result<()> {
+        let value = {
+            let all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
+            baileys_app_state::version_to_baileys(state, all.get(name))
+        };
+        self.write_json(&self.baileys_path("app-state-sync-version", name), &value)?;
+        // Superseded forms written by earlier versions.
+        self.remove_side(Kind::SyncVersion, name)?;
+        self.remove_side(Kind::MutationMacs, name)
+    }
+
+    /// Groups with a sender-key memory file (Baileys' or an earlier version's side file).
+    fn sender_key_memory_groups(&self) -> Vec<String> {
+        let mut groups = self.side_keys(Kind::SenderKeyDevices);
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(group) = name.strip_prefix("sender-key-memory-").and_then(|n| n.strip_suffix(".json")) {
+                    groups.push(group.to_owned());
+                }
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+
+    /// Baileys' `sender-key-memory-<group>.json` mirrors the engine's record of who has our
+    /// sender key: after the engine forgets it (a new key, a retry), Baileys must hand the
+    /// key out again too, or its next message would not decrypt there.
+    async fn persist_sender_key_devices(&self, group_jid: &str) -> Result<()> {
+        let entries = self.inner.get_sender_key_devices(group_jid).await?;
+        let path = self.baileys_path("sender-key-memory", group_jid);
+        if entries.is_empty() {
+            self.remove_file(&path)?;
+        } else {
+            self.write_json(&path, &baileys_sender_key::memory_from_engine(&entries))?;
+        }
+        self.remove_side(Kind::SenderKeyDevices, group_jid)
+    }
+
+    async fn persist_mutation_macs(&self, name: &str) -> Result<()> {
+        let state = self.inner.get_version(name).await?;
+        self.persist_app_state(name, &state)
     }
 
     fn notify_creds(&self, result: std::result::Result<Value, String>) {
-        let listener = self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let listener = self
+            .creds_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if let Some(listener) = listener {
             listener(result);
         }
@@ -322,13 +749,105 @@ impl FileStore {
         let creds_json = creds::device_to_creds(device, last.as_ref());
         // Side file first: if we crash between the two writes, creds.json (the file Baileys
         // and we both trust) still holds the previous identity and the mismatch is detected.
-        let side = serde_json::to_value(device).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        let side =
+            serde_json::to_value(device).map_err(|e| StoreError::Serialization(Box::new(e)))?;
         self.write_json(&self.dir.join(DEVICE_SIDE_FILE), &side)?;
         self.write_json(&self.dir.join(CREDS_FILE), &creds_json)?;
         let changed = changed_fields(last.as_ref(), &creds_json);
         *last = Some(creds_json);
         Ok(changed)
     }
+}
+
+/// What the load of a folder carries between files.
+#[derive(Default)]
+struct Load {
+    first_unuploaded: u32,
+    /// Our identity and registration id, from `creds.json` (Baileys' sessions do not hold them).
+    context:
+        Option<std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String>>,
+    /// Users known to be LIDs: Baileys 6.7.21 names sessions without a server.
+    lid_users: HashSet<String>,
+    sessions: HashMap<String, (SystemTime, Vec<u8>)>,
+    /// Our own devices (phone number and LID), from `creds.json`.
+    own_devices: Vec<DeviceAddress>,
+    /// Engine name → (record, the Baileys device it was read from, for a received key).
+    sender_keys: HashMap<String, (SystemTime, (Vec<u8>, Option<DeviceAddress>))>,
+    /// Engine name of a received key → every (Baileys device, record) file read for it.
+    received_files: HashMap<String, Vec<(DeviceAddress, Vec<u8>)>>,
+    /// Group → (device jid, has our sender key).
+    sender_key_memory: HashMap<String, (SystemTime, Vec<(String, bool)>)>,
+    versions: HashMap<
+        String,
+        (
+            SystemTime,
+            (HashState, Option<baileys_app_state::MutationMacs>),
+        ),
+    >,
+}
+
+/// Keeps `value` for `key` unless a newer file already gave one.
+fn offer<T>(map: &mut HashMap<String, (SystemTime, T)>, key: String, mtime: SystemTime, value: T) {
+    if map.get(&key).is_none_or(|(seen, _)| *seen <= mtime) {
+        map.insert(key, (mtime, value));
+    }
+}
+
+fn session_context(
+    creds: &Value,
+) -> std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String> {
+    let identity = creds
+        .pointer("/signedIdentityKey/public")
+        .and_then(buffer_json::decode)
+        .ok_or("creds.json has no signedIdentityKey")?;
+    let registration_id = creds
+        .get("registrationId")
+        .and_then(Value::as_u64)
+        .ok_or("creds.json has no registrationId")?;
+    baileys_session::local_context(&identity, registration_id as u32)
+}
+
+/// `sender-key-<group>--<user>--<device>` names a group jid whose ':' (there are none) became
+/// '-': the user and device are the last two `--` parts, the group jid is the rest.
+fn sender_key_from_file_id(id: &str, lid_users: &HashSet<String>) -> Option<SenderKeyAddress> {
+    let mut parts = id.rsplitn(3, "--");
+    let (device, user, group) = (parts.next()?, parts.next()?, parts.next()?);
+    SenderKeyAddress::from_baileys(&format!("{group}::{user}::{device}"), lid_users)
+}
+
+/// The engine keeps the sender keys it receives per user, not per device (it looks them up
+/// by the sender's bare jid, as WhatsApp sends `skmsg` with a bare participant), while Baileys
+/// files them per device; only our own sending key is named with our device. So another
+/// device's key from Baileys is named per user for the engine, and its device is remembered
+/// for the way back. Two devices of one user with keys in one group: the newer file wins.
+fn received_sender_key(address: SenderKeyAddress) -> (String, DeviceAddress) {
+    let device = address.sender.clone();
+    let per_user = SenderKeyAddress {
+        group: address.group,
+        sender: DeviceAddress {
+            device: 0,
+            ..address.sender
+        },
+    };
+    (per_user.engine(), device)
+}
+
+/// Our device in `creds.json`'s `me.id` / `me.lid` (`user:device@server`).
+fn own_device(jid: &str) -> Option<DeviceAddress> {
+    let (user_device, server) = jid.split_once('@')?;
+    let (user, device) = user_device.split_once(':').unwrap_or((user_device, "0"));
+    Some(DeviceAddress {
+        user: user.to_owned(),
+        device: device.parse().ok()?,
+        lid: server == "lid",
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The top-level fields of `new` that differ from `old` (Baileys' `creds.update` payload).
@@ -355,8 +874,14 @@ fn djb_public_key(bytes: &[u8]) -> std::result::Result<PublicKey, String> {
 
 /// `pre-key-<id>.json` (`{ private, public }`, 32-byte keys) → whatsapp-rust's record bytes.
 fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Vec<u8>, String> {
-    let private = value.get("private").and_then(buffer_json::decode).ok_or("missing private")?;
-    let public = value.get("public").and_then(buffer_json::decode).ok_or("missing public")?;
+    let private = value
+        .get("private")
+        .and_then(buffer_json::decode)
+        .ok_or("missing private")?;
+    let public = value
+        .get("public")
+        .and_then(buffer_json::decode)
+        .ok_or("missing public")?;
     let private = PrivateKey::deserialize(&private).map_err(|e| e.to_string())?;
     let key_pair = KeyPair::new(djb_public_key(&public)?, private);
     Ok(new_pre_key_record(id, &key_pair).encode_to_vec())
@@ -364,11 +889,21 @@ fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Ve
 
 /// whatsapp-rust's prekey record bytes → Baileys' `pre-key-<id>.json` object.
 fn pre_key_record_to_baileys(record: &[u8]) -> Result<Value> {
-    let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record).map_err(|e| store_err("prekey record", e))?;
-    let public = rec.public_key.as_deref().ok_or_else(|| store_err("prekey record", "no public key"))?;
-    let private = rec.private_key.as_deref().ok_or_else(|| store_err("prekey record", "no private key"))?;
+    let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record)
+        .map_err(|e| store_err("prekey record", e))?;
+    let public = rec
+        .public_key
+        .as_deref()
+        .ok_or_else(|| store_err("prekey record", "no public key"))?;
+    let private = rec
+        .private_key
+        .as_deref()
+        .ok_or_else(|| store_err("prekey record", "no private key"))?;
     let public = djb_public_key(public).map_err(|e| store_err("prekey public key", e))?;
-    let kp = KeyPair::new(public, PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?);
+    let kp = KeyPair::new(
+        public,
+        PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?,
+    );
     Ok(json!({
         "private": buffer_json::encode(kp.private_key.serialize()),
         "public": buffer_json::encode(kp.public_key.public_key_bytes()),
@@ -392,11 +927,11 @@ impl SignalStore for FileStore {
         self.inner.get_session(address).await
     }
     async fn put_session(&self, address: &str, session: &[u8]) -> Result<()> {
-        self.put_side_bytes(Kind::Session, address, session)?;
+        self.persist_session(address, session).await?;
         self.inner.put_session(address, session).await
     }
     async fn delete_session(&self, address: &str) -> Result<()> {
-        self.remove_side(Kind::Session, address)?;
+        self.remove_session_files(address).await?;
         self.inner.delete_session(address).await
     }
     async fn has_session(&self, address: &str) -> Result<bool> {
@@ -441,14 +976,14 @@ impl SignalStore for FileStore {
         self.inner.remove_signed_prekey(id).await
     }
     async fn put_sender_key(&self, address: &str, record: &[u8]) -> Result<()> {
-        self.put_side_bytes(Kind::SenderKey, address, record)?;
+        self.persist_sender_key(address, record).await?;
         self.inner.put_sender_key(address, record).await
     }
     async fn get_sender_key(&self, address: &str) -> Result<Option<Vec<u8>>> {
         self.inner.get_sender_key(address).await
     }
     async fn delete_sender_key(&self, address: &str) -> Result<()> {
-        self.remove_side(Kind::SenderKey, address)?;
+        self.remove_sender_key_files(address).await?;
         self.inner.delete_sender_key(address).await
     }
 }
@@ -459,17 +994,29 @@ impl AppSyncStore for FileStore {
         self.inner.get_sync_key(key_id).await
     }
     async fn set_sync_key(&self, key_id: &[u8], key: AppStateSyncKey) -> Result<()> {
-        self.put_side_serde(Kind::SyncKey, &buffer_json::base64(key_id), &key)?;
+        let id = buffer_json::base64(key_id);
+        match baileys_app_state::sync_key_to_baileys(&key) {
+            Ok(value) => self.write_json(&self.baileys_path("app-state-sync-key", &id), &value)?,
+            Err(e) => {
+                log::warn!("session {}: app-state sync key {id} has no Baileys form ({e}); kept in a side file", self.dir.display());
+                self.put_side_serde(Kind::SyncKey, &id, &key)?;
+            }
+        }
         self.inner.set_sync_key(key_id, key).await
     }
     async fn get_version(&self, name: &str) -> Result<HashState> {
         self.inner.get_version(name).await
     }
     async fn set_version(&self, name: &str, state: HashState) -> Result<()> {
-        self.put_side_serde(Kind::SyncVersion, name, &state)?;
+        self.persist_app_state(name, &state)?;
         self.inner.set_version(name, state).await
     }
-    async fn put_mutation_macs(&self, name: &str, _version: u64, mutations: &[AppStateMutationMAC]) -> Result<()> {
+    async fn put_mutation_macs(
+        &self,
+        name: &str,
+        _version: u64,
+        mutations: &[AppStateMutationMAC],
+    ) -> Result<()> {
         {
             let mut all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
             let macs = all.entry(name.to_owned()).or_default();
@@ -477,7 +1024,7 @@ impl AppSyncStore for FileStore {
                 macs.insert(m.index_mac.clone(), m.value_mac.clone());
             }
         }
-        self.persist_mutation_macs(name)
+        self.persist_mutation_macs(name).await
     }
     async fn get_mutation_mac(&self, name: &str, index_mac: &[u8]) -> Result<Option<Vec<u8>>> {
         let all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
@@ -492,11 +1039,14 @@ impl AppSyncStore for FileStore {
                 }
             }
         }
-        self.persist_mutation_macs(name)
+        self.persist_mutation_macs(name).await
     }
     async fn clear_mutation_macs(&self, name: &str) -> Result<()> {
-        self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
-        self.persist_mutation_macs(name)
+        self.mutation_macs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        self.persist_mutation_macs(name).await
     }
     async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
         self.inner.get_latest_sync_key_id().await
@@ -514,20 +1064,22 @@ impl ProtocolStore for FileStore {
     }
     async fn clear_sender_key_devices(&self, group_jid: &str) -> Result<()> {
         self.inner.clear_sender_key_devices(group_jid).await?;
-        self.remove_side(Kind::SenderKeyDevices, group_jid)
+        self.persist_sender_key_devices(group_jid).await
     }
     async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
-        self.inner.delete_sender_key_device_rows(device_jids).await?;
+        self.inner
+            .delete_sender_key_device_rows(device_jids)
+            .await?;
         // Rows may sit under any group: rewrite every group file we have.
-        for group in self.side_keys(Kind::SenderKeyDevices) {
+        for group in self.sender_key_memory_groups() {
             self.persist_sender_key_devices(&group).await?;
         }
         Ok(())
     }
     async fn clear_all_sender_key_devices(&self) -> Result<()> {
         self.inner.clear_all_sender_key_devices().await?;
-        for group in self.side_keys(Kind::SenderKeyDevices) {
-            self.remove_side(Kind::SenderKeyDevices, &group)?;
+        for group in self.sender_key_memory_groups() {
+            self.persist_sender_key_devices(&group).await?;
         }
         Ok(())
     }
@@ -545,10 +1097,19 @@ impl ProtocolStore for FileStore {
         self.inner.get_all_lid_mappings().await
     }
     async fn save_base_key(&self, address: &str, message_id: &str, base_key: &[u8]) -> Result<()> {
-        self.inner.save_base_key(address, message_id, base_key).await
+        self.inner
+            .save_base_key(address, message_id, base_key)
+            .await
     }
-    async fn has_same_base_key(&self, address: &str, message_id: &str, current_base_key: &[u8]) -> Result<bool> {
-        self.inner.has_same_base_key(address, message_id, current_base_key).await
+    async fn has_same_base_key(
+        &self,
+        address: &str,
+        message_id: &str,
+        current_base_key: &[u8],
+    ) -> Result<bool> {
+        self.inner
+            .has_same_base_key(address, message_id, current_base_key)
+            .await
     }
     async fn delete_base_key(&self, address: &str, message_id: &str) -> Result<()> {
         self.inner.delete_base_key(address, message_id).await
@@ -580,7 +1141,10 @@ impl ProtocolStore for FileStore {
     }
     async fn delete_expired_tc_tokens(&self, token_cutoff: i64, sender_cutoff: i64) -> Result<u32> {
         let before = self.inner.get_all_tc_token_jids().await?;
-        let n = self.inner.delete_expired_tc_tokens(token_cutoff, sender_cutoff).await?;
+        let n = self
+            .inner
+            .delete_expired_tc_tokens(token_cutoff, sender_cutoff)
+            .await?;
         if n > 0 {
             for jid in before {
                 if self.inner.get_tc_token(&jid).await?.is_none() {
@@ -590,14 +1154,23 @@ impl ProtocolStore for FileStore {
         }
         Ok(n)
     }
-    async fn store_sent_message(&self, chat_jid: &str, message_id: &str, payload: &[u8]) -> Result<()> {
-        self.inner.store_sent_message(chat_jid, message_id, payload).await
+    async fn store_sent_message(
+        &self,
+        chat_jid: &str,
+        message_id: &str,
+        payload: &[u8],
+    ) -> Result<()> {
+        self.inner
+            .store_sent_message(chat_jid, message_id, payload)
+            .await
     }
     async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
         self.inner.take_sent_message(chat_jid, message_id).await
     }
     async fn delete_expired_sent_messages(&self, cutoff_timestamp: i64) -> Result<u32> {
-        self.inner.delete_expired_sent_messages(cutoff_timestamp).await
+        self.inner
+            .delete_expired_sent_messages(cutoff_timestamp)
+            .await
     }
 }
 
@@ -605,7 +1178,9 @@ impl FileStore {
     /// The keys of the side files of `kind` currently on disk.
     fn side_keys(&self, kind: Kind) -> Vec<String> {
         let prefix = format!("rs-{}-", kind.tag());
-        let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
         entries
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
@@ -620,14 +1195,28 @@ impl MsgSecretStore for FileStore {
     async fn put_msg_secrets(&self, entries: Vec<MsgSecretEntry>) -> Result<usize> {
         self.inner.put_msg_secrets(entries).await
     }
-    async fn get_msg_secret(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<Vec<u8>>> {
+    async fn get_msg_secret(
+        &self,
+        chat: &str,
+        sender: &str,
+        msg_id: &str,
+    ) -> Result<Option<Vec<u8>>> {
         self.inner.get_msg_secret(chat, sender, msg_id).await
     }
-    async fn get_msg_secret_with_ts(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
-        self.inner.get_msg_secret_with_ts(chat, sender, msg_id).await
+    async fn get_msg_secret_with_ts(
+        &self,
+        chat: &str,
+        sender: &str,
+        msg_id: &str,
+    ) -> Result<Option<(Vec<u8>, i64)>> {
+        self.inner
+            .get_msg_secret_with_ts(chat, sender, msg_id)
+            .await
     }
     async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
-        self.inner.delete_expired_msg_secrets(cutoff_timestamp).await
+        self.inner
+            .delete_expired_msg_secrets(cutoff_timestamp)
+            .await
     }
 }
 
@@ -642,7 +1231,10 @@ impl DeviceStore for FileStore {
                 Ok(())
             }
             Err(e) => {
-                self.notify_creds(Err(format!("{e} ({})", self.dir.join(CREDS_FILE).display())));
+                self.notify_creds(Err(format!(
+                    "{e} ({})",
+                    self.dir.join(CREDS_FILE).display()
+                )));
                 Err(e)
             }
         }
@@ -700,25 +1292,52 @@ mod tests {
             store.store_prekey(7, &record7, true).await.unwrap();
             store.put_session("123.0", b"session-bytes").await.unwrap();
             store.put_identity("123.0", [9; 32]).await.unwrap();
-            store.put_mutation_macs("regular", 1, &[AppStateMutationMAC { index_mac: vec![1; 32], value_mac: vec![2; 32] }]).await.unwrap();
+            store
+                .put_mutation_macs(
+                    "regular",
+                    1,
+                    &[AppStateMutationMAC {
+                        index_mac: vec![1; 32],
+                        value_mac: vec![2; 32],
+                    }],
+                )
+                .await
+                .unwrap();
         }
         let changes = saved_creds.lock().unwrap().clone();
         assert_eq!(changes.len(), 1);
         assert!(changes[0].as_ref().unwrap().get("noiseKey").is_some());
 
         let store = FileStore::open(dir.path()).await.unwrap();
-        assert!(store.skipped_files().is_empty(), "{:?}", store.skipped_files());
+        assert!(
+            store.skipped_files().is_empty(),
+            "{:?}",
+            store.skipped_files()
+        );
         let loaded = store.load().await.unwrap().unwrap();
-        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), device.noise_key.public_key.public_key_bytes());
+        assert_eq!(
+            loaded.noise_key.public_key.public_key_bytes(),
+            device.noise_key.public_key.public_key_bytes()
+        );
         assert_eq!(loaded.registration_id, device.registration_id);
         // Reloaded from Baileys' file form, byte-identical to what the engine stored.
-        assert_eq!(store.load_prekey(7).await.unwrap().unwrap(), Bytes::from(record7));
-        assert_eq!(&store.get_session("123.0").await.unwrap().unwrap()[..], b"session-bytes");
+        assert_eq!(
+            store.load_prekey(7).await.unwrap().unwrap(),
+            Bytes::from(record7)
+        );
+        assert_eq!(
+            &store.get_session("123.0").await.unwrap().unwrap()[..],
+            b"session-bytes"
+        );
         assert_eq!(store.load_identity("123.0").await.unwrap(), Some([9; 32]));
-        assert_eq!(store.get_mutation_mac("regular", &[1; 32]).await.unwrap(), Some(vec![2; 32]));
+        assert_eq!(
+            store.get_mutation_mac("regular", &[1; 32]).await.unwrap(),
+            Some(vec![2; 32])
+        );
 
         // Baileys' own format for pre-keys: 32-byte keys, BufferJSON.
-        let pre: Value = serde_json::from_slice(&fs::read(dir.path().join("pre-key-7.json")).unwrap()).unwrap();
+        let pre: Value =
+            serde_json::from_slice(&fs::read(dir.path().join("pre-key-7.json")).unwrap()).unwrap();
         assert_eq!(buffer_json::decode(&pre["public"]).unwrap().len(), 32);
 
         store.remove_prekey(7).await.unwrap();
@@ -733,11 +1352,48 @@ mod tests {
     async fn a_damaged_key_file_is_skipped_and_reported_not_deleted() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("pre-key-3.json"), b"{ not json").unwrap();
-        fs::write(dir.path().join("rs-session-abc.json"), b"{\"key\":\"abc\",\"value\":5}").unwrap();
+        fs::write(
+            dir.path().join("rs-session-abc.json"),
+            b"{\"key\":\"abc\",\"value\":5}",
+        )
+        .unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
-        let names: Vec<_> = store.skipped_files().iter().map(|(n, _)| n.as_str()).collect();
-        assert!(names.contains(&"pre-key-3.json") && names.contains(&"rs-session-abc.json"), "{names:?}");
+        let names: Vec<_> = store
+            .skipped_files()
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert!(
+            names.contains(&"pre-key-3.json") && names.contains(&"rs-session-abc.json"),
+            "{names:?}"
+        );
         assert!(dir.path().join("pre-key-3.json").exists());
+    }
+
+    /// Baileys' record of who has our sender key and the engine's are one: read at open,
+    /// rewritten on every change, and gone when the engine forgets them all (a new key).
+    #[tokio::test]
+    async fn baileys_sender_key_memory_is_the_engines_sender_key_device_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = "120363000000000001@g.us";
+        let file = dir.path().join(format!("sender-key-memory-{group}.json"));
+        fs::write(&file, r#"{"15551234567:1@s.whatsapp.net":true,"15551234567@s.whatsapp.net":true}"#).unwrap();
+        let store = FileStore::open(dir.path()).await.unwrap();
+        let mut entries = store.get_sender_key_devices(group).await.unwrap();
+        entries.sort();
+        assert_eq!(
+            entries,
+            vec![("15551234567:1@s.whatsapp.net".to_owned(), true), ("15551234567@s.whatsapp.net".to_owned(), true)]
+        );
+        store.set_sender_key_status(group, &[("15557654321:2@s.whatsapp.net", true), ("15551234567@s.whatsapp.net", false)]).await.unwrap();
+        let written: Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+        assert_eq!(
+            written,
+            json!({ "15551234567:1@s.whatsapp.net": true, "15551234567@s.whatsapp.net": false, "15557654321:2@s.whatsapp.net": true })
+        );
+        assert!(!fs::read_dir(dir.path()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("rs-")));
+        store.clear_sender_key_devices(group).await.unwrap();
+        assert!(!file.exists());
     }
 
     #[tokio::test]
@@ -747,22 +1403,48 @@ mod tests {
         store.save(&Device::new()).await.unwrap();
         // Another tool (e.g. Baileys) re-created creds.json for a new identity.
         let other = Device::new();
-        fs::write(dir.path().join(CREDS_FILE), creds::device_to_creds(&other, None).to_string()).unwrap();
-        let loaded = FileStore::open(dir.path()).await.unwrap().load().await.unwrap().unwrap();
-        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), other.noise_key.public_key.public_key_bytes());
-        assert_eq!(loaded.identity_key.public_key.public_key_bytes(), other.identity_key.public_key.public_key_bytes());
+        fs::write(
+            dir.path().join(CREDS_FILE),
+            creds::device_to_creds(&other, None).to_string(),
+        )
+        .unwrap();
+        let loaded = FileStore::open(dir.path())
+            .await
+            .unwrap()
+            .load()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            loaded.noise_key.public_key.public_key_bytes(),
+            other.noise_key.public_key.public_key_bytes()
+        );
+        assert_eq!(
+            loaded.identity_key.public_key.public_key_bytes(),
+            other.identity_key.public_key.public_key_bytes()
+        );
     }
 
     #[tokio::test]
     async fn a_closed_store_refuses_writes_and_deletes() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
-        store.store_prekey(1, &prekey_record(1), false).await.unwrap();
+        store
+            .store_prekey(1, &prekey_record(1), false)
+            .await
+            .unwrap();
         store.close();
-        assert!(store.store_prekey(2, &prekey_record(2), false).await.is_err());
+        assert!(store
+            .store_prekey(2, &prekey_record(2), false)
+            .await
+            .is_err());
         assert!(store.remove_prekey(1).await.is_err());
         assert!(store.save(&Device::new()).await.is_err());
-        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
         names.sort();
         assert_eq!(names, vec!["pre-key-1.json"]);
     }
