@@ -1,0 +1,1174 @@
+//! Media messages: `sendMessage` with `image` / `video` / `audio` / `document` / `sticker`, and
+//! downloading (decrypting, verifying) the media of a received message.
+//!
+//! The crypto is the engine's: `wacore::upload::MediaEncryptor` (AES-256-CBC + truncated
+//! HMAC-SHA256, keys HKDF-expanded from the media key) on the way out, and
+//! `wacore::download::DownloadUtils::decrypt_stream_to_writer` on the way in. This module only
+//! decides where bytes come from and go to, so a file of any size is never held in memory:
+//!
+//! - a `Buffer` is already in memory: it is encrypted into memory and uploaded from there;
+//! - a file path, an http(s) URL and a JS stream (fed chunk by chunk through a [`MediaSpool`])
+//!   are encrypted while they are read into a temporary file (as Baileys does), which is then
+//!   uploaded with `Client::upload_stream` and removed;
+//! - a download is streamed from the CDN through the decryptor into any `Write`, with the MAC,
+//!   the ciphertext hash (`fileEncSha256`) and the plaintext hash (`fileSha256`) checked: a
+//!   tampered file is `MEDIA_INVALID`, unlike Baileys, which does not check the MAC.
+//!
+//! WhatsApp's media URLs are `https://`. A test server (the mock) speaks plain HTTP on its chat
+//! port; [`MediaHttpClient`] sends `https://` requests for exactly that `host:port` as
+//! `http://` and touches nothing else.
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use base64::Engine as _;
+use wacore::download::{DownloadUtils, MediaHost, MediaRoute, MediaType};
+use wacore::libsignal::crypto::CryptographicHash;
+use wacore::net::{HttpClient, HttpRequest, HttpResponse, StreamingHttpResponse, UploadBody};
+use wacore::upload::{EncryptedMediaInfo, MediaEncryptor, UploadSource};
+use wacore_binary::Jid;
+use whatsapp_rust::download::DownloadParams;
+use whatsapp_rust::Client;
+use whatsapp_rust_ureq_http_client::UreqHttpClient;
+
+use crate::baileys_value::BValue;
+use crate::error::{ErrorCode, Result, ShardError};
+
+/// Read and write size while streaming media.
+const CHUNK: usize = 64 * 1024;
+
+/// The media kinds `sendMessage` accepts, by their content key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+    Document,
+    Sticker,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 5] = [
+        MediaKind::Image,
+        MediaKind::Video,
+        MediaKind::Audio,
+        MediaKind::Document,
+        MediaKind::Sticker,
+    ];
+
+    /// The key in Baileys' `AnyMessageContent` (`{ image: ... }`).
+    pub fn content_key(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+            MediaKind::Document => "document",
+            MediaKind::Sticker => "sticker",
+        }
+    }
+
+    /// The field of `proto.Message` carrying it.
+    pub fn message_field(self) -> &'static str {
+        match self {
+            MediaKind::Image => "imageMessage",
+            MediaKind::Video => "videoMessage",
+            MediaKind::Audio => "audioMessage",
+            MediaKind::Document => "documentMessage",
+            MediaKind::Sticker => "stickerMessage",
+        }
+    }
+
+    /// The engine's media type: it picks the HKDF info of the media keys and the upload path.
+    pub fn media_type(self) -> MediaType {
+        match self {
+            MediaKind::Image => MediaType::Image,
+            MediaKind::Video => MediaType::Video,
+            MediaKind::Audio => MediaType::Audio,
+            MediaKind::Document => MediaType::Document,
+            MediaKind::Sticker => MediaType::Sticker,
+        }
+    }
+
+    /// Baileys' `MIMETYPE_MAP`, used when the content names no `mimetype`.
+    fn default_mimetype(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image/jpeg",
+            MediaKind::Video => "video/mp4",
+            MediaKind::Audio => "audio/ogg; codecs=opus",
+            MediaKind::Document => "application/pdf",
+            MediaKind::Sticker => "image/webp",
+        }
+    }
+
+    pub fn from_content_key(key: &str) -> Option<MediaKind> {
+        MediaKind::ALL.into_iter().find(|k| k.content_key() == key)
+    }
+
+    /// The media kind of `sendMessage` content, if it is a media message.
+    pub fn of_content(content: &BValue) -> Option<MediaKind> {
+        MediaKind::ALL.into_iter().find(|k| {
+            content
+                .get(k.content_key())
+                .is_some_and(|v| *v != BValue::Null)
+        })
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ShardError {
+    ShardError::new(ErrorCode::InvalidArgument, message)
+}
+
+fn failed(message: impl Into<String>) -> ShardError {
+    ShardError::new(ErrorCode::MediaFailed, message)
+}
+
+fn bad_media(message: impl Into<String>) -> ShardError {
+    ShardError::new(ErrorCode::MediaInvalid, message)
+}
+
+/// Where the bytes of a media message come from.
+#[derive(Clone, PartialEq)]
+pub enum MediaSource {
+    /// A `Buffer` (already in memory).
+    Bytes(bytes::Bytes),
+    /// `{ url: '/path/to/file' }`.
+    Path(PathBuf),
+    /// `{ url: 'https://…' }`.
+    Url(String),
+    /// A JS stream, already encrypted into a [`MediaSpool`] and registered under this token.
+    Spool(String),
+}
+
+impl std::fmt::Debug for MediaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MediaSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            MediaSource::Path(p) => write!(f, "Path({})", p.display()),
+            MediaSource::Url(u) => write!(f, "Url({u})"),
+            MediaSource::Spool(t) => write!(f, "Spool({t})"),
+        }
+    }
+}
+
+impl MediaSource {
+    fn from_baileys(value: &BValue, path: &str) -> Result<MediaSource> {
+        match value {
+            BValue::Bytes(b) => Ok(MediaSource::Bytes(bytes::Bytes::from(b.clone()))),
+            BValue::Object(_) => {
+                if let Some(url) = value.get("url").filter(|u| **u != BValue::Null) {
+                    let url = url.as_str().ok_or_else(|| invalid(format!("{path}.url must be a file path or an http(s) URL string")))?;
+                    return Ok(if url.starts_with("http://") || url.starts_with("https://") {
+                        MediaSource::Url(url.to_owned())
+                    } else {
+                        let file = url.strip_prefix("file://").unwrap_or(url);
+                        if file.is_empty() {
+                            return Err(invalid(format!("{path}.url is empty")));
+                        }
+                        MediaSource::Path(PathBuf::from(file))
+                    });
+                }
+                if let Some(token) = value.get("spool").and_then(BValue::as_str) {
+                    return Ok(MediaSource::Spool(token.to_owned()));
+                }
+                if value.get("stream").is_some() {
+                    return Err(invalid(format!("{path}.stream must be read by sock.sendMessage (pass the content to sock.sendMessage, not to the native addon)")));
+                }
+                Err(invalid(format!("{path} must be a Buffer, {{ url }} (a file path or an http(s) URL) or {{ stream }}")))
+            }
+            _ => Err(invalid(format!("{path} must be a Buffer, {{ url }} (a file path or an http(s) URL) or {{ stream }}"))),
+        }
+    }
+}
+
+/// What the CDN and the crypto produced for one upload: the fields Baileys puts in front of the
+/// content's own fields.
+#[derive(Debug, Clone, PartialEq)]
+struct Uploaded {
+    url: String,
+    direct_path: String,
+    media_key: Vec<u8>,
+    file_enc_sha256: Vec<u8>,
+    file_sha256: Vec<u8>,
+    file_length: u64,
+    media_key_timestamp: i64,
+}
+
+/// A media message to send: its kind, its source, and the content's other fields (`caption`,
+/// `mimetype`, `fileName`, `ptt`, `seconds`, `gifPlayback`, …), which go into the message as
+/// Baileys' `prepareWAMessageMedia` puts them (unknown ones are ignored by the encoder, as
+/// protobufjs' `fromObject` ignores them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaContent {
+    pub kind: MediaKind,
+    pub source: MediaSource,
+    fields: BValue,
+    mentions: Vec<Jid>,
+    uploaded: Option<Uploaded>,
+}
+
+impl MediaContent {
+    /// Reads `{ <kind>: Buffer | { url } | { spool }, caption?, mimetype?, fileName?, ... }`.
+    pub fn from_baileys(
+        kind: MediaKind,
+        content: &BValue,
+        mentions: Vec<Jid>,
+    ) -> Result<MediaContent> {
+        let key = kind.content_key();
+        let source = MediaSource::from_baileys(
+            content.get(key).unwrap_or(&BValue::Null),
+            &format!("content.{key}"),
+        )?;
+        let mut fields = BValue::object();
+        if let BValue::Object(entries) = content {
+            for (k, v) in entries {
+                if k != key && k != "mentions" && *v != BValue::Null {
+                    fields.set(k, v.clone());
+                }
+            }
+        }
+        for text_field in ["caption", "mimetype", "fileName"] {
+            if fields.get(text_field).is_some_and(|v| v.as_str().is_none()) {
+                return Err(invalid(format!("content.{text_field} must be a string")));
+            }
+        }
+        if fields.get("mimetype").is_none() {
+            fields.set(
+                "mimetype",
+                BValue::String(kind.default_mimetype().to_owned()),
+            );
+        }
+        if kind == MediaKind::Document && fields.get("fileName").is_none() {
+            fields.set("fileName", BValue::String("file".to_owned()));
+        }
+        Ok(MediaContent {
+            kind,
+            source,
+            fields,
+            mentions,
+            uploaded: None,
+        })
+    }
+
+    /// Encrypts and uploads the media through `client`; the result can be built into a message.
+    pub async fn upload(&self, client: &Client) -> Result<MediaContent> {
+        let media_type = self.kind.media_type();
+        let what = self.kind.content_key();
+        let (source, info) = match &self.source {
+            MediaSource::Bytes(bytes) => {
+                let bytes = bytes.clone();
+                blocking(move || encrypt_in_memory(&bytes, media_type)).await?
+            }
+            MediaSource::Path(path) => {
+                let path = path.clone();
+                let spooled = blocking(move || {
+                    let file = std::fs::File::open(&path).map_err(|e| {
+                        invalid(format!(
+                            "content.{what}.url: cannot read {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    spool_reader(file, media_type)
+                })
+                .await?;
+                (UploadBytes::File(spooled.file), spooled.info)
+            }
+            MediaSource::Url(url) => {
+                let url = url.clone();
+                let spooled = blocking(move || {
+                    let response = UreqHttpClient::new()
+                        .execute_streaming(HttpRequest::get(url.clone()))
+                        .map_err(|e| {
+                            failed(format!("content.{what}.url: could not fetch {url}: {e}"))
+                        })?;
+                    if !(200..300).contains(&response.status_code) {
+                        return Err(failed(format!(
+                            "content.{what}.url: {url} answered HTTP {}",
+                            response.status_code
+                        )));
+                    }
+                    spool_reader(response.body, media_type)
+                })
+                .await?;
+                (UploadBytes::File(spooled.file), spooled.info)
+            }
+            MediaSource::Spool(token) => {
+                let spooled = take_spool(token).ok_or_else(|| {
+                    invalid(format!(
+                        "content.{what}: media spool {token:?} is unknown or already sent"
+                    ))
+                })?;
+                if spooled.kind != self.kind {
+                    return Err(invalid(format!(
+                        "content.{what}: the stream was encrypted as {}",
+                        spooled.kind.content_key()
+                    )));
+                }
+                (UploadBytes::File(spooled.file), spooled.info)
+            }
+        };
+        let uploaded = match source {
+            UploadBytes::Memory(bytes) => client.upload_stream(bytes, info, media_type).await,
+            UploadBytes::File(file) => client.upload_stream(file, info, media_type).await,
+        }
+        .map_err(|e| failed(format!("uploading the {what} failed: {e}")))?;
+        Ok(MediaContent {
+            kind: self.kind,
+            source: MediaSource::Bytes(bytes::Bytes::new()),
+            fields: self.fields.clone(),
+            mentions: self.mentions.clone(),
+            uploaded: Some(Uploaded {
+                url: uploaded.url,
+                direct_path: uploaded.direct_path,
+                media_key: uploaded.media_key.to_vec(),
+                file_enc_sha256: uploaded.file_enc_sha256.to_vec(),
+                file_sha256: uploaded.file_sha256.to_vec(),
+                file_length: uploaded.file_length,
+                media_key_timestamp: uploaded.media_key_timestamp,
+            }),
+        })
+    }
+
+    /// The Baileys-shaped message object (`{ imageMessage: { url, directPath, mediaKey, … } }`)
+    /// of uploaded media; the CDN fields first, then the content's own, as Baileys orders them.
+    pub fn baileys_message(&self) -> Result<BValue> {
+        let Some(up) = &self.uploaded else {
+            return Err(invalid(format!(
+                "the {} has not been uploaded yet",
+                self.kind.content_key()
+            )));
+        };
+        let mut inner = BValue::obj([
+            ("url", BValue::String(up.url.clone())),
+            ("directPath", BValue::String(up.direct_path.clone())),
+            ("mediaKey", BValue::Bytes(up.media_key.clone())),
+            ("fileEncSha256", BValue::Bytes(up.file_enc_sha256.clone())),
+            ("fileSha256", BValue::Bytes(up.file_sha256.clone())),
+            ("fileLength", BValue::Uint(up.file_length)),
+            ("mediaKeyTimestamp", BValue::Int(up.media_key_timestamp)),
+        ]);
+        if let BValue::Object(fields) = &self.fields {
+            for (k, v) in fields {
+                inner.set(k, v.clone());
+            }
+        }
+        if !self.mentions.is_empty() {
+            let mut context = inner
+                .get("contextInfo")
+                .cloned()
+                .filter(|c| matches!(c, BValue::Object(_)))
+                .unwrap_or_else(BValue::object);
+            context.set(
+                "mentionedJid",
+                BValue::Array(
+                    self.mentions
+                        .iter()
+                        .map(|j| BValue::String(j.to_string()))
+                        .collect(),
+                ),
+            );
+            inner.set("contextInfo", context);
+        }
+        Ok(BValue::obj([(self.kind.message_field(), inner)]))
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| failed(format!("media task failed: {e}")))?
+}
+
+/// The encrypted body of one upload.
+enum UploadBytes {
+    Memory(bytes::Bytes),
+    File(SpoolFile),
+}
+
+fn encrypt_in_memory(
+    plain: &[u8],
+    media_type: MediaType,
+) -> Result<(UploadBytes, EncryptedMediaInfo)> {
+    let mut encryptor =
+        MediaEncryptor::new(media_type).map_err(|e| failed(format!("media encryption: {e}")))?;
+    let mut out = Vec::with_capacity(wacore::upload::encrypted_len(plain.len()));
+    encryptor.update(plain, &mut out);
+    let info = encryptor
+        .finalize(&mut out)
+        .map_err(|e| failed(format!("media encryption: {e}")))?;
+    Ok((UploadBytes::Memory(bytes::Bytes::from(out)), info))
+}
+
+/// Encrypts everything `reader` yields into a spool file.
+fn spool_reader(mut reader: impl Read, media_type: MediaType) -> Result<SpooledMedia> {
+    let kind = MediaKind::ALL
+        .into_iter()
+        .find(|k| k.media_type() == media_type)
+        .unwrap_or(MediaKind::Document);
+    let mut spool = MediaSpool::create(kind)?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(failed(format!("reading the media failed: {e}"))),
+        };
+        spool.write(&buf[..n])?;
+    }
+    spool.finish()
+}
+
+/// A temporary file holding encrypted media, removed when dropped.
+pub struct SpoolFile {
+    path: PathBuf,
+    len: u64,
+}
+
+impl Drop for SpoolFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl UploadSource for SpoolFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn reader_from(&self, offset: u64) -> std::io::Result<Box<dyn Read + Send>> {
+        let mut file = std::fs::File::open(&self.path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(CHUNK, file)))
+    }
+}
+
+fn temp_path() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "baileys-shard-media-{}-{:016x}.enc",
+        std::process::id(),
+        rand::random::<u64>()
+    ))
+}
+
+/// Encrypts media while it arrives in chunks (a JS stream, a file, an HTTP body) into a
+/// temporary file: memory stays at one chunk whatever the size.
+pub struct MediaSpool {
+    kind: MediaKind,
+    file: Option<SpoolFile>,
+    writer: Option<BufWriter<std::fs::File>>,
+    encryptor: Option<MediaEncryptor>,
+}
+
+impl MediaSpool {
+    pub fn create(kind: MediaKind) -> Result<MediaSpool> {
+        let path = temp_path();
+        let file = std::fs::File::create(&path).map_err(|e| {
+            failed(format!(
+                "cannot create a temporary file for the media in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+        let encryptor = MediaEncryptor::new(kind.media_type())
+            .map_err(|e| failed(format!("media encryption: {e}")))?;
+        Ok(MediaSpool {
+            kind,
+            file: Some(SpoolFile { path, len: 0 }),
+            writer: Some(BufWriter::with_capacity(CHUNK, file)),
+            encryptor: Some(encryptor),
+        })
+    }
+
+    pub fn kind(&self) -> MediaKind {
+        self.kind
+    }
+
+    /// Encrypts and stores the next chunk of plaintext.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        let (Some(encryptor), Some(writer)) = (self.encryptor.as_mut(), self.writer.as_mut())
+        else {
+            return Err(invalid("this media stream is already finished"));
+        };
+        encryptor
+            .update_to_writer(chunk, writer)
+            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))
+    }
+
+    /// Pads, appends the MAC and closes the file.
+    pub fn finish(mut self) -> Result<SpooledMedia> {
+        let (Some(encryptor), Some(mut writer), Some(mut file)) =
+            (self.encryptor.take(), self.writer.take(), self.file.take())
+        else {
+            return Err(invalid("this media stream is already finished"));
+        };
+        let info = encryptor
+            .finalize_to_writer(&mut writer)
+            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
+        let inner = writer
+            .into_inner()
+            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
+        file.len = inner
+            .metadata()
+            .map_err(|e| failed(format!("reading the encrypted media failed: {e}")))?
+            .len();
+        Ok(SpooledMedia {
+            kind: self.kind,
+            file,
+            info,
+        })
+    }
+}
+
+/// Encrypted media in a temporary file, ready to upload.
+pub struct SpooledMedia {
+    kind: MediaKind,
+    file: SpoolFile,
+    info: EncryptedMediaInfo,
+}
+
+impl SpooledMedia {
+    /// Plaintext size.
+    pub fn file_length(&self) -> u64 {
+        self.info.file_length
+    }
+}
+
+/// Spools finished by JS streams, waiting for the `sendMessage` that names them.
+fn spools() -> &'static Mutex<HashMap<String, SpooledMedia>> {
+    static SPOOLS: OnceLock<Mutex<HashMap<String, SpooledMedia>>> = OnceLock::new();
+    SPOOLS.get_or_init(Default::default)
+}
+
+/// Registers a finished spool; `{ <kind>: { spool: token } }` then sends it (once).
+pub fn register_spool(spooled: SpooledMedia) -> String {
+    let token = format!("{:032x}", rand::random::<u128>());
+    spools()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(token.clone(), spooled);
+    token
+}
+
+fn take_spool(token: &str) -> Option<SpooledMedia> {
+    spools()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(token)
+}
+
+/// Drops a spool that was not sent (its file is removed); nothing if it was.
+pub fn discard_spool(token: &str) {
+    drop(take_spool(token));
+}
+
+/// An `HttpClient` for media: the engine's ureq client, except that `https://` requests for a
+/// plain-HTTP test server (`plain_host`, `host:port`) go out as `http://`.
+pub struct MediaHttpClient {
+    inner: UreqHttpClient,
+    plain_host: Option<String>,
+}
+
+impl MediaHttpClient {
+    /// For a shard connected to `ws_url`: a plain `ws://` chat server (the mock) serves media
+    /// on the same `host:port` over plain HTTP; a `wss://` server (WhatsApp) gets no rewrite.
+    pub fn for_chat_server(ws_url: &str) -> MediaHttpClient {
+        let plain_host = ws_url
+            .strip_prefix("ws://")
+            .map(|rest| rest.split(['/', '?']).next().unwrap_or(rest).to_owned())
+            .filter(|h| !h.is_empty());
+        MediaHttpClient {
+            inner: UreqHttpClient::new(),
+            plain_host,
+        }
+    }
+
+    /// Talks to `plain_host` (`host:port`) over plain HTTP, or to WhatsApp's CDN when `None`.
+    pub fn with_plain_host(plain_host: Option<String>) -> MediaHttpClient {
+        MediaHttpClient {
+            inner: UreqHttpClient::new(),
+            plain_host,
+        }
+    }
+
+    fn rewrite(&self, mut request: HttpRequest) -> HttpRequest {
+        if let Some(host) = &self.plain_host {
+            if let Some(rest) = request
+                .url
+                .strip_prefix("https://")
+                .and_then(|r| r.strip_prefix(host.as_str()))
+            {
+                if rest.is_empty() || rest.starts_with(['/', '?']) {
+                    request.url = format!("http://{host}{rest}");
+                }
+            }
+        }
+        request
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for MediaHttpClient {
+    async fn execute(&self, request: HttpRequest) -> anyhow::Result<HttpResponse> {
+        self.inner.execute(self.rewrite(request)).await
+    }
+
+    fn supports_streaming(&self) -> bool {
+        self.inner.supports_streaming()
+    }
+
+    fn execute_streaming(&self, request: HttpRequest) -> anyhow::Result<StreamingHttpResponse> {
+        self.inner.execute_streaming(self.rewrite(request))
+    }
+
+    fn supports_upload_streaming(&self) -> bool {
+        self.inner.supports_upload_streaming()
+    }
+
+    fn execute_upload(
+        &self,
+        request: HttpRequest,
+        body: UploadBody,
+        content_length: u64,
+    ) -> anyhow::Result<HttpResponse> {
+        self.inner
+            .execute_upload(self.rewrite(request), body, content_length)
+    }
+
+    fn resource_report(&self) -> Option<wacore::stats::HttpResourceReport> {
+        self.inner.resource_report()
+    }
+}
+
+/// The media of a received (or sent) `WAMessage`, as needed to download it.
+#[derive(Debug, Clone)]
+pub struct MediaRef {
+    pub kind: MediaKind,
+    direct_path: String,
+    url: Option<String>,
+    media_key: Vec<u8>,
+    file_enc_sha256: Vec<u8>,
+    file_sha256: Vec<u8>,
+    file_length: u64,
+}
+
+/// Wrappers whose `message` holds the real content (Baileys' `extractMessageContent`).
+const WRAPPERS: [&str; 6] = [
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "viewOnceMessageV2",
+    "viewOnceMessageV2Extension",
+    "documentWithCaptionMessage",
+    "editedMessage",
+];
+
+/// Bytes as they reach us: a Buffer, base64 text, `{ type: 'Buffer', data }` or a byte array.
+fn bytes_of(value: Option<&BValue>) -> Option<Vec<u8>> {
+    match value? {
+        BValue::Bytes(b) => Some(b.clone()),
+        BValue::String(s) => base64::prelude::BASE64_STANDARD.decode(s).ok(),
+        BValue::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                BValue::Int(n) => u8::try_from(*n).ok(),
+                BValue::Uint(n) => u8::try_from(*n).ok(),
+                _ => None,
+            })
+            .collect(),
+        obj @ BValue::Object(_) if obj.get("type").and_then(BValue::as_str) == Some("Buffer") => {
+            bytes_of(obj.get("data"))
+        }
+        _ => None,
+    }
+}
+
+/// A 64-bit length: a number, a digit string or a protobufjs `Long` `{ low, high }`.
+fn u64_of(value: Option<&BValue>) -> Option<u64> {
+    match value? {
+        BValue::Int(n) => u64::try_from(*n).ok(),
+        BValue::Uint(n) => Some(*n),
+        BValue::Float(f) if *f >= 0.0 => Some(*f as u64),
+        BValue::String(s) => s.parse().ok(),
+        obj @ BValue::Object(_) => {
+            let part = |k: &str| match obj.get(k) {
+                Some(BValue::Int(n)) => Some(*n as u32),
+                Some(BValue::Uint(n)) => Some(*n as u32),
+                _ => None,
+            };
+            Some((u64::from(part("high")?) << 32) | u64::from(part("low")?))
+        }
+        _ => None,
+    }
+}
+
+impl MediaRef {
+    /// Finds the media of a `WAMessage` (`{ key, message: { imageMessage: … } }`), looking
+    /// through ephemeral / view-once / document-with-caption wrappers.
+    pub fn from_wa_message(msg: &BValue) -> Result<MediaRef> {
+        let mut message = msg.get("message").filter(|m| matches!(m, BValue::Object(_))).ok_or_else(|| {
+            invalid("downloadMediaMessage: expected a WAMessage with a message ({ key, message: { imageMessage: … } })")
+        })?;
+        for _ in 0..4 {
+            match WRAPPERS.iter().find_map(|w| {
+                message
+                    .get(w)
+                    .and_then(|m| m.get("message"))
+                    .filter(|m| matches!(m, BValue::Object(_)))
+            }) {
+                Some(inner) => message = inner,
+                None => break,
+            }
+        }
+        let (kind, media) = MediaKind::ALL
+            .into_iter()
+            .find_map(|k| {
+                message
+                    .get(k.message_field())
+                    .filter(|m| matches!(m, BValue::Object(_)))
+                    .map(|m| (k, m))
+            })
+            .ok_or_else(|| {
+                invalid(format!(
+                    "downloadMediaMessage: the message has no media (content keys {:?})",
+                    message.keys()
+                ))
+            })?;
+        let field = kind.message_field();
+        let need = |name: &str| {
+            bytes_of(media.get(name)).ok_or_else(|| {
+                invalid(format!(
+                    "downloadMediaMessage: {field}.{name} is missing or not bytes"
+                ))
+            })
+        };
+        let url = media
+            .get("url")
+            .and_then(BValue::as_str)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
+        let direct_path = match media
+            .get("directPath")
+            .and_then(BValue::as_str)
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => p.to_owned(),
+            None => url
+                .as_deref()
+                .and_then(|u| u.split_once("://"))
+                .and_then(|(_, rest)| {
+                    rest.find('/')
+                        .map(|i| rest[i..].split('?').next().unwrap_or_default().to_owned())
+                })
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "downloadMediaMessage: {field} has neither directPath nor url"
+                    ))
+                })?,
+        };
+        Ok(MediaRef {
+            kind,
+            direct_path,
+            url,
+            media_key: need("mediaKey")?,
+            file_enc_sha256: need("fileEncSha256")?,
+            file_sha256: need("fileSha256")?,
+            file_length: u64_of(media.get("fileLength")).unwrap_or(0),
+        })
+    }
+
+    /// Plaintext size the message announces.
+    pub fn file_length(&self) -> u64 {
+        self.file_length
+    }
+
+    fn params(&self) -> DownloadParams {
+        DownloadParams::encrypted(
+            self.direct_path.clone(),
+            &self.media_key,
+            &self.file_sha256,
+            &self.file_enc_sha256,
+            self.file_length,
+            self.kind.media_type(),
+        )
+    }
+
+    /// The URLs to try, in order: the test server when given; otherwise the message's own URL
+    /// when it is on WhatsApp's CDN (as Baileys does), then the CDN hosts.
+    fn urls(&self, plain_host: Option<&str>) -> Result<Vec<String>> {
+        let route = match plain_host {
+            Some(host) => MediaRoute::unauthenticated(vec![MediaHost::new(host)]),
+            None => MediaRoute::default_hosts(),
+        };
+        let mut urls: Vec<String> =
+            DownloadUtils::prepare_download_requests(&self.params(), &route)
+                .map_err(|e| invalid(format!("downloadMediaMessage: {e}")))?
+                .into_iter()
+                .map(|r| r.url)
+                .collect();
+        if plain_host.is_none() {
+            if let Some(url) = self
+                .url
+                .as_ref()
+                .filter(|u| u.starts_with("https://mmg.whatsapp.net/"))
+            {
+                urls.insert(0, url.clone());
+            }
+        }
+        Ok(urls)
+    }
+
+    /// Downloads, decrypts and verifies the media into `sink`, streaming (blocking: run it off
+    /// the async threads). Bytes are written before the MAC at the end can be checked; on
+    /// `MEDIA_INVALID` everything written must be discarded. `plain_host`: a plain-HTTP test
+    /// CDN (`host:port`, the mock) instead of WhatsApp's.
+    pub fn download_blocking<W: Write>(
+        &self,
+        plain_host: Option<&str>,
+        sink: &mut W,
+    ) -> Result<u64> {
+        let http = MediaHttpClient::with_plain_host(plain_host.map(str::to_owned));
+        let mut last = None;
+        for url in self.urls(plain_host)? {
+            let response = match http.execute_streaming(HttpRequest::get(url.clone())) {
+                Ok(r) => r,
+                Err(e) => {
+                    last = Some(failed(format!("downloading the media failed: {e}")));
+                    continue;
+                }
+            };
+            if !(200..300).contains(&response.status_code) {
+                last = Some(failed(format!(
+                    "downloading the media failed: the CDN answered HTTP {}",
+                    response.status_code
+                )));
+                continue;
+            }
+            return self.decrypt_verified(response.body, sink);
+        }
+        Err(last.unwrap_or_else(|| failed("downloading the media failed: no media host")))
+    }
+
+    fn decrypt_verified<W: Write>(&self, body: impl Read, sink: &mut W) -> Result<u64> {
+        let hash =
+            || CryptographicHash::new("SHA-256").map_err(|e| failed(format!("sha-256: {e}")));
+        let mut reader = HashingReader {
+            inner: body,
+            hash: hash()?,
+            io_error: None,
+        };
+        let mut writer = HashingWriter {
+            inner: sink,
+            hash: hash()?,
+        };
+        let written = DownloadUtils::decrypt_stream_to_writer(
+            &mut reader,
+            &self.media_key,
+            self.kind.media_type(),
+            &mut writer,
+        );
+        if let Some(e) = reader.io_error.take() {
+            return Err(failed(format!("downloading the media failed: {e}")));
+        }
+        let written = written.map_err(|e| {
+            bad_media(format!("the downloaded {} does not verify ({e}): it was altered, or the message's mediaKey is wrong", self.kind.content_key()))
+        })?;
+        if reader.hash.finalize() != self.file_enc_sha256 {
+            return Err(bad_media(format!(
+                "the downloaded {} does not match the message's fileEncSha256: it was altered",
+                self.kind.content_key()
+            )));
+        }
+        if writer.hash.finalize() != self.file_sha256 {
+            return Err(bad_media(format!(
+                "the decrypted {} does not match the message's fileSha256",
+                self.kind.content_key()
+            )));
+        }
+        Ok(written)
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hash: CryptographicHash,
+    /// A transport error, told apart from a verification failure.
+    io_error: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.hash.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = std::io::Error::new(e.kind(), e.to_string());
+                self.io_error = Some(e);
+                Err(copy)
+            }
+        }
+    }
+}
+
+struct HashingWriter<'a, W> {
+    inner: &'a mut W,
+    hash: CryptographicHash,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Downloads the whole media into memory (verified).
+pub async fn download_to_vec(media: MediaRef, plain_host: Option<String>) -> Result<Vec<u8>> {
+    blocking(move || {
+        let mut out =
+            Vec::with_capacity(usize::try_from(media.file_length.min(64 << 20)).unwrap_or(0));
+        media.download_blocking(plain_host.as_deref(), &mut out)?;
+        Ok(out)
+    })
+    .await
+}
+
+/// Downloads the media as a stream of plaintext chunks; the last item is an error when the
+/// download fails or does not verify (then the chunks already received must be discarded).
+pub fn download_stream(
+    media: MediaRef,
+    plain_host: Option<String>,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut sink = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let result = media
+            .download_blocking(plain_host.as_deref(), &mut sink)
+            .and_then(|_| {
+                sink.send_buffered()
+                    .map_err(|_| failed("the download stream was closed"))
+            });
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+/// Hands plaintext to the stream in chunks; a closed stream stops the download.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send_buffered(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "download stream closed")
+        })
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send_buffered()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> BValue {
+        BValue::String(v.into())
+    }
+
+    #[test]
+    fn content_is_read_with_baileys_defaults() {
+        let content = BValue::obj([
+            ("document", BValue::obj([("url", s("/tmp/x.pdf"))])),
+            ("caption", s("hi")),
+        ]);
+        let kind = MediaKind::of_content(&content).unwrap();
+        let m = MediaContent::from_baileys(kind, &content, vec![]).unwrap();
+        assert_eq!(m.kind, MediaKind::Document);
+        assert_eq!(m.source, MediaSource::Path("/tmp/x.pdf".into()));
+        assert_eq!(m.fields.get("fileName"), Some(&s("file")));
+        assert_eq!(m.fields.get("mimetype"), Some(&s("application/pdf")));
+        let audio = BValue::obj([
+            ("audio", BValue::Bytes(vec![1, 2])),
+            ("ptt", BValue::Bool(true)),
+        ]);
+        let m = MediaContent::from_baileys(MediaKind::Audio, &audio, vec![]).unwrap();
+        assert_eq!(m.fields.get("mimetype"), Some(&s("audio/ogg; codecs=opus")));
+        assert!(m.baileys_message().is_err(), "not uploaded yet");
+        let url = BValue::obj([(
+            "image",
+            BValue::obj([("url", s("https://example.com/a.jpg"))]),
+        )]);
+        assert_eq!(
+            MediaContent::from_baileys(MediaKind::Image, &url, vec![])
+                .unwrap()
+                .source,
+            MediaSource::Url("https://example.com/a.jpg".into())
+        );
+        let bad = BValue::obj([("image", s("nope"))]);
+        assert_eq!(
+            MediaContent::from_baileys(MediaKind::Image, &bad, vec![])
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidArgument
+        );
+        let bad = BValue::obj([
+            ("image", BValue::Bytes(vec![1])),
+            ("caption", BValue::Int(3)),
+        ]);
+        assert!(MediaContent::from_baileys(MediaKind::Image, &bad, vec![])
+            .unwrap_err()
+            .message
+            .contains("caption"));
+    }
+
+    #[test]
+    fn only_the_plain_test_server_is_rewritten() {
+        let http = MediaHttpClient::for_chat_server("ws://127.0.0.1:4000/ws/chat");
+        let url = |u: &str| http.rewrite(HttpRequest::get(u)).url;
+        assert_eq!(
+            url("https://127.0.0.1:4000/v/t62/x.enc?token=a"),
+            "http://127.0.0.1:4000/v/t62/x.enc?token=a"
+        );
+        assert_eq!(
+            url("https://127.0.0.1:40000/v/x"),
+            "https://127.0.0.1:40000/v/x"
+        );
+        assert_eq!(
+            url("https://mmg.whatsapp.net/v/x"),
+            "https://mmg.whatsapp.net/v/x"
+        );
+        let real = MediaHttpClient::for_chat_server("wss://web.whatsapp.com/ws/chat");
+        assert_eq!(
+            real.rewrite(HttpRequest::get("https://127.0.0.1:4000/v"))
+                .url,
+            "https://127.0.0.1:4000/v"
+        );
+    }
+
+    fn spooled(kind: MediaKind, plain: &[u8]) -> (SpooledMedia, Vec<u8>) {
+        let mut spool = MediaSpool::create(kind).unwrap();
+        for chunk in plain.chunks(1000) {
+            spool.write(chunk).unwrap();
+        }
+        let spooled = spool.finish().unwrap();
+        let mut enc = Vec::new();
+        spooled
+            .file
+            .reader_from(0)
+            .unwrap()
+            .read_to_end(&mut enc)
+            .unwrap();
+        (spooled, enc)
+    }
+
+    #[test]
+    fn spooled_media_decrypts_and_verifies_and_tampering_is_refused() {
+        let plain: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (spooled, enc) = spooled(MediaKind::Image, &plain);
+        assert_eq!(spooled.file_length(), plain.len() as u64);
+        assert_eq!(enc.len() as u64, spooled.file.len());
+        let path = spooled.file.path.clone();
+        let media = MediaRef {
+            kind: MediaKind::Image,
+            direct_path: "/v/x".into(),
+            url: None,
+            media_key: spooled.info.media_key.to_vec(),
+            file_enc_sha256: spooled.info.file_enc_sha256.to_vec(),
+            file_sha256: spooled.info.file_sha256.to_vec(),
+            file_length: plain.len() as u64,
+        };
+        let mut out = Vec::new();
+        media.decrypt_verified(&enc[..], &mut out).unwrap();
+        assert_eq!(out, plain);
+
+        let mut tampered = enc.clone();
+        tampered[100] ^= 1;
+        let err = media
+            .decrypt_verified(&tampered[..], &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::MediaInvalid, "{err}");
+
+        drop(spooled);
+        assert!(!path.exists(), "the spool file is removed with the spool");
+    }
+
+    #[test]
+    fn registered_spools_are_taken_once() {
+        let (spooled, _) = spooled(MediaKind::Audio, b"voice");
+        let token = register_spool(spooled);
+        assert!(take_spool(&token).is_some());
+        assert!(take_spool(&token).is_none());
+        discard_spool(&token);
+    }
+
+    #[test]
+    fn wa_messages_are_read_through_wrappers() {
+        let media = BValue::obj([
+            ("url", s("https://127.0.0.1:1/v/t62.7118-24/abc.enc?x=1")),
+            ("mediaKey", s("AAAA")),
+            ("fileEncSha256", BValue::Bytes(vec![1; 32])),
+            (
+                "fileSha256",
+                BValue::obj([
+                    ("type", s("Buffer")),
+                    ("data", BValue::Array(vec![BValue::Int(1), BValue::Int(2)])),
+                ]),
+            ),
+            (
+                "fileLength",
+                BValue::obj([
+                    ("low", BValue::Int(5)),
+                    ("high", BValue::Int(0)),
+                    ("unsigned", BValue::Bool(true)),
+                ]),
+            ),
+        ]);
+        let msg = BValue::obj([(
+            "message",
+            BValue::obj([(
+                "ephemeralMessage",
+                BValue::obj([("message", BValue::obj([("imageMessage", media)]))]),
+            )]),
+        )]);
+        let r = MediaRef::from_wa_message(&msg).unwrap();
+        assert_eq!(r.kind, MediaKind::Image);
+        assert_eq!(r.direct_path, "/v/t62.7118-24/abc.enc");
+        assert_eq!(r.media_key, vec![0, 0, 0]);
+        assert_eq!(r.file_sha256, vec![1, 2]);
+        assert_eq!(r.file_length, 5);
+        let text = BValue::obj([("message", BValue::obj([("conversation", s("hi"))]))]);
+        assert!(MediaRef::from_wa_message(&text)
+            .unwrap_err()
+            .message
+            .contains("no media"));
+    }
+}
