@@ -1,5 +1,6 @@
 /// <reference types="node" />
 import { EventEmitter } from 'node:events'
+import type { Readable } from 'node:stream'
 
 /** Baileys' socket options this package honours; other keys are accepted and ignored. */
 export interface SocketConfig {
@@ -22,12 +23,38 @@ export interface ShardConfig {
   session?: string
   /** Options for every shard's socket (Baileys names). */
   socketConfig?: SocketConfig
+  /**
+   * How many shards may be logging in (Noise handshake to login) at the same moment
+   * (default 16). Keeps a fleet that reconnects after a server restart from stampeding.
+   */
+  maxConcurrentHandshakes?: number
+  /** Backoff after a dropped connection (428, 408, 500, 503, network errors). */
+  reconnect?: ReconnectOptions
+}
+
+export interface ReconnectOptions {
+  /** First retry after this long (default 1000 ms); doubles per failed attempt. */
+  initialDelayMs?: number
+  /** Cap of the delay (default 120000 ms). */
+  maxDelayMs?: number
+  /** A connection that stayed up this long resets the backoff (default 30000 ms). */
+  stableAfterMs?: number
+  /** ± this fraction of random jitter on each delay (default 0.2). */
+  jitter?: number
 }
 
 export interface ShardOptions {
   /** Shard id, a plain folder name (default `shard-N`). */
   id?: string
-  /** Phone number for pairing-code login, digits only. */
+  /**
+   * Log in with a pairing code instead of a QR: the number (country code first, e.g.
+   * `'15551234567'`; `+`, spaces and dashes are dropped) of the phone that will link this shard.
+   * While the session is not paired, each connection asks for a code as soon as the server
+   * accepts the request and reports it as `login.update` `{ type: 'pairing', code }`; an
+   * expired code is replaced by a new one. A paired session never asks. Not 7–15 digits →
+   * `ShardError` `INVALID_ARGUMENT`, before anything is written; a code that cannot be
+   * obtained → `shard.error` `PAIRING_FAILED`.
+   */
   phoneNumber?: string
   /** Socket options for this shard, over the manager's `socketConfig`. */
   socket?: SocketConfig
@@ -45,6 +72,10 @@ export type ShardErrorCode =
   | 'NO_SESSIONS'
   | 'NOT_CONNECTED'
   | 'INVALID_ARGUMENT'
+  /** A downloaded media file failed its MAC or hash check (altered or corrupt). */
+  | 'MEDIA_INVALID'
+  /** Media could not be read, uploaded or downloaded. */
+  | 'MEDIA_FAILED'
   | 'UNKNOWN'
 
 export class ShardError extends Error {
@@ -132,6 +163,45 @@ export interface ShardSocketEventMap {
   'messages.reaction': [MessageReaction[]]
   'message-receipt.update': [MessageUserReceiptUpdate[]]
   'presence.update': [PresenceUpdate]
+  'groups.upsert': [GroupMetadata[]]
+  'groups.update': [GroupUpdate[]]
+  'group-participants.update': [GroupParticipantsUpdate]
+  'chats.upsert': [ChatUpdate[]]
+  'chats.update': [ChatUpdate[]]
+  'contacts.update': [ContactUpdate[]]
+  'blocklist.set': [BlocklistSet]
+  'blocklist.update': [BlocklistUpdate]
+}
+
+/** `contacts.update` item: a user's or group's picture changed (`imgUrl`), as Baileys 6.7.21 reports it. */
+export interface ContactUpdate {
+  id: string
+  imgUrl?: 'changed' | 'removed'
+  notify?: string
+  verifiedName?: string
+}
+
+/** `blocklist.set`: the whole blocklist (reported when `fetchBlocklist` resolves). */
+export interface BlocklistSet {
+  blocklist: string[]
+}
+
+/** `blocklist.update`: jids blocked (`'add'`) or unblocked (`'remove'`). */
+export interface BlocklistUpdate {
+  blocklist: string[]
+  type: 'add' | 'remove'
+}
+
+/** One entry of `fetchStatus`: Baileys 6.7.21's usync `result.list` item. */
+export interface StatusResult {
+  id: string
+  /** Absent when the server returned nothing for this user. */
+  status?: {
+    /** The about text; null when empty, `''` when hidden by the user's privacy settings. */
+    status: string | null
+    /** When it was set (the epoch when the server did not say). */
+    setAt: Date
+  }
 }
 
 export interface ShardSocketEvents extends EventEmitter {
@@ -146,6 +216,10 @@ export interface WAMessageKey {
   fromMe?: boolean | null
   id?: string | null
   participant?: string | null
+  /** Group messages: the sender's LID when the server names it (`participant_lid`). */
+  participantLid?: string | null
+  /** Group messages: the sender's phone-number jid when the server names it (`participant_pn`). */
+  participantPn?: string | null
 }
 
 /**
@@ -176,11 +250,109 @@ export interface WAMessage {
   broadcast?: boolean
   /** `proto.WebMessageInfo.Status`: 1 PENDING, 2 SERVER_ACK, 3 DELIVERY_ACK, 4 READ, 5 PLAYED. */
   status?: number
+  /** Group messages we sent: our own jid (with device), as Baileys sets it. */
   participant?: string
+  /** Group notifications: `proto.WebMessageInfo.StubType` (27 add, 28 remove, 21 subject, ...). */
+  messageStubType?: number
+  messageStubParameters?: string[]
 }
+
+/** Baileys' `GroupParticipant`: `id` as the server names it, `jid` the phone-number jid. */
+export interface GroupParticipant {
+  id: string
+  jid: string
+  lid?: string
+  admin: 'admin' | 'superadmin' | null
+}
+
+/** Baileys 6.7.21's `GroupMetadata`; fields the server did not send are absent. */
+export interface GroupMetadata {
+  id: string
+  addressingMode: 'pn' | 'lid'
+  subject: string
+  subjectOwner?: string
+  subjectOwnerJid?: string
+  /** Seconds since the epoch. */
+  subjectTime?: number
+  size: number
+  creation?: number
+  owner?: string
+  ownerJid?: string
+  owner_country_code?: string
+  desc?: string
+  descId?: string
+  descOwner?: string
+  descOwnerJid?: string
+  descTime?: number
+  linkedParent?: string
+  /** Only admins edit the group's info. */
+  restrict: boolean
+  /** Only admins send messages. */
+  announce: boolean
+  isCommunity: boolean
+  isCommunityAnnounce: boolean
+  joinApprovalMode: boolean
+  /** Every member (not only admins) may add participants. */
+  memberAddMode: boolean
+  participants: GroupParticipant[]
+  /** Disappearing-messages timer in seconds. */
+  ephemeralDuration?: number
+  /** `groups.upsert`: who created the group. */
+  author?: string
+}
+
+export type ParticipantAction = 'add' | 'remove' | 'promote' | 'demote'
+
+export type GroupSetting = 'announcement' | 'not_announcement' | 'locked' | 'unlocked'
+
+/** One entry of `groupParticipantsUpdate`'s result. */
+export interface GroupParticipantUpdateResult {
+  /** `'200'`, or the server's error code for this participant (`'403'`, `'404'`, `'409'`, ...). */
+  status: string
+  jid: string
+  /** The server's `<participant>` node, as Baileys' BinaryNode. */
+  content: { tag: 'participant'; attrs: { jid: string; [attr: string]: string }; content?: { tag: string; attrs: { [attr: string]: string } }[] }
+}
+
+/** `groups.update` item: the group's changed fields and who changed them. */
+export type GroupUpdate = Partial<GroupMetadata> & { id: string; author?: string; inviteCode?: string }
+
+/** Baileys 6.7.21's `group-participants.update` payload (participants as jid strings). */
+export interface GroupParticipantsUpdate {
+  id: string
+  author?: string
+  participants: string[]
+  action: ParticipantAction | 'modify'
+}
+
+/** `chats.upsert` / `chats.update` item (groups: created, disappearing-messages timer). */
+export interface ChatUpdate {
+  id: string
+  name?: string
+  conversationTimestamp?: number
+  ephemeralExpiration?: number | null
+  ephemeralSettingTimestamp?: number
+}
+
+/**
+ * Baileys' `WAMediaUpload`: the bytes, a file path or http(s) URL, or a readable stream
+ * (encrypted while it is read; never held whole).
+ */
+export type WAMediaUpload = Buffer | { url: string | URL } | { stream: Readable }
+
+/** Baileys' `AnyMediaMessageContent`; `mimetype` defaults per kind (documents need one). */
+export type AnyMediaMessageContent = (
+  | { image: WAMediaUpload; caption?: string; mentions?: string[]; width?: number; height?: number }
+  | { video: WAMediaUpload; caption?: string; gifPlayback?: boolean; mentions?: string[]; width?: number; height?: number }
+  /** `ptt`: a voice note. `seconds`: the duration shown. */
+  | { audio: WAMediaUpload; ptt?: boolean; seconds?: number }
+  | { sticker: WAMediaUpload; isAnimated?: boolean; width?: number; height?: number }
+  | { document: WAMediaUpload; mimetype: string; fileName?: string; caption?: string }
+) & { mimetype?: string }
 
 /** Baileys' `AnyMessageContent`, the kinds this build sends. */
 export type AnyMessageContent =
+  | AnyMediaMessageContent
   | { text: string; mentions?: string[]; edit?: WAMessageKey }
   | { react: { text: string; key: WAMessageKey } }
   | { delete: WAMessageKey }
@@ -272,13 +444,68 @@ export interface ShardSocket {
   end(error?: Error): Promise<void>
   /** Logs this device out at WhatsApp and stops the shard; the session folder is kept. */
   logout(): Promise<void>
+  /*
+   * Groups, as in Baileys 6.7.21. A request the server refuses (not an admin, unknown group,
+   * revoked code, ...) rejects with `INVALID_ARGUMENT` naming the server's code; malformed
+   * arguments with `INVALID_ARGUMENT`; a shard that is not connected with `NOT_CONNECTED`.
+   */
+  /** Creates a group with us as super-admin; every member gets `groups.upsert`. */
+  groupCreate(subject: string, participants: string[]): Promise<GroupMetadata>
+  /** The group's metadata, fresh from the server. */
+  groupMetadata(jid: string): Promise<GroupMetadata>
+  /**
+   * Adds, removes, promotes or demotes members; one result per participant. After a removal,
+   * what we send next uses a new sender key the removed member does not get.
+   */
+  groupParticipantsUpdate(jid: string, participants: string[], action: ParticipantAction): Promise<GroupParticipantUpdateResult[]>
+  groupUpdateSubject(jid: string, subject: string): Promise<void>
+  /** An empty or missing description deletes it. */
+  groupUpdateDescription(jid: string, description?: string): Promise<void>
+  groupSettingUpdate(jid: string, setting: GroupSetting): Promise<void>
+  /** The invite code (the link is `https://chat.whatsapp.com/<code>`); admins only. */
+  groupInviteCode(jid: string): Promise<string>
+  /** Revokes the invite code; resolves to the new one. */
+  groupRevokeInvite(jid: string): Promise<string>
+  /** Joins by invite code; the group's jid, or undefined while an admin must approve. */
+  groupAcceptInvite(code: string): Promise<string | undefined>
+  /** The metadata of the group a code leads to, without joining. */
+  groupGetInviteInfo(code: string): Promise<GroupMetadata>
+  groupLeave(jid: string): Promise<void>
+  /** Every group we are in; also emitted as `groups.update`, as Baileys does. */
+  groupFetchAllParticipating(): Promise<{ [jid: string]: GroupMetadata }>
+  /** Disappearing messages after `expiration` seconds (86400, 604800, 7776000); 0 turns them off. */
+  groupToggleEphemeral(jid: string, expiration: number): Promise<void>
+  /*
+   * Profile and blocklist, as in Baileys 6.7.21. Malformed arguments reject with
+   * `INVALID_ARGUMENT`; a shard that is not connected, or a refused request, with `NOT_CONNECTED`.
+   */
+  /** The URL of a user's or group's picture (`'preview'` default, or `'image'`), or undefined without one. */
+  profilePictureUrl(jid: string, type?: 'preview' | 'image'): Promise<string | undefined>
+  /** Sets our own picture (`jid` = our jid) or a group's (admins); the others get `contacts.update`. */
+  updateProfilePicture(jid: string, content: Buffer | { url: string }): Promise<void>
+  /** Sets our about text. */
+  updateProfileStatus(status: string): Promise<void>
+  /** Sets our push name (not empty). */
+  updateProfileName(name: string): Promise<void>
+  /** Each user's about text and when it was set. */
+  fetchStatus(...jids: string[]): Promise<StatusResult[]>
+  /** Blocks or unblocks a user; emits `blocklist.update` once the server accepted it. */
+  updateBlockStatus(jid: string, action: 'block' | 'unblock'): Promise<void>
+  /** The jids we blocked; also emitted as `blocklist.set`. */
+  fetchBlocklist(): Promise<string[]>
 }
 
 export type LoginUpdate =
   | { shardId: string; state: 'connecting'; type: 'qr'; code: string }
   | { shardId: string; state: 'connecting'; type: 'pairing'; code: string }
   | { shardId: string; state: 'connected' }
+  /**
+   * `statusCode` is Baileys' `DisconnectReason`: 515 and transient closes (428, 408, 500, 503)
+   * reconnect by themselves; 440 (replaced), 408 with a QR that was never scanned, 402/405
+   * (refused) end the shard — the reason says what to do.
+   */
   | { shardId: string; state: 'disconnected'; reason: string; statusCode: number }
+  /** WhatsApp ended the session (401/403/...); its folder is kept in `<session>/.logged-out/`. */
   | { shardId: string; state: 'logged_out'; reason: string; statusCode: number }
   | { shardId: string; state: 'creds_saved' }
 
@@ -291,12 +518,22 @@ export interface ForwardedEvent<T> {
 export interface ShardManagerEventMap {
   'login.update': [LoginUpdate]
   'shard.error': [{ shardId: string | null; error: ShardError }]
+  /** `loadAllShards` handled one more saved session; `error` says why it was not started. */
+  'load.progress': [{ shardId: string; done: number; total: number; error?: ShardError }]
   'creds.update': [ForwardedEvent<AuthenticationCredsUpdate>]
   'messages.upsert': [ForwardedEvent<MessagesUpsert>]
   'messages.update': [ForwardedEvent<WAMessageUpdate[]>]
   'messages.reaction': [ForwardedEvent<MessageReaction[]>]
   'message-receipt.update': [ForwardedEvent<MessageUserReceiptUpdate[]>]
   'presence.update': [ForwardedEvent<PresenceUpdate>]
+  'groups.upsert': [ForwardedEvent<GroupMetadata[]>]
+  'groups.update': [ForwardedEvent<GroupUpdate[]>]
+  'group-participants.update': [ForwardedEvent<GroupParticipantsUpdate>]
+  'chats.upsert': [ForwardedEvent<ChatUpdate[]>]
+  'chats.update': [ForwardedEvent<ChatUpdate[]>]
+  'contacts.update': [ForwardedEvent<ContactUpdate[]>]
+  'blocklist.set': [ForwardedEvent<BlocklistSet>]
+  'blocklist.update': [ForwardedEvent<BlocklistUpdate>]
 }
 
 export interface ShardEvents extends EventEmitter {
@@ -359,6 +596,36 @@ export declare const BufferJSON: {
   replacer(key: string, value: unknown): unknown
   reviver(key: string, value: unknown): unknown
 }
+
+/** Baileys' `MediaDownloadOptions`, plus `mediaHost` for a test CDN. */
+export interface MediaDownloadOptions {
+  /**
+   * `'127.0.0.1:PORT'`: download over plain HTTP from that host (the mock server:
+   * `new URL(mock.url).host`). Never set it for WhatsApp.
+   */
+  mediaHost?: string
+  /** Refused (`INVALID_ARGUMENT`): a partial file cannot be verified. */
+  startByte?: number
+  /** Refused (`INVALID_ARGUMENT`): a partial file cannot be verified. */
+  endByte?: number
+  /** Baileys' axios options: accepted and not used. */
+  options?: Record<string, unknown>
+}
+
+/** Baileys' `DownloadMediaMessageContext`: accepted and not used (no re-upload requests). */
+export interface DownloadMediaMessageContext {
+  reuploadRequest?: (msg: WAMessage) => Promise<WAMessage>
+  logger?: unknown
+}
+
+/**
+ * Downloads and decrypts a message's media like Baileys' `downloadMediaMessage`, but verifies
+ * the file's MAC and hashes: an altered file rejects with `ShardError` `MEDIA_INVALID` (a
+ * `'stream'` errors at its end: discard what it gave). Transfer failures are `MEDIA_FAILED`;
+ * a message without media is `INVALID_ARGUMENT`.
+ */
+export declare function downloadMediaMessage(message: WAMessage, type: 'buffer', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Buffer>
+export declare function downloadMediaMessage(message: WAMessage, type: 'stream', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Readable>
 
 declare const _default: { ShardManager: typeof ShardManager; ShardInfo: typeof ShardInfo; ShardError: typeof ShardError }
 export default _default

@@ -7,6 +7,7 @@ const { ShardManager } = require('./lib/manager')
 const { ShardInfo } = require('./lib/shard-info')
 const { ShardError } = require('./lib/errors')
 const { BufferJSON } = require('./lib/buffer-json')
+const { downloadMediaMessage } = require('./lib/media')
 
 const DisconnectReason = Object.freeze({
   connectionClosed: 428,
@@ -21,5 +22,5 @@ const DisconnectReason = Object.freeze({
   unavailableService: 503,
 })
 
-module.exports = { ShardManager, ShardInfo, ShardError, DisconnectReason, BufferJSON }
+module.exports = { ShardManager, ShardInfo, ShardError, DisconnectReason, BufferJSON, downloadMediaMessage }
 module.exports.default = { ShardManager, ShardInfo, ShardError }

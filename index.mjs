@@ -1,3 +1,3 @@
 import lib from './index.js'
-export const { ShardManager, ShardInfo, ShardError, DisconnectReason, BufferJSON } = lib
+export const { ShardManager, ShardInfo, ShardError, DisconnectReason, BufferJSON, downloadMediaMessage } = lib
 export default lib.default

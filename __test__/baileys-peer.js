@@ -20,7 +20,10 @@ const ROOT = path.join(__dirname, '..')
 const LOGGER_JS = String.raw`const logger = {
   level: 'warn',
   child() { return logger },
-  trace() {}, debug() {}, info() {},
+  trace() {},
+  // Retry receipts (sent or received) are how a failed decryption shows at debug/info level.
+  debug(obj, msg) { if (/retry/i.test(String(msg))) report({ event: 'retry', level: 'debug', msg: String(msg), detail: safe(obj) }) },
+  info(obj, msg) { if (/retry/i.test(String(msg))) report({ event: 'retry', level: 'info', msg: String(msg), detail: safe(obj) }) },
   warn(obj, msg) { report({ event: 'log', level: 'warn', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
   error(obj, msg) { report({ event: 'log', level: 'error', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
   fatal(obj, msg) { logger.error(obj, msg) },
@@ -31,9 +34,26 @@ function safe(obj) {
 
 // One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
 // {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
-// {cmd:'onWhatsApp', numbers}, {cmd:'exit'}; each answers with an event line (or 'cmd-error').
+// {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag}, {cmd:'exit'}; each answers with an
+// event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
+// | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
-const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser } = await import('baileys')
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage } = await import('baileys')
+// Media: Baileys builds https:// URLs (and downloads from mmg.whatsapp.net); the mock serves its CDN
+// over plain HTTP on its own port, so an axios adapter sends those requests there.
+const axios = (await import('axios')).default
+const mockHost = new URL(process.env.MOCK_URL).host
+const httpAdapter = axios.getAdapter('http')
+const mockAdapter = (config) => {
+  const u = new URL(config.url)
+  if (u.host === mockHost || u.host === 'mmg.whatsapp.net') {
+    u.protocol = 'http:'
+    u.host = mockHost
+    config = { ...config, url: u.toString() }
+  }
+  return httpAdapter(config)
+}
+const receivedById = new Map()
 const readline = await import('node:readline')
 const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
 ${LOGGER_JS}
@@ -48,6 +68,7 @@ async function connect() {
     browser: ['baileys-shard-test', 'Chrome', '1.0.0'],
     logger,
     auth: state,
+    options: { adapter: mockAdapter },
     markOnlineOnConnect: false,
     connectTimeoutMs: 15000,
     defaultQueryTimeoutMs: 15000,
@@ -55,10 +76,14 @@ async function connect() {
   sock.ev.on('creds.update', () => { pendingSave = pendingSave.then(saveCreds) })
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
+      if (m.key.id) receivedById.set(m.key.id, m)
       report({ event: 'upsert', type, key: m.key, text: m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null, stub: m.messageStubType ?? null, stubParams: m.messageStubParameters ?? null, message: m.message ?? null })
     }
   })
   sock.ev.on('presence.update', ({ id, presences }) => report({ event: 'presence', id, presences }))
+  for (const name of ['groups.upsert', 'groups.update', 'group-participants.update']) {
+    sock.ev.on(name, (data) => report({ event: name, data }))
+  }
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
   })
@@ -98,13 +123,33 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
     } else if (cmd.cmd === 'onWhatsApp') {
       const result = await sock.onWhatsApp(...cmd.numbers)
       report({ event: 'onWhatsApp', result })
+    } else if (cmd.cmd === 'group') {
+      // Any sock.group* call: {cmd:'group', method, args, tag}; answers 'group-result' with the same tag.
+      if (!/^group[A-Z]/.test(cmd.method) || typeof sock[cmd.method] !== 'function') throw new Error('not a group method: ' + cmd.method)
+      const result = await sock[cmd.method](...(cmd.args ?? []))
+      report({ event: 'group-result', tag: cmd.tag, method: cmd.method, result: result ?? null })
+    } else if (cmd.cmd === 'sendMedia') {
+      // {cmd:'sendMedia', to, content}: media given as { base64 } (a Buffer) or { url } (a path).
+      const content = { ...cmd.content }
+      for (const k of ['image', 'video', 'audio', 'document', 'sticker']) {
+        if (content[k]?.base64) content[k] = Buffer.from(content[k].base64, 'base64')
+      }
+      const msg = await sock.sendMessage(jidNormalizedUser(cmd.to), content)
+      report({ event: 'sent', key: msg.key, message: msg.message })
+    } else if (cmd.cmd === 'download') {
+      // {cmd:'download', id}: downloads the media of a message received earlier.
+      const msg = receivedById.get(cmd.id)
+      if (!msg) throw new Error('no message received with id ' + cmd.id)
+      const buf = await downloadMediaMessage(msg, 'buffer', { options: { adapter: mockAdapter } })
+      const { createHash } = await import('node:crypto')
+      report({ event: 'downloaded', id: cmd.id, length: buf.length, sha256: createHash('sha256').update(buf).digest('hex') })
     } else if (cmd.cmd === 'exit') {
       sock.end(undefined)
       await pendingSave
       process.exit(0)
     }
   } catch (e) {
-    report({ event: 'cmd-error', cmd: cmd.cmd, message: String(e?.stack ?? e) })
+    report({ event: 'cmd-error', cmd: cmd.cmd, tag: cmd.tag, message: String(e?.stack ?? e) })
   }
 })
 await connect()
@@ -112,11 +157,13 @@ await connect()
 
 /** A Baileys child process with an event log and bounded waits. */
 class BaileysChild {
-  constructor(name, mock) {
+  /** `options.authDir`: an existing session folder to use (kept on close); default a fresh temp one. */
+  constructor(name, mock, options = {}) {
     this.name = name
     this.events = []
     this.waiters = []
-    this.authDir = fs.mkdtempSync(path.join(os.tmpdir(), `mock-relay-${name}-`))
+    this.ownsAuthDir = !options.authDir
+    this.authDir = options.authDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `mock-relay-${name}-`))
     this.scanned = false
     this.child = spawn(process.execPath, ['--input-type=module', '-e', BAILEYS_APP], {
       cwd: ROOT,
@@ -182,7 +229,7 @@ class BaileysChild {
   async close() {
     for (const w of this.waiters) clearTimeout(w.timer)
     if (this.child.exitCode === null) this.child.kill('SIGKILL')
-    fs.rmSync(this.authDir, { recursive: true, force: true })
+    if (this.ownsAuthDir) fs.rmSync(this.authDir, { recursive: true, force: true })
   }
 }
 

@@ -33,9 +33,17 @@ test('loadAllShards starts every saved session without a QR; corrupt folders are
   const errors = []
   manager.on('login.update', (u) => updates.push(u))
   manager.on('shard.error', (e) => errors.push(e))
+  const progress = []
+  manager.on('load.progress', (p) => progress.push(p))
   const connected = Promise.all(['one', 'two'].map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 30000)))
   const ids = await manager.loadAllShards({ staggerMs: 50 })
   expect(ids).toEqual(['one', 'two'])
+  // One progress event per saved folder, in order; the unusable one carries its error.
+  expect(progress.map(({ shardId, done, total, error }) => [shardId, done, total, error?.code])).toEqual([
+    ['one', 1, 3, undefined],
+    ['partial', 2, 3, 'LOAD_FAILED'],
+    ['two', 3, 3, undefined],
+  ])
   await connected
   expect(updates.filter((u) => u.type === 'qr')).toEqual([])
 

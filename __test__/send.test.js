@@ -54,9 +54,14 @@ test('bad input is refused with a clear error and the shard stays connected and 
     code: 'INVALID_ARGUMENT',
     message: expect.stringContaining('invalid jid'),
   })
-  await expect(alice.sendMessage(to, { sticker: Buffer.from('x') })).rejects.toMatchObject({
+  // Media is supported; media that is neither a Buffer, { url } nor { stream } is not.
+  await expect(alice.sendMessage(to, { sticker: 42 })).rejects.toMatchObject({
     code: 'INVALID_ARGUMENT',
     message: expect.stringContaining('sticker'),
+  })
+  await expect(alice.sendMessage(to, { buttonsMessage: {} })).rejects.toMatchObject({
+    code: 'INVALID_ARGUMENT',
+    message: expect.stringContaining('unsupported message content'),
   })
   await expect(alice.sendMessage(to, { text: 42 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   await expect(alice.sendMessage(to, 'hello')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })

@@ -29,16 +29,30 @@ function boom(message, statusCode) {
  */
 class ShardManager extends EventEmitter {
   /**
-   * @param {{ session?: string, socketConfig?: object }} [config]
+   * @param {{ session?: string, socketConfig?: object, maxConcurrentHandshakes?: number, reconnect?: { initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } }} [config]
+   *   `maxConcurrentHandshakes` (default 16) caps how many shards log in at the same moment,
+   *   so a fleet reconnecting after a server restart does not stampede. `reconnect` tunes the
+   *   backoff after a dropped connection (defaults: 1 s doubling to 120 s, ±20 % jitter, reset
+   *   after 30 s connected).
+   * @throws {ShardError} `INVALID_ARGUMENT` for malformed options.
    */
   constructor(config = {}) {
     super()
     /** Folder holding one session folder per shard. */
     this.sessionDir = path.resolve(config.session ?? './sessions')
-    this._native = new native.NativeShardManager(
-      { session: this.sessionDir, socketConfig: config.socketConfig ?? null },
-      () => this._drain(),
-    )
+    try {
+      this._native = new native.NativeShardManager(
+        {
+          session: this.sessionDir,
+          socketConfig: config.socketConfig ?? null,
+          maxConcurrentHandshakes: config.maxConcurrentHandshakes ?? null,
+          reconnect: config.reconnect ?? null,
+        },
+        () => this._drain(),
+      )
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
     /** @type {Map<string, ShardSocket>} */
     this._socks = new Map()
     /** @type {Map<string, EventEmitter>} */
@@ -51,8 +65,10 @@ class ShardManager extends EventEmitter {
 
   /**
    * Starts every saved session in the sessions folder, one after another (`staggerMs` apart,
-   * default 100 ms). Resolves to the ids started. A folder that cannot be used is reported as
-   * `shard.error` `LOAD_FAILED`; no saved session at all as `NO_SESSIONS` (and resolves to []).
+   * default 100 ms). Resolves to the ids started. Emits `load.progress`
+   * `{ shardId, done, total, error? }` after each folder. A folder that cannot be used is
+   * reported as `shard.error` `LOAD_FAILED`; no saved session at all as `NO_SESSIONS` (and
+   * resolves to []).
    * @param {{ staggerMs?: number }} [options]
    * @returns {Promise<string[]>}
    */
@@ -128,6 +144,8 @@ class ShardManager extends EventEmitter {
   /**
    * Creates a shard (or returns the running one with that id) and starts logging it in.
    * Resolves at once; follow `login.update` for the QR and the connection.
+   * With `phoneNumber` (country code first, digits; `+`, spaces, dashes allowed) an unpaired
+   * shard logs in by pairing code: `login.update` `{ type: 'pairing', code }`, renewed on expiry.
    * @param {{ id?: string, phoneNumber?: string, socket?: object }} [options]
    * @returns {Promise<{ id: string, sock: ShardSocket }>}
    */
@@ -270,6 +288,12 @@ class ShardManager extends EventEmitter {
       case 'shard.error': {
         const error = new ShardError(data.message, data.code)
         this._emitBoth('shard.error', shardId, { shardId, error })
+        return
+      }
+      case 'load.progress': {
+        const progress = { shardId, done: data.done, total: data.total }
+        if (data.error) progress.error = new ShardError(data.error.message, data.error.code)
+        this.emit('load.progress', progress)
         return
       }
       case 'connection.update': {

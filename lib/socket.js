@@ -3,6 +3,7 @@
 // call goes to the shard in the native manager.
 const { EventEmitter } = require('node:events')
 const { fromNative } = require('./errors')
+const { prepareMediaContent } = require('./media')
 
 class ShardSocket {
   /** @param {import('./manager').ShardManager} manager @param {string} id */
@@ -29,11 +30,70 @@ class ShardSocket {
    * @param {import('..').MiscMessageGenerationOptions} [options]
    */
   async sendMessage(jid, content, options) {
+    // `{ stream }` media is encrypted into a native spool first (never held whole).
+    const media = await prepareMediaContent(content)
     try {
-      return await this._native.sendMessage(this.shardId, jid, content, options ?? null)
+      return await this._native.sendMessage(this.shardId, jid, media.content, options ?? null)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    } finally {
+      media.release()
+    }
+  }
+
+  /**
+   * Profile and blocklist calls, as in Baileys 6.7.21. Bad arguments reject with
+   * `INVALID_ARGUMENT`, a shard that is not connected (or a refused request) with `NOT_CONNECTED`.
+   */
+  async _profileCall(fn) {
+    try {
+      return await fn()
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
+  }
+
+  /** The URL of a user's or group's picture (`'preview'` or `'image'`), or undefined. */
+  profilePictureUrl(jid, type = 'preview') {
+    return this._profileCall(async () => (await this._native.profilePictureUrl(this.shardId, jid, type)) ?? undefined)
+  }
+
+  /** Sets our own or a group's picture from a Buffer or `{ url }` (a file path). */
+  updateProfilePicture(jid, content) {
+    return this._profileCall(async () => {
+      const image = Buffer.isBuffer(content) ? content : await require('node:fs/promises').readFile(String(content?.url ?? ''))
+      await this._native.updateProfilePicture(this.shardId, jid, image)
+    })
+  }
+
+  /** Sets our about text. */
+  updateProfileStatus(status) {
+    return this._profileCall(() => this._native.updateProfileStatus(this.shardId, status))
+  }
+
+  /** Sets our push name. */
+  updateProfileName(name) {
+    return this._profileCall(() => this._native.updateProfileName(this.shardId, name))
+  }
+
+  /** `[{ id, status: { status, setAt } }]`: each user's about text and when it was set (Baileys 6.7.21 `result.list`). */
+  fetchStatus(...jids) {
+    return this._profileCall(async () => {
+      const list = await this._native.fetchStatus(this.shardId, jids)
+      // As Baileys' USyncStatusProtocol: `setAt` is a Date (epoch when the server gave no time).
+      for (const entry of list) if (entry.status) entry.status.setAt = new Date(entry.status.setAt * 1000)
+      return list
+    })
+  }
+
+  /** Blocks or unblocks a user. */
+  updateBlockStatus(jid, action) {
+    return this._profileCall(() => this._native.updateBlockStatus(this.shardId, jid, action))
+  }
+
+  /** The jids we blocked. */
+  fetchBlocklist() {
+    return this._profileCall(() => this._native.fetchBlocklist(this.shardId))
   }
 
   /** Closes the connection for good (the shard is stopped and does not reconnect). */
@@ -112,6 +172,153 @@ class ShardSocket {
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
+  }
+
+  // --- Groups (Baileys 6.7.21's group calls). A request the server refuses (not an admin,
+  // unknown group, revoked code, ...) rejects with INVALID_ARGUMENT naming the server's code;
+  // a shard that is not connected with NOT_CONNECTED.
+
+  /** @private Calls the native group method `method` for this shard. */
+  async _group(method, ...args) {
+    try {
+      return await this._native[method](this.shardId, ...args.map((a) => a ?? null))
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Creates a group with us as its super-admin, like Baileys' `sock.groupCreate`. Numbers that
+   * are not on WhatsApp are left out. Every member gets `groups.upsert`.
+   * @param {string} subject
+   * @param {string[]} participants jids (`'<number>@s.whatsapp.net'`)
+   * @returns {Promise<import('..').GroupMetadata>}
+   */
+  groupCreate(subject, participants) {
+    return this._group('groupCreate', subject, participants)
+  }
+
+  /**
+   * The group's metadata, fresh from the server, like Baileys' `sock.groupMetadata`.
+   * @param {string} jid the group (`'<id>@g.us'`)
+   * @returns {Promise<import('..').GroupMetadata>}
+   */
+  groupMetadata(jid) {
+    return this._group('groupMetadata', jid)
+  }
+
+  /**
+   * Adds, removes, promotes or demotes members, like Baileys' `sock.groupParticipantsUpdate`:
+   * one `{ status, jid, content }` per participant, `status` `'200'` or the server's error code
+   * (`'403'`, `'404'`, `'409'`, ...). After a removal, what we send next is encrypted with a new
+   * sender key the removed member does not get.
+   * @param {string} jid the group
+   * @param {string[]} participants
+   * @param {import('..').ParticipantAction} action
+   * @returns {Promise<import('..').GroupParticipantUpdateResult[]>}
+   */
+  groupParticipantsUpdate(jid, participants, action) {
+    return this._group('groupParticipantsUpdate', jid, participants, action)
+  }
+
+  /**
+   * Renames the group, like Baileys' `sock.groupUpdateSubject`.
+   * @param {string} jid
+   * @param {string} subject
+   * @returns {Promise<void>}
+   */
+  groupUpdateSubject(jid, subject) {
+    return this._group('groupUpdateSubject', jid, subject)
+  }
+
+  /**
+   * Sets the group's description, or deletes it when `description` is empty or missing, like
+   * Baileys' `sock.groupUpdateDescription`.
+   * @param {string} jid
+   * @param {string} [description]
+   * @returns {Promise<void>}
+   */
+  groupUpdateDescription(jid, description) {
+    return this._group('groupUpdateDescription', jid, description)
+  }
+
+  /**
+   * Like Baileys' `sock.groupSettingUpdate`: `'announcement'` (only admins send) /
+   * `'not_announcement'`, `'locked'` (only admins edit the group's info) / `'unlocked'`.
+   * @param {string} jid
+   * @param {import('..').GroupSetting} setting
+   * @returns {Promise<void>}
+   */
+  groupSettingUpdate(jid, setting) {
+    return this._group('groupSettingUpdate', jid, setting)
+  }
+
+  /**
+   * The group's invite code (the link is `https://chat.whatsapp.com/<code>`), like Baileys'
+   * `sock.groupInviteCode`. Admins only.
+   * @param {string} jid
+   * @returns {Promise<string>}
+   */
+  groupInviteCode(jid) {
+    return this._group('groupInviteCode', jid)
+  }
+
+  /**
+   * Revokes the invite code and resolves to the new one, like Baileys' `sock.groupRevokeInvite`.
+   * @param {string} jid
+   * @returns {Promise<string>}
+   */
+  groupRevokeInvite(jid) {
+    return this._group('groupRevokeInvite', jid)
+  }
+
+  /**
+   * Joins a group by invite code, like Baileys' `sock.groupAcceptInvite`. Resolves to the
+   * group's jid, or undefined when the group needs an admin's approval first.
+   * @param {string} code
+   * @returns {Promise<string | undefined>}
+   */
+  async groupAcceptInvite(code) {
+    return (await this._group('groupAcceptInvite', code)) ?? undefined
+  }
+
+  /**
+   * The metadata of the group an invite code leads to, without joining, like Baileys'
+   * `sock.groupGetInviteInfo`.
+   * @param {string} code
+   * @returns {Promise<import('..').GroupMetadata>}
+   */
+  groupGetInviteInfo(code) {
+    return this._group('groupGetInviteInfo', code)
+  }
+
+  /**
+   * Leaves the group, like Baileys' `sock.groupLeave`.
+   * @param {string} jid
+   * @returns {Promise<void>}
+   */
+  groupLeave(jid) {
+    return this._group('groupLeave', jid)
+  }
+
+  /**
+   * Every group we are in, `{ [jid]: GroupMetadata }`, like Baileys'
+   * `sock.groupFetchAllParticipating`; they are also emitted as `groups.update`, as Baileys does.
+   * @returns {Promise<{ [jid: string]: import('..').GroupMetadata }>}
+   */
+  groupFetchAllParticipating() {
+    return this._group('groupFetchAllParticipating')
+  }
+
+  /**
+   * Turns disappearing messages on (`expiration` in seconds: 86400, 604800, 7776000) or off (0),
+   * like Baileys' `sock.groupToggleEphemeral`.
+   * @param {string} jid
+   * @param {number} expiration
+   * @returns {Promise<void>}
+   */
+  groupToggleEphemeral(jid, expiration) {
+    return this._group('groupToggleEphemeral', jid, expiration)
   }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use napi::bindgen_prelude::Unknown;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
-use shard_core::{BValue, ConnectionUpdate, LoginUpdate, ShardEvent};
+use shard_core::{BValue, ConnectionUpdate, LoginUpdate, ShardError, ShardEvent};
 
 use crate::js_value::JsBValue;
 
@@ -53,12 +53,22 @@ fn to_js(event: ShardEvent) -> BValue {
         ShardEvent::Login { update, .. } => ("login.update", login_update(update)),
         ShardEvent::Connection { update, .. } => ("connection.update", connection_update(update)),
         ShardEvent::CredsUpdate { data, .. } => ("creds.update", BValue::from_buffer_json(&data)),
-        ShardEvent::Error { error, .. } => {
-            ("shard.error", BValue::obj([("code", BValue::str(error.code.as_str())), ("message", BValue::str(error.message))]))
+        ShardEvent::Error { error, .. } => ("shard.error", shard_error(error)),
+        ShardEvent::LoadProgress { done, total, error, .. } => {
+            let mut fields = vec![("done".to_owned(), BValue::Uint(done as u64)), ("total".to_owned(), BValue::Uint(total as u64))];
+            if let Some(error) = error {
+                fields.push(("error".to_owned(), shard_error(error)));
+            }
+            ("load.progress", BValue::Object(fields))
         }
         ShardEvent::Baileys { name, data, .. } => (name, data),
     };
     BValue::obj([("event", BValue::str(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
+}
+
+/// `{ code, message }`; JS turns it into a `ShardError`.
+fn shard_error(error: ShardError) -> BValue {
+    BValue::obj([("code", BValue::str(error.code.as_str())), ("message", BValue::str(error.message))])
 }
 
 fn login_update(update: LoginUpdate) -> BValue {

@@ -1,12 +1,16 @@
 //! The Node binding: argument parsing, JS object building and error codes, nothing else.
 //! The shard logic lives in `crates/shard-core`.
 
+mod args;
 mod errors;
 mod events;
+mod group_ops;
 mod js_to_bvalue;
 mod js_value;
 mod manager;
+mod media;
 mod options;
+mod profile_ops;
 mod socket_ops;
 
 /// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,

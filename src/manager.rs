@@ -11,7 +11,7 @@ use crate::errors::to_napi;
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
 use crate::js_to_bvalue::JsInput;
-use crate::options::{shard_options, socket_config};
+use crate::options::{max_concurrent_handshakes, reconnect_policy, shard_options, socket_config};
 use shard_core::content::{MessageContent, SendOptions};
 
 #[napi]
@@ -41,7 +41,7 @@ fn status_js(status: SessionStatus) -> Value {
 
 #[napi]
 impl NativeShardManager {
-    /// `options`: `{ session, socketConfig }`; `wake` is called (no arguments) when events
+    /// `options`: `{ session, socketConfig, maxConcurrentHandshakes, reconnect }`; `wake` is called (no arguments) when events
     /// are waiting in `drainEvents()`.
     #[napi(constructor)]
     pub fn new(options: Value, wake: WakeFn) -> Result<Self> {
@@ -49,7 +49,14 @@ impl NativeShardManager {
         let config = socket_config(options.get("socketConfig"))?;
         let queue = Arc::new(EventQueue::new(wake));
         let sink_queue = queue.clone();
-        let inner = Arc::new(ShardManager::new(session, config, Arc::new(move |e| sink_queue.push(e))));
+        let mut manager = ShardManager::new(session, config, Arc::new(move |e| sink_queue.push(e)));
+        if let Some(limit) = max_concurrent_handshakes(options.get("maxConcurrentHandshakes"))? {
+            manager = manager.with_max_concurrent_handshakes(limit);
+        }
+        if let Some(policy) = reconnect_policy(options.get("reconnect"))? {
+            manager = manager.with_reconnect_policy(policy);
+        }
+        let inner = Arc::new(manager);
         Ok(NativeShardManager { inner, queue })
     }
 

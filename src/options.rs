@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use shard_core::pairing_code::PhoneNumber;
+use shard_core::reconnect::ReconnectPolicy;
 use shard_core::{ShardOptions, SocketConfig};
 
 use crate::errors::invalid_argument;
@@ -81,5 +83,54 @@ pub fn shard_options(value: Option<&Value>) -> napi::Result<ShardOptions> {
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => return Err(invalid_argument(format!("phoneNumber must be a string of digits, got {other}"))),
     };
+    // Checked (and normalised to digits) here, before createShard touches the session folder.
+    let phone_number = phone_number
+        .map(|raw| PhoneNumber::parse(&raw).map(|p| p.as_str().to_owned()))
+        .transpose()
+        .map_err(crate::errors::to_napi)?;
     Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
+}
+
+/// `maxConcurrentHandshakes`: a whole number ≥ 1, or absent for the default.
+pub fn max_concurrent_handshakes(value: Option<&Value>) -> napi::Result<Option<usize>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n >= 1)
+            .map(|n| Some(n as usize))
+            .ok_or_else(|| invalid_argument(format!("maxConcurrentHandshakes must be a whole number of at least 1, got {v}"))),
+    }
+}
+
+/// `reconnect: { initialDelayMs, maxDelayMs, stableAfterMs, jitter }`: the backoff after
+/// transient closes; every field optional.
+pub fn reconnect_policy(value: Option<&Value>) -> napi::Result<Option<ReconnectPolicy>> {
+    let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(None) };
+    if !obj.is_object() {
+        return Err(invalid_argument("reconnect must be an object, e.g. { initialDelayMs: 1000, maxDelayMs: 120000 }"));
+    }
+    let mut policy = ReconnectPolicy::default();
+    if let Some(d) = opt_ms(obj, "initialDelayMs")? {
+        policy.initial = d;
+    }
+    if let Some(d) = opt_ms(obj, "maxDelayMs")? {
+        policy.max = d;
+    }
+    if let Some(d) = opt_ms(obj, "stableAfterMs")? {
+        policy.stable_after = d;
+    }
+    match obj.get("jitter") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            policy.jitter = v
+                .as_f64()
+                .filter(|j| (0.0..=1.0).contains(j))
+                .ok_or_else(|| invalid_argument(format!("reconnect.jitter must be a fraction between 0 and 1, got {v}")))?
+        }
+    }
+    if policy.initial.is_zero() || policy.max < policy.initial {
+        return Err(invalid_argument("reconnect needs 0 < initialDelayMs <= maxDelayMs"));
+    }
+    Ok(Some(policy))
 }

@@ -6,6 +6,7 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use shard_core::socket_ops::{PresenceType, ReadKey};
 
+use crate::args::{kind_of, one_of};
 use crate::errors::{invalid_argument, to_napi};
 use crate::manager::{not_found, NativeShardManager};
 
@@ -47,17 +48,6 @@ fn read_keys(keys: &Value) -> Result<Vec<ReadKey>> {
         .collect()
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[napi]
 impl NativeShardManager {
     /// `sock.readMessages(keys)`: read receipts for received messages (own keys are skipped).
@@ -73,15 +63,7 @@ impl NativeShardManager {
     #[napi]
     pub async fn send_presence_update(&self, id: String, presence: Option<Value>, jid: Option<Value>) -> Result<()> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let presence = presence.unwrap_or(Value::Null);
-        let Value::String(presence) = presence else {
-            return Err(invalid_argument(format!(
-                "sendPresenceUpdate: type must be one of {}, got {}",
-                PresenceType::ALL.map(|t| format!("'{t}'")).join(", "),
-                kind_of(&presence)
-            )));
-        };
-        let kind: PresenceType = presence.parse().map_err(to_napi)?;
+        let kind: PresenceType = one_of("sendPresenceUpdate", "type", presence, &PresenceType::ALL)?;
         let jid = match jid {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),

@@ -1,6 +1,7 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, type WAMessage, type LoginUpdate } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
 async function main(): Promise<void> {
@@ -46,6 +47,76 @@ async function main(): Promise<void> {
   await sock.presenceSubscribe('1@s.whatsapp.net')
   const [found] = await sock.onWhatsApp('+15551234567', '15557654321@s.whatsapp.net')
   console.log(found?.jid, found?.exists, found?.lid)
+  const group: GroupMetadata = await sock.groupCreate('Team', ['15551234567@s.whatsapp.net'])
+  const admins: string[] = group.participants.filter((p) => p.admin !== null).map((p) => p.id)
+  console.log(admins, group.announce, group.restrict, group.desc?.length, group.ephemeralDuration ?? 0)
+  const results = await sock.groupParticipantsUpdate(group.id, ['15557654321@s.whatsapp.net'], 'add')
+  console.log(results.map((r) => `${r.jid}: ${r.status} ${r.content.attrs.jid}`))
+  await sock.groupUpdateSubject(group.id, 'Renamed')
+  await sock.groupUpdateDescription(group.id, 'About us')
+  await sock.groupUpdateDescription(group.id)
+  await sock.groupSettingUpdate(group.id, 'announcement')
+  await sock.groupToggleEphemeral(group.id, 86400)
+  const code: string = await sock.groupInviteCode(group.id)
+  const fresh: string = await sock.groupRevokeInvite(group.id)
+  const joined: string | undefined = await sock.groupAcceptInvite(fresh)
+  const preview: GroupMetadata = await sock.groupGetInviteInfo(code)
+  const all: { [jid: string]: GroupMetadata } = await sock.groupFetchAllParticipating()
+  console.log(joined, preview.size, Object.keys(all), (await sock.groupMetadata(group.id)).subject)
+  await sock.groupLeave(group.id)
+  manager.on('group-participants.update', ({ data }) => {
+    const who: string[] = data.participants
+    if (data.action === 'add') console.log(data.id, data.author, who)
+  })
+  manager.on('groups.update', ({ data }) => data.forEach((g) => console.log(g.id, g.subject, g.announce, g.author)))
+  manager.on('groups.upsert', ({ data }) => data.forEach((g) => console.log(g.id, g.subject, g.participants.length)))
+  sock.ev.on('group-participants.update', (u) => console.log(u.participants.join(',')))
+  manager.on('messages.upsert', ({ data }) => data.messages.forEach((m) => console.log(m.key.participant, m.messageStubType)))
+  // Media: Buffer, { url } (string or URL) and { stream } sources, with Baileys' extra fields.
+  const jid = '1@s.whatsapp.net'
+  const photo: WAMessage = await sock.sendMessage(jid, { image: Buffer.from('x'), caption: 'hi', mentions: [jid] })
+  await sock.sendMessage(jid, { video: { url: new URL('https://example.com/v.mp4') }, gifPlayback: true, caption: 'gif' })
+  await sock.sendMessage(jid, { audio: { stream: Readable.from([Buffer.from('a')]) }, ptt: true, seconds: 3, mimetype: 'audio/ogg; codecs=opus' })
+  await sock.sendMessage(jid, { document: { url: './report.pdf' }, mimetype: 'application/pdf', fileName: 'report.pdf' })
+  await sock.sendMessage(jid, { sticker: Buffer.from('s') })
+  const bytes: Buffer = await downloadMediaMessage(photo, 'buffer', { mediaHost: '127.0.0.1:1234' })
+  const stream: Readable = await downloadMediaMessage(photo, 'stream', {}, { logger: console })
+  console.log(bytes.length, stream.readable)
+  const mediaCodes: ShardErrorCode[] = ['MEDIA_INVALID', 'MEDIA_FAILED']
+  console.log(mediaCodes)
+  // Profile and blocklist.
+  const url: string | undefined = await sock.profilePictureUrl(jid, 'image')
+  await sock.updateProfilePicture(jid, Buffer.from('img'))
+  await sock.updateProfilePicture(jid, { url: './me.jpg' })
+  await sock.updateProfileStatus('busy')
+  await sock.updateProfileName('Bot')
+  const statuses: StatusResult[] = await sock.fetchStatus(jid, '2@s.whatsapp.net')
+  console.log(url, statuses.map((s) => `${s.id} ${s.status?.status ?? ''} ${s.status?.setAt.getTime()}`))
+  await sock.updateBlockStatus(jid, 'block')
+  const blocked: string[] = await sock.fetchBlocklist()
+  console.log(blocked)
+  sock.ev.on('blocklist.update', (u) => console.log(u.type === 'add' ? 'blocked' : 'unblocked', u.blocklist))
+  manager.on('blocklist.set', ({ data }) => console.log(data.blocklist.length))
+  manager.on('contacts.update', ({ data }) => data.forEach((c) => console.log(c.id, c.imgUrl)))
+  // @ts-expect-error: a document needs its mimetype
+  await sock.sendMessage(jid, { document: Buffer.from('d') })
+  // @ts-expect-error: a media source is a Buffer, { url } or { stream }
+  await sock.sendMessage(jid, { image: 'photo.jpg' })
+  // @ts-expect-error: the download type is 'buffer' or 'stream'
+  await downloadMediaMessage(photo, 'file')
+  // @ts-expect-error: a stream download is not a Buffer
+  const wrong: Buffer = await downloadMediaMessage(photo, 'stream')
+  console.log(wrong)
+  // @ts-expect-error: block actions are a closed set
+  await sock.updateBlockStatus(jid, 'mute')
+  // @ts-expect-error: picture types are a closed set
+  await sock.profilePictureUrl(jid, 'full')
+  // @ts-expect-error: participant actions are a closed set
+  await sock.groupParticipantsUpdate(group.id, ['1@s.whatsapp.net'], 'kick')
+  // @ts-expect-error: settings are a closed set
+  await sock.groupSettingUpdate(group.id, 'open')
+  // @ts-expect-error: participants are an array
+  await sock.groupCreate('Team', '1@s.whatsapp.net')
   // @ts-expect-error: presence types are a closed set
   await sock.sendPresenceUpdate('typing', '1@s.whatsapp.net')
   // @ts-expect-error: readMessages takes an array of keys

@@ -33,17 +33,23 @@ pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
         _ => return None,
     };
     let chat = r.source.chat.to_non_ad_string();
+    // The engine leaves `source.is_group` unset on receipts; the chat says it. Baileys treats
+    // status broadcasts like groups here.
+    let group_like = r.source.is_group || r.source.chat.server == wacore_binary::Server::Group || chat == "status@broadcast";
     // A receipt from someone else is about a message we sent; a "self" receipt (another of
     // our devices read it) is about a message we received.
     let from_me = !own_device;
     let key = |id: &str| {
         let mut key = BValue::obj([("remoteJid", BValue::String(chat.clone())), ("id", BValue::String(id.to_owned())), ("fromMe", BValue::Bool(from_me))]);
-        if r.source.is_group && own_device {
-            key.set("participant", BValue::String(r.source.sender.to_non_ad_string()));
+        if group_like {
+            // Baileys puts the receipt's `participant` attribute there as it came (with the
+            // device for someone else's receipt).
+            let participant = if own_device { r.source.sender.to_non_ad_string() } else { r.source.sender.to_string() };
+            key.set("participant", BValue::String(participant));
         }
         key
     };
-    if r.source.is_group && !own_device {
+    if group_like && !own_device {
         let ts_field = if status == status::DELIVERY_ACK { "receiptTimestamp" } else { "readTimestamp" };
         let items = r
             .message_ids
@@ -220,6 +226,39 @@ mod tests {
         assert_eq!(item.get("key").and_then(|k| k.get("remoteJid")), Some(&s("1@s.whatsapp.net")));
         assert_eq!(item.get("reaction").and_then(|r| r.get("key")).and_then(|k| k.get("id")), Some(&s("NEW")));
         assert_eq!(item.get("reaction").and_then(|r| r.get("text")), Some(&s("👍")));
+    }
+
+    #[test]
+    fn group_receipts_are_message_receipt_updates_per_member() {
+        // As the engine builds it: `source.is_group` unset, the chat is the group.
+        let receipt = Receipt::builder()
+            .message_ids(vec!["M1".to_owned()])
+            .source(wacore::types::message::MessageSource {
+                chat: "120363000000000001@g.us".parse().unwrap(),
+                sender: "15550000002:3@s.whatsapp.net".parse().unwrap(),
+                ..Default::default()
+            })
+            .timestamp(wacore::time::from_secs(1_700_000_000).unwrap())
+            .r#type(ReceiptType::Delivered)
+            .offline(false)
+            .build();
+        let (name, data) = super::receipt(&receipt).unwrap();
+        assert_eq!(name, "message-receipt.update");
+        assert_eq!(
+            data,
+            BValue::Array(vec![BValue::obj([
+                (
+                    "key",
+                    BValue::obj([
+                        ("remoteJid", s("120363000000000001@g.us")),
+                        ("id", s("M1")),
+                        ("fromMe", BValue::Bool(true)),
+                        ("participant", s("15550000002:3@s.whatsapp.net")),
+                    ])
+                ),
+                ("receipt", BValue::obj([("userJid", s("15550000002@s.whatsapp.net")), ("receiptTimestamp", BValue::Int(1_700_000_000))])),
+            ])])
+        );
     }
 
     #[test]

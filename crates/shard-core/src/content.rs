@@ -30,6 +30,9 @@ pub enum MessageContent {
     Poll { name: String, values: Vec<String>, selectable_count: u32, message_secret: Option<Vec<u8>> },
     /// `{ forward: WAMessage, force? }`.
     Forward { message: BValue, from_me: bool, force: bool },
+    /// `{ image | video | audio | document | sticker, caption?, ... }`: uploaded by the shard
+    /// before the message is built (`crate::media`).
+    Media(crate::media::MediaContent),
 }
 
 /// `sendMessage` options that shape the message.
@@ -187,8 +190,12 @@ impl MessageContent {
             let from_me = message.get("key").is_some_and(|k| as_bool(k.get("fromMe")));
             return Ok(MessageContent::Forward { message, from_me, force: as_bool(content.get("force")) });
         }
+        // Last, as in Baileys' generateWAMessageContent: anything else with a media key is media.
+        if let Some(kind) = crate::media::MediaKind::of_content(content) {
+            return Ok(MessageContent::Media(crate::media::MediaContent::from_baileys(kind, content, mentions(content)?)?));
+        }
         Err(invalid(format!(
-            "unsupported message content with keys {:?}; this build sends text, react, delete, edit, location, contacts, poll and forward",
+            "unsupported message content with keys {:?}; this build sends text, react, delete, edit, location, contacts, poll, forward, image, video, audio, document and sticker",
             content.keys()
         )))
     }
@@ -283,6 +290,7 @@ fn baileys_content(content: &MessageContent) -> Result<BValue> {
             body.set("contextInfo", context);
             inner
         }
+        MessageContent::Media(media) => media.baileys_message()?,
     })
 }
 
@@ -425,7 +433,7 @@ mod tests {
     #[test]
     fn bad_content_is_refused_by_name() {
         let err = |c: BValue| MessageContent::from_baileys(&c).unwrap_err();
-        assert!(err(BValue::obj([("sticker", BValue::Bytes(vec![1]))])).message.contains("sticker"));
+        assert!(err(BValue::obj([("sticker", BValue::Int(1))])).message.contains("sticker"));
         assert!(err(BValue::obj([("text", BValue::Int(1))])).message.contains("content.text"));
         assert!(err(BValue::obj([("react", BValue::obj([("text", s("x"))]))])).message.contains("content.react.key"));
         assert!(err(BValue::obj([("poll", BValue::obj([("name", s("n")), ("values", BValue::Array(vec![s("a")])), ("selectableCount", BValue::Int(3))]))])).message.contains("selectableCount"));

@@ -18,6 +18,10 @@ pub enum ErrorCode {
     NotConnected,
     /// An argument the caller passed is malformed.
     InvalidArgument,
+    /// Downloaded media does not verify (MAC or hashes): it was altered, or the key is wrong.
+    MediaInvalid,
+    /// Media could not be read, uploaded or downloaded.
+    MediaFailed,
 }
 
 impl ErrorCode {
@@ -34,6 +38,8 @@ impl ErrorCode {
             ErrorCode::NoSessions => "NO_SESSIONS",
             ErrorCode::NotConnected => "NOT_CONNECTED",
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::MediaInvalid => "MEDIA_INVALID",
+            ErrorCode::MediaFailed => "MEDIA_FAILED",
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum ShardEvent {
     CredsUpdate { shard_id: String, data: Value },
     /// `shard.error`.
     Error { shard_id: String, error: ShardError },
+    /// `load.progress`: `loadAllShards` handled one more saved session (`done` of `total`);
+    /// `error` says why it was not started.
+    LoadProgress { shard_id: String, done: usize, total: usize, error: Option<ShardError> },
     /// A Baileys socket event (`messages.upsert`, `messages.update`, `presence.update`, ...)
     /// with its payload already in Baileys' shape (built in `baileys_events`).
     Baileys { shard_id: String, name: &'static str, data: BValue },
@@ -63,6 +66,7 @@ impl ShardEvent {
             | ShardEvent::Connection { shard_id, .. }
             | ShardEvent::CredsUpdate { shard_id, .. }
             | ShardEvent::Error { shard_id, .. }
+            | ShardEvent::LoadProgress { shard_id, .. }
             | ShardEvent::Baileys { shard_id, .. } => shard_id,
         }
     }

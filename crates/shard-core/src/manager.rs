@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::SocketConfig;
 use crate::error::{ErrorCode, Result, ShardError};
-use crate::events::EventSink;
+use crate::events::{EventSink, ShardEvent};
+use crate::handshake_gate::{HandshakeGate, DEFAULT_MAX_CONCURRENT_HANDSHAKES};
+use crate::reconnect::ReconnectPolicy;
+use crate::session_aside;
 use crate::session_store::status::{check_session_status, SessionStatus, CORRUPT_JSON_REASON, NOT_REGISTERED_REASON};
 use crate::shard::{Shard, ShardStatus};
 use crate::shard_id::validate_shard_id;
@@ -37,11 +40,38 @@ pub struct ShardManager {
     sink: EventSink,
     /// In creation order; a recreated id keeps its place.
     shards: Mutex<Vec<Arc<Shard>>>,
+    /// Caps how many shards handshake at once (`maxConcurrentHandshakes`).
+    handshakes: Arc<HandshakeGate>,
+    reconnect: ReconnectPolicy,
 }
 
 impl ShardManager {
     pub fn new(session_root: impl Into<PathBuf>, socket_config: SocketConfig, sink: EventSink) -> Self {
-        ShardManager { session_root: session_root.into(), socket_config, sink, shards: Mutex::default() }
+        ShardManager {
+            session_root: session_root.into(),
+            socket_config,
+            sink,
+            shards: Mutex::default(),
+            handshakes: HandshakeGate::new(DEFAULT_MAX_CONCURRENT_HANDSHAKES),
+            reconnect: ReconnectPolicy::default(),
+        }
+    }
+
+    /// The backoff after transient closes (`reconnect` option).
+    pub fn with_reconnect_policy(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// At most `limit` shards handshake at the same time (at least 1).
+    pub fn with_max_concurrent_handshakes(mut self, limit: usize) -> Self {
+        self.handshakes = HandshakeGate::new(limit);
+        self
+    }
+
+    /// The handshake cap, to read how many handshakes run now and at most ran at once.
+    pub fn handshakes(&self) -> &HandshakeGate {
+        &self.handshakes
     }
 
     pub fn session_root(&self) -> &Path {
@@ -94,8 +124,8 @@ impl ShardManager {
             shard
         };
         let config = self.socket_config.merged_with(&options.socket);
-        if let Err(e) = shard.start(&config).await {
-            shard.stop().await;
+        if let Err(e) = shard.start(&config, self.handshakes.clone(), self.reconnect).await {
+            let _ = shard.stop().await;
             // A shard that never started is forgotten; its folder (if any) is left as it was.
             self.shards().retain(|s| !Arc::ptr_eq(s, &shard));
             return Err(e);
@@ -106,15 +136,20 @@ impl ShardManager {
     /// Stops a shard for good (it does not reconnect). Unknown id → `SHARD_NOT_FOUND`.
     pub async fn stop_shard(&self, id: &str) -> Result<bool> {
         let shard = self.require(id)?;
-        shard.stop().await;
+        shard.stop().await?;
         Ok(true)
     }
 
-    /// Stops every shard; resolves when all are down and their credentials flushed.
+    /// Stops every shard, all at once; resolves when all are down and their credentials
+    /// flushed. A shard that did not stop in time is reported (`STOP_FAILED`) and its folder
+    /// is no longer written either way.
     pub async fn close(&self) {
         let all: Vec<_> = self.shards().clone();
-        for shard in all {
-            shard.stop().await;
+        let stops = all.iter().map(|shard| async move { (shard.id().to_owned(), shard.stop().await) });
+        for (id, result) in futures::future::join_all(stops).await {
+            if let Err(error) = result {
+                (self.sink)(crate::events::ShardEvent::Error { shard_id: id, error });
+            }
         }
     }
 
@@ -159,7 +194,8 @@ impl ShardManager {
                 format!("no saved sessions in {}", self.session_root.display()),
             ));
         }
-        let mut loaded = Vec::with_capacity(ids.len());
+        let total = ids.len();
+        let mut loaded = Vec::with_capacity(total);
         for (i, id) in ids.into_iter().enumerate() {
             if i > 0 && !stagger.is_zero() {
                 tokio::time::sleep(stagger).await;
@@ -170,25 +206,25 @@ impl ShardManager {
             } else {
                 self.create_shard(ShardOptions { id: Some(id.clone()), ..Default::default() }).await
             };
-            match result {
-                Ok(_) => loaded.push(id),
-                Err(e) => (self.sink)(crate::events::ShardEvent::Error {
-                    shard_id: id.clone(),
-                    error: ShardError::new(ErrorCode::LoadFailed, e.message).for_shard(&id),
-                }),
-            }
+            let error = match result {
+                Ok(_) => {
+                    loaded.push(id.clone());
+                    None
+                }
+                Err(e) => {
+                    let error = ShardError::new(ErrorCode::LoadFailed, e.message).for_shard(&id);
+                    (self.sink)(ShardEvent::Error { shard_id: id.clone(), error: error.clone() });
+                    Some(error)
+                }
+            };
+            (self.sink)(ShardEvent::LoadProgress { shard_id: id, done: i + 1, total, error });
         }
         Ok(loaded)
     }
 
-    /// Moves a session folder aside to `<session>/.corrupt/<id>-<ms>/` (never deletes it).
+    /// Moves a session folder into `<session>/<bin>/` (never deletes it).
     fn move_aside(&self, dir: &Path, bin: &str) -> Result<PathBuf> {
-        let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into());
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        let target_dir = self.session_root.join(bin);
-        crate::session_store::create_private_dir(&target_dir)
-            .and_then(|_| std::fs::rename(dir, target_dir.join(format!("{id}-{stamp}"))))
-            .map(|_| target_dir.join(format!("{id}-{stamp}")))
+        session_aside::move_aside(&self.session_root, dir, bin)
             .map_err(|e| ShardError::new(ErrorCode::StopFailed, format!("could not move {} aside: {e}", dir.display())))
     }
 
@@ -198,7 +234,7 @@ impl ShardManager {
     pub fn validate_and_clean_session(&self, dir: &Path) -> Result<Option<PathBuf>> {
         let status = check_session_status(dir);
         if status.exists && status.reason.as_deref() == Some(CORRUPT_JSON_REASON) && !status.registered {
-            return self.move_aside(dir, ".corrupt").map(Some);
+            return self.move_aside(dir, session_aside::CORRUPT_BIN).map(Some);
         }
         Ok(None)
     }
@@ -221,11 +257,11 @@ impl ShardManager {
     pub async fn recreate_shard(&self, id: &str, clear_session: bool) -> Result<Arc<Shard>> {
         validate_shard_id(id).map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
         if let Some(shard) = self.get(id) {
-            shard.stop().await;
+            shard.stop().await.map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
         }
         let dir = self.session_root.join(id);
         if clear_session && dir.exists() {
-            self.move_aside(&dir, ".cleared").map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
+            self.move_aside(&dir, session_aside::CLEARED_BIN).map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
         }
         let phone_number = self.get(id).and_then(|s| s.phone_number().map(str::to_owned));
         self.create_shard(ShardOptions { id: Some(id.to_owned()), phone_number, ..Default::default() })

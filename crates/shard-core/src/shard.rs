@@ -2,20 +2,27 @@
 //! the manager's `ShardEvent`s.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use wacore::net::DisconnectReason as EngineDisconnect;
 use wacore::store::DevicePropsOverride;
 use wacore::types::events::Event;
-use whatsapp_rust::bot::{Bot, BotHandle};
+use wacore::types::events::Subscription;
+use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
 use whatsapp_rust::TokioRuntime;
 use whatsapp_rust_tokio_transport::TokioWebSocketTransportFactory;
-use whatsapp_rust_ureq_http_client::UreqHttpClient;
 
+use crate::close_reason::CloseKind;
 use crate::config::SocketConfig;
+use crate::pairing_code::{PairingCodeLogin, PhoneNumber};
+use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
+use crate::recent_keys::RecentKeys;
+use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
+use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
+use crate::session_aside::{move_aside, LOGGED_OUT_BIN};
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
 use crate::session_store::status::check_session_status;
@@ -23,7 +30,7 @@ use crate::session_store::FileStore;
 use crate::baileys_events;
 use crate::baileys_value::BValue;
 use crate::content::{build_message, parse_jid, MessageContent, SendOptions};
-use crate::wa_message::{inbound_wa_message, outgoing_wa_message, UpsertType};
+use crate::wa_message::{inbound_wa_message, outgoing_wa_message, set_group_sender, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +67,19 @@ pub struct ShardUser {
     pub lid: Option<String>,
 }
 
+/// How long `stop` waits for the engine to flush and close.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 struct Running {
-    handle: BotHandle,
+    /// The connection loop (`reconnect::supervise`); it owns the engine's `BotHandle`.
+    supervisor: tokio::task::JoinHandle<()>,
+    stop: Arc<StopSignal>,
+    /// Keeps the run watcher and the ack waiters subscribed to the engine's events.
+    _watch: [Subscription; 2],
     client: Arc<Client>,
     store: Arc<FileStore>,
 }
@@ -80,6 +94,20 @@ pub struct Shard {
     stopping: AtomicBool,
     /// Baileys status code learnt from a stream error / failure, for the next close.
     pending_close_code: AtomicU16,
+    /// Set by the first close that ends the shard (logged out, replaced, ...): it is reported
+    /// and cleaned up once.
+    ended: AtomicBool,
+    /// Serialises engine shutdowns (`stop`, and the clean-up after a close that ends the
+    /// shard), so the folder is only moved once nothing writes into it.
+    shutdown_lock: tokio::sync::Mutex<()>,
+    /// This shard's place in the manager's handshake cap.
+    handshake: Arc<HandshakeSlot>,
+    /// Sent messages waiting for the server's ack (server_acks.rs).
+    acks: Arc<PendingAcks>,
+    /// Failed connection attempts since the last stable connection (reconnect.rs).
+    reconnect_attempts: Arc<AtomicU32>,
+    /// Keys of recently reported messages: a redelivered message is reported once.
+    recent: Mutex<RecentKeys>,
     sink: EventSink,
 }
 
@@ -93,6 +121,12 @@ impl Shard {
             running: Mutex::new(None),
             stopping: AtomicBool::new(false),
             pending_close_code: AtomicU16::new(0),
+            ended: AtomicBool::new(false),
+            shutdown_lock: tokio::sync::Mutex::new(()),
+            handshake: Arc::new(HandshakeSlot::default()),
+            recent: Mutex::new(RecentKeys::default()),
+            reconnect_attempts: Arc::default(),
+            acks: Arc::default(),
             sink,
         })
     }
@@ -128,7 +162,7 @@ impl Shard {
         self.emit(ShardEvent::Login { shard_id: self.id.clone(), update });
     }
 
-    fn baileys(&self, (name, data): (&'static str, BValue)) {
+    pub(crate) fn baileys(&self, (name, data): (&'static str, BValue)) {
         self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), name, data });
     }
 
@@ -137,9 +171,17 @@ impl Shard {
     }
 
     /// Opens the session folder and starts the client in the background.
-    pub(crate) async fn start(self: &Arc<Self>, config: &SocketConfig) -> Result<()> {
+    pub(crate) async fn start(self: &Arc<Self>, config: &SocketConfig, gate: Arc<HandshakeGate>, policy: ReconnectPolicy) -> Result<()> {
         let create_failed = |msg: String| ShardError::new(ErrorCode::CreateFailed, msg).for_shard(&self.id);
         let paired = check_session_status(&self.dir).registered;
+        // A number logs in by pairing code, unless the session is paired already. Checked
+        // before the folder is opened, so a bad number writes nothing.
+        let pairing_code = match (&self.phone_number, paired) {
+            (Some(phone), false) => {
+                Some(PairingCodeLogin::new(&self.id, PhoneNumber::parse(phone).map_err(|e| e.for_shard(&self.id))?))
+            }
+            _ => None,
+        };
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {
@@ -160,8 +202,12 @@ impl Shard {
         let [v1, v2, v3] = config.version();
         let mut builder = Bot::builder()
             .with_backend_arc(store.clone())
-            .with_transport_factory(TokioWebSocketTransportFactory::new().with_url(config.url()))
-            .with_http_client(UreqHttpClient::new())
+            .with_transport_factory(GatedTransportFactory::new(
+                TokioWebSocketTransportFactory::new().with_url(config.url()),
+                gate,
+                self.handshake.clone(),
+            ))
+            .with_http_client(crate::media::MediaHttpClient::for_chat_server(config.url()))
             .with_runtime(TokioRuntime)
             .with_version((v1, v2, v3));
         if let Some([os, _, _]) = &config.browser {
@@ -177,11 +223,15 @@ impl Shard {
         }
         let weak = Arc::downgrade(self);
         let bot = builder
-            .on_event(move |event, _client| {
+            .on_event(move |event, client| {
                 let weak = weak.clone();
+                let pairing_code = pairing_code.clone();
                 async move {
                     if let Some(shard) = weak.upgrade() {
                         shard.on_engine_event(&event);
+                        if let Some(pairing_code) = pairing_code {
+                            pairing_code.on_engine_event(&event, &client);
+                        }
                     }
                 }
             })
@@ -189,11 +239,32 @@ impl Shard {
             .await
             .map_err(|e| create_failed(format!("could not start the WhatsApp client: {e}")))?;
         let client = bot.client();
+        // Our policy decides about reconnecting (reconnect.rs), not the engine's loop.
+        client.enable_auto_reconnect.store(false, Ordering::Release);
+        let watcher = Arc::new(RunWatcher::default());
+        let watch = client.subscribe(RunWatcher::interest(), watcher.clone());
+        let acks_watch = client.subscribe(PendingAcks::interest(), self.acks.clone());
         self.stopping.store(false, Ordering::Release);
+        self.ended.store(false, Ordering::Release);
         self.set_status(ShardStatus::Initializing);
         self.connection(ConnectionUpdate::Connecting);
-        let handle = bot.spawn();
-        *self.running() = Some(Running { handle, client, store });
+        let stop = Arc::new(StopSignal::default());
+        let weak = Arc::downgrade(self);
+        let on_restart = move || {
+            if let Some(shard) = weak.upgrade() {
+                shard.report_close(CloseKind::RestartRequired, "restart required".into(), dr::RESTART_REQUIRED);
+            }
+        };
+        let supervisor = tokio::spawn(reconnect::supervise(
+            bot.spawn(),
+            client.clone(),
+            watcher,
+            policy,
+            stop.clone(),
+            self.reconnect_attempts.clone(),
+            on_restart,
+        ));
+        *self.running() = Some(Running { supervisor, stop, _watch: [watch, acks_watch], client, store });
         Ok(())
     }
 
@@ -204,7 +275,10 @@ impl Shard {
         }
     }
 
-    fn on_engine_event(&self, event: &Event) {
+    fn on_engine_event(self: &Arc<Self>, event: &Event) {
+        if ends_handshake(event) {
+            self.handshake.release();
+        }
         match event {
             Event::PairingQrCode(qr) => {
                 self.connection(ConnectionUpdate::Qr { code: qr.code.clone() });
@@ -218,11 +292,18 @@ impl Shard {
             }
             Event::Presence(p) => self.baileys(baileys_events::presence(p)),
             Event::ChatPresence(c) => self.baileys(baileys_events::chat_presence(c)),
+            Event::GroupUpdate(u) => self.on_group_update(u),
+            Event::PictureUpdate(p) => self.baileys(crate::profile_events::contacts_update(p)),
             Event::PairingCode(p) => self.login(LoginUpdate::Pairing { code: p.code.clone() }),
             Event::PairSuccess(_) => self.connection(ConnectionUpdate::NewLogin),
             Event::PairError(e) => self.emit(ShardEvent::Error {
                 shard_id: self.id.clone(),
                 error: ShardError::new(ErrorCode::PairingFailed, format!("pairing failed: {}", e.error)).for_shard(&self.id),
+            }),
+            Event::PairingCodeError(e) => self.emit(ShardEvent::Error {
+                shard_id: self.id.clone(),
+                error: ShardError::new(ErrorCode::PairingFailed, crate::pairing_code::failure_message(e))
+                    .for_shard(&self.id),
             }),
             Event::Connected(_) => {
                 self.set_status(ShardStatus::Connected);
@@ -232,34 +313,78 @@ impl Shard {
             Event::StreamError(e) => {
                 self.pending_close_code.store(e.code.parse().unwrap_or(dr::BAD_SESSION), Ordering::Release);
             }
-            Event::StreamReplaced(_) => self.pending_close_code.store(dr::CONNECTION_REPLACED, Ordering::Release),
-            Event::ConnectFailure(f) => self.pending_close_code.store(f.reason.code() as u16, Ordering::Release),
-            Event::TemporaryBan(_) => self.pending_close_code.store(402, Ordering::Release),
-            Event::ClientOutdated(_) => self.pending_close_code.store(405, Ordering::Release),
-            Event::PairingQrCodesExhausted(_) => {
-                self.set_status(ShardStatus::Disconnected);
-                let reason = "QR refs exhausted: no QR was scanned in time".to_string();
-                self.connection(ConnectionUpdate::Close { reason: reason.clone(), status_code: dr::TIMED_OUT });
-                self.login(LoginUpdate::Disconnected { reason, status_code: dr::TIMED_OUT });
+            // The engine stops reconnecting after each of these; the shard ends with it.
+            Event::StreamReplaced(_) => {
+                self.spawn_end(CloseKind::Replaced, "replaced by another connection".into(), dr::CONNECTION_REPLACED)
+            }
+            Event::ConnectFailure(f) if f.reason.should_reconnect() => {
+                self.pending_close_code.store(f.reason.code() as u16, Ordering::Release)
+            }
+            Event::ConnectFailure(f) => {
+                let code = f.reason.code() as u16;
+                let reason = format!("login refused ({:?}{})", f.reason, f.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default());
+                let kind = match CloseKind::of_code(code) {
+                    CloseKind::Transient => CloseKind::Refused,
+                    kind => kind,
+                };
+                self.spawn_end(kind, reason, code)
+            }
+            Event::TemporaryBan(b) => self.spawn_end(CloseKind::Refused, format!("temporarily banned ({:?})", b.code), 402),
+            Event::ClientOutdated(_) => self.spawn_end(CloseKind::Refused, "client version refused as outdated".into(), 405),
+            Event::PairingQrCodesExhausted(q) if q.disconnected => {
+                self.spawn_end(CloseKind::QrExpired, "QR refs exhausted: no QR was scanned in time".into(), dr::TIMED_OUT)
             }
             Event::Disconnected(d) => {
-                self.set_status(ShardStatus::Disconnected);
                 let status_code = self.close_code(match d.reason {
                     EngineDisconnect::ReadError(_) => dr::CONNECTION_LOST,
                     _ => dr::CONNECTION_CLOSED,
                 });
-                let reason = d.reason.to_string();
-                self.connection(ConnectionUpdate::Close { reason: reason.clone(), status_code });
-                self.login(LoginUpdate::Disconnected { reason, status_code });
+                self.report_close(CloseKind::of_code(status_code), d.reason.to_string(), status_code);
             }
-            Event::LoggedOut(l) => {
-                self.set_status(ShardStatus::LoggedOut);
-                let status_code = l.reason.code() as u16;
-                let reason = format!("logged out ({:?})", l.reason);
-                self.connection(ConnectionUpdate::Close { reason: reason.clone(), status_code });
-                self.login(LoginUpdate::LoggedOut { reason, status_code });
-            }
+            Event::LoggedOut(l) => self.spawn_end(CloseKind::LoggedOut, format!("logged out ({:?})", l.reason), l.reason.code() as u16),
             _ => {}
+        }
+    }
+
+    /// Sets the status a close leaves the shard in and reports it (`connection.update`
+    /// close, `login.update` disconnected / logged_out).
+    fn report_close(&self, kind: CloseKind, reason: String, status_code: u16) {
+        self.set_status(kind.status());
+        self.connection(ConnectionUpdate::Close { reason: reason.clone(), status_code });
+        let reason = if kind.reconnects() { reason } else { format!("{reason}: {}", kind.advice()) };
+        self.login(match kind {
+            CloseKind::LoggedOut => LoginUpdate::LoggedOut { reason, status_code },
+            _ => LoginUpdate::Disconnected { reason, status_code },
+        });
+    }
+
+    fn spawn_end(self: &Arc<Self>, kind: CloseKind, reason: String, status_code: u16) {
+        let shard = self.clone();
+        tokio::spawn(async move { shard.end(kind, reason, status_code).await });
+    }
+
+    /// A close after which the engine does not reconnect: report it once, shut the engine
+    /// down, and — when WhatsApp logged the device out — keep the folder aside as a backup
+    /// (`<session>/.logged-out/<id>-<ms>/`) so the id starts fresh next time.
+    async fn end(self: &Arc<Self>, kind: CloseKind, reason: String, status_code: u16) {
+        if !self.ended.swap(true, Ordering::AcqRel) {
+            self.finish_end(kind, reason, status_code).await;
+        }
+    }
+
+    async fn finish_end(&self, kind: CloseKind, reason: String, status_code: u16) {
+        self.report_close(kind, reason, status_code);
+        let _guard = self.shutdown_lock.lock().await;
+        if let Err(e) = self.shutdown_engine_locked().await {
+            self.emit(ShardEvent::Error { shard_id: self.id.clone(), error: e });
+        }
+        if kind == CloseKind::LoggedOut {
+            if let Some(root) = self.dir.parent().filter(|_| self.dir.exists()) {
+                match move_aside(root, &self.dir, LOGGED_OUT_BIN) {
+                    Ok(to) => log::info!("shard {}: logged out; session kept at {}", self.id, to.display()),
+                    Err(e) => log::warn!("shard {}: logged out; could not move {} aside: {e}", self.id, self.dir.display()),
+                }
+            }
         }
     }
 
@@ -267,7 +392,14 @@ impl Shard {
         let me = self.user().map(|u| u.id);
         let mut notify = Vec::new();
         let mut append = Vec::new();
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         for inbound in batch.messages.iter() {
+            let source = &inbound.info.source;
+            let key = (source.chat.to_string(), if source.is_group { source.sender.to_string() } else { String::new() }, inbound.info.id.to_string());
+            if !recent.first_time(key) {
+                log::debug!("shard {}: message {} delivered again; reported once already", self.id, inbound.info.id);
+                continue;
+            }
             match inbound_wa_message(inbound) {
                 Ok(mut msg) => {
                     baileys_events::normalise_reaction_key(&mut msg, me.as_deref());
@@ -277,6 +409,7 @@ impl Shard {
                 Err(e) => log::warn!("shard {}: message {} not delivered: {e}", self.id, inbound.info.id),
             }
         }
+        drop(recent);
         for (messages, kind) in [(append, UpsertType::Append), (notify, UpsertType::Notify)] {
             if !messages.is_empty() {
                 self.upsert(messages, kind);
@@ -308,16 +441,39 @@ impl Shard {
         let jid = parse_jid(to)?;
         let client = self.connected_client()?;
         let own = client.persistence_manager().get_device_snapshot().pn.clone();
+        // Media is uploaded first; the message then carries its CDN fields.
+        let uploaded;
+        let content = match content {
+            MessageContent::Media(media) => {
+                uploaded = MessageContent::Media(media.upload(&client).await.map_err(|e| e.for_shard(&self.id))?);
+                &uploaded
+            }
+            other => other,
+        };
         let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(&self.id))?;
         let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
         let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
+        let ack = self.acks.expect(&id);
         client.send_message_with_options(jid.clone(), message.clone(), options).await.map_err(|e| {
-            ShardError::new(ErrorCode::InvalidArgument, format!("could not send to {to}: {e}")).for_shard(&self.id)
+            // Lost the connection while sending (the client may not know it yet, hence the
+            // error's kind): the caller may resend with the same id.
+            let code = if !client.is_connected() || is_connection_loss(&e) { ErrorCode::NotConnected } else { ErrorCode::InvalidArgument };
+            ShardError::new(code, format!("could not send to {to}: {e}")).for_shard(&self.id)
+        })?;
+        ack.wait().await.map_err(|why| {
+            let (code, what) = match why {
+                NotAcked::ConnectionLost => (ErrorCode::NotConnected, "the connection dropped before the server acknowledged it".to_owned()),
+                NotAcked::TimedOut => (ErrorCode::NotConnected, format!("no server acknowledgement within {} s", ACK_TIMEOUT.as_secs())),
+                NotAcked::Refused(code) => (ErrorCode::InvalidArgument, format!("the server refused it (code {code})")),
+            };
+            let retry = if code == ErrorCode::NotConnected { format!("; resend with {{ messageId: '{id}' }} (the receiver reports a repeated id once)") } else { String::new() };
+            ShardError::new(code, format!("message {id} to {to} may not have been delivered: {what}{retry}")).for_shard(&self.id)
         })?;
         let timestamp = (now_ms() / 1000) as i64;
-        let sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
+        let mut sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
         })?;
+        set_group_sender(&mut sent, &jid, own.as_ref());
         self.upsert(vec![sent.clone()], UpsertType::Append);
         Ok(sent)
     }
@@ -335,27 +491,62 @@ impl Shard {
     }
 
     /// Stops the client for good: no event is reported and nothing reconnects afterwards.
-    pub async fn stop(&self) {
+    /// `STOP_FAILED` when the engine did not shut down in time; the shard is stopped anyway
+    /// and its folder is no longer written.
+    pub async fn stop(&self) -> Result<()> {
         self.stopping.store(true, Ordering::Release);
-        let running = self.running().take();
-        if let Some(Running { handle, store, .. }) = running {
-            // Shutdown flushes the device; after it, nothing may write into the folder.
-            handle.shutdown().await;
-            store.close();
+        let result = self.shutdown_engine().await;
+        if self.status().0 != ShardStatus::LoggedOut {
+            self.set_status(ShardStatus::Stopped);
         }
-        self.set_status(ShardStatus::Stopped);
+        result
     }
 
-    /// Logs the device out at WhatsApp (it leaves the phone's linked devices), then stops.
-    /// The session folder stays where it is.
-    pub async fn logout(&self) -> Result<()> {
+    /// Shuts the engine down (it flushes the device) and closes the store: after this,
+    /// nothing writes into the session folder.
+    async fn shutdown_engine(&self) -> Result<()> {
+        let _guard = self.shutdown_lock.lock().await;
+        self.shutdown_engine_locked().await
+    }
+
+    async fn shutdown_engine_locked(&self) -> Result<()> {
+        let running = self.running().take();
+        self.handshake.release();
+        let Some(Running { mut supervisor, stop, client, store, .. }) = running else { return Ok(()) };
+        stop.stop();
+        let shutdown = tokio::time::timeout(STOP_TIMEOUT, async {
+            // Flushes the device, receipts and message secrets, and ends the current run.
+            client.disconnect().await;
+            let _ = (&mut supervisor).await;
+        })
+        .await;
+        if shutdown.is_err() {
+            supervisor.abort();
+        }
+        self.acks.fail_all();
+        // Closed either way: whatever the engine still does, it no longer writes the folder.
+        store.close();
+        shutdown.map_err(|_| {
+            ShardError::new(
+                ErrorCode::StopFailed,
+                format!("shard {} did not shut down within {} s; it is stopped and its session folder is no longer written", self.id, STOP_TIMEOUT.as_secs()),
+            )
+            .for_shard(&self.id)
+        })
+    }
+
+    /// Logs the device out at WhatsApp (it leaves the phone's linked devices) and stops.
+    /// The session folder is kept, moved to `<session>/.logged-out/`.
+    pub async fn logout(self: &Arc<Self>) -> Result<()> {
         let client = self.running().as_ref().map(|r| r.client.clone());
         let Some(client) = client else {
             return Err(ShardError::new(ErrorCode::NotConnected, format!("shard {} is not running", self.id)).for_shard(&self.id));
         };
+        // Claimed first, so the LoggedOut event the engine reports during `logout` does not
+        // start a second clean-up; this one runs to the end before returning.
+        self.ended.store(true, Ordering::Release);
         client.logout().await;
-        self.stop().await;
-        self.set_status(ShardStatus::LoggedOut);
+        self.finish_end(CloseKind::LoggedOut, "logged out by sock.logout()".into(), dr::LOGGED_OUT).await;
         Ok(())
     }
 
@@ -366,4 +557,32 @@ impl Shard {
     fn running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Events after which this shard's handshake no longer needs its slot in the cap: it logged
+/// in, waits for a human (QR, pairing code), or the connection ended.
+fn ends_handshake(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Connected(_)
+            | Event::PairingQrCode(_)
+            | Event::PairingCode(_)
+            | Event::Disconnected(_)
+            | Event::LoggedOut(_)
+            | Event::StreamReplaced(_)
+            | Event::ConnectFailure(_)
+            | Event::TemporaryBan(_)
+            | Event::ClientOutdated(_)
+            | Event::StreamError(_)
+    )
+}
+
+/// Send failures that mean the connection went away under the send (not a bad request).
+fn is_connection_loss(error: &whatsapp_rust::SendError) -> bool {
+    use whatsapp_rust::{ClientError, SendError};
+    matches!(
+        error,
+        SendError::NotLoggedIn
+            | SendError::Client(ClientError::NotConnected | ClientError::NotLoggedIn | ClientError::Socket(_) | ClientError::EncryptSend(_))
+    )
 }

@@ -38,6 +38,16 @@ pub fn outgoing_wa_message(to: &wacore_binary::Jid, id: &str, message: &waproto:
     Ok(msg)
 }
 
+/// Baileys' `generateWAMessageFromContent` names the sender (our own jid, with device) in
+/// `participant` of a message sent to a group.
+pub fn set_group_sender(sent: &mut BValue, to: &wacore_binary::Jid, own: Option<&wacore_binary::Jid>) {
+    if to.server == wacore_binary::Server::Group {
+        if let Some(own) = own {
+            sent.set("participant", BValue::String(own.to_string()));
+        }
+    }
+}
+
 /// `{ key: { remoteJid, fromMe, id, participant? }, message, messageTimestamp, pushName?, broadcast }`
 /// as Baileys builds it for a received stanza.
 pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecodeError> {
@@ -49,6 +59,11 @@ pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecod
     key.set("id", BValue::String(info.id.clone()));
     if source.is_group {
         key.set("participant", BValue::String(source.sender.to_non_ad_string()));
+        // Baileys adds the sender's other identity from `participant_lid` / `participant_pn`.
+        if let Some(alt) = &source.sender_alt {
+            let name = if alt.is_lid() { "participantLid" } else { "participantPn" };
+            key.set(name, BValue::String(alt.to_non_ad_string()));
+        }
     }
     let mut msg = BValue::object();
     msg.set("key", key);

@@ -1,0 +1,81 @@
+'use strict'
+// Every `shard.error` code the README lists is produced where the README says. Codes covered
+// in other suites: CREATE_FAILED and SHARD_NOT_FOUND (login.test.js), LOAD_FAILED and
+// NO_SESSIONS (lifecycle.test.js), PAIRING_FAILED (pairing-code.test.js: the mock refuses the
+// pairing-code request, `MockServer#refusePairingCodes`).
+const fs = require('node:fs')
+const path = require('node:path')
+const { ShardManager, ShardError } = require('..')
+const { MockServer } = require('../testing')
+const { tmpDir, waitFor } = require('./helpers')
+
+let mock
+beforeAll(async () => {
+  mock = await MockServer.start({ port: 0 })
+})
+afterAll(async () => {
+  await mock?.close()
+})
+
+const newManager = (session = tmpDir(), extra = {}) =>
+  new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] }, ...extra })
+
+/** Runs `action`, expecting it to throw a ShardError `code` that is also emitted on `shard.error`. */
+async function expectCode(manager, code, action) {
+  const emitted = waitFor(manager, 'shard.error', (e) => e.error.code === code, 5000)
+  const thrown = await action().then(
+    () => null,
+    (err) => err,
+  )
+  expect(thrown).toBeInstanceOf(ShardError)
+  expect(thrown.code).toBe(code)
+  expect((await emitted).error).toBe(thrown)
+  return thrown
+}
+
+test('RECREATE_FAILED: recreateShard without an id, or with one that is not a plain name', async () => {
+  const manager = newManager()
+  await expectCode(manager, 'RECREATE_FAILED', () => manager.recreateShard({}))
+  const err = await expectCode(manager, 'RECREATE_FAILED', () => manager.recreateShard({ id: '../elsewhere' }))
+  expect(err.message).toMatch(/id/)
+  await manager.close()
+})
+
+test('CONNECT_FAILED: connect(id) that cannot start the shard', async () => {
+  const manager = newManager()
+  await expectCode(manager, 'CONNECT_FAILED', () => manager.connect('a/b'))
+  await manager.close()
+})
+
+test('CREDS_SAVE_FAILED: credentials that cannot be written are reported, and nothing is deleted', async () => {
+  const session = tmpDir()
+  const manager = newManager(session)
+  const qr = waitFor(manager, 'login.update', (u) => u.type === 'qr')
+  await manager.createShard({ id: 'stuck' })
+  const { code } = await qr
+  // Make creds.json impossible to replace: a non-empty folder of that name.
+  const creds = path.join(session, 'stuck', 'creds.json')
+  fs.rmSync(creds, { force: true })
+  fs.mkdirSync(creds)
+  fs.writeFileSync(path.join(creds, 'keep-me'), 'x')
+  const failed = waitFor(manager, 'shard.error', (e) => e.error.code === 'CREDS_SAVE_FAILED', 30000)
+  await mock.scanQr(code)
+  const { shardId, error } = await failed
+  expect(shardId).toBe('stuck')
+  expect(error.message).toMatch(/creds\.json/)
+  expect(fs.readFileSync(path.join(creds, 'keep-me'), 'utf8')).toBe('x')
+  await manager.close()
+})
+
+test('INVALID_ARGUMENT: malformed manager options are refused at construction', () => {
+  for (const bad of [0, -1, 1.5, 'many']) {
+    let err
+    try {
+      newManager(tmpDir(), { maxConcurrentHandshakes: bad })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ShardError)
+    expect(err.code).toBe('INVALID_ARGUMENT')
+  }
+})
