@@ -1,121 +1,223 @@
 #!/usr/bin/env node
 'use strict'
 /**
- * Benchmark harness: baileys-shard (this package) vs plain Baileys 6.7.21, side by side, against
- * one mock WhatsApp server in its own process. Each side runs in a child Node process of its own.
+ * Benchmark harness: baileys-shard (this package) vs plain Baileys 6.7.21, side by side in one
+ * run, against one mock WhatsApp server in its own process. Every measured side and every load
+ * generator (bench/peers.js) runs in a child Node process of its own. See bench/README.md.
  *
- *   node bench/run.js [--n 20] [--idle-seconds 10] [--settle-seconds 5] [--smoke] [--no-write]
+ *   node bench/run.js [--workloads idle,inbound,outbound,coldstart,reconnect] [--n 20] [--m 1000]
+ *                     [--k 100] [--senders 2] [--rate 200] [--window 50] [--stagger-ms 10]
+ *                     [--down-ms 1000] [--idle-seconds 10] [--settle-seconds 5]
+ *                     [--smoke] [--no-write]
  *
- * Workload "idle": N connected accounts; steady-state RSS per account and CPU time while idle.
- * Appends a dated section to BENCHMARKS.md unless --smoke or --no-write.
+ * Appends a dated section to BENCHMARKS.md unless --smoke or --no-write. --smoke runs every
+ * workload at tiny N, writes nothing, and exits non-zero if any workload fails.
  */
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const readline = require('node:readline')
 const { spawn, execFileSync } = require('node:child_process')
-const { MockServer } = require('../testing')
 
 const ROOT = path.join(__dirname, '..')
+const BENCH_ADDON = path.join(ROOT, 'target', 'bench-addon', 'baileys-shard.linux-x64-gnu.node')
+const BENCH_MOCK = path.join(ROOT, 'target', 'bench-addon', 'baileys-shard-mock')
 const TEST_ADDON = path.join(ROOT, 'target', 'test-addon', 'baileys-shard.linux-x64-gnu.node')
 const BENCHMARKS = path.join(ROOT, 'BENCHMARKS.md')
+const WORKLOADS = ['idle', 'inbound', 'outbound', 'coldstart', 'reconnect']
+
+const DEFAULTS = { workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rate: 200, window: 50, staggerMs: 10, downMs: 1000, idleSeconds: 10, settleSeconds: 5 }
+const SMOKE = { n: 1, m: 20, k: 1, senders: 1, rate: 0, idleSeconds: 1, settleSeconds: 0, messageTimeoutMs: 30000, connectTimeoutMs: 60000 }
+const USAGE = `node bench/run.js [--workloads ${WORKLOADS.join(',')}] [--n 20] [--m 1000] [--k 100] [--senders 2]
+  [--rate 200 (msgs/s, 0 = unpaced)] [--window 50] [--stagger-ms 10] [--down-ms 1000] [--idle-seconds 10]
+  [--settle-seconds 5] [--smoke] [--no-write]`
 
 function parseArgs(argv) {
-  const opts = { n: 20, idleSeconds: 10, settleSeconds: 5, smoke: false, write: true }
+  const given = {}
+  let smoke = false
+  let write = true
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    const [flag, inline] = a.includes('=') ? a.split(/=(.*)/s) : [a, undefined]
-    const value = () => {
-      const v = inline ?? argv[++i]
-      const num = Number(v)
-      if (v === undefined || !Number.isFinite(num) || num < 0) throw new Error(`${flag} needs a non-negative number`)
-      return num
+    const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s) : [argv[i], undefined]
+    const raw = () => inline ?? argv[++i]
+    if (flag === '--smoke') smoke = true
+    else if (flag === '--no-write') write = false
+    else if (flag === '--help' || flag === '-h') { console.log(USAGE); process.exit(0) }
+    else if (flag === '--workloads') {
+      given.workloads = String(raw()).split(',')
+      const bad = given.workloads.filter((w) => !WORKLOADS.includes(w))
+      if (bad.length) throw new Error(`unknown workload ${bad.join(', ')}; known: ${WORKLOADS.join(', ')}`)
+    } else {
+      const key = flag.replace(/^--/, '').replace(/-(\w)/g, (_, ch) => ch.toUpperCase())
+      if (!(key in DEFAULTS)) throw new Error(`unknown flag ${flag}\n${USAGE}`)
+      const num = Number(raw())
+      if (!Number.isFinite(num) || num < 0) throw new Error(`${flag} needs a non-negative number`)
+      given[key] = num
     }
-    if (flag === '--n') opts.n = value()
-    else if (flag === '--idle-seconds') opts.idleSeconds = value()
-    else if (flag === '--settle-seconds') opts.settleSeconds = value()
-    else if (flag === '--smoke') opts.smoke = true
-    else if (flag === '--no-write') opts.write = false
-    else if (flag === '--help' || flag === '-h') {
-      console.log('node bench/run.js [--n 20] [--idle-seconds 10] [--settle-seconds 5] [--smoke] [--no-write]')
-      process.exit(0)
-    } else throw new Error(`unknown flag ${a}`)
   }
-  if (opts.smoke) {
-    // Quick check that both sides pair and report; not written to BENCHMARKS.md.
-    if (!argv.some((a) => a.startsWith('--n'))) opts.n = 2
-    if (!argv.some((a) => a.startsWith('--idle-seconds'))) opts.idleSeconds = 2
-    if (!argv.some((a) => a.startsWith('--settle-seconds'))) opts.settleSeconds = 1
-    opts.write = false
+  const opts = { ...DEFAULTS, ...(smoke ? SMOKE : {}), ...given, smoke, write: write && !smoke }
+  for (const key of ['n', 'm', 'k', 'senders']) {
+    if (!Number.isInteger(opts[key]) || opts[key] < 1) throw new Error(`--${key} must be a positive integer`)
   }
-  if (!Number.isInteger(opts.n) || opts.n < 1) throw new Error('--n must be a positive integer')
   return opts
 }
 
-/** Runs one side in its own Node process; resolves with its JSON result line. */
-function runSide(script, opts, mock) {
-  const timeoutMs = 180000 + (opts.idleSeconds + opts.settleSeconds) * 1000
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, script)], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        BAILEYS_SHARD_NATIVE: process.env.BAILEYS_SHARD_NATIVE || TEST_ADDON,
-        MOCK_URL: mock.url,
-        BENCH_N: String(opts.n),
-        BENCH_IDLE_SECONDS: String(opts.idleSeconds),
-        BENCH_SETTLE_SECONDS: String(opts.settleSeconds),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    const tSpawn = Date.now()
-    let tResult = null
-    child.stdout.on('data', (d) => {
-      out += d
-      if (tResult === null && out.includes('{"side"')) tResult = Date.now()
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${script} did not finish within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.on('exit', (code, signal) => {
+/**
+ * Runs one workload script in a Node process of its own. `stage(name)` resolves with the data of
+ * the child's `{"stage":name}` line, `send(word)` writes a command line, `result` resolves with
+ * its `{"side":...}` line (rejects if it exits without one or non-zero).
+ */
+function child(script, opts, env = {}) {
+  const timeoutMs = opts.childTimeoutMs
+  const proc = spawn(process.execPath, ['--expose-gc', path.join(__dirname, script)], {
+    cwd: ROOT,
+    env: { ...process.env, BAILEYS_SHARD_NATIVE: opts.addon, MOCK_URL: opts.mockUrl, BENCH_OPTS: JSON.stringify(opts), ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const stages = new Map()
+  const waiting = new Map()
+  let resultLine = null
+  readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+    if (!line.startsWith('{')) return
+    const data = JSON.parse(line)
+    if (data.stage) {
+      stages.set(data.stage, data)
+      waiting.get(data.stage)?.(data)
+    } else if (data.side) resultLine = data
+  })
+  const result = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${script} did not finish within ${timeoutMs} ms`)) }, timeoutMs)
+    proc.on('exit', (code, signal) => {
       clearTimeout(timer)
-      const tExit = Date.now()
-      console.error(`[run] ${script}: ${((tExit - tSpawn) / 1000).toFixed(1)} s in all` +
-        (tResult ? `, exited ${((tExit - tResult) / 1000).toFixed(1)} s after printing its result` : ''))
-      const line = out.split('\n').reverse().find((l) => l.startsWith('{"side"'))
-      if (code !== 0 || !line) return reject(new Error(`${script} exited with code ${code} signal ${signal}; stdout:\n${out}`))
-      resolve(JSON.parse(line))
+      if (code === 0 && resultLine) resolve(resultLine)
+      else reject(new Error(`${script} exited with code ${code}, signal ${signal}, without a result`))
     })
   })
+  result.catch(() => {}) // observed by whoever awaits it; never an unhandled rejection here
+  const stage = (name) => stages.has(name)
+    ? Promise.resolve(stages.get(name))
+    : Promise.race([new Promise((r) => waiting.set(name, r)), result.then(() => { throw new Error(`${script} ended before stage ${name}`) })])
+  return { stage, send: (word) => proc.stdin.write(`${word}\n`), result, kill: () => proc.kill('SIGKILL') }
 }
 
-/** The mock's own RSS (informative; it is another process). */
-function mockRss(mock) {
-  try {
-    const status = fs.readFileSync(`/proc/${mock._child.pid}/status`, 'utf8')
-    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1])
-    return Number.isFinite(kb) ? kb * 1024 : null
-  } catch {
-    return null
-  }
+/** One side of each workload: resolves with that side's result (plus generator results). */
+const runners = {
+  idle: (side, o) => child(`idle-${side}.js`, o).result,
+  async inbound(side, o) {
+    const rx = child(`inbound-${side}.js`, o)
+    try {
+      const { jids } = await rx.stage('ready')
+      const tx = child('peers.js', { ...o, role: 'sender' }, { BENCH_TARGETS: JSON.stringify(jids) })
+      try {
+        await tx.stage('warm')
+        await rx.stage('warmed')
+        rx.send('start')
+        await rx.stage('started')
+        tx.send('go')
+        const [r, senders] = await Promise.all([rx.result, tx.result])
+        return { ...r, senders }
+      } finally { tx.kill() }
+    } finally { rx.kill() }
+  },
+  async outbound(side, o) {
+    const sink = child('peers.js', { ...o, role: 'sink' })
+    try {
+      const { jids } = await sink.stage('ready')
+      const tx = child(`outbound-${side}.js`, o, { BENCH_TARGETS: JSON.stringify(jids) })
+      try {
+        await tx.stage('warm')
+        await sink.stage('warmed')
+        sink.send('start')
+        await sink.stage('started')
+        tx.send('go')
+        const [r, delivered] = await Promise.all([tx.result, sink.result])
+        return { ...r, deliveredPerSec: Math.round((o.m * 1e6) / Math.max(1, delivered.lastUs - r.startUs)), sink: delivered }
+      } finally { tx.kill() }
+    } finally { sink.kill() }
+  },
+  async coldstart(side, o) {
+    const dir = fs.mkdtempSync(path.join(process.env.BENCH_TMP, `cold-${side}-`))
+    const setup = await child(`coldstart-${side}.js`, { ...o, phase: 'setup' }, { BENCH_DIR: dir }).result
+    const r = await child(`coldstart-${side}.js`, { ...o, phase: 'measure' }, { BENCH_DIR: dir }).result
+    return { ...r, setupConnectMs: setup.connectMs }
+  },
+  reconnect: (side, o) => child(`reconnect-${side}.js`, o).result,
+}
+
+/** Like Promise.all, but waits for both (no child left running) before rejecting. */
+async function bothSettled(a, b) {
+  const settled = await Promise.allSettled([a, b])
+  const failure = settled.find((x) => x.status === 'rejected')
+  if (failure) throw failure.reason
+  return settled.map((x) => x.value)
+}
+
+const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`
+const ms = (v) => `${Math.round(v)} ms`
+const us = (v) => `${v} µs`
+const ratio = (a, b) => (b > 0 && a != null ? `${(a / b).toFixed(2)}×` : 'n/a')
+
+/** Table rows per workload: [label, value of a result, format]. */
+const ROWS = {
+  idle: [
+    ['RSS per account', (r) => r.rssPerAccountBytes, mib],
+    ['RSS, steady state (median)', (r) => r.rssBytes, mib],
+    ['RSS baseline (library loaded, 0 accounts)', (r) => r.baselineRssBytes, mib],
+    ['idle CPU over the window (user+sys)', (r) => r.idleCpuMs, ms],
+    ['JS heap used', (r) => r.heapUsedBytes, mib],
+    ['time to pair and connect all', (r) => r.connectMs, ms],
+  ],
+  inbound: [
+    ['CPU per message delivered to JS', (r) => r.cpuUsPerMsg, us],
+    ['messages/s (start → last delivered)', (r) => r.msgsPerSec, String],
+    ['latency send → handler, p50', (r) => r.latencyP50Ms, ms],
+    ['latency send → handler, p99', (r) => r.latencyP99Ms, ms],
+    ['RSS of the receiver', (r) => r.rssBytes, mib],
+  ],
+  outbound: [
+    ['messages/s, all sendMessage resolved', (r) => Math.round((r.m * 1e6) / Math.max(1, r.endUs - r.startUs)), String],
+    ['messages/s, all delivered to the peer', (r) => r.deliveredPerSec, String],
+    ['CPU per message sent', (r) => r.cpuUsPerMsg, us],
+    ['latency send → peer handler, p50', (r) => r.sink.latencyP50Ms, ms],
+  ],
+  coldstart: [
+    ['load/start → all connected', (r) => r.allConnectedMs, ms],
+    ['process start → all connected', (r) => r.sinceProcessStartMs, ms],
+    ['CPU (user+sys) until all connected', (r) => r.cpuMs, ms],
+    ['RSS when all connected', (r) => r.rssBytes, mib],
+  ],
+  reconnect: [
+    ['restart → all connected again', (r) => r.allBackMs, ms],
+    ['peak concurrent handshakes (mock)', (r) => r.peakHandshakes, String],
+    ['handshakes started', (r) => r.handshakesStarted, String],
+    ['CPU (user+sys) until all back', (r) => r.cpuMs, ms],
+  ],
+}
+
+function rowsFor(workload, ours, theirs) {
+  const cell = (r, get, fmt) => { try { const v = get(r); return v == null ? 'n/a' : fmt(v) } catch { return 'n/a' } }
+  const val = (r, get) => { try { return get(r) } catch { return null } }
+  return [
+    ['', 'ours (baileys-shard)', 'Baileys 6.7.21', 'ours / Baileys'],
+    ...ROWS[workload].map(([label, get, fmt]) => [label, cell(ours, get, fmt), cell(theirs, get, fmt), ratio(val(ours, get), val(theirs, get))]),
+  ]
+}
+
+function markdownTable(rows) {
+  const [head, ...body] = rows
+  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+function textTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  return rows.map((r) => r.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')).join('\n')
 }
 
 function machine() {
-  let nproc
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim()
-  } catch {
-    nproc = String(os.availableParallelism())
-  }
-  let commit = 'unknown'
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()
-    if (dirty) commit += ' (+ uncommitted changes)'
-  } catch {}
+  const run = (cmd, args) => { try { return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return null } }
+  let commit = run('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown'
+  if (run('git', ['status', '--porcelain', '--untracked-files=no'])) commit += ' (+ uncommitted changes)'
   return {
-    nproc,
+    nproc: run('nproc', []) ?? String(os.availableParallelism()),
     totalMem: os.totalmem(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     node: process.version,
@@ -124,100 +226,77 @@ function machine() {
   }
 }
 
-const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`
-const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a')
-
-function table(ours, theirs) {
-  const rows = [
-    ['', 'ours (baileys-shard)', 'Baileys 6.7.21', 'ours / Baileys'],
-    ['accounts connected', String(ours.n), String(theirs.n), ''],
-    ['RSS per account', mib(ours.rssPerAccountBytes), mib(theirs.rssPerAccountBytes), ratio(ours.rssPerAccountBytes, theirs.rssPerAccountBytes)],
-    ['RSS, steady state (median)', mib(ours.rssBytes), mib(theirs.rssBytes), ratio(ours.rssBytes, theirs.rssBytes)],
-    ['RSS baseline (library loaded, 0 accounts)', mib(ours.baselineRssBytes), mib(theirs.baselineRssBytes), ratio(ours.baselineRssBytes, theirs.baselineRssBytes)],
-    [`idle CPU over ${Math.round(ours.idleWallMs / 1000)} s (user+sys)`, `${ours.idleCpuMs} ms`, `${theirs.idleCpuMs} ms`, ratio(ours.idleCpuMs, theirs.idleCpuMs)],
-    ['JS heap used', mib(ours.heapUsedBytes), mib(theirs.heapUsedBytes), ratio(ours.heapUsedBytes, theirs.heapUsedBytes)],
-    ['time to connect all', `${(ours.connectMs / 1000).toFixed(1)} s`, `${(theirs.connectMs / 1000).toFixed(1)} s`, ''],
-  ]
-  return rows
-}
-
-function markdownTable(rows) {
-  const [head, ...body] = rows
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...body.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n')
-}
-
-function textTable(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n')
-}
-
-const HEADER = `# Benchmarks
-
-baileys-shard (this package, Rust engine) against plain Baileys 6.7.21 sockets, side by side in
-one run, against the built-in mock WhatsApp server. How to run and what is (and is not) measured:
-[bench/README.md](bench/README.md). Each run of \`node bench/run.js\` appends a section below;
-the numbers are from a shared 2-core machine and are noisy (see the notes in each section).
-`
+/** What each workload's N means, for headings. */
+const sizeOf = (w, o) => ({ idle: `N=${o.n}`, inbound: `M=${o.m}, K=${o.k}`, outbound: `M=${o.m}`, coldstart: `N=${o.n}`, reconnect: `N=${o.n}` })[w]
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
+  const addon = process.env.BAILEYS_SHARD_NATIVE || (fs.existsSync(BENCH_ADDON) && !opts.smoke ? BENCH_ADDON : TEST_ADDON)
+  if (!process.env.BAILEYS_SHARD_MOCK_BIN && addon === BENCH_ADDON && fs.existsSync(BENCH_MOCK)) process.env.BAILEYS_SHARD_MOCK_BIN = BENCH_MOCK
+  const { MockServer } = require('../testing')
   const command = ['node', 'bench/run.js', ...process.argv.slice(2)].join(' ')
   const started = new Date()
   const m = machine()
-  console.log(`idle benchmark: n=${opts.n}, settle ${opts.settleSeconds}s, idle window ${opts.idleSeconds}s; node ${m.node}, nproc ${m.nproc}, load ${m.loadavg}`)
+  console.log(`bench: ${opts.workloads.join(', ')}; addon ${path.relative(ROOT, addon)}; node ${m.node}, nproc ${m.nproc}, load ${m.loadavg}`)
+  // Every session folder of the run lives here; removed in the background at the end.
+  process.env.BENCH_TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-'))
   const mock = await MockServer.start({ port: 0 })
-  let ours, theirs, mockRssAfter
+  const base = { ...opts, addon, mockUrl: mock.url, childTimeoutMs: opts.smoke ? 120000 : 900000 }
+  // The inbound workload runs twice: all messages to 1 shard, and spread over K shards.
+  const inbound = opts.k === 1 ? [['inbound', { k: 1 }]] : [['inbound', { k: 1 }], ['inbound', { k: opts.k }]]
+  const plan = opts.workloads.flatMap((w) => (w === 'inbound' ? inbound : [[w, {}]]))
+  const sections = []
+  let failed = 0
   try {
-    console.log(`mock at ${mock.url}`)
-    ours = await runSide('idle-ours.js', opts, mock)
-    console.log(JSON.stringify(ours))
-    theirs = await runSide('idle-baileys.mjs', opts, mock)
-    console.log(JSON.stringify(theirs))
-    mockRssAfter = mockRss(mock)
+    for (const [workload, extra] of plan) {
+      const o = { ...base, ...extra }
+      const title = `${workload}, ${sizeOf(workload, o)}`
+      const t = Date.now()
+      try {
+        const tag = (side) => `${workload}${extra.k ?? ''}-${side}-${Date.now().toString(36)}`
+        const side = (name) => runners[workload](name, { ...o, tag: tag(name) })
+        // A smoke run only checks that each side works: both at once, to keep it short. A
+        // measured run never overlaps them (they would share the 2 cores).
+        const [ours, theirs] = opts.smoke ? await bothSettled(side('ours'), side('baileys')) : [await side('ours'), await side('baileys')]
+        const rows = rowsFor(workload, ours, theirs)
+        console.log(`\n== ${title} (${((Date.now() - t) / 1000).toFixed(1)} s)\n${textTable(rows)}`)
+        sections.push({ title, rows, raw: [ours, theirs] })
+      } catch (e) {
+        failed++
+        console.error(`\n== ${title}: FAILED: ${e.message}`)
+        sections.push({ title, error: e.message })
+      }
+    }
   } finally {
     await mock.close()
+    spawn('rm', ['-rf', process.env.BENCH_TMP], { detached: true, stdio: 'ignore' }).unref()
   }
-  const rows = table(ours, theirs)
-  console.log('\n' + textTable(rows))
   const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ')
-  console.log(`load average before ${m.loadavg}, after ${loadAfter}`)
-
-  if (!opts.write) {
-    console.log(`\n(not written to BENCHMARKS.md: ${opts.smoke ? '--smoke' : '--no-write'})`)
-    return
-  }
-  const section = `
-## Idle, N=${opts.n} — ${started.toISOString().replace(/\.\d+Z$/, 'Z')}
+  console.log(`\nload average before ${m.loadavg}, after ${loadAfter}`)
+  if (opts.write) {
+    const body = sections.map((s) => `### ${s.title}\n\n${s.error ? `FAILED: ${s.error}` : `${markdownTable(s.rows)}\n\n\`\`\`json\n${s.raw.map((r) => JSON.stringify(r)).join('\n')}\n\`\`\``}`).join('\n\n')
+    fs.appendFileSync(BENCHMARKS, `
+## Run ${started.toISOString().replace(/\.\d+Z$/, 'Z')}
 
 \`\`\`sh
 ${command}
 \`\`\`
 
-Machine: ${m.nproc} CPUs (\`nproc\`, ${m.cpu}), ${mib(m.totalMem)} total memory, node ${m.node},
-load average ${m.loadavg} before / ${loadAfter} after (shared machine). Commit ${m.commit}.
-Our side loads \`${path.relative(ROOT, process.env.BAILEYS_SHARD_NATIVE || TEST_ADDON)}\` (the test build).
-Settle ${opts.settleSeconds} s after the last account connected, forced GC (\`--expose-gc\`), then
-an idle window of ${opts.idleSeconds} s. Mock RSS after both sides: ${mockRssAfter ? mib(mockRssAfter) : 'n/a'}.
+Machine: ${m.nproc} CPUs (\`nproc\`, ${m.cpu}), ${mib(m.totalMem)} total memory, node ${m.node}, load average
+${m.loadavg} before / ${loadAfter} after (shared machine). Commit ${m.commit}. Our side loads
+\`${path.relative(ROOT, addon)}\`; mock \`${path.relative(ROOT, process.env.BAILEYS_SHARD_MOCK_BIN || 'target/debug/baileys-shard-mock')}\`.
+Options: ${JSON.stringify(Object.fromEntries(Object.entries(opts).filter(([k]) => k in DEFAULTS)))}.
 
-${markdownTable(rows)}
-
-Raw result lines:
-
-\`\`\`json
-${JSON.stringify(ours)}
-${JSON.stringify(theirs)}
-\`\`\`
-`
-  if (!fs.existsSync(BENCHMARKS)) fs.writeFileSync(BENCHMARKS, HEADER)
-  fs.appendFileSync(BENCHMARKS, section)
-  console.log(`\nappended to ${path.relative(process.cwd(), BENCHMARKS) || BENCHMARKS}`)
+${body}
+`)
+    console.log(`appended to BENCHMARKS.md`)
+  }
+  console.log(`bench${opts.smoke ? ' smoke' : ''}: ${failed ? `${failed} of ${plan.length} workloads FAILED` : 'ok'}`)
+  process.exit(failed ? 1 : 0)
 }
 
 main().catch((e) => {
   console.error(e.stack ?? e)
+  console.log('bench: FAILED')
   process.exit(1)
 })
