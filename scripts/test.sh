@@ -17,5 +17,11 @@ echo "== jest"
 # The summary line ("jest: N passed, N failed") is for CI, which reads plain result lines.
 status=0
 NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci --json --outputFile=target/jest-results.json || status=$?
+
+echo "== bench smoke (every workload of bench/run.js at tiny N, ours and Baileys; no speed assertions)"
+# Prints "bench smoke: ok" or which workloads failed; a failure fails the suite.
+bench_status=0
+node bench/run.js --smoke || bench_status=$?
 node -e 'const r = require("./target/jest-results.json"); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`)' || true
+if [ "$status" -eq 0 ]; then status=$bench_status; fi
 exit "$status"
