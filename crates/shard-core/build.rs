@@ -26,13 +26,22 @@ fn main() {
 }
 
 fn locate_waproto_descriptor() -> Result<PathBuf, String> {
+    // `--offline` first: usually the outer build has fetched everything. But `cargo metadata`
+    // resolves the whole workspace, and a build of one member (`cargo test -p shard-core` on a
+    // fresh machine) has not downloaded the other members' crates; then metadata is allowed to
+    // fetch them (`--locked`: exactly the versions in Cargo.lock, never a lock-file change).
+    metadata(&["--offline"]).or_else(|offline| {
+        metadata(&["--locked"]).map_err(|online| format!("{offline}\nretried online: {online}"))
+    }).and_then(|metadata| waproto_descriptor(&metadata))
+}
+
+fn metadata(mode: &[&str]) -> Result<serde_json::Value, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?;
-    // `--offline`: the outer build already resolved and fetched everything; metadata must not
-    // touch the network (or the lock file) from inside a build script. `--filter-platform`:
-    // only the packages this build fetched (without it, cargo wants every platform's crates).
+    // `--filter-platform`: only this target's packages (without it, cargo wants every
+    // platform's crates).
     let mut command = Command::new(cargo);
-    command.args(["metadata", "--format-version", "1", "--offline"]);
+    command.args(["metadata", "--format-version", "1"]).args(mode);
     for var in ["TARGET", "HOST"] {
         if let Ok(triple) = std::env::var(var) {
             command.args(["--filter-platform", &triple]);
@@ -46,8 +55,10 @@ fn locate_waproto_descriptor() -> Result<PathBuf, String> {
     if !output.status.success() {
         return Err(format!("`cargo metadata` failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("parsing `cargo metadata`: {e}"))?;
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("parsing `cargo metadata`: {e}"))
+}
+
+fn waproto_descriptor(metadata: &serde_json::Value) -> Result<PathBuf, String> {
     let packages = metadata["packages"].as_array().ok_or("`cargo metadata` lists no packages")?;
     let waproto = packages
         .iter()
