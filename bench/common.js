@@ -193,9 +193,11 @@ async function sendPaced(send) {
 /**
  * The receiving end of a message workload: counts warm-up messages until `expectedWarm`, then
  * (after run.js says `start`) the measured ones until opts.m distinct ids, with the latency of
- * each from its send stamp to this handler.
+ * each from its send stamp to this handler. With `settleOnSent`, run.js says `sent` once every
+ * sendMessage has resolved, and the count also ends when nothing more arrived for opts.quietMs:
+ * the result then says how many of the m arrived (the sender under test may lose some).
  */
-function messageCounter(side, expectedWarm) {
+function messageCounter(side, expectedWarm, { settleOnSent = false } = {}) {
   let warm = 0
   let started = false
   const unreadable = [] // messages without text (e.g. a stub for one that failed to decrypt)
@@ -204,6 +206,7 @@ function messageCounter(side, expectedWarm) {
   let firstUs = 0
   let lastUs = 0
   let onWarm, onDone
+  let lastArrival = 0
   const warmed = new Promise((r) => { onWarm = r })
   const done = new Promise((r) => { onDone = r })
   if (expectedWarm === 0) onWarm()
@@ -219,6 +222,7 @@ function messageCounter(side, expectedWarm) {
     const now = nowUs()
     seen.add(msg.key.id)
     latenciesUs.push(now - sent)
+    lastArrival = Date.now()
     if (seen.size === 1) firstUs = now
     lastUs = now
     if (seen.size >= opts.m) onDone()
@@ -232,11 +236,13 @@ function messageCounter(side, expectedWarm) {
     const startUs = nowUs()
     started = true
     stage('started')
-    await withTimeout(done, () => `${seen.size}/${opts.m} measured messages received; without text: ${unreadable.length} (${[...new Set(unreadable)].join(', ')})`, opts.messageTimeoutMs ?? 120000)
+    const settled = settleOnSent ? waitCommand('sent').then(() => quiet(opts.quietMs ?? 5000)) : new Promise(() => {})
+    await withTimeout(Promise.race([done, settled]), () => `${seen.size}/${opts.m} measured messages received; without text: ${unreadable.length} (${[...new Set(unreadable)].join(', ')})`, opts.messageTimeoutMs ?? 120000)
     const cpuMs = cpuMsSince(cpu0)
     progress(side, `${seen.size} messages in ${((lastUs - firstUs) / 1000).toFixed(0)} ms`)
     return {
       received: seen.size,
+      expected: opts.m,
       unreadable: unreadable.length,
       startUs,
       firstUs,
@@ -248,6 +254,11 @@ function messageCounter(side, expectedWarm) {
       latencyP99Ms: percentile(latenciesUs, 99) / 1000,
       rssBytes: process.memoryUsage().rss,
     }
+  }
+  /** Resolves once no measured message has arrived for `ms` (counting from now at the latest). */
+  async function quiet(ms) {
+    lastArrival = Math.max(lastArrival, Date.now())
+    while (Date.now() - lastArrival < ms) await sleep(ms - (Date.now() - lastArrival))
   }
   return { onMessage, measure }
 }

@@ -5,7 +5,9 @@
  * - role "sender" (inbound): opts.senders shards send one warm-up message to every target
  *   (BENCH_TARGETS, JSON jids) — Signal sessions are set up before measuring — then, on `go`,
  *   opts.m stamped messages round-robin over senders and targets (sendPaced).
- * - role "sink" (outbound): one shard; prints its jid, counts what arrives (messageCounter).
+ * - role "sink" (outbound): one shard; prints its jid, counts what arrives (messageCounter) until
+ *   all arrived or, once the sender is done, nothing more arrives (the sender under test may lose
+ *   messages: run.js reports how many arrived, and fails the workload if ours lost any).
  */
 const c = require('./common')
 
@@ -19,7 +21,7 @@ async function main() {
   if (c.opts.role === 'sink') {
     const [id] = c.accountIds(1, 'sink')
     await c.pairOurs(manager, watch, [id])
-    const counter = c.messageCounter('sink', c.opts.expectedWarm ?? 1)
+    const counter = c.messageCounter('sink', c.opts.expectedWarm ?? 1, { settleOnSent: true })
     c.onOurMessages(manager, counter.onMessage)
     c.stage('ready', { jids: [c.bareJid(manager.socket(id).user.id)] })
     const r = await counter.measure()
