@@ -2,7 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(unix)]
@@ -22,7 +22,33 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
 /// The file is created with mode 0600 (session keys are secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| io::Error::other("path has no parent folder"))?;
+    let dir = parent_of(path)?;
+    replace_via_temp(path, bytes, true)?;
+    // Make the rename itself durable.
+    File::open(dir)?.sync_all()
+}
+
+/// Writes several files of one folder, each atomically (temporary file, rename), and makes
+/// them all durable with one sync of the file system instead of two fsyncs per file: a new
+/// device stores 812 pre-keys at once, and per-file fsyncs made that most of its pairing time.
+/// On an error, the files before it are written (each whole) and the rest are not.
+pub fn write_atomic_batch(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
+    for (path, bytes) in files {
+        if parent_of(path)? != dir {
+            return Err(io::Error::other(format!("{} is not in {}", path.display(), dir.display())));
+        }
+        replace_via_temp(path, bytes, false)?;
+    }
+    sync_file_system(dir)
+}
+
+fn parent_of(path: &Path) -> io::Result<&Path> {
+    path.parent().ok_or_else(|| io::Error::other("path has no parent folder"))
+}
+
+/// Temporary file in the same folder (mode 0600), optionally fsynced, renamed over `path`.
+fn replace_via_temp(path: &Path, bytes: &[u8], fsync: bool) -> io::Result<()> {
+    let dir = parent_of(path)?;
     let name = path.file_name().ok_or_else(|| io::Error::other("path has no file name"))?;
     // Unique per process and call, so concurrent writers of one key never share a temp file.
     let tmp = dir.join(format!(
@@ -38,16 +64,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         options.mode(0o600);
         let mut file = options.open(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if fsync {
+            file.sync_all()?;
+        }
         drop(file);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        File::open(dir)?.sync_all()
+        fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Flushes the data and metadata of every file on `dir`'s file system (Linux `syncfs`).
+#[cfg(target_os = "linux")]
+fn sync_file_system(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let folder = File::open(dir)?;
+    // SAFETY: `syncfs` only reads the descriptor, which `folder` keeps open for the call.
+    if unsafe { libc::syncfs(folder.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere: `sync` flushes every file system, which covers this one.
+#[cfg(all(unix, not(target_os = "linux")))]
+fn sync_file_system(_dir: &Path) -> io::Result<()> {
+    // SAFETY: `sync` takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    Ok(())
 }
 
 /// Removes `path`; a file that is already gone is fine.
@@ -80,5 +127,26 @@ mod tests {
         }
         remove_if_exists(&file).unwrap();
         remove_if_exists(&file).unwrap();
+    }
+
+    #[test]
+    fn a_batch_writes_every_file_whole_and_refuses_paths_outside_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<_> = (0..20).map(|i| (dir.path().join(format!("pre-key-{i}.json")), format!("{{\"n\":{i}}}").into_bytes())).collect();
+        write_atomic_batch(dir.path(), &files).unwrap();
+        for (path, bytes) in &files {
+            assert_eq!(&fs::read(path).unwrap(), bytes);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
+            }
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 20, "no temporary files left");
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        let stray = vec![(elsewhere.path().join("pre-key-1.json"), b"x".to_vec())];
+        assert!(write_atomic_batch(dir.path(), &stray).is_err());
+        assert!(!elsewhere.path().join("pre-key-1.json").exists());
     }
 }

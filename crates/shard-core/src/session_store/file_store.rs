@@ -33,7 +33,7 @@ use wacore::store::error::{Result, StoreError};
 use wacore::store::traits::*;
 use wacore::store::{Device, InMemoryBackend};
 
-use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic};
+use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic, write_atomic_batch};
 use super::baileys_address::{baileys_file_name, DeviceAddress, SenderKeyAddress};
 use super::baileys_session::{self, PreviousIndex, SessionFile};
 use super::{baileys_app_state, baileys_sender_key, creds};
@@ -944,6 +944,18 @@ impl SignalStore for FileStore {
         self.write_json(&self.pre_key_path(id), &pre_key_record_to_baileys(record)?)?;
         self.inner.store_prekey(id, record, uploaded).await
     }
+    async fn store_prekeys_batch(&self, keys: &[(u32, Bytes)], uploaded: bool) -> Result<()> {
+        let files = keys
+            .iter()
+            .map(|(id, record)| {
+                let json = serde_json::to_vec(&pre_key_record_to_baileys(record)?).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+                Ok((self.pre_key_path(*id), json))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.check_open()?;
+        write_atomic_batch(&self.dir, &files).map_err(StoreError::Io)?;
+        self.inner.store_prekeys_batch(keys, uploaded).await
+    }
     async fn load_prekey(&self, id: u32) -> Result<Option<Bytes>> {
         self.inner.load_prekey(id).await
     }
@@ -1274,6 +1286,27 @@ mod tests {
     /// A record exactly as the engine writes it.
     fn prekey_record(id: u32) -> Vec<u8> {
         new_pre_key_record(id, &KeyPair::generate(&mut rand::rng())).encode_to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_pre_keys_is_written_as_baileys_files_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<(u32, Bytes)> = (1..=30).map(|id| (id, Bytes::from(prekey_record(id)))).collect();
+        {
+            let store = FileStore::open(dir.path()).await.unwrap();
+            store.save(&Device::new()).await.unwrap();
+            store.store_prekeys_batch(&records, false).await.unwrap();
+            store.close();
+            assert!(store.store_prekeys_batch(&records[..1], false).await.is_err(), "a closed store refuses the batch");
+        }
+        for (id, _) in &records {
+            let file: Value = serde_json::from_slice(&std::fs::read(dir.path().join(format!("pre-key-{id}.json"))).unwrap()).unwrap();
+            assert!(file.get("private").is_some() && file.get("public").is_some(), "Baileys' KeyPair shape: {file}");
+        }
+        let store = FileStore::open(dir.path()).await.unwrap();
+        for (id, record) in &records {
+            assert_eq!(&store.load_prekey(*id).await.unwrap().unwrap(), record);
+        }
     }
 
     #[tokio::test]
