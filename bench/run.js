@@ -263,9 +263,14 @@ async function main() {
         const side = (name) => runners[workload](name, { ...o, tag: tag(name) })
         // A smoke run only checks that each side works: both at once, to keep it short. A
         // measured run never overlaps them (they would share the 2 cores).
-        const [ours, theirs] = opts.smoke ? await bothSettled(side('ours'), side('baileys')) : [await side('ours'), await side('baileys')]
+        // Measured runs go "as far as Baileys gets": if only the Baileys side fails (e.g. at
+        // N=1,000), ours is still reported and Baileys' column says n/a, with its error.
+        const [ours, theirs] = opts.smoke
+          ? await bothSettled(side('ours'), side('baileys'))
+          : [await side('ours'), await side('baileys').catch((e) => ({ side: 'baileys', failed: e.message }))]
         const rows = rowsFor(workload, ours, theirs)
         console.log(`\n== ${title} (${((Date.now() - t) / 1000).toFixed(1)} s)\n${textTable(rows)}`)
+        if (theirs.failed) console.log(`Baileys side FAILED: ${theirs.failed}`)
         sections.push({ title, rows, raw: [ours, theirs] })
       } catch (e) {
         failed++
