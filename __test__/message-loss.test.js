@@ -9,14 +9,19 @@ const { waitFor, autoScan, tmpDir, userJid } = require('./helpers')
 
 const PER_SIDE = Number(process.env.LOSS_MESSAGES || 500)
 const CONCURRENCY = 4
-// Paced, so the run lasts long enough for the drops to land in the middle of it.
-const PACE_MS = 20
+// Paced, so the run lasts long enough for the drops to land in the middle of it: 500 per side
+// over 4 workers at 80 ms is ~10 s, i.e. ~100 drop rounds of 2 connections at 10 % (~20 drops
+// expected). At 20 ms (~2.5 s, ~5 expected) the "> 5 drops" check below was a coin flip.
+const PACE_MS = 80
 
 let mock
+let manager
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
 })
 afterAll(async () => {
+  // Also when the test failed half-way: its shards would otherwise keep reconnecting.
+  await manager?.close()
   await mock?.close()
 })
 
@@ -47,7 +52,7 @@ async function sendAll(manager, id, to, texts) {
 
 test(`${PER_SIDE * 2} messages under 10 % random connection drops arrive exactly once`, async () => {
   const session = tmpDir()
-  const manager = new ShardManager({
+  manager = new ShardManager({
     session,
     socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] },
     reconnect: { initialDelayMs: 50, maxDelayMs: 500, stableAfterMs: 1000 },
