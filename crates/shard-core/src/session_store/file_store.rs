@@ -12,7 +12,7 @@
 //!   When both describe one key, the newer file wins (Baileys may have run since).
 //! Short-lived caches (retry payloads, message secrets, base keys) stay in memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -132,6 +132,11 @@ pub struct FileStore {
     /// flight); after this they get an error instead of writing into a folder that may by
     /// then have been moved aside or reused by a new session of the same id.
     closed: AtomicBool,
+    /// Uploaded pre-keys whose files have not been read yet. A paired folder holds ~812 of
+    /// them and a message uses one now and then, so they are read on first use (as Baileys
+    /// does), not all at start: that was most of a shard's start-up time and memory.
+    /// Async lock: held until the key read is in `inner`, so no caller sees it missing.
+    unread_pre_keys: tokio::sync::Mutex<BTreeSet<u32>>,
 }
 
 impl FileStore {
@@ -150,6 +155,7 @@ impl FileStore {
             session_index: Mutex::default(),
             received_key_devices: Mutex::default(),
             closed: AtomicBool::new(false),
+            unread_pre_keys: tokio::sync::Mutex::default(),
         };
         store.load_key_files().await?;
         Ok(store)
@@ -297,12 +303,35 @@ impl FileStore {
                     .map_err(|e| e.to_string())?;
                 load.lid_users.extend(mappings.into_iter().map(|m| m.lid));
             }
+            if let Some(id) = uploaded_pre_key_id(&name, first_unuploaded) {
+                self.unread_pre_keys.get_mut().insert(id);
+                continue;
+            }
             if let Err(reason) = self.load_one(&name, &path, mtime, &mut load).await {
                 log::warn!("session {}: skipping {name}: {reason}", self.dir.display());
                 self.skipped.push((name, reason));
             }
         }
         self.apply_staged(load).await.map_err(|e| e.to_string())
+    }
+
+    /// Reads pre-key `id` into memory if its file has not been read yet. A file that cannot
+    /// be read is logged and left as it is: the key is then missing, which the engine
+    /// answers with a retry receipt, as for any unknown pre-key.
+    async fn read_pre_key_if_unread(&self, id: u32) -> Result<()> {
+        let mut unread = self.unread_pre_keys.lock().await;
+        if !unread.remove(&id) {
+            return Ok(());
+        }
+        let path = self.pre_key_path(id);
+        let record = Self::read_json(&path).and_then(|json| pre_key_record_from_baileys(id, &json));
+        match record {
+            Ok(record) => self.inner.store_prekey(id, &record, true).await,
+            Err(reason) => {
+                log::warn!("session {}: skipping pre-key-{id}.json: {reason}", self.dir.display());
+                Ok(())
+            }
+        }
     }
 
     /// Puts what several files may describe (a Baileys file and a side file) once, newest first.
@@ -872,6 +901,13 @@ fn djb_public_key(bytes: &[u8]) -> std::result::Result<PublicKey, String> {
     PublicKey::from_djb_public_key_bytes(raw).map_err(|e| e.to_string())
 }
 
+/// The id of `pre-key-<id>.json` when that key was already uploaded (below
+/// `firstUnuploadedPreKeyId`): such files are read on first use, see `unread_pre_keys`.
+fn uploaded_pre_key_id(file_name: &str, first_unuploaded: u32) -> Option<u32> {
+    let id: u32 = file_name.strip_prefix("pre-key-")?.strip_suffix(".json")?.parse().ok()?;
+    (id < first_unuploaded).then_some(id)
+}
+
 /// `pre-key-<id>.json` (`{ private, public }`, 32-byte keys) → whatsapp-rust's record bytes.
 fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Vec<u8>, String> {
     let private = value
@@ -942,6 +978,7 @@ impl SignalStore for FileStore {
     }
     async fn store_prekey(&self, id: u32, record: &[u8], uploaded: bool) -> Result<()> {
         self.write_json(&self.pre_key_path(id), &pre_key_record_to_baileys(record)?)?;
+        self.unread_pre_keys.lock().await.remove(&id);
         self.inner.store_prekey(id, record, uploaded).await
     }
     async fn store_prekeys_batch(&self, keys: &[(u32, Bytes)], uploaded: bool) -> Result<()> {
@@ -954,12 +991,21 @@ impl SignalStore for FileStore {
             .collect::<Result<Vec<_>>>()?;
         self.check_open()?;
         write_atomic_batch(&self.dir, &files).map_err(StoreError::Io)?;
+        let mut unread = self.unread_pre_keys.lock().await;
+        for (id, _) in keys {
+            unread.remove(id);
+        }
+        drop(unread);
         self.inner.store_prekeys_batch(keys, uploaded).await
     }
     async fn load_prekey(&self, id: u32) -> Result<Option<Bytes>> {
+        self.read_pre_key_if_unread(id).await?;
         self.inner.load_prekey(id).await
     }
     async fn load_prekeys_batch(&self, ids: &[u32]) -> Result<Vec<(u32, Bytes)>> {
+        for id in ids {
+            self.read_pre_key_if_unread(*id).await?;
+        }
         self.inner.load_prekeys_batch(ids).await
     }
     async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
@@ -968,10 +1014,12 @@ impl SignalStore for FileStore {
     }
     async fn remove_prekey(&self, id: u32) -> Result<()> {
         self.remove_file(&self.pre_key_path(id))?;
+        self.unread_pre_keys.lock().await.remove(&id);
         self.inner.remove_prekey(id).await
     }
     async fn get_max_prekey_id(&self) -> Result<u32> {
-        self.inner.get_max_prekey_id().await
+        let unread = self.unread_pre_keys.lock().await.last().copied().unwrap_or(0);
+        Ok(self.inner.get_max_prekey_id().await?.max(unread))
     }
     async fn store_signed_prekey(&self, id: u32, record: &[u8]) -> Result<()> {
         self.put_side_bytes(Kind::SignedPreKey, &id.to_string(), record)?;
@@ -1307,6 +1355,35 @@ mod tests {
         for (id, record) in &records {
             assert_eq!(&store.load_prekey(*id).await.unwrap().unwrap(), record);
         }
+    }
+
+    #[tokio::test]
+    async fn uploaded_pre_keys_are_read_on_first_use_and_count_for_the_next_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<(u32, Bytes)> = (1..=5).map(|id| (id, Bytes::from(prekey_record(id)))).collect();
+        {
+            let store = FileStore::open(dir.path()).await.unwrap();
+            store.save(&Device::new()).await.unwrap();
+            store.store_prekeys_batch(&records, false).await.unwrap();
+        }
+        // Keys 1..=4 count as uploaded; 5 is not (read at open as before).
+        let creds_path = dir.path().join(CREDS_FILE);
+        let mut creds: Value = serde_json::from_slice(&std::fs::read(&creds_path).unwrap()).unwrap();
+        creds["firstUnuploadedPreKeyId"] = json!(5);
+        std::fs::write(&creds_path, serde_json::to_vec(&creds).unwrap()).unwrap();
+        std::fs::write(dir.path().join("pre-key-3.json"), b"{ damaged").unwrap();
+
+        let store = FileStore::open(dir.path()).await.unwrap();
+        assert_eq!(*store.unread_pre_keys.lock().await, BTreeSet::from([1, 2, 3, 4]));
+        assert_eq!(store.get_max_prekey_id().await.unwrap(), 5);
+        let batch = store.load_prekeys_batch(&[1, 2, 3]).await.unwrap();
+        assert_eq!(batch.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![1, 2], "the damaged key is missing, not an error");
+        assert_eq!(store.load_prekey(4).await.unwrap().unwrap(), records[3].1);
+        assert_eq!(store.load_prekey(5).await.unwrap().unwrap(), records[4].1);
+        assert!(store.unread_pre_keys.lock().await.is_empty());
+        assert_eq!(std::fs::read(dir.path().join("pre-key-3.json")).unwrap(), b"{ damaged", "left as it was");
+        store.remove_prekey(4).await.unwrap();
+        assert!(store.load_prekey(4).await.unwrap().is_none());
     }
 
     #[tokio::test]
