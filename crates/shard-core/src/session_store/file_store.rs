@@ -1010,7 +1010,18 @@ impl SignalStore for FileStore {
     }
     async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
         // Durable through creds.firstUnuploadedPreKeyId, which the engine advances itself.
-        self.inner.mark_prekeys_uploaded(ids).await
+        self.inner.mark_prekeys_uploaded(ids).await?;
+        // Uploaded keys wait on disk for a message that uses one, as after a restart: a newly
+        // paired shard would otherwise keep ~812 records in memory for as long as it runs.
+        // Under the unread lock, so a concurrent read or removal sees one consistent state.
+        let mut unread = self.unread_pre_keys.lock().await;
+        for &id in ids {
+            if self.inner.load_prekey(id).await?.is_some() {
+                self.inner.remove_prekey(id).await?;
+                unread.insert(id);
+            }
+        }
+        Ok(())
     }
     async fn remove_prekey(&self, id: u32) -> Result<()> {
         self.remove_file(&self.pre_key_path(id))?;
@@ -1384,6 +1395,26 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("pre-key-3.json")).unwrap(), b"{ damaged", "left as it was");
         store.remove_prekey(4).await.unwrap();
         assert!(store.load_prekey(4).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn keys_marked_uploaded_leave_memory_and_are_read_back_on_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<(u32, Bytes)> = (1..=4).map(|id| (id, Bytes::from(prekey_record(id)))).collect();
+        let store = FileStore::open(dir.path()).await.unwrap();
+        store.store_prekeys_batch(&records, false).await.unwrap();
+        store.remove_prekey(2).await.unwrap();
+        store.mark_prekeys_uploaded(&[1, 2, 3]).await.unwrap();
+        // 2 was consumed before the mark: it stays gone. 4 was not uploaded: it stays in memory.
+        assert_eq!(*store.unread_pre_keys.lock().await, BTreeSet::from([1, 3]));
+        assert!(store.inner.load_prekey(1).await.unwrap().is_none(), "evicted from memory");
+        assert_eq!(store.load_prekey(1).await.unwrap().unwrap(), records[0].1, "read back from its file");
+        assert!(store.load_prekey(2).await.unwrap().is_none());
+        assert_eq!(store.load_prekey(4).await.unwrap().unwrap(), records[3].1);
+        assert_eq!(store.get_max_prekey_id().await.unwrap(), 4);
+        store.remove_prekey(3).await.unwrap();
+        assert!(store.load_prekey(3).await.unwrap().is_none());
+        assert!(!dir.path().join("pre-key-3.json").exists());
     }
 
     #[tokio::test]
