@@ -28,6 +28,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Like [`write_atomic`] without the two fsyncs, for state rewritten after almost every message
+/// (Signal sessions, sender keys). A reader still sees the old file or the new one, and the new
+/// one survives a crash or kill of the process (it is in the page cache); only a power loss or
+/// kernel crash may bring back an earlier version. That is the durability of whatsapp-rust's own
+/// SQLite store (WAL with `synchronous = NORMAL`), and Baileys' files have none at all. The
+/// fsyncs were about a fifth of the CPU of each inbound message (BENCHMARKS.md).
+pub fn replace_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_via_temp(path, bytes, false)
+}
+
 /// Writes several files of one folder, each atomically (temporary file, rename), and makes
 /// them all durable with one sync of the file system instead of two fsyncs per file: a new
 /// device stores 812 pre-keys at once, and per-file fsyncs made that most of its pairing time.
@@ -127,6 +137,22 @@ mod tests {
         }
         remove_if_exists(&file).unwrap();
         remove_if_exists(&file).unwrap();
+    }
+
+    #[test]
+    fn an_unsynced_replace_is_still_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("session-1.0.json");
+        replace_atomic(&file, b"first").unwrap();
+        replace_atomic(&file, b"second").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"second");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary files left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(replace_atomic(&dir.path().join("missing/session-2.0.json"), b"x").is_err());
     }
 
     #[test]

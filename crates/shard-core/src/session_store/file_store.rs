@@ -33,7 +33,7 @@ use wacore::store::error::{Result, StoreError};
 use wacore::store::traits::*;
 use wacore::store::{Device, InMemoryBackend};
 
-use super::atomic_file::{create_private_dir, remove_if_exists, write_atomic, write_atomic_batch};
+use super::atomic_file::{create_private_dir, remove_if_exists, replace_atomic, write_atomic, write_atomic_batch};
 use super::baileys_address::{baileys_file_name, DeviceAddress, SenderKeyAddress};
 use super::baileys_session::{self, PreviousIndex, SessionFile};
 use super::{baileys_app_state, baileys_sender_key, creds};
@@ -212,11 +212,24 @@ impl FileStore {
         write_atomic(path, bytes).map_err(StoreError::Io)
     }
 
+    /// Ratchet state (sessions, sender keys): atomic but not fsynced, see [`replace_atomic`].
+    fn write_ratchet_json(&self, path: &Path, value: &Value) -> Result<()> {
+        let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        self.write_ratchet_bytes(path, &text)
+    }
+
+    fn write_ratchet_bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.check_open()?;
+        replace_atomic(path, bytes).map_err(StoreError::Io)
+    }
+
     fn put_side(&self, kind: Kind, key: &str, value: Value) -> Result<()> {
-        self.write_json(
-            &self.side_path(kind, key),
-            &json!({ "key": key, "value": value }),
-        )
+        let path = self.side_path(kind, key);
+        let value = json!({ "key": key, "value": value });
+        match kind {
+            Kind::Session | Kind::SenderKey => self.write_ratchet_json(&path, &value),
+            _ => self.write_json(&path, &value),
+        }
     }
 
     fn put_side_bytes(&self, kind: Kind, key: &str, bytes: &[u8]) -> Result<()> {
@@ -602,7 +615,7 @@ impl FileStore {
                 .unwrap_or_default();
             match baileys_session::from_engine(record, &before, now_ms()) {
                 Ok(file) => {
-                    self.write_bytes(&self.baileys_path("session", &id), &file.to_json())?;
+                    self.write_ratchet_bytes(&self.baileys_path("session", &id), &file.to_json())?;
                     self.session_index.lock().unwrap_or_else(|p| p.into_inner()).insert(id, file.index_infos());
                     return self.remove_side(Kind::Session, address);
                 }
@@ -689,7 +702,7 @@ impl FileStore {
                 Ok(value) => {
                     for sender in self.baileys_sender_key_devices(name, &address).await {
                         let file = SenderKeyAddress { group: address.group.clone(), sender };
-                        self.write_json(&self.baileys_path("sender-key", &file.baileys()), &value)?;
+                        self.write_ratchet_json(&self.baileys_path("sender-key", &file.baileys()), &value)?;
                     }
                     return self.remove_side(Kind::SenderKey, name);
                 }
