@@ -8,10 +8,11 @@
  *   node bench/run.js [--workloads idle,inbound,outbound,coldstart,reconnect] [--n 20] [--m 1000]
  *                     [--k 100] [--senders 2] [--rate 200] [--window 50] [--stagger-ms 10]
  *                     [--down-ms 1000] [--idle-seconds 10] [--settle-seconds 5]
- *                     [--smoke] [--no-write]
+ *                     [--sides ours,baileys] [--smoke] [--no-write]
  *
  * Appends a dated section to BENCHMARKS.md unless --smoke or --no-write. --smoke runs every
- * workload at tiny N, writes nothing, and exits non-zero if any workload fails.
+ * workload at tiny N, writes nothing, and exits non-zero if any workload fails. --sides ours
+ * skips the Baileys side (for profiling ours; its column then says n/a).
  */
 const fs = require('node:fs')
 const os = require('node:os')
@@ -30,12 +31,13 @@ const DEFAULTS = { workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rat
 const SMOKE = { n: 1, m: 20, k: 1, senders: 1, rate: 0, idleSeconds: 1, settleSeconds: 0, messageTimeoutMs: 30000, connectTimeoutMs: 60000 }
 const USAGE = `node bench/run.js [--workloads ${WORKLOADS.join(',')}] [--n 20] [--m 1000] [--k 100] [--senders 2]
   [--rate 200 (msgs/s, 0 = unpaced)] [--window 50] [--stagger-ms 10] [--down-ms 1000] [--idle-seconds 10]
-  [--settle-seconds 5] [--smoke] [--no-write]`
+  [--settle-seconds 5] [--sides ours,baileys] [--smoke] [--no-write]`
 
 function parseArgs(argv) {
   const given = {}
   let smoke = false
   let write = true
+  let sides = ['ours', 'baileys']
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s) : [argv[i], undefined]
     const raw = () => inline ?? argv[++i]
@@ -46,6 +48,9 @@ function parseArgs(argv) {
       given.workloads = String(raw()).split(',')
       const bad = given.workloads.filter((w) => !WORKLOADS.includes(w))
       if (bad.length) throw new Error(`unknown workload ${bad.join(', ')}; known: ${WORKLOADS.join(', ')}`)
+    } else if (flag === '--sides') {
+      sides = String(raw()).split(',')
+      if (!sides.length || sides.some((x) => x !== 'ours' && x !== 'baileys')) throw new Error('--sides takes ours, baileys or ours,baileys')
     } else {
       const key = flag.replace(/^--/, '').replace(/-(\w)/g, (_, ch) => ch.toUpperCase())
       if (!(key in DEFAULTS)) throw new Error(`unknown flag ${flag}\n${USAGE}`)
@@ -54,7 +59,7 @@ function parseArgs(argv) {
       given[key] = num
     }
   }
-  const opts = { ...DEFAULTS, ...(smoke ? SMOKE : {}), ...given, smoke, write: write && !smoke }
+  const opts = { ...DEFAULTS, ...(smoke ? SMOKE : {}), ...given, smoke, sides, write: write && !smoke }
   for (const key of ['n', 'm', 'k', 'senders']) {
     if (!Number.isInteger(opts[key]) || opts[key] < 1) throw new Error(`--${key} must be a positive integer`)
   }
@@ -260,7 +265,8 @@ async function main() {
       const t = Date.now()
       try {
         const tag = (side) => `${workload}${extra.k ?? ''}-${side}-${Date.now().toString(36)}`
-        const side = (name) => runners[workload](name, { ...o, tag: tag(name) })
+        const skipped = (name) => Promise.resolve({ side: name, failed: 'not run (--sides)', skipped: true })
+        const side = (name) => (opts.sides.includes(name) ? runners[workload](name, { ...o, tag: tag(name) }) : skipped(name))
         // A smoke run only checks that each side works: both at once, to keep it short. A
         // measured run never overlaps them (they would share the 2 cores).
         // Measured runs go "as far as Baileys gets": if only the Baileys side fails (e.g. at
@@ -270,7 +276,7 @@ async function main() {
           : [await side('ours'), await side('baileys').catch((e) => ({ side: 'baileys', failed: e.message }))]
         const rows = rowsFor(workload, ours, theirs)
         console.log(`\n== ${title} (${((Date.now() - t) / 1000).toFixed(1)} s)\n${textTable(rows)}`)
-        if (theirs.failed) console.log(`Baileys side FAILED: ${theirs.failed}`)
+        if (theirs.failed && !theirs.skipped) console.log(`Baileys side FAILED: ${theirs.failed}`)
         sections.push({ title, rows, raw: [ours, theirs] })
       } catch (e) {
         failed++
