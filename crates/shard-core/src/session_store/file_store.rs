@@ -132,9 +132,10 @@ pub struct FileStore {
     /// flight); after this they get an error instead of writing into a folder that may by
     /// then have been moved aside or reused by a new session of the same id.
     closed: AtomicBool,
-    /// Uploaded pre-keys whose files have not been read yet. A paired folder holds ~812 of
-    /// them and a message uses one now and then, so they are read on first use (as Baileys
-    /// does), not all at start: that was most of a shard's start-up time and memory.
+    /// Pre-keys whose files have not been read yet: uploaded ones found at open, and every
+    /// batch the engine stores. A paired folder holds ~812 of them and a message uses one now
+    /// and then, so they are read on first use (as Baileys does), not all at start: that was
+    /// most of a shard's start-up time and memory.
     /// Async lock: held until the key read is in `inner`, so no caller sees it missing.
     unread_pre_keys: tokio::sync::Mutex<BTreeSet<u32>>,
 }
@@ -994,7 +995,10 @@ impl SignalStore for FileStore {
         self.unread_pre_keys.lock().await.remove(&id);
         self.inner.store_prekey(id, record, uploaded).await
     }
-    async fn store_prekeys_batch(&self, keys: &[(u32, Bytes)], uploaded: bool) -> Result<()> {
+    /// The keys go to their files only: they wait there, like uploaded ones, for the message
+    /// that uses one. Kept in memory too, a new device's ~812 records (and the table that held
+    /// them, which never shrinks) were most of an idle shard's memory.
+    async fn store_prekeys_batch(&self, keys: &[(u32, Bytes)], _uploaded: bool) -> Result<()> {
         let files = keys
             .iter()
             .map(|(id, record)| {
@@ -1006,10 +1010,11 @@ impl SignalStore for FileStore {
         write_atomic_batch(&self.dir, &files).map_err(StoreError::Io)?;
         let mut unread = self.unread_pre_keys.lock().await;
         for (id, _) in keys {
-            unread.remove(id);
+            // A key stored again under the same id replaces what memory had.
+            self.inner.remove_prekey(*id).await?;
+            unread.insert(*id);
         }
-        drop(unread);
-        self.inner.store_prekeys_batch(keys, uploaded).await
+        Ok(())
     }
     async fn load_prekey(&self, id: u32) -> Result<Option<Bytes>> {
         self.read_pre_key_if_unread(id).await?;
@@ -1411,20 +1416,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn keys_marked_uploaded_leave_memory_and_are_read_back_on_use() {
+    async fn stored_keys_wait_on_disk_and_are_read_on_use() {
         let dir = tempfile::tempdir().unwrap();
         let records: Vec<(u32, Bytes)> = (1..=4).map(|id| (id, Bytes::from(prekey_record(id)))).collect();
         let store = FileStore::open(dir.path()).await.unwrap();
         store.store_prekeys_batch(&records, false).await.unwrap();
+        assert_eq!(*store.unread_pre_keys.lock().await, BTreeSet::from([1, 2, 3, 4]), "a batch is not kept in memory");
+        assert_eq!(store.get_max_prekey_id().await.unwrap(), 4);
         store.remove_prekey(2).await.unwrap();
+        assert_eq!(store.load_prekey(3).await.unwrap().unwrap(), records[2].1, "read from its file");
+        // 3 was read into memory before its upload was confirmed: the mark sends it back to disk.
         store.mark_prekeys_uploaded(&[1, 2, 3]).await.unwrap();
-        // 2 was consumed before the mark: it stays gone. 4 was not uploaded: it stays in memory.
-        assert_eq!(*store.unread_pre_keys.lock().await, BTreeSet::from([1, 3]));
-        assert!(store.inner.load_prekey(1).await.unwrap().is_none(), "evicted from memory");
-        assert_eq!(store.load_prekey(1).await.unwrap().unwrap(), records[0].1, "read back from its file");
+        assert_eq!(*store.unread_pre_keys.lock().await, BTreeSet::from([1, 3, 4]), "2 was consumed and stays gone");
+        assert!(store.inner.load_prekey(3).await.unwrap().is_none(), "evicted from memory");
+        assert_eq!(store.load_prekey(1).await.unwrap().unwrap(), records[0].1);
         assert!(store.load_prekey(2).await.unwrap().is_none());
         assert_eq!(store.load_prekey(4).await.unwrap().unwrap(), records[3].1);
-        assert_eq!(store.get_max_prekey_id().await.unwrap(), 4);
         store.remove_prekey(3).await.unwrap();
         assert!(store.load_prekey(3).await.unwrap().is_none());
         assert!(!dir.path().join("pre-key-3.json").exists());
