@@ -169,7 +169,7 @@ const ratio = (a, b) => (b > 0 && a != null ? `${(a / b).toFixed(2)}×` : 'n/a')
 /** Table rows per workload: [label, value of a result, format]. */
 const ROWS = {
   idle: [
-    ['RSS per account', (r) => r.rssPerAccountBytes, mib],
+    ['RSS per account', (r) => r.rssPerAccountBytes, (b) => `${(b / 2 ** 20).toFixed(2)} MiB`],
     ['RSS, steady state (median)', (r) => r.rssBytes, mib],
     ['RSS baseline (library loaded, 0 accounts)', (r) => r.baselineRssBytes, mib],
     ['idle CPU over the window (user+sys)', (r) => r.idleCpuMs, ms],
