@@ -108,6 +108,10 @@ fn file_safe(key: &str) -> String {
     out
 }
 
+fn json_bytes(value: &Value) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))
+}
+
 fn store_err(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Validation(format!("{context}: {e}"))
 }
@@ -204,8 +208,7 @@ impl FileStore {
     }
 
     fn write_json(&self, path: &Path, value: &Value) -> Result<()> {
-        let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
-        self.write_bytes(path, &text)
+        self.write_bytes(path, &json_bytes(value)?)
     }
 
     fn write_bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
@@ -215,8 +218,7 @@ impl FileStore {
 
     /// Ratchet state (sessions, sender keys): atomic but not fsynced, see [`replace_atomic`].
     fn write_ratchet_json(&self, path: &Path, value: &Value) -> Result<()> {
-        let text = serde_json::to_vec(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
-        self.write_ratchet_bytes(path, &text)
+        self.write_ratchet_bytes(path, &json_bytes(value)?)
     }
 
     fn write_ratchet_bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
@@ -1002,7 +1004,7 @@ impl SignalStore for FileStore {
         let files = keys
             .iter()
             .map(|(id, record)| {
-                let json = serde_json::to_vec(&pre_key_record_to_baileys(record)?).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+                let json = json_bytes(&pre_key_record_to_baileys(record)?)?;
                 Ok((self.pre_key_path(*id), json))
             })
             .collect::<Result<Vec<_>>>()?;
