@@ -137,7 +137,7 @@ pub struct FileStore {
     /// then have been moved aside or reused by a new session of the same id.
     closed: AtomicBool,
     /// Pre-keys whose files have not been read yet: uploaded ones found at open, and every
-    /// batch the engine stores. A paired folder holds ~812 of them and a message uses one now
+    /// key the engine stores. A paired folder holds ~812 of them and a message uses one now
     /// and then, so they are read on first use (as Baileys does), not all at start: that was
     /// most of a shard's start-up time and memory.
     /// Async lock: held until the key read is in `inner`, so no caller sees it missing.
@@ -348,6 +348,19 @@ impl FileStore {
                 Ok(())
             }
         }
+    }
+
+    /// Pre-keys just written to their files wait there for the message that uses one (read
+    /// back by `read_pre_key_if_unread`). Kept in memory too, a new device's ~812 records (and
+    /// the table that held them, which never shrinks) were most of an idle shard's memory.
+    /// A key stored again under the same id replaces what memory had.
+    async fn keep_pre_keys_on_disk(&self, ids: &[u32]) -> Result<()> {
+        let mut unread = self.unread_pre_keys.lock().await;
+        for &id in ids {
+            self.inner.remove_prekey(id).await?;
+            unread.insert(id);
+        }
+        Ok(())
     }
 
     /// Puts what several files may describe (a Baileys file and a side file) once, newest first.
@@ -992,14 +1005,10 @@ impl SignalStore for FileStore {
     async fn has_signal_state_for_user(&self, user: &str) -> Result<bool> {
         self.inner.has_signal_state_for_user(user).await
     }
-    async fn store_prekey(&self, id: u32, record: &[u8], uploaded: bool) -> Result<()> {
+    async fn store_prekey(&self, id: u32, record: &[u8], _uploaded: bool) -> Result<()> {
         self.write_json(&self.pre_key_path(id), &pre_key_record_to_baileys(record)?)?;
-        self.unread_pre_keys.lock().await.remove(&id);
-        self.inner.store_prekey(id, record, uploaded).await
+        self.keep_pre_keys_on_disk(&[id]).await
     }
-    /// The keys go to their files only: they wait there, like uploaded ones, for the message
-    /// that uses one. Kept in memory too, a new device's ~812 records (and the table that held
-    /// them, which never shrinks) were most of an idle shard's memory.
     async fn store_prekeys_batch(&self, keys: &[(u32, Bytes)], _uploaded: bool) -> Result<()> {
         let files = keys
             .iter()
@@ -1010,13 +1019,8 @@ impl SignalStore for FileStore {
             .collect::<Result<Vec<_>>>()?;
         self.check_open()?;
         write_atomic_batch(&self.dir, &files).map_err(StoreError::Io)?;
-        let mut unread = self.unread_pre_keys.lock().await;
-        for (id, _) in keys {
-            // A key stored again under the same id replaces what memory had.
-            self.inner.remove_prekey(*id).await?;
-            unread.insert(*id);
-        }
-        Ok(())
+        let ids: Vec<u32> = keys.iter().map(|(id, _)| *id).collect();
+        self.keep_pre_keys_on_disk(&ids).await
     }
     async fn load_prekey(&self, id: u32) -> Result<Option<Bytes>> {
         self.read_pre_key_if_unread(id).await?;
@@ -1031,8 +1035,7 @@ impl SignalStore for FileStore {
     async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
         // Durable through creds.firstUnuploadedPreKeyId, which the engine advances itself.
         self.inner.mark_prekeys_uploaded(ids).await?;
-        // Uploaded keys wait on disk for a message that uses one, as after a restart: a newly
-        // paired shard would otherwise keep ~812 records in memory for as long as it runs.
+        // A key a message read back before its upload was confirmed goes back to disk too.
         // Under the unread lock, so a concurrent read or removal sees one consistent state.
         let mut unread = self.unread_pre_keys.lock().await;
         for &id in ids {
