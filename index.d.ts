@@ -551,6 +551,7 @@ export class ShardManager extends EventEmitter {
   /**
    * Starts every saved session (one after another, `staggerMs` apart, default 100). Resolves to
    * the ids started; unusable folders are reported as `LOAD_FAILED`, none at all as `NO_SESSIONS`.
+   * `maxConcurrentHandshakes` already paces the logins, so a large fleet may pass `staggerMs: 0`.
    */
   loadAllShards(options?: { staggerMs?: number }): Promise<string[]>
   /** Restarts a shard on its folder; `clearSession` moves the folder to `.cleared/` and starts fresh. */

@@ -6,7 +6,7 @@
  * generator (bench/peers.js) runs in a child Node process of its own. See bench/README.md.
  *
  *   node bench/run.js [--workloads idle,inbound,outbound,coldstart,reconnect] [--n 20] [--m 1000]
- *                     [--k 100] [--senders 2] [--rate 200] [--window 50] [--stagger-ms 10]
+ *                     [--k 100] [--senders 2] [--rate 200] [--window 50] [--stagger-ms 0]
  *                     [--down-ms 1000] [--idle-seconds 10] [--settle-seconds 5]
  *                     [--sides ours,baileys] [--smoke] [--no-write]
  *
@@ -27,10 +27,10 @@ const TEST_ADDON = path.join(ROOT, 'target', 'test-addon', 'baileys-shard.linux-
 const BENCHMARKS = path.join(ROOT, 'BENCHMARKS.md')
 const WORKLOADS = ['idle', 'inbound', 'outbound', 'coldstart', 'reconnect']
 
-const DEFAULTS = { workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rate: 200, window: 50, staggerMs: 10, downMs: 1000, idleSeconds: 10, settleSeconds: 5 }
+const DEFAULTS = { workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rate: 200, window: 50, staggerMs: 0, downMs: 1000, idleSeconds: 10, settleSeconds: 5 }
 const SMOKE = { n: 1, m: 20, k: 1, senders: 1, rate: 0, idleSeconds: 1, settleSeconds: 0, messageTimeoutMs: 30000, connectTimeoutMs: 60000 }
 const USAGE = `node bench/run.js [--workloads ${WORKLOADS.join(',')}] [--n 20] [--m 1000] [--k 100] [--senders 2]
-  [--rate 200 (msgs/s, 0 = unpaced)] [--window 50] [--stagger-ms 10] [--down-ms 1000] [--idle-seconds 10]
+  [--rate 200 (msgs/s, 0 = unpaced)] [--window 50] [--stagger-ms 0] [--down-ms 1000] [--idle-seconds 10]
   [--settle-seconds 5] [--sides ours,baileys] [--smoke] [--no-write]`
 
 function parseArgs(argv) {

@@ -68,7 +68,8 @@ class ShardManager extends EventEmitter {
    * default 100 ms). Resolves to the ids started. Emits `load.progress`
    * `{ shardId, done, total, error? }` after each folder. A folder that cannot be used is
    * reported as `shard.error` `LOAD_FAILED`; no saved session at all as `NO_SESSIONS` (and
-   * resolves to []).
+   * resolves to []). `maxConcurrentHandshakes` already paces the logins, so a large fleet may
+   * pass `staggerMs: 0` (1,000 sessions otherwise take 100 s just to start).
    * @param {{ staggerMs?: number }} [options]
    * @returns {Promise<string[]>}
    */
