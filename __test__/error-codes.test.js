@@ -78,4 +78,15 @@ test('INVALID_ARGUMENT: malformed manager options are refused at construction', 
     expect(err).toBeInstanceOf(ShardError)
     expect(err.code).toBe('INVALID_ARGUMENT')
   }
+  for (const url of ['http://127.0.0.1/ws/chat', 'ws://', 'not a url']) {
+    let err
+    try {
+      new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: url } })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ShardError)
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toMatch(/waWebSocketUrl/)
+  }
 })

@@ -132,6 +132,8 @@ describe('QR login against the mock server', () => {
     expect(fs.existsSync(outside)).toBe(false)
     expect(fs.existsSync(session) ? fs.readdirSync(session) : []).toEqual([])
     await expect(manager.createShard({ id: 'ok', socket: { version: 'x' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(manager.createShard({ id: 'ok', socket: { waWebSocketUrl: 'https://web.whatsapp.com' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    expect(fs.existsSync(session) ? fs.readdirSync(session) : []).toEqual([])
   })
 })
 

@@ -59,8 +59,12 @@ pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
         }
         Some(_) => return Err(invalid_argument("browser must be [os, browser, version], e.g. Browsers.ubuntu('Chrome')")),
     };
+    let wa_web_socket_url = opt_string(obj, "waWebSocketUrl")?;
+    if let Some(url) = &wa_web_socket_url {
+        shard_core::ws_dial::parse_ws_url(url).map_err(|e| invalid_argument(format!("waWebSocketUrl: {e}")))?;
+    }
     Ok(SocketConfig {
-        wa_web_socket_url: opt_string(obj, "waWebSocketUrl")?,
+        wa_web_socket_url,
         version,
         browser,
         qr_timeout: opt_ms(obj, "qrTimeout")?,

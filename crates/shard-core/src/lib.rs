@@ -30,6 +30,7 @@ pub mod shard;
 pub mod socket_ops;
 pub mod shard_id;
 pub mod wa_message;
+pub mod ws_dial;
 
 pub use config::SocketConfig;
 pub use content::MessageContent;

@@ -13,12 +13,12 @@ use wacore::types::events::Subscription;
 use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
 use whatsapp_rust::TokioRuntime;
-use whatsapp_rust_tokio_transport::TokioWebSocketTransportFactory;
 
 use crate::close_reason::CloseKind;
 use crate::config::SocketConfig;
 use crate::pairing_code::{PairingCodeLogin, PhoneNumber};
 use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
+use crate::ws_dial::NoDelayWebSocketFactory;
 use crate::recent_keys::RecentKeys;
 use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
 use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
@@ -182,6 +182,9 @@ impl Shard {
             }
             _ => None,
         };
+        // The options parser checked the URL already; this is the same check, before any write.
+        let dialer = NoDelayWebSocketFactory::new(config.url())
+            .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, format!("waWebSocketUrl: {e}")).for_shard(&self.id))?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {
@@ -202,11 +205,7 @@ impl Shard {
         let [v1, v2, v3] = config.version();
         let mut builder = Bot::builder()
             .with_backend_arc(store.clone())
-            .with_transport_factory(GatedTransportFactory::new(
-                TokioWebSocketTransportFactory::new().with_url(config.url()),
-                gate,
-                self.handshake.clone(),
-            ))
+            .with_transport_factory(GatedTransportFactory::new(dialer, gate, self.handshake.clone()))
             .with_http_client(crate::media::MediaHttpClient::for_chat_server(config.url()))
             .with_runtime(TokioRuntime)
             .with_version((v1, v2, v3));

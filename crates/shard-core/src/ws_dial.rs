@@ -1,0 +1,99 @@
+//! Dials the chat server's WebSocket with `TCP_NODELAY` set.
+//!
+//! whatsapp-rust's own `TokioWebSocketTransportFactory` leaves Nagle's algorithm on. Every
+//! stanza is one small write (a message, a receipt, an ack), so a write that follows another
+//! within a round trip waits for the server's delayed ACK: up to 40 ms on Linux. A bot's reply
+//! sent right after the receipt of the message it answers paid that wait, and so did every
+//! second message of a burst. Baileys' `ws` socket sets no-delay; so does this factory.
+//! Everything else is as in the engine's factory: same TLS connector (the certificate chain of
+//! the Noise layer is verified by the engine), same `Origin`, same transport wrapper.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use tokio::net::TcpStream;
+use tokio_websockets::{ClientBuilder, Connector};
+use wacore::net::{Transport, TransportEvent, TransportFactory, WHATSAPP_WEB_ORIGIN};
+use whatsapp_rust_tokio_transport::{default_tls_connector, from_websocket};
+
+pub struct NoDelayWebSocketFactory {
+    uri: http::Uri,
+    connector: Connector,
+}
+
+/// Parses `waWebSocketUrl`: a `ws://` or `wss://` URL with a host.
+pub fn parse_ws_url(url: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("ws" | "wss") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(uri),
+        _ => Err(format!("{url:?} is not a ws:// or wss:// URL with a host")),
+    }
+}
+
+impl NoDelayWebSocketFactory {
+    pub fn new(url: &str) -> Result<Self, String> {
+        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, connector: default_tls_connector() })
+    }
+
+    async fn dial(&self) -> anyhow::Result<TcpStream> {
+        // `Uri::host` keeps the brackets of an IPv6 literal; the resolver does not want them.
+        let host = self.host();
+        let tls = self.uri.scheme_str() == Some("wss");
+        let port = self.uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let stream = TcpStream::connect((host, port)).await.with_context(|| format!("cannot reach {host}:{port}"))?;
+        stream.set_nodelay(true).context("cannot set TCP_NODELAY")?;
+        Ok(stream)
+    }
+
+    fn host(&self) -> &str {
+        self.uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']')
+    }
+}
+
+#[async_trait]
+impl TransportFactory for NoDelayWebSocketFactory {
+    async fn create_transport(&self) -> Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>), anyhow::Error> {
+        let tcp = self.dial().await?;
+        let connector = if self.uri.scheme_str() == Some("wss") { &self.connector } else { &Connector::Plain };
+        let stream = connector.wrap(self.host(), tcp).await.context("TLS handshake failed")?;
+        let origin = http::HeaderValue::from_static(WHATSAPP_WEB_ORIGIN);
+        let (ws, _) = ClientBuilder::from_uri(self.uri.clone())
+            .add_header(http::header::ORIGIN, origin)
+            .context("cannot set the Origin header")?
+            .connect_on(stream)
+            .await
+            .context("WebSocket upgrade failed")?;
+        Ok(from_websocket(ws))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[test]
+    fn only_websocket_urls_with_a_host_are_taken() {
+        assert!(NoDelayWebSocketFactory::new("ws://127.0.0.1:1234/ws/chat").is_ok());
+        assert!(NoDelayWebSocketFactory::new("wss://web.whatsapp.com/ws/chat").is_ok());
+        assert!(NoDelayWebSocketFactory::new("http://127.0.0.1/ws").is_err());
+        assert!(NoDelayWebSocketFactory::new("ws:///nohost").is_err());
+        assert!(NoDelayWebSocketFactory::new("not a url").is_err());
+    }
+
+    #[test]
+    fn an_ipv6_host_is_dialled_without_its_brackets() {
+        assert_eq!(NoDelayWebSocketFactory::new("ws://[::1]:8080/ws/chat").unwrap().host(), "::1");
+    }
+
+    #[tokio::test]
+    async fn the_dialled_socket_has_nagle_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://127.0.0.1:{}/ws/chat", listener.local_addr().unwrap().port());
+        let factory = NoDelayWebSocketFactory::new(&url).unwrap();
+        let (stream, accepted) = tokio::join!(factory.dial(), listener.accept());
+        accepted.unwrap();
+        assert!(stream.unwrap().nodelay().unwrap());
+    }
+}
