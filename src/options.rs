@@ -61,7 +61,7 @@ pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
     };
     let wa_web_socket_url = opt_string(obj, "waWebSocketUrl")?;
     if let Some(url) = &wa_web_socket_url {
-        shard_core::ws_dial::parse_ws_url(url).map_err(|e| invalid_argument(format!("waWebSocketUrl: {e}")))?;
+        shard_core::ws_dial::parse_ws_url(url).map_err(invalid_argument)?;
     }
     Ok(SocketConfig {
         wa_web_socket_url,

@@ -184,7 +184,7 @@ impl Shard {
         };
         // The options parser checked the URL already; this is the same check, before any write.
         let dialer = NoDelayWebSocketFactory::new(config.url())
-            .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, format!("waWebSocketUrl: {e}")).for_shard(&self.id))?;
+            .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, e).for_shard(&self.id))?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {

@@ -8,7 +8,7 @@
 //! Everything else is as in the engine's factory: same TLS connector (the certificate chain of
 //! the Noise layer is verified by the engine), same `Origin`, same transport wrapper.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -19,33 +19,42 @@ use whatsapp_rust_tokio_transport::{default_tls_connector, from_websocket};
 
 pub struct NoDelayWebSocketFactory {
     uri: http::Uri,
-    connector: Connector,
 }
 
 /// Parses `waWebSocketUrl`: a `ws://` or `wss://` URL with a host.
 pub fn parse_ws_url(url: &str) -> Result<http::Uri, String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    let uri: http::Uri = url.parse().map_err(|e| format!("waWebSocketUrl {url:?} is not a URL ({e})"))?;
     match uri.scheme_str() {
         Some("ws" | "wss") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(uri),
-        _ => Err(format!("{url:?} is not a ws:// or wss:// URL with a host")),
+        _ => Err(format!("waWebSocketUrl {url:?} is not a ws:// or wss:// URL with a host")),
     }
+}
+
+/// One TLS connector for every shard, built on the first `wss://` dial: its root store is the
+/// same for all, and building it per shard would hold one copy per shard.
+fn tls_connector() -> &'static Connector {
+    static CONNECTOR: OnceLock<Connector> = OnceLock::new();
+    CONNECTOR.get_or_init(default_tls_connector)
 }
 
 impl NoDelayWebSocketFactory {
     pub fn new(url: &str) -> Result<Self, String> {
-        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, connector: default_tls_connector() })
+        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)? })
+    }
+
+    fn tls(&self) -> bool {
+        self.uri.scheme_str() == Some("wss")
     }
 
     async fn dial(&self) -> anyhow::Result<TcpStream> {
-        // `Uri::host` keeps the brackets of an IPv6 literal; the resolver does not want them.
         let host = self.host();
-        let tls = self.uri.scheme_str() == Some("wss");
-        let port = self.uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let port = self.uri.port_u16().unwrap_or(if self.tls() { 443 } else { 80 });
         let stream = TcpStream::connect((host, port)).await.with_context(|| format!("cannot reach {host}:{port}"))?;
         stream.set_nodelay(true).context("cannot set TCP_NODELAY")?;
         Ok(stream)
     }
 
+    /// `Uri::host` keeps the brackets of an IPv6 literal; the resolver does not want them.
     fn host(&self) -> &str {
         self.uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']')
     }
@@ -55,7 +64,7 @@ impl NoDelayWebSocketFactory {
 impl TransportFactory for NoDelayWebSocketFactory {
     async fn create_transport(&self) -> Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>), anyhow::Error> {
         let tcp = self.dial().await?;
-        let connector = if self.uri.scheme_str() == Some("wss") { &self.connector } else { &Connector::Plain };
+        let connector = if self.tls() { tls_connector() } else { &Connector::Plain };
         let stream = connector.wrap(self.host(), tcp).await.context("TLS handshake failed")?;
         let origin = http::HeaderValue::from_static(WHATSAPP_WEB_ORIGIN);
         let (ws, _) = ClientBuilder::from_uri(self.uri.clone())
