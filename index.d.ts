@@ -13,8 +13,11 @@ export interface SocketConfig {
   qrTimeout?: number
   connectTimeoutMs?: number
   keepAliveIntervalMs?: number
+  /** false: the account is announced `unavailable` on every connect, so the phone keeps its notifications (default true). */
   markOnlineOnConnect?: boolean
   syncFullHistory?: boolean
+  /** A pino-compatible logger; each shard logs its lifecycle to `logger.child({ shardId })` (`sock.logger`). */
+  logger?: ShardLogger
   [option: string]: unknown
 }
 
@@ -76,6 +79,8 @@ export type ShardErrorCode =
   | 'MEDIA_INVALID'
   /** Media could not be read, uploaded or downloaded. */
   | 'MEDIA_FAILED'
+  /** A Baileys call or option this package cannot carry out; the message says why. */
+  | 'NOT_SUPPORTED'
   | 'UNKNOWN'
 
 export class ShardError extends Error {
@@ -128,6 +133,8 @@ export interface ConnectionUpdate {
   lastDisconnect?: { error: DisconnectError; date: Date }
   qr?: string
   isNewLogin?: boolean
+  /** false while connecting; true once the server delivered what was queued while offline. */
+  receivedPendingNotifications?: boolean
 }
 
 /** Baileys `BufferJSON` form of the credentials: Buffers where Baileys has Buffers. */
@@ -204,11 +211,103 @@ export interface StatusResult {
   }
 }
 
+/** What `ev.process` handlers get: the events that happened together, by name. */
+export type ShardSocketEventBatch = Partial<{ [E in keyof ShardSocketEventMap]: ShardSocketEventMap[E][0] }>
+
+/** Baileys' event emitter (`sock.ev`). */
 export interface ShardSocketEvents extends EventEmitter {
   on<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
   once<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
   off<E extends keyof ShardSocketEventMap>(event: E, listener: (...args: ShardSocketEventMap[E]) => void): this
+  /** Emits a Baileys event; bufferable ones are held while buffering. */
+  emit<E extends keyof ShardSocketEventMap>(event: E, ...args: ShardSocketEventMap[E]): boolean
+  /**
+   * Calls `handler` with the events delivered together (one stanza's, or a buffer's when it is
+   * flushed, consolidated as Baileys does). Returns a function that unsubscribes it.
+   */
+  process(handler: (events: ShardSocketEventBatch) => void | Promise<void>): () => void
+  /** Holds the bufferable events (messages, chats, contacts, receipts, ...) until `flush()`. */
+  buffer(): void
+  /** Delivers what was held, consolidated; false when nothing was being buffered. */
+  flush(): boolean
+  isBuffering(): boolean
+  /** `work` with the events it causes delivered together when it settles. */
+  createBufferedFunction<A extends unknown[], T>(work: (...args: A) => Promise<T>): (...args: A) => Promise<T>
 }
+
+/** Baileys' `BinaryNode`: one stanza. */
+export interface BinaryNode {
+  tag: string
+  attrs: { [key: string]: string }
+  content?: BinaryNode[] | string | Uint8Array
+}
+
+/** `sock.ws`: the shard's connection. */
+export interface ShardConnection {
+  /** 0 connecting (also between reconnects), 1 open, 3 closed. */
+  readonly readyState: 0 | 1 | 3
+  readonly isOpen: boolean
+  readonly isConnecting: boolean
+  readonly isClosed: boolean
+  readonly isClosing: boolean
+  /** Drops the connection; `connection.update` close follows and the shard reconnects by itself. */
+  close(): Promise<void>
+}
+
+/** A pino-compatible logger (what the `logger` socket option takes and `sock.logger` is). */
+export interface ShardLogger {
+  level?: string
+  child(bindings: Record<string, unknown>): ShardLogger
+  trace(obj: unknown, msg?: string): void
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+  fatal(obj: unknown, msg?: string): void
+}
+
+/** The key types of Baileys' auth state (`authState.keys.get(type, ids)`). */
+export type SignalKeyType = 'pre-key' | 'session' | 'sender-key' | 'sender-key-memory' | 'app-state-sync-key' | 'app-state-sync-version'
+
+/** `sock.authState`: a read-only view of the session folder. */
+export interface ShardAuthState {
+  /** `creds.json` as Baileys reads it; undefined before the folder has one. */
+  creds: AuthenticationCredsUpdate | undefined
+  keys: {
+    /** `{ [id]: value }` for the ids that have a key. An unknown type rejects with `INVALID_ARGUMENT`. */
+    get(type: SignalKeyType, ids: string[]): Promise<{ [id: string]: unknown }>
+    /** Always rejects with `NOT_SUPPORTED`: the shard owns its session store. */
+    set(data: unknown): Promise<never>
+  }
+}
+
+/** Baileys' `MessageRelayOptions`, as far as they are honoured. */
+export interface MessageRelayOptions {
+  messageId?: string
+  /** Extra children of the `<message>` stanza (e.g. `biz` for buttons). */
+  additionalNodes?: BinaryNode[]
+  /** Rejects with `NOT_SUPPORTED`. */
+  participant?: { jid: string; count: number }
+  /** Rejects with `NOT_SUPPORTED`. */
+  additionalAttributes?: { [key: string]: string }
+  /** Rejects with `NOT_SUPPORTED`. */
+  statusJidList?: string[]
+  useUserDevicesCache?: boolean
+}
+
+/** Baileys' `MediaConnInfo`. */
+export interface MediaConnInfo {
+  hosts: { hostname: string; maxContentLengthBytes: number }[]
+  auth: string
+  ttl: number
+  fetchDate: Date
+}
+
+export type WAPrivacyValue = 'all' | 'contacts' | 'contact_blacklist' | 'none'
+export type WAPrivacyOnlineValue = 'all' | 'match_last_seen'
+export type WAReadReceiptsValue = 'all' | 'none'
+export type WAPrivacyCallValue = 'all' | 'known' | 'contacts'
+export type WAPrivacyMessagesValue = 'all' | 'contacts'
 
 /** Baileys' `proto.IMessageKey`. */
 export interface WAMessageKey {
@@ -426,6 +525,10 @@ export interface ShardSocket {
    * `NOT_CONNECTED`.
    */
   readMessages(keys: WAMessageKey[]): Promise<void>
+  /** Receipts of `type` (`'read'`, `'read-self'`, `'played'`, `'sender'`, `'inactive'`, ...; undefined = delivery) for received messages. */
+  sendReceipts(keys: WAMessageKey[], type?: string): Promise<void>
+  /** One receipt for messages of one chat (and sender, in groups). */
+  sendReceipt(jid: string, participant: string | undefined, messageIds: string[], type?: string): Promise<void>
   /**
    * `'available'` / `'unavailable'` set the account's presence; `'composing'`, `'recording'`
    * and `'paused'` are chat states sent to `jid` (required for them). An unknown type or a
@@ -493,6 +596,58 @@ export interface ShardSocket {
   updateBlockStatus(jid: string, action: 'block' | 'unblock'): Promise<void>
   /** The jids we blocked; also emitted as `blocklist.set`. */
   fetchBlocklist(): Promise<string[]>
+  /** Removes our own picture (`jid` = our jid) or a group's. */
+  removeProfilePicture(jid: string): Promise<void>
+  /*
+   * Privacy, as in Baileys 6.7.21. A value the category does not take rejects with
+   * `INVALID_ARGUMENT` naming the values it takes.
+   */
+  /** Category → value (`last`, `online`, `profile`, `status`, `groupadd`, `readreceipts`, `calladd`, `messages`). Always fresh. */
+  fetchPrivacySettings(force?: boolean): Promise<{ [category: string]: string }>
+  updateLastSeenPrivacy(value: WAPrivacyValue): Promise<void>
+  updateOnlinePrivacy(value: WAPrivacyOnlineValue): Promise<void>
+  updateProfilePicturePrivacy(value: WAPrivacyValue): Promise<void>
+  updateStatusPrivacy(value: WAPrivacyValue): Promise<void>
+  updateReadReceiptsPrivacy(value: WAReadReceiptsValue): Promise<void>
+  updateGroupsAddPrivacy(value: WAPrivacyValue): Promise<void>
+  updateCallPrivacy(value: WAPrivacyCallValue): Promise<void>
+  updateMessagesPrivacy(value: WAPrivacyMessagesValue): Promise<void>
+  /** The disappearing-messages timer new chats start with, in seconds (0 = off). */
+  updateDefaultDisappearingMode(duration: number): Promise<void>
+  /*
+   * Connection, session and logging.
+   */
+  /** A read-only view of the session: `creds` and `keys.get`. */
+  readonly authState: ShardAuthState
+  /** The connection; `ws.close()` forces a reconnect. */
+  readonly ws: ShardConnection
+  /** The `logger` socket option's `child({ shardId })`, or a silent logger. */
+  readonly logger: ShardLogger
+  /** Resolves when `check(update)` holds for a `connection.update`; rejects (Boom) when the connection closes first or after `timeoutMs`. */
+  waitForConnectionUpdate(check: (update: ConnectionUpdate) => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>
+  /** Resolves once the connection is open. */
+  waitForSocketOpen(): Promise<void>
+  /** Logs an error on `logger`, as Baileys does. */
+  onUnexpectedError(err: Error, msg: string): void
+  /** Runs the functions given to `mutex` one at a time, in order. */
+  readonly processingMutex: { mutex<T>(code: () => Promise<T> | T): Promise<T> }
+  /** Asks for a pairing code for `phoneNumber` once a QR is shown; also emitted as `login.update` `pairing`. */
+  requestPairingCode(phoneNumber: string, customPairingCode?: string): Promise<string>
+  /** The media hosts and upload token. */
+  refreshMediaConn(forceGet?: boolean): Promise<MediaConnInfo>
+  /*
+   * Raw stanzas and bot-built messages.
+   */
+  /** Sends an `<iq>` and resolves to the reply; an error reply rejects with `INVALID_ARGUMENT`. */
+  query(node: BinaryNode, timeoutMs?: number): Promise<BinaryNode>
+  sendNode(node: BinaryNode): Promise<void>
+  /** Sends an encoded binary node (Baileys' `encodeBinaryNode` output). */
+  sendRawMessage(data: Uint8Array): Promise<void>
+  generateMessageTag(): string
+  /** Sends a message the bot built (e.g. with Baileys' `generateWAMessageFromContent`); resolves to its id. Emits nothing. */
+  relayMessage(jid: string, message: WAMessageContent, options?: MessageRelayOptions): Promise<string>
+  /** Uploads encrypted media (a path or the bytes); pass it as `upload` to Baileys' `prepareWAMessageMedia`. */
+  waUploadToServer(encrypted: string | Uint8Array, options: { mediaType: string; fileEncSha256B64: string; timeoutMs?: number }): Promise<{ mediaUrl: string; directPath: string }>
 }
 
 export type LoginUpdate =

@@ -34,7 +34,8 @@ function safe(obj) {
 
 // One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
 // {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
-// {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag}, {cmd:'exit'}; each answers with an
+// {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag},
+// {cmd:'query', node}, {cmd:'exit'}; each answers with an
 // event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
 // | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
@@ -81,6 +82,8 @@ async function connect() {
     }
   })
   sock.ev.on('presence.update', ({ id, presences }) => report({ event: 'presence', id, presences }))
+  // Which events Baileys delivers together (one ev.process map), for the sock.ev oracle.
+  sock.ev.process((events) => report({ event: 'process', names: Object.keys(events).sort() }))
   for (const name of ['groups.upsert', 'groups.update', 'group-participants.update']) {
     sock.ev.on(name, (data) => report({ event: name, data }))
   }
@@ -143,6 +146,10 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
       const buf = await downloadMediaMessage(msg, 'buffer', { options: { adapter: mockAdapter } })
       const { createHash } = await import('node:crypto')
       report({ event: 'downloaded', id: cmd.id, length: buf.length, sha256: createHash('sha256').update(buf).digest('hex') })
+    } else if (cmd.cmd === 'query') {
+      // {cmd:'query', node}: Baileys' sock.query; answers 'query-result' with the reply node.
+      const reply = await sock.query(cmd.node)
+      report({ event: 'query-result', reply })
     } else if (cmd.cmd === 'exit') {
       sock.end(undefined)
       await pendingSave

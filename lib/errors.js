@@ -28,4 +28,16 @@ function fromNative(err, fallbackCode) {
   return error
 }
 
-module.exports = { ShardError, fromNative }
+/**
+ * A Baileys-style Boom error (`output.statusCode` carries the `DisconnectReason`), as bots read
+ * `connection.update`'s `lastDisconnect.error`.
+ */
+function boom(message, statusCode) {
+  const error = new Error(message)
+  error.isBoom = true
+  error.output = { statusCode, payload: { statusCode, error: 'Connection Failure', message }, headers: {} }
+  error.data = null
+  return error
+}
+
+module.exports = { ShardError, fromNative, boom }

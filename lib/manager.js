@@ -2,9 +2,10 @@
 const { EventEmitter } = require('node:events')
 const path = require('node:path')
 const native = require('./native')
-const { ShardError, fromNative } = require('./errors')
+const { ShardError, fromNative, boom } = require('./errors')
 const { ShardInfo } = require('./shard-info')
 const { ShardSocket } = require('./socket')
+const { isLogger } = require('./logger')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -14,13 +15,23 @@ const FORWARDED = new Set([
   'presence.update', 'creds.update',
 ])
 
-/** A Baileys-style Boom error for `connection.update.lastDisconnect.error`. */
-function boom(message, statusCode) {
-  const error = new Error(message)
-  error.isBoom = true
-  error.output = { statusCode, payload: { statusCode, error: 'Connection Failure', message }, headers: {} }
-  error.data = null
-  return error
+/**
+ * The socket options the native side reads: plain values only. Functions and objects
+ * (`logger`, `getMessage`, `agent`, caches, `auth`) stay in JS; a `URL` becomes its string.
+ * A `logger` without pino's methods is INVALID_ARGUMENT.
+ */
+function nativeSocketConfig(config) {
+  if (config == null || typeof config !== 'object' || Array.isArray(config)) return config ?? null
+  if (config.logger != null && !isLogger(config.logger)) {
+    throw new ShardError('socket option logger must be pino-compatible (trace, debug, info, warn, error and fatal methods)', 'INVALID_ARGUMENT')
+  }
+  const isPlain = (v) => v === null || Array.isArray(v) || (typeof v !== 'object' && typeof v !== 'function')
+  const plain = {}
+  for (const [key, value] of Object.entries(config)) {
+    if (value instanceof URL) plain[key] = value.toString()
+    else if (isPlain(value)) plain[key] = value
+  }
+  return plain
 }
 
 /**
@@ -44,7 +55,7 @@ class ShardManager extends EventEmitter {
       this._native = new native.NativeShardManager(
         {
           session: this.sessionDir,
-          socketConfig: config.socketConfig ?? null,
+          socketConfig: nativeSocketConfig(config.socketConfig),
           maxConcurrentHandshakes: config.maxConcurrentHandshakes ?? null,
           reconnect: config.reconnect ?? null,
         },
@@ -53,6 +64,10 @@ class ShardManager extends EventEmitter {
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
+    /** The socket options that stay in JS (functions, loggers): the manager's, then each shard's. */
+    this._socketConfig = config.socketConfig ?? {}
+    /** @type {Map<string, object>} */
+    this._shardSocketOptions = new Map()
     /** @type {Map<string, ShardSocket>} */
     this._socks = new Map()
     /** @type {Map<string, EventEmitter>} */
@@ -153,7 +168,9 @@ class ShardManager extends EventEmitter {
   async createShard(options = {}) {
     let id
     try {
-      id = await this._native.createShard(options ?? {})
+      const socket = options?.socket
+      id = await this._native.createShard(socket ? { ...options, socket: nativeSocketConfig(socket) } : (options ?? {}))
+      if (socket) this._shardSocketOptions.set(id, socket)
     } catch (err) {
       throw this._fail(options && options.id, fromNative(err, 'CREATE_FAILED'))
     }
@@ -240,6 +257,11 @@ class ShardManager extends EventEmitter {
     return native.checkSessionDir(path.resolve(String(sessionDirectory)))
   }
 
+  /** @private A socket option of shard `id`: its own `socket` option over `socketConfig`. */
+  _socketOption(id, name) {
+    return this._shardSocketOptions.get(id)?.[name] ?? this._socketConfig?.[name]
+  }
+
   /** @private */
   _sockFor(id) {
     let sock = this._socks.get(id)
@@ -284,10 +306,12 @@ class ShardManager extends EventEmitter {
     const sock = this._sockFor(shardId)
     switch (event) {
       case 'login.update':
+        sock.logger.info(data, `login ${data.state}`)
         this._emitBoth('login.update', shardId, { shardId, ...data })
         return
       case 'shard.error': {
         const error = new ShardError(data.message, data.code)
+        sock.logger.error({ code: data.code }, data.message)
         this._emitBoth('shard.error', shardId, { shardId, error })
         return
       }
@@ -306,10 +330,19 @@ class ShardManager extends EventEmitter {
         sock.ev.emit('connection.update', update)
         return
       }
-      default: {
+      case 'baileys':
+        // The Baileys events of one stanza, delivered together (one `ev.process` map).
+        sock.ev.emitTogether(data)
+        return
+      default:
         sock.ev.emit(event, data)
-        if (FORWARDED.has(event)) this._emitBoth(event, shardId, { shardId, sock, data })
-      }
+    }
+  }
+
+  /** @private Re-emits what a socket's `ev` delivered, as `{ shardId, sock, data }`. */
+  _forward(shardId, sock, map) {
+    for (const [event, data] of Object.entries(map)) {
+      if (FORWARDED.has(event)) this._emitBoth(event, shardId, { shardId, sock, data })
     }
   }
 

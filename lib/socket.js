@@ -1,9 +1,13 @@
 'use strict'
 // `sock`: a Baileys-shaped socket object for one shard. It holds no protocol logic; every
 // call goes to the shard in the native manager.
-const { EventEmitter } = require('node:events')
-const { fromNative } = require('./errors')
+const { BaileysEventEmitter } = require('./event-buffer')
+const { ShardError, fromNative, boom } = require('./errors')
 const { prepareMediaContent } = require('./media')
+const { ShardConnection } = require('./connection')
+const { shardLogger } = require('./logger')
+const { protocolCalls, makeMutex } = require('./socket-protocol')
+const { privacyCalls } = require('./socket-privacy')
 
 class ShardSocket {
   /** @param {import('./manager').ShardManager} manager @param {string} id */
@@ -12,9 +16,93 @@ class ShardSocket {
     this._native = manager._native
     /** The shard this socket belongs to. */
     this.shardId = id
-    /** Baileys' event emitter: the raw Baileys events of this socket. */
-    this.ev = new EventEmitter()
+    /**
+     * Baileys' event emitter: the raw Baileys events of this socket (`on`, `off`,
+     * `process(handler)`, `buffer()`, `flush()`, ...). The manager forwards from it.
+     */
+    this.ev = new BaileysEventEmitter((map) => manager._forward(id, this, map))
     this.type = 'md'
+    /** The connection (`ws.close()` drops it; the shard reconnects by itself). */
+    this.ws = new ShardConnection(this)
+    /** A pino-compatible logger: the `logger` socket option's `child({ shardId })`, or a silent one. */
+    this.logger = shardLogger(manager._socketOption(id, 'logger'), id)
+    /** Runs the functions given to `mutex(fn)` one at a time, in order. */
+    this.processingMutex = makeMutex()
+    // Bots pass it around unbound (`prepareWAMessageMedia(content, { upload: sock.waUploadToServer })`).
+    this.waUploadToServer = protocolCalls.waUploadToServer.bind(this)
+  }
+
+  /**
+   * Baileys' `sock.authState`, read-only: `creds` is the shard's `creds.json` as Baileys reads it
+   * (Buffers revived; a fresh copy on each access, undefined before the folder has one), and
+   * `keys.get(type, ids)` reads keys from the session folder (`{ [id]: value }`, missing ids left
+   * out). The shard owns its session, so `keys.set` rejects with `NOT_SUPPORTED`.
+   */
+  get authState() {
+    const id = this.shardId
+    const native = this._native
+    let creds
+    try {
+      creds = native.authCreds(id) ?? undefined
+    } catch (err) {
+      throw fromNative(err, 'LOAD_FAILED')
+    }
+    return {
+      creds,
+      keys: {
+        /**
+         * @param {string} type `'pre-key' | 'session' | 'sender-key' | 'sender-key-memory' | 'app-state-sync-key' | 'app-state-sync-version'`
+         * @param {string[]} ids
+         */
+        async get(type, ids) {
+          if (typeof type !== 'string') throw new ShardError('keys.get: type must be a string such as "session"', 'INVALID_ARGUMENT')
+          if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) {
+            throw new ShardError('keys.get: ids must be an array of strings', 'INVALID_ARGUMENT')
+          }
+          try {
+            return native.authKeys(id, type, ids)
+          } catch (err) {
+            throw fromNative(err, 'LOAD_FAILED')
+          }
+        },
+        async set() {
+          throw new ShardError('authState.keys.set: the shard owns its session store; keys cannot be written from outside', 'NOT_SUPPORTED')
+        },
+      },
+    }
+  }
+
+  /**
+   * Like Baileys' `sock.waitForConnectionUpdate`: resolves once `check(update)` is truthy for a
+   * `connection.update`; rejects with the close's Boom error when the connection closes first,
+   * or a Boom 408 `'Timed Out'` after `timeoutMs`.
+   * @param {(update: import('..').ConnectionState) => boolean | Promise<boolean>} check
+   * @param {number} [timeoutMs]
+   * @returns {Promise<void>}
+   */
+  waitForConnectionUpdate(check, timeoutMs) {
+    if (typeof check !== 'function') return Promise.reject(new ShardError('waitForConnectionUpdate needs a function (update) => boolean', 'INVALID_ARGUMENT'))
+    if (timeoutMs != null && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      return Promise.reject(new ShardError('waitForConnectionUpdate: timeoutMs must be a number of milliseconds', 'INVALID_ARGUMENT'))
+    }
+    return new Promise((resolve, reject) => {
+      let timer = null
+      const done = (fn, value) => {
+        this.ev.off('connection.update', listener)
+        if (timer) clearTimeout(timer)
+        fn(value)
+      }
+      const listener = async (update) => {
+        try {
+          if (await check(update)) return done(resolve)
+        } catch (err) {
+          return done(reject, err)
+        }
+        if (update.connection === 'close') done(reject, update.lastDisconnect?.error ?? boom('Connection Closed', 428))
+      }
+      this.ev.on('connection.update', listener)
+      if (timeoutMs != null) timer = setTimeout(() => done(reject, boom('Timed Out', 408)), timeoutMs)
+    })
   }
 
   /** The logged-in account (`{ id, name?, lid? }`), or undefined before pairing. */
@@ -125,6 +213,46 @@ class ShardSocket {
   async readMessages(keys) {
     try {
       await this._native.readMessages(this.shardId, keys ?? null)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Sends receipts of `type` for received messages, like Baileys' `sock.sendReceipts`: `'read'`,
+   * `'read-self'`, `'played'`, `'sender'`, `'inactive'`, `'hist_sync'`, ..., or undefined for a
+   * delivery receipt. Keys of your own messages are skipped.
+   * @param {{ remoteJid: string, id: string, fromMe?: boolean, participant?: string }[]} keys
+   * @param {string} [type]
+   * @returns {Promise<void>}
+   */
+  async sendReceipts(keys, type) {
+    if (type != null && typeof type !== 'string') throw new ShardError('sendReceipts: type must be a string such as "read"', 'INVALID_ARGUMENT')
+    try {
+      await this._native.sendReceipts(this.shardId, keys ?? null, type ?? null)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
+   * Sends one receipt for messages of one chat (and sender, in groups), like Baileys'
+   * `sock.sendReceipt(jid, participant, messageIds, type)`.
+   * @param {string} jid
+   * @param {string | undefined} participant
+   * @param {string[]} messageIds
+   * @param {string} [type] undefined for a delivery receipt
+   * @returns {Promise<void>}
+   */
+  async sendReceipt(jid, participant, messageIds, type) {
+    if (typeof jid !== 'string') throw new ShardError('sendReceipt: jid must be a string', 'INVALID_ARGUMENT')
+    if (participant != null && typeof participant !== 'string') throw new ShardError('sendReceipt: participant must be a string or undefined', 'INVALID_ARGUMENT')
+    if (!Array.isArray(messageIds) || !messageIds.every((id) => typeof id === 'string')) {
+      throw new ShardError('sendReceipt: messageIds must be an array of message ids', 'INVALID_ARGUMENT')
+    }
+    if (type != null && typeof type !== 'string') throw new ShardError('sendReceipt: type must be a string such as "read"', 'INVALID_ARGUMENT')
+    try {
+      await this._native.sendReceipt(this.shardId, jid, participant ?? null, messageIds, type ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -321,5 +449,7 @@ class ShardSocket {
     return this._group('groupToggleEphemeral', jid, expiration)
   }
 }
+
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls)
 
 module.exports = { ShardSocket }

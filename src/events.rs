@@ -61,7 +61,11 @@ fn to_js(event: ShardEvent) -> BValue {
             }
             ("load.progress", BValue::Object(fields))
         }
-        ShardEvent::Baileys { name, data, .. } => (name, data),
+        // `[{ event, data }]`: JS emits them on `sock.ev` as one batch.
+        ShardEvent::Baileys { events, .. } => (
+            "baileys",
+            BValue::Array(events.into_iter().map(|(name, data)| BValue::obj([("event", BValue::str(name)), ("data", data)])).collect()),
+        ),
     };
     BValue::obj([("event", BValue::str(name)), ("shardId", BValue::String(shard_id)), ("data", data)])
 }
@@ -89,10 +93,13 @@ fn login_update(update: LoginUpdate) -> BValue {
 /// Baileys' `connection.update`; `lastDisconnect.error` is rebuilt as a Boom-like error in JS.
 fn connection_update(update: ConnectionUpdate) -> BValue {
     match update {
-        ConnectionUpdate::Connecting => BValue::obj([("connection", BValue::str("connecting"))]),
+        ConnectionUpdate::Connecting => {
+            BValue::obj([("connection", BValue::str("connecting")), ("receivedPendingNotifications", BValue::Bool(false))])
+        }
         ConnectionUpdate::Qr { code } => BValue::obj([("qr", BValue::String(code))]),
         ConnectionUpdate::NewLogin => BValue::obj([("isNewLogin", BValue::Bool(true))]),
         ConnectionUpdate::Open => BValue::obj([("connection", BValue::str("open"))]),
+        ConnectionUpdate::ReceivedPendingNotifications => BValue::obj([("receivedPendingNotifications", BValue::Bool(true))]),
         ConnectionUpdate::Close { reason, status_code } => BValue::obj([
             ("connection", BValue::str("close")),
             (

@@ -10,7 +10,9 @@ mod js_value;
 mod manager;
 mod media;
 mod options;
+mod privacy_ops;
 mod profile_ops;
+mod raw_ops;
 mod socket_ops;
 
 /// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,

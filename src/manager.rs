@@ -12,7 +12,9 @@ use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
 use crate::js_to_bvalue::JsInput;
 use crate::options::{max_concurrent_handshakes, reconnect_policy, shard_options, socket_config};
+use shard_core::baileys_value::BValue;
 use shard_core::content::{MessageContent, SendOptions};
+use shard_core::session_store::auth_view;
 
 #[napi]
 pub struct NativeShardManager {
@@ -99,6 +101,30 @@ impl NativeShardManager {
             }
             v
         }))
+    }
+
+    /// `sock.authState.creds`: the shard's `creds.json` (Buffers revived), or null before
+    /// the folder has one.
+    #[napi]
+    pub fn auth_creds(&self, id: String) -> Result<Option<JsBValue>> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let creds = auth_view::read_creds(shard.dir()).map_err(to_napi)?;
+        Ok(creds.map(|c| JsBValue(BValue::from_buffer_json(&c))))
+    }
+
+    /// `sock.authState.keys.get(type, ids)` → `{ [id]: value }` for the ids that have a key.
+    #[napi]
+    pub fn auth_keys(&self, id: String, kind: String, ids: Vec<String>) -> Result<JsBValue> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let found = auth_view::read_keys(shard.dir(), &kind, &ids).map_err(to_napi)?;
+        Ok(JsBValue(BValue::Object(found.into_iter().map(|(id, v)| (id, BValue::from_buffer_json(&v))).collect())))
+    }
+
+    /// `sock.ws.close()`: drops the connection; the shard reconnects by its reconnect policy.
+    #[napi]
+    pub async fn drop_connection(&self, id: String) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.drop_connection().await.map_err(to_napi)
     }
 
     /// `sock.sendMessage(jid, content, options)` → the sent `WAMessage`.

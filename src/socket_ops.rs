@@ -12,23 +12,23 @@ use crate::manager::{not_found, NativeShardManager};
 
 /// Same error as `NativeShardManager`'s other methods give for an unknown shard id.
 /// `WAMessageKey[]` → `ReadKey`s, naming the first bad entry.
-fn read_keys(keys: &Value) -> Result<Vec<ReadKey>> {
+fn read_keys(what: &str, keys: &Value) -> Result<Vec<ReadKey>> {
     let Value::Array(items) = keys else {
-        return Err(invalid_argument(format!("readMessages: keys must be an array of message keys ({{ remoteJid, id, fromMe?, participant? }}), got {}", kind_of(keys))));
+        return Err(invalid_argument(format!("{what}: keys must be an array of message keys ({{ remoteJid, id, fromMe?, participant? }}), got {}", kind_of(keys))));
     };
     items
         .iter()
         .enumerate()
         .map(|(i, key)| {
             let Value::Object(obj) = key else {
-                return Err(invalid_argument(format!("readMessages: keys[{i}] must be a message key object, got {}", kind_of(key))));
+                return Err(invalid_argument(format!("{what}: keys[{i}] must be a message key object, got {}", kind_of(key))));
             };
             let string = |name: &str, required: bool| -> Result<Option<String>> {
                 match obj.get(name) {
                     Some(Value::String(s)) => Ok(Some(s.clone())),
                     None | Some(Value::Null) if !required => Ok(None),
                     other => Err(invalid_argument(format!(
-                        "readMessages: keys[{i}].{name} must be a string, got {}",
+                        "{what}: keys[{i}].{name} must be a string, got {}",
                         other.map(kind_of).unwrap_or("nothing")
                     ))),
                 }
@@ -36,7 +36,7 @@ fn read_keys(keys: &Value) -> Result<Vec<ReadKey>> {
             let from_me = match obj.get("fromMe") {
                 None | Some(Value::Null) => false,
                 Some(Value::Bool(b)) => *b,
-                Some(other) => return Err(invalid_argument(format!("readMessages: keys[{i}].fromMe must be a boolean, got {}", kind_of(other)))),
+                Some(other) => return Err(invalid_argument(format!("{what}: keys[{i}].fromMe must be a boolean, got {}", kind_of(other)))),
             };
             Ok(ReadKey {
                 remote_jid: string("remoteJid", true)?.unwrap_or_default(),
@@ -54,8 +54,23 @@ impl NativeShardManager {
     #[napi]
     pub async fn read_messages(&self, id: String, keys: Option<Value>) -> Result<()> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let keys = read_keys(&keys.unwrap_or(Value::Null))?;
+        let keys = read_keys("readMessages", &keys.unwrap_or(Value::Null))?;
         shard.read_messages(&keys).await.map_err(to_napi)
+    }
+
+    /// `sock.sendReceipts(keys, type)`: receipts of `type` (absent = delivery) for received messages.
+    #[napi]
+    pub async fn send_receipts(&self, id: String, keys: Option<Value>, kind: Option<String>) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let keys = read_keys("sendReceipts", &keys.unwrap_or(Value::Null))?;
+        shard.send_receipts("sendReceipts", &keys, kind.as_deref()).await.map_err(to_napi)
+    }
+
+    /// `sock.sendReceipt(jid, participant, messageIds, type)`.
+    #[napi]
+    pub async fn send_receipt(&self, id: String, jid: String, participant: Option<String>, message_ids: Vec<String>, kind: Option<String>) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.send_receipt(&jid, participant.as_deref(), &message_ids, kind.as_deref()).await.map_err(to_napi)
     }
 
     /// `sock.sendPresenceUpdate(type, jid?)`: `available` / `unavailable`, or a chat state

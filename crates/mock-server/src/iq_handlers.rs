@@ -103,9 +103,8 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         ("encrypt", "set", _) => vec![prekey_upload(state, me, iq)],
         ("encrypt", "get", Some("key")) => vec![prekey_fetch(state, iq)],
         ("w", "get", Some("props")) | ("abt", "get", Some("props")) => vec![props(iq)],
-        // Profile pictures, about text, blocklists (profile.rs).
+        // Profile pictures, about text, privacy, blocklists (profile.rs).
         (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
-        ("privacy", "get", Some("privacy")) => vec![privacy(iq)],
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],
         ("w:m", "set", Some("media_conn")) | ("w:m", "get", Some("media_conn")) => {
@@ -278,21 +277,6 @@ fn props(iq: &Node) -> Node {
             .attr("hash", "mock-props-1")
             .build()],
     )
-}
-
-fn privacy(iq: &Node) -> Node {
-    let cats = [
-        ("last", "all"),
-        ("online", "all"),
-        ("profile", "all"),
-        ("status", "all"),
-        ("groupadd", "all"),
-        ("readreceipts", "all"),
-        ("calladd", "all"),
-    ]
-    .into_iter()
-    .map(|(n, v)| NodeBuilder::new("category").attr("name", n).attr("value", v).build());
-    result(iq, vec![NodeBuilder::new("privacy").children(cats).build()])
 }
 
 /// Every requested collection comes back empty at the version the client already has: there

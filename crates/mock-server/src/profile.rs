@@ -1,5 +1,6 @@
-//! Profiles and blocklists: `w:profile:picture` (get / set / remove, own or a group's with
-//! `target`), `status` (the about text, also answered in usync `<status>`), `blocklist`
+//! Profiles, privacy and blocklists: `w:profile:picture` (get / set / remove, own or a group's
+//! with `target`), `status` (the about text, also answered in usync `<status>`), `privacy`
+//! (get, set one `<category name value>`: values WhatsApp refuses are a 400), `blocklist`
 //! (get, set with `<item action jid>`). State is kept per account; a change is told to the
 //! account's other devices as WhatsApp tells them: `<notification type="picture">` with
 //! `<set>`/`<delete>`, `<notification type="status">`, and `<notification type="account_sync">`
@@ -29,7 +30,34 @@ pub struct ProfileDirectory {
     pictures: HashMap<String, Picture>,
     statuses: HashMap<String, (String, u64)>,
     blocklists: HashMap<String, Vec<String>>,
+    /// Privacy settings changed from their defaults, by account.
+    privacy: HashMap<String, Vec<(String, String)>>,
     next_picture: u64,
+}
+
+/// Privacy categories a new account has, with their defaults.
+const PRIVACY_DEFAULTS: [(&str, &str); 8] = [
+    ("last", "all"),
+    ("online", "all"),
+    ("profile", "all"),
+    ("status", "all"),
+    ("groupadd", "all"),
+    ("readreceipts", "all"),
+    ("calladd", "all"),
+    ("messages", "all"),
+];
+
+/// The values WhatsApp accepts for a privacy category (its web client's table).
+fn privacy_values(category: &str) -> Option<&'static [&'static str]> {
+    Some(match category {
+        "last" | "profile" | "status" | "groupadd" => &["all", "contacts", "contact_blacklist", "none"],
+        "online" => &["all", "match_last_seen"],
+        "readreceipts" => &["all", "none"],
+        "calladd" => &["all", "known", "contacts"],
+        "messages" => &["all", "contacts"],
+        "defense" => &["off", "on_standard"],
+        _ => return None,
+    })
 }
 
 impl ProfileDirectory {
@@ -69,7 +97,7 @@ fn first_child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
 
 /// Whether this module answers the iq.
 pub fn handles(xmlns: &str) -> bool {
-    matches!(xmlns, "w:profile:picture" | "status" | "blocklist")
+    matches!(xmlns, "w:profile:picture" | "status" | "privacy" | "blocklist")
 }
 
 /// Answers one profile / status / blocklist iq from `me`, and tells `me`'s other devices.
@@ -122,6 +150,30 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
             profiles.statuses.insert(me.phone.clone(), (text.clone(), unix_now()));
             let set = NodeBuilder::new("set").string_content(text).build();
             (result(iq, vec![]), Some(("status", own_jid.clone(), set)))
+        }
+        ("privacy", "get") => {
+            let changed = profiles.privacy.get(&me.phone);
+            let value_of = |name: &str, default: &str| {
+                changed.and_then(|c| c.iter().find(|(n, _)| n == name)).map(|(_, v)| v.clone()).unwrap_or_else(|| default.to_owned())
+            };
+            let categories = PRIVACY_DEFAULTS
+                .iter()
+                .map(|(name, default)| NodeBuilder::new("category").attr("name", *name).attr("value", value_of(name, default)).build());
+            (result(iq, vec![NodeBuilder::new("privacy").children(categories).build()]), None)
+        }
+        ("privacy", "set") => {
+            let category = first_child(iq, "privacy").and_then(|p| first_child(p, "category"));
+            let (Some(name), Some(value)) = (category.and_then(|c| attr(c, "name")), category.and_then(|c| attr(c, "value"))) else {
+                return vec![error(iq, 400, "bad-request")];
+            };
+            if !privacy_values(&name).is_some_and(|allowed| allowed.contains(&value.as_str())) {
+                return vec![error(iq, 400, "bad-request")];
+            }
+            let changed = profiles.privacy.entry(me.phone.clone()).or_default();
+            changed.retain(|(n, _)| *n != name);
+            changed.push((name.clone(), value.clone()));
+            let echo = NodeBuilder::new("category").attr("name", name).attr("value", value).build();
+            (result(iq, vec![NodeBuilder::new("privacy").children([echo]).build()]), None)
         }
         ("blocklist", "get") => {
             let items: Vec<Node> = profiles.blocklists.get(&me.phone).map(|l| l.iter().map(|j| NodeBuilder::new("item").attr("jid", j.clone()).build()).collect()).unwrap_or_default();

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     MediaInvalid,
     /// Media could not be read, uploaded or downloaded.
     MediaFailed,
+    /// A Baileys call or option this side cannot carry out; the message says why.
+    NotSupported,
 }
 
 impl ErrorCode {
@@ -40,6 +42,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::MediaInvalid => "MEDIA_INVALID",
             ErrorCode::MediaFailed => "MEDIA_FAILED",
+            ErrorCode::NotSupported => "NOT_SUPPORTED",
         }
     }
 }

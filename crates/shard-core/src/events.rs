@@ -40,6 +40,8 @@ pub enum ConnectionUpdate {
     Qr { code: String },
     NewLogin,
     Open,
+    /// The server delivered everything queued while the device was offline.
+    ReceivedPendingNotifications,
     Close { reason: String, status_code: u16 },
 }
 
@@ -54,9 +56,11 @@ pub enum ShardEvent {
     /// `load.progress`: `loadAllShards` handled one more saved session (`done` of `total`);
     /// `error` says why it was not started.
     LoadProgress { shard_id: String, done: usize, total: usize, error: Option<ShardError> },
-    /// A Baileys socket event (`messages.upsert`, `messages.update`, `presence.update`, ...)
-    /// with its payload already in Baileys' shape (built in `baileys_events`).
-    Baileys { shard_id: String, name: &'static str, data: BValue },
+    /// Baileys socket events (`messages.upsert`, `messages.update`, `presence.update`, ...)
+    /// with their payloads already in Baileys' shape (built in `baileys_events`). The events
+    /// one engine event caused travel together, so `sock.ev.process` gets them in one map, as
+    /// Baileys delivers the events of one stanza.
+    Baileys { shard_id: String, events: Vec<(&'static str, BValue)> },
 }
 
 impl ShardEvent {

@@ -283,9 +283,7 @@ impl Shard {
             .user()
             .map(|u| std::iter::once(u.id).chain(u.lid).collect())
             .unwrap_or_default();
-        for event in from_group_update(u, &me) {
-            self.baileys(event);
-        }
+        self.baileys_together(from_group_update(u, &me));
     }
 }
 

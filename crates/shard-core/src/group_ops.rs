@@ -16,7 +16,6 @@ use whatsapp_rust::features::{
     GroupSubject, JoinGroupResult, MemberAddMode, ParticipantChangeResponse, ParticipantType,
     PreviousDescription,
 };
-use whatsapp_rust::IqError;
 
 use crate::baileys_value::BValue;
 use crate::content::parse_jid;
@@ -333,18 +332,7 @@ fn invite_code_arg(what: &str, code: &str) -> Result<()> {
 impl Shard {
     fn group_failed(&self, what: &str, e: GroupError) -> ShardError {
         let (code, why) = match e {
-            GroupError::Iq(IqError::ServerError { code, text, .. }) => (
-                ErrorCode::InvalidArgument,
-                format!("the server refused it ({code} {text})"),
-            ),
-            GroupError::Iq(
-                e @ (IqError::Timeout
-                | IqError::NotConnected
-                | IqError::Socket(_)
-                | IqError::Disconnected(_)
-                | IqError::InternalChannelClosed
-                | IqError::ClientState(_)),
-            ) => (ErrorCode::NotConnected, e.to_string()),
+            GroupError::Iq(e) => return crate::stanza_ops::iq_failure(self.id(), what, &e),
             GroupError::DescriptionConflict => (
                 ErrorCode::InvalidArgument,
                 "the description was changed by someone else meanwhile; try again".to_owned(),

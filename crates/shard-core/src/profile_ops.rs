@@ -82,6 +82,18 @@ impl Shard {
         client.send_iq(iq).await.map(|_| ()).map_err(|e| self.profile_failed("updateProfilePicture", e))
     }
 
+    /// `removeProfilePicture(jid)`: our own picture, or a group's (`jid` the group).
+    pub async fn remove_profile_picture(&self, jid: &str) -> Result<()> {
+        let target = jid_arg(self, "removeProfilePicture jid", jid)?;
+        let client = self.connected_client()?;
+        let own = client.persistence_manager().get_device_snapshot().pn.clone().map(|j| j.to_non_ad());
+        if own.as_ref().is_some_and(|o| o.user == target.user && o.server == target.server) {
+            client.profile().remove_profile_picture().await.map(|_| ()).map_err(|e| self.profile_failed("removeProfilePicture", e))
+        } else {
+            client.groups().remove_profile_picture(target.to_non_ad()).await.map(|_| ()).map_err(|e| self.profile_failed("removeProfilePicture", e))
+        }
+    }
+
     /// `updateProfileStatus(status)`: the about text.
     pub async fn update_profile_status(&self, status: &str) -> Result<()> {
         let client = self.connected_client()?;

@@ -73,6 +73,8 @@ pub struct RunWatcher {
     terminal: AtomicBool,
     disconnected: AtomicBool,
     paired: AtomicBool,
+    /// The user dropped the connection (`sock.ws.close()`); the close is reported already.
+    closed_by_user: AtomicBool,
     /// Milliseconds since `epoch` when the run logged in; 0 when it did not.
     connected_at: AtomicU64,
     epoch: std::sync::OnceLock<Instant>,
@@ -97,8 +99,14 @@ impl RunWatcher {
         self.epoch.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
     }
 
+    /// The current connection is being dropped on the user's request: reconnect at once.
+    pub fn closed_by_user(&self) {
+        self.closed_by_user.store(true, Ordering::Release);
+    }
+
     fn begin_run(&self) {
         self.disconnected.store(false, Ordering::Release);
+        self.closed_by_user.store(false, Ordering::Release);
         self.paired.store(false, Ordering::Release);
         self.connected_at.store(0, Ordering::Release);
     }
@@ -107,6 +115,9 @@ impl RunWatcher {
     pub fn next_step(&self, policy: &ReconnectPolicy) -> NextStep {
         if self.terminal.load(Ordering::Acquire) {
             return NextStep::Stop;
+        }
+        if self.closed_by_user.load(Ordering::Acquire) {
+            return NextStep::ReconnectNow { after_login: false };
         }
         let connected_at = self.connected_at.load(Ordering::Acquire);
         let disconnected = self.disconnected.load(Ordering::Acquire);

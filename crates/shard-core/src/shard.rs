@@ -10,6 +10,8 @@ use wacore::net::DisconnectReason as EngineDisconnect;
 use wacore::store::DevicePropsOverride;
 use wacore::types::events::Event;
 use wacore::types::events::Subscription;
+use wacore_binary::Jid;
+use waproto::whatsapp as wa;
 use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
 use whatsapp_rust::TokioRuntime;
@@ -80,6 +82,7 @@ struct Running {
     stop: Arc<StopSignal>,
     /// Keeps the run watcher and the ack waiters subscribed to the engine's events.
     _watch: [Subscription; 2],
+    watcher: Arc<RunWatcher>,
     client: Arc<Client>,
     store: Arc<FileStore>,
 }
@@ -131,6 +134,11 @@ impl Shard {
         })
     }
 
+    /// The shard's session folder.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -162,8 +170,15 @@ impl Shard {
         self.emit(ShardEvent::Login { shard_id: self.id.clone(), update });
     }
 
-    pub(crate) fn baileys(&self, (name, data): (&'static str, BValue)) {
-        self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), name, data });
+    pub(crate) fn baileys(&self, event: (&'static str, BValue)) {
+        self.baileys_together(vec![event]);
+    }
+
+    /// Events that happened together (one stanza): delivered to JS as one batch.
+    pub(crate) fn baileys_together(&self, events: Vec<(&'static str, BValue)>) {
+        if !events.is_empty() {
+            self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events });
+        }
     }
 
     fn connection(&self, update: ConnectionUpdate) {
@@ -221,6 +236,7 @@ impl Shard {
             builder = builder.with_push_name(self.phone_number.clone().unwrap_or_else(|| self.id.clone()));
         }
         let weak = Arc::downgrade(self);
+        let mark_online = config.mark_online_on_connect != Some(false);
         let bot = builder
             .on_event(move |event, client| {
                 let weak = weak.clone();
@@ -230,6 +246,9 @@ impl Shard {
                         shard.on_engine_event(&event);
                         if let Some(pairing_code) = pairing_code {
                             pairing_code.on_engine_event(&event, &client);
+                        }
+                        if !mark_online {
+                            stay_unavailable(&shard.id, &event, &client).await;
                         }
                     }
                 }
@@ -257,13 +276,13 @@ impl Shard {
         let supervisor = tokio::spawn(reconnect::supervise(
             bot.spawn(),
             client.clone(),
-            watcher,
+            watcher.clone(),
             policy,
             stop.clone(),
             self.reconnect_attempts.clone(),
             on_restart,
         ));
-        *self.running() = Some(Running { supervisor, stop, _watch: [watch, acks_watch], client, store });
+        *self.running() = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store });
         Ok(())
     }
 
@@ -309,6 +328,7 @@ impl Shard {
                 self.connection(ConnectionUpdate::Open);
                 self.login(LoginUpdate::Connected);
             }
+            Event::OfflineSyncCompleted(_) => self.connection(ConnectionUpdate::ReceivedPendingNotifications),
             Event::StreamError(e) => {
                 self.pending_close_code.store(e.code.parse().unwrap_or(dr::BAD_SESSION), Ordering::Release);
             }
@@ -419,10 +439,9 @@ impl Shard {
     /// `messages.upsert`, then what Baileys' `processMessage` derives from each message.
     fn upsert(&self, messages: Vec<BValue>, kind: UpsertType) {
         let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
-        self.baileys(baileys_events::messages_upsert(messages, kind));
-        for event in derived {
-            self.baileys(event);
-        }
+        let mut events = vec![baileys_events::messages_upsert(messages, kind)];
+        events.extend(derived);
+        self.baileys_together(events);
     }
 
     /// The engine client of a connected shard, or `NOT_CONNECTED`.
@@ -452,8 +471,37 @@ impl Shard {
         let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(&self.id))?;
         let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
         let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
+        self.deliver(&client, &jid, message.clone(), options, to).await?;
+        let timestamp = (now_ms() / 1000) as i64;
+        let mut sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
+            ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
+        })?;
+        set_group_sender(&mut sent, &jid, own.as_ref());
+        self.upsert(vec![sent.clone()], UpsertType::Append);
+        Ok(sent)
+    }
+
+    /// Drops the connection as if the network had (Baileys' `sock.ws.close()`); the shard
+    /// reconnects by its reconnect policy.
+    pub async fn drop_connection(&self) -> Result<()> {
+        let client = self.connected_client()?;
+        if let Some(running) = self.running().as_ref() {
+            running.watcher.closed_by_user();
+        }
+        // The engine reports no drop for a close it was asked for; Baileys reports this one as
+        // 428 connectionClosed.
+        self.report_close(CloseKind::Transient, "connection closed by sock.ws.close()".into(), dr::CONNECTION_CLOSED);
+        client.reconnect().await;
+        Ok(())
+    }
+
+    /// Sends `message` with `options` (which carry its id) and waits for the server's ack.
+    /// `NOT_CONNECTED` when the connection was lost on the way: the caller may resend with the
+    /// same id; `INVALID_ARGUMENT` when the engine or the server refused the message.
+    pub(crate) async fn deliver(&self, client: &Client, jid: &Jid, message: wa::Message, options: whatsapp_rust::SendOptions, to: &str) -> Result<()> {
+        let id = options.message_id.clone().unwrap_or_default();
         let ack = self.acks.expect(&id);
-        client.send_message_with_options(jid.clone(), message.clone(), options).await.map_err(|e| {
+        client.send_message_with_options(jid.clone(), message, options).await.map_err(|e| {
             // Lost the connection while sending (the client may not know it yet, hence the
             // error's kind): the caller may resend with the same id.
             let code = if !client.is_connected() || is_connection_loss(&e) { ErrorCode::NotConnected } else { ErrorCode::InvalidArgument };
@@ -467,14 +515,7 @@ impl Shard {
             };
             let retry = if code == ErrorCode::NotConnected { format!("; resend with {{ messageId: '{id}' }} (the receiver reports a repeated id once)") } else { String::new() };
             ShardError::new(code, format!("message {id} to {to} may not have been delivered: {what}{retry}")).for_shard(&self.id)
-        })?;
-        let timestamp = (now_ms() / 1000) as i64;
-        let mut sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
-            ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
-        })?;
-        set_group_sender(&mut sent, &jid, own.as_ref());
-        self.upsert(vec![sent.clone()], UpsertType::Append);
-        Ok(sent)
+        })
     }
 
     /// The logged-in account, once paired.
@@ -555,6 +596,18 @@ impl Shard {
 
     fn running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `markOnlineOnConnect: false`. The engine announces `available` whenever it connects with a
+/// known push name (and after the push name arrives by app-state sync) and 0.7.0 has no switch
+/// for it, so `unavailable` follows at once, as Baileys sends it instead: the owner's phone
+/// keeps its notifications and delivery receipts go out `inactive`.
+async fn stay_unavailable(shard_id: &str, event: &Event, client: &Client) {
+    if matches!(event, Event::Connected(_) | Event::SelfPushNameUpdated(_)) {
+        if let Err(e) = client.presence().set_unavailable().await {
+            log::debug!("shard {shard_id}: could not announce unavailable: {e:?}");
+        }
     }
 }
 

@@ -79,7 +79,7 @@ fn invalid(message: impl Into<String>) -> ShardError {
 }
 
 /// `parse_jid`, with the argument's name in the message.
-fn jid_arg(what: &str, jid: &str) -> Result<Jid> {
+pub(crate) fn jid_arg(what: &str, jid: &str) -> Result<Jid> {
     parse_jid(jid).map_err(|e| invalid(format!("{what}: {}", e.message)))
 }
 
@@ -100,7 +100,7 @@ pub fn on_whatsapp_number(input: &str) -> Result<String> {
 
 /// Keys not from us, grouped as Baileys' `aggregateMessageKeysNotFromMe` does: one receipt per
 /// (chat, participant), ids in the order given.
-fn aggregate_keys(keys: &[ReadKey]) -> Result<Vec<(Jid, Option<Jid>, Vec<&str>)>> {
+pub(crate) fn aggregate_keys(keys: &[ReadKey]) -> Result<Vec<(Jid, Option<Jid>, Vec<&str>)>> {
     let mut groups: Vec<(String, Option<String>, Jid, Option<Jid>, Vec<&str>)> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let chat = jid_arg(&format!("keys[{i}].remoteJid"), &key.remote_jid)?;
@@ -127,15 +127,7 @@ impl Shard {
     /// Baileys' `sock.readMessages(keys)`: read receipts for messages we received. Keys of our
     /// own messages are skipped; group keys name the sender in `participant`.
     pub async fn read_messages(&self, keys: &[ReadKey]) -> Result<()> {
-        let groups = aggregate_keys(keys).map_err(|e| e.for_shard(self.id()))?;
-        let client = self.connected_client()?;
-        for (chat, participant, ids) in groups {
-            client
-                .mark_as_read(&chat, participant.as_ref(), &ids)
-                .await
-                .map_err(|e| self.op_failed("readMessages", ErrorCode::NotConnected, e))?;
-        }
-        Ok(())
+        self.send_receipts("readMessages", keys, Some("read")).await
     }
 
     /// Baileys' `sock.sendPresenceUpdate(type, jid?)`: `available` / `unavailable` set the

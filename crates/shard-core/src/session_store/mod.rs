@@ -1,6 +1,7 @@
 //! Where a shard's session lives. The file store is the default and keeps Baileys' layout.
 
 mod atomic_file;
+pub mod auth_view;
 pub mod baileys_address;
 pub mod baileys_app_state;
 pub mod baileys_sender_key;

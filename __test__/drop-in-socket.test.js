@@ -1,0 +1,208 @@
+'use strict'
+// Baileys socket members bots rely on, end to end against the mock: `sock.ev` as Baileys'
+// emitter (process maps like a real Baileys socket's), `authState`, `ws.close()`,
+// `waitForConnectionUpdate`, `logger`, and the `markOnlineOnConnect` option.
+const { ShardError, ShardManager } = require('..')
+const { MockServer } = require('../testing')
+const { BaileysChild } = require('./baileys-peer')
+const { waitFor, pairedManager, userJid, autoScan } = require('./helpers')
+
+let mock
+let manager
+let session
+let peer
+let peerMe
+const logs = []
+const userOf = (jid) => jid.split(/[:@]/)[0]
+
+/** A pino-shaped logger that records what it gets, with its child bindings. */
+function recordingLogger(bindings = {}) {
+  const logger = { level: 'info', bindings, child: (more) => recordingLogger({ ...bindings, ...more }) }
+  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) {
+    logger[level] = (obj, msg) => logs.push({ level, bindings, obj, msg })
+  }
+  return logger
+}
+
+async function expectShardError(promise, code, pattern) {
+  const err = await promise.then(() => null, (e) => e)
+  expect(err).toBeInstanceOf(ShardError)
+  expect(err.code).toBe(code)
+  if (pattern) expect(err.message).toMatch(pattern)
+  return err
+}
+
+beforeAll(async () => {
+  mock = await MockServer.start({ port: 0 })
+  ;({ manager, session } = await pairedManager(mock, ['alice', 'bob']))
+  peer = new BaileysChild('peer', mock)
+  const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
+  expect(open.event).toBe('open')
+  await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)
+  peerMe = open.me
+})
+afterAll(async () => {
+  await peer?.close()
+  await manager?.close()
+  await mock?.close()
+})
+
+describe('sock.ev', () => {
+  test('ev.process gets the events of one stanza in one map, as a real Baileys socket does', async () => {
+    const alice = manager.socket('alice')
+    const maps = []
+    const off = alice.ev.process((events) => maps.push(events))
+
+    // Baileys → alice: a text, then a reaction to it.
+    peer.command({ cmd: 'send', to: alice.user.id, text: 'react to this' })
+    const sent = await peer.waitFor('Baileys to send', (e) => (e.event === 'sent' && !e.message) || e.event === 'cmd-error', 20000)
+    expect(sent.event).toBe('sent')
+    const reacted = waitFor(alice.ev, 'messages.reaction', () => true, 20000)
+    peer.command({ cmd: 'sendContent', to: alice.user.id, content: { react: { text: '👍', key: sent.key } } })
+    await reacted
+    const ours = maps.find((m) => m['messages.reaction'])
+    expect(Object.keys(ours).sort()).toEqual(['messages.reaction', 'messages.upsert'])
+    expect(ours['messages.reaction'][0].reaction.text).toBe('👍')
+
+    // alice → Baileys: the same, the other way; Baileys' own map has the same two events.
+    const baileysSaw = peer.waitFor('Baileys to get the reaction', (e) => e.event === 'process' && e.names.includes('messages.reaction'), 20000)
+    const text = await alice.sendMessage(userJid(peerMe.id), { text: 'and to this' })
+    await alice.sendMessage(userJid(peerMe.id), { react: { text: '🔥', key: { ...text.key, fromMe: false, remoteJid: userJid(alice.user.id) } } })
+    // Baileys also derives chats.update (unread count) and contacts.update (push name) from
+    // each message: the account's state, issue #16, not emitted here yet.
+    const ACCOUNT_STATE = ['chats.update', 'contacts.update']
+    expect((await baileysSaw).names.filter((n) => !ACCOUNT_STATE.includes(n))).toEqual(Object.keys(ours).sort())
+
+    off()
+    const before = maps.length
+    await alice.sendMessage(userJid(peerMe.id), { text: 'after unsubscribing' })
+    expect(maps.length).toBe(before)
+  })
+
+  test('the manager forwards what sock.ev delivers, also while the bot buffers', async () => {
+    const alice = manager.socket('alice')
+    const bob = manager.socket('bob')
+    const forwarded = []
+    const onUpsert = (e) => e.shardId === 'bob' && e.data.type === 'notify' && forwarded.push(e.data)
+    manager.on('messages.upsert', onUpsert)
+    const maps = []
+    const off = bob.ev.process((m) => maps.push(m))
+    bob.ev.buffer()
+    for (const text of ['one', 'two']) {
+      // alice's delivery receipt says bob has the message (it can come before the send resolves).
+      const messageId = `3EB0BUFFER${text.toUpperCase()}${Date.now()}`
+      const delivered = waitFor(manager, 'messages.update', (e) => e.shardId === 'alice' && e.data.some((u) => u.key.id === messageId && u.update.status === 3), 20000)
+      await alice.sendMessage(userJid(bob.user.id), { text }, { messageId })
+      await delivered
+    }
+    await new Promise((r) => setTimeout(r, 300))
+    // Held while buffering: nothing from bob reached the manager or ev.process yet.
+    expect(forwarded).toEqual([])
+    expect(bob.ev.flush()).toBe(true)
+    expect(forwarded).toHaveLength(1)
+    expect(forwarded[0].messages.map((m) => m.message.extendedTextMessage.text)).toEqual(['one', 'two'])
+    expect(maps.filter((m) => m['messages.upsert']?.type === 'notify')).toHaveLength(1)
+    off()
+    manager.off('messages.upsert', onUpsert)
+  })
+})
+
+describe('sock.authState', () => {
+  test('creds and keys are what Baileys 6.7.21 reads from the same session folder', async () => {
+    const { useMultiFileAuthState, BufferJSON } = await import('baileys')
+    const alice = manager.socket('alice')
+    const { creds, keys } = alice.authState
+    expect(creds.me.id).toBe(alice.user.id)
+    expect(Buffer.isBuffer(creds.noiseKey.private)).toBe(true)
+    const { state } = await useMultiFileAuthState(`${session}/alice`)
+    const json = (v) => JSON.parse(JSON.stringify(v, BufferJSON.replacer))
+    expect(json(creds)).toEqual(json(state.creds))
+    const ids = ['1', '2', String(creds.nextPreKeyId - 1), '999999']
+    const ourKeys = await keys.get('pre-key', ids)
+    expect(Object.keys(ourKeys).length).toBeGreaterThan(0)
+    expect(ourKeys['999999']).toBeUndefined()
+    const theirs = await state.keys.get('pre-key', ids)
+    for (const id of Object.keys(theirs)) if (theirs[id] == null) delete theirs[id]
+    expect(json(ourKeys)).toEqual(json(theirs))
+  })
+
+  test('bad arguments are INVALID_ARGUMENT, writes NOT_SUPPORTED, and the shard stays connected', async () => {
+    const { keys } = manager.socket('alice').authState
+    await expectShardError(keys.get('cookies', ['1']), 'INVALID_ARGUMENT', /type must be one of/)
+    await expectShardError(keys.get('session', 'x'), 'INVALID_ARGUMENT', /ids/)
+    await expectShardError(keys.set({ session: {} }), 'NOT_SUPPORTED', /owns its session/)
+    expect(manager.getShardInfo('alice').status).toBe('connected')
+  })
+})
+
+describe('sock.ws and waitForConnectionUpdate', () => {
+  test('ws.close() drops the connection; the shard reconnects by itself', async () => {
+    const bob = manager.socket('bob')
+    expect(bob.ws.isOpen).toBe(true)
+    expect(bob.ws.readyState).toBe(1)
+    // As with Baileys, a wait for `open` that sees the close first rejects with its error.
+    const early = bob.waitForConnectionUpdate((u) => u.connection === 'open', 30000).catch((e) => e)
+    let reopened
+    const closed = new Promise((resolve) => {
+      bob.ev.on('connection.update', function onClose(u) {
+        if (u.connection !== 'close') return
+        bob.ev.off('connection.update', onClose)
+        reopened = waitFor(bob.ev, 'connection.update', (v) => v.connection === 'open', 30000)
+        resolve(u)
+      })
+    })
+    await bob.ws.close()
+    const update = await closed
+    // Baileys reports a ws.close() as 428 connectionClosed.
+    expect(update.lastDisconnect.error.output.statusCode).toBe(428)
+    expect((await early).output.statusCode).toBe(428)
+    await reopened
+    expect(bob.ws.isOpen).toBe(true)
+    // And it still works.
+    const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.type === 'notify', 20000)
+    await manager.socket('alice').sendMessage(userJid(bob.user.id), { text: 'after ws.close' })
+    expect((await got).data.messages[0].message.extendedTextMessage.text).toBe('after ws.close')
+  })
+
+  test('waitForConnectionUpdate times out with a Boom 408 and checks its arguments', async () => {
+    const bob = manager.socket('bob')
+    const err = await bob.waitForConnectionUpdate(() => false, 50).catch((e) => e)
+    expect(err.output.statusCode).toBe(408)
+    await expectShardError(bob.waitForConnectionUpdate('open'), 'INVALID_ARGUMENT', /function/)
+    await expectShardError(bob.waitForConnectionUpdate(() => true, -1), 'INVALID_ARGUMENT', /timeoutMs/)
+  })
+})
+
+describe('socket options', () => {
+  test('markOnlineOnConnect: false — a subscriber sees the shard unavailable, also after a reconnect', async () => {
+    const quiet = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], markOnlineOnConnect: false, logger: recordingLogger() } })
+    autoScan(quiet, mock)
+    try {
+      const connected = () => waitFor(quiet, 'login.update', (u) => u.shardId === 'quiet' && u.state === 'connected', 60000)
+      let up = connected()
+      const { sock } = await quiet.createShard({ id: 'quiet' })
+      await up
+      // A restart takes the engine's reconnect path, which announces `available` by itself.
+      await quiet.stopShard('quiet')
+      up = connected()
+      await quiet.connect('quiet')
+      await up
+      await new Promise((r) => setTimeout(r, 500))
+      const quietJid = userJid(sock.user.id)
+      const alice = manager.socket('alice')
+      const seen = waitFor(manager, 'presence.update', (e) => e.shardId === 'alice' && e.data.presences?.[quietJid], 20000)
+      await alice.presenceSubscribe(quietJid)
+      expect((await seen).data.presences[quietJid].lastKnownPresence).toBe('unavailable')
+
+      // The logger option: sock.logger is its child for the shard, and it got the shard's lifecycle.
+      expect(sock.logger.bindings).toEqual({ shardId: 'quiet' })
+      expect(logs.some((l) => l.bindings.shardId === 'quiet' && /connected/.test(JSON.stringify(l)))).toBe(true)
+    } finally {
+      await quiet.close()
+    }
+  })
+
+  test('a logger without pino methods is INVALID_ARGUMENT', () => {
+    expect(() => new ShardManager({ session, socketConfig: { logger: { info: 1 } } })).toThrow(/pino-compatible/)
+  })
+})
