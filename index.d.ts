@@ -783,5 +783,65 @@ export interface DownloadMediaMessageContext {
 export declare function downloadMediaMessage(message: WAMessage, type: 'buffer', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Buffer>
 export declare function downloadMediaMessage(message: WAMessage, type: 'stream', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Readable>
 
+/*
+ * Baileys 6.7.21's utilities, with its names, arguments and results, so a bot's
+ * `import { ... } from 'baileys'` becomes `from 'baileys-shard'`.
+ */
+/** `{ user, server, domainType, device }` of a jid (`domainType` 1 for LIDs); undefined without an `@`. */
+export declare function jidDecode(jid: string | undefined | null): { server: string; user: string; domainType: number; device?: number } | undefined
+export declare function jidEncode(user: string | number | null | undefined, server: string, device?: number, agent?: number): string
+/** The user's jid without device or agent (`c.us` → `s.whatsapp.net`); `''` for a non-jid. */
+export declare function jidNormalizedUser(jid: string | undefined | null): string
+export declare function areJidsSameUser(a: string | undefined | null, b: string | undefined | null): boolean
+export declare function isJidUser(jid: string | undefined | null): boolean | undefined
+export declare function isLidUser(jid: string | undefined | null): boolean | undefined
+export declare function isJidBroadcast(jid: string | undefined | null): boolean | undefined
+export declare function isJidGroup(jid: string | undefined | null): boolean | undefined
+export declare function isJidNewsletter(jid: string | undefined | null): boolean | undefined
+export declare function isJidMetaIa(jid: string | undefined | null): boolean | undefined
+export declare function isJidStatusBroadcast(jid: string | undefined | null): boolean
+export declare function isJidBot(jid: string | undefined | null): boolean | '' | null | undefined
+export declare const S_WHATSAPP_NET: '@s.whatsapp.net'
+export declare const STORIES_JID: 'status@broadcast'
+/** The key of the content in a message (`'conversation'`, `'imageMessage'`, ...). */
+export declare function getContentType(content: WAMessageContent | undefined | null): string | undefined
+/** Unwraps ephemeral, view-once and edited wrappers. */
+export declare function normalizeMessageContent(content: WAMessageContent | undefined | null): WAMessageContent | undefined
+/** Unwraps, and reduces templates and buttons to what they show. */
+export declare function extractMessageContent(content: WAMessageContent | undefined | null): WAMessageContent | undefined
+export declare function getDevice(id: string): 'ios' | 'web' | 'android' | 'desktop' | 'unknown'
+export declare function generateMessageID(): string
+export declare function generateMessageIDV2(userId?: string): string
+/** A `WAMessage` around `message` (plain objects where Baileys gives protobufjs instances); send it with `sock.relayMessage`. */
+export declare function generateWAMessageFromContent(
+  jid: string,
+  message: WAMessageContent,
+  options: { userJid: string; timestamp?: Date; quoted?: WAMessage; messageId?: string; ephemeralExpiration?: number },
+): WAMessage & { key: { remoteJid: string; fromMe: true; id: string }; message: WAMessageContent }
+export declare function delay(ms: number): Promise<void>
+/** `[os, browser, osVersion]` for the `browser` socket option. */
+export declare const Browsers: {
+  ubuntu(browser: string): [string, string, string]
+  macOS(browser: string): [string, string, string]
+  baileys(browser: string): [string, string, string]
+  windows(browser: string): [string, string, string]
+  appropriate(browser: string): [string, string, string]
+}
+/** The built-in WhatsApp Web version; nothing is fetched (`isLatest` is false). */
+export declare function fetchLatestBaileysVersion(options?: unknown): Promise<{ version: [number, number, number]; isLatest: boolean }>
+/** Kept so Baileys start-up code runs: the manager owns the session folders; this reads and writes nothing. */
+export declare function useMultiFileAuthState(folder: string): Promise<{
+  state: { creds: Record<string, unknown>; keys: { get(type: string, ids: string[]): Promise<Record<string, unknown>>; set(data: unknown): Promise<void> } }
+  saveCreds(): Promise<void>
+}>
+/** Returns `store` as it is: the engine caches keys itself. */
+export declare function makeCacheableSignalKeyStore<T>(store: T, logger?: unknown, cache?: unknown): T
+/** Downloads and verifies media from its `{ mediaKey, directPath, url }` (e.g. `msg.message.imageMessage`). */
+export declare function downloadContentFromMessage(
+  downloadable: { mediaKey?: Uint8Array | null; directPath?: string | null; url?: string | null; [field: string]: unknown },
+  type: 'image' | 'video' | 'gif' | 'ptv' | 'audio' | 'ptt' | 'document' | 'sticker',
+  options?: { mediaHost?: string },
+): Promise<Readable>
+
 declare const _default: { ShardManager: typeof ShardManager; ShardInfo: typeof ShardInfo; ShardError: typeof ShardError }
 export default _default

@@ -1,3 +1,11 @@
 import lib from './index.js'
-export const { ShardManager, ShardInfo, ShardError, DisconnectReason, BufferJSON, downloadMediaMessage } = lib
+
+// The same names as require('baileys-shard'); __test__/exports.test.js checks that they match.
+export const { ShardManager, ShardInfo, ShardError, jidEncode, jidDecode, jidNormalizedUser,
+  areJidsSameUser, isJidUser, isLidUser, isJidBroadcast, isJidGroup, isJidNewsletter, isJidMetaIa,
+  isJidStatusBroadcast, isJidBot, S_WHATSAPP_NET, STORIES_JID, getContentType,
+  normalizeMessageContent, extractMessageContent, getDevice, generateMessageID,
+  generateMessageIDV2, generateWAMessageFromContent, DisconnectReason, delay, Browsers,
+  fetchLatestBaileysVersion, useMultiFileAuthState, makeCacheableSignalKeyStore,
+  downloadContentFromMessage, BufferJSON, downloadMediaMessage } = lib
 export default lib.default

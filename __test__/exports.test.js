@@ -27,6 +27,15 @@ describe('package exports', () => {
     expect(JSON.parse(out.toString())).toEqual({ same: true, mock: 'function' })
   })
 
+  test('ESM exports every name CommonJS exports, and nothing else', () => {
+    const script = `
+      import * as esm from 'baileys-shard'
+      console.log(JSON.stringify(Object.keys(esm).filter((k) => k !== 'default').sort()))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: process.env })
+    expect(JSON.parse(out.toString())).toEqual(Object.keys(lib).filter((k) => k !== 'default').sort())
+  })
+
   test('ShardError carries name and code', () => {
     const e = new ShardError('boom', 'SHARD_NOT_FOUND')
     expect(e).toBeInstanceOf(Error)

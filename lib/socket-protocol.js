@@ -20,6 +20,30 @@ function isNode(node) {
   return node != null && typeof node === 'object' && typeof node.tag === 'string'
 }
 
+/**
+ * Reads a file another part of the bot may still be writing: Baileys' `prepareWAMessageMedia`
+ * calls the upload right after `end()` on its write stream, before the file is complete (its own
+ * upload reads it only after a network round trip). Waits, up to ~2 s, until the file exists and
+ * its size holds still.
+ */
+async function readWrittenFile(file) {
+  const settle = () => new Promise((r) => setTimeout(r, 20))
+  let lastSize = -1
+  let lastError
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const { size } = await fs.stat(file)
+      if (size > 0 && size === lastSize) return await fs.readFile(file)
+      lastSize = size
+    } catch (e) {
+      lastError = e
+      if (e.code !== 'ENOENT') break
+    }
+    await settle()
+  }
+  throw new ShardError(`waUploadToServer: cannot read ${file}: ${lastError?.message ?? 'it stays empty'}`, 'MEDIA_FAILED')
+}
+
 /** @this {import('./socket').ShardSocket} */
 const protocolCalls = {
   /**
@@ -97,11 +121,8 @@ const protocolCalls = {
     if (typeof fileEncSha256B64 !== 'string') throw new ShardError('waUploadToServer: options.fileEncSha256B64 must be a base64 string', 'INVALID_ARGUMENT')
     let bytes
     if (encrypted instanceof Uint8Array) bytes = Buffer.from(encrypted)
-    else if (typeof encrypted === 'string' || encrypted instanceof URL) {
-      bytes = await fs.readFile(encrypted).catch((e) => {
-        throw new ShardError(`waUploadToServer: cannot read ${encrypted}: ${e.message}`, 'MEDIA_FAILED')
-      })
-    } else throw new ShardError('waUploadToServer: the media must be a file path or a Buffer', 'INVALID_ARGUMENT')
+    else if (typeof encrypted === 'string' || encrypted instanceof URL) bytes = await readWrittenFile(encrypted)
+    else throw new ShardError('waUploadToServer: the media must be a file path or a Buffer', 'INVALID_ARGUMENT')
     return call(() => this._native.waUploadToServer(this.shardId, bytes, mediaType, fileEncSha256B64), 'MEDIA_FAILED')
   },
 

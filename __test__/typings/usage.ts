@@ -1,6 +1,6 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
@@ -131,7 +131,18 @@ async function main(): Promise<void> {
   await sock.updateDefaultDisappearingMode(86400)
   await sock.removeProfilePicture(jid)
   console.log(privacy.last)
-  const quiet = new ShardManager({ socketConfig: { markOnlineOnConnect: false, logger: sock.logger } })
+  // Baileys' utilities from this package.
+  const user: string = jidNormalizedUser(sock.user?.id)
+  console.log(user, jidDecode(user)?.device, isJidGroup(user), getContentType(photo.message))
+  const built = generateWAMessageFromContent(jid, { conversation: 'hi' }, { userJid: user, quoted: photo })
+  await sock.relayMessage(jid, built.message, { messageId: built.key.id })
+  await delay(10)
+  const { version } = await fetchLatestBaileysVersion()
+  const stream2 = await downloadContentFromMessage({ mediaKey: Buffer.alloc(32), directPath: '/x' }, 'image')
+  console.log(version[2], Browsers.ubuntu('Chrome')[0], stream2.readable)
+  // @ts-expect-error: media types are a closed set
+  await downloadContentFromMessage({}, 'photo')
+  const quiet = new ShardManager({ socketConfig: { markOnlineOnConnect: false, logger: sock.logger, browser: Browsers.macOS('Desktop') } })
   await quiet.close()
   // @ts-expect-error: online privacy takes 'all' or 'match_last_seen'
   await sock.updateOnlinePrivacy('contacts')
