@@ -450,7 +450,7 @@ export type AnyMediaMessageContent = (
 ) & { mimetype?: string }
 
 /** Baileys' `AnyMessageContent`, the kinds this build sends. */
-export type AnyMessageContent =
+export type AnyMessageContent = (
   | AnyMediaMessageContent
   | { text: string; mentions?: string[]; edit?: WAMessageKey }
   | { react: { text: string; key: WAMessageKey } }
@@ -459,6 +459,10 @@ export type AnyMessageContent =
   | { contacts: { displayName?: string; contacts: { displayName?: string; vcard: string }[] } }
   | { poll: { name: string; values: string[]; selectableCount?: number; messageSecret?: Uint8Array } }
   | { forward: WAMessage; force?: boolean }
+) & {
+  /** Merged over the content's own `contextInfo` (mentions, reply) as Baileys does: `externalAdReply`, `isForwarded`, ... */
+  contextInfo?: WAContextInfo
+}
 
 export interface MiscMessageGenerationOptions {
   /** Use this id instead of a generated one. */

@@ -52,6 +52,25 @@ test('text with mentions, and a quoted reply', async () => {
   })
 })
 
+test('contextInfo on any kind (ad reply, forwarding) arrives as Baileys\' generateWAMessageContent builds it', async () => {
+  const { generateWAMessageContent, proto } = await import('baileys')
+  const contextInfo = { externalAdReply: { title: 'Ad', body: 'about it', sourceUrl: 'https://example.com/x' }, isForwarded: true, forwardingScore: 3 }
+  const kinds = [
+    { text: 'with context @bob', mentions: [bobJid], contextInfo },
+    { location: { degreesLatitude: 1.5, degreesLongitude: 2.5, name: 'here' }, contextInfo },
+    { contacts: { displayName: 'Ann', contacts: [{ vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEND:VCARD' }] }, contextInfo },
+  ]
+  for (const content of kinds) {
+    const { got } = await exchange(alice, 'bob', bobJid, content)
+    const theirs = proto.Message.toObject(await generateWAMessageContent(structuredClone(content), {}), { longs: Number })
+    const [kind] = Object.keys(theirs)
+    // Compared without empty arrays: our objects still carry the newer schema's empty repeated
+    // fields (statusAttributions, ...), issue #13 item 7.
+    const withoutEmpty = (o) => JSON.parse(JSON.stringify(o, (k, v) => (Array.isArray(v) && v.length === 0 ? undefined : v)))
+    expect(withoutEmpty(got.message[kind].contextInfo)).toEqual(withoutEmpty(theirs[kind].contextInfo))
+  }
+})
+
 test('reaction: messages.upsert with reactionMessage and messages.reaction from our point of view', async () => {
   const { sent } = await exchange(alice, 'bob', bobJid, { text: 'react to me' })
   const bobsView = { remoteJid: aliceJid, fromMe: false, id: sent.key.id }

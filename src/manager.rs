@@ -131,8 +131,9 @@ impl NativeShardManager {
     #[napi]
     pub async fn send_message(&self, id: String, jid: String, content: JsInput, options: Option<JsInput>) -> Result<JsBValue> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let content = MessageContent::from_baileys(&content.0).map_err(to_napi)?;
-        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).map_err(to_napi)?;
+        let content_value = content.0;
+        let content = MessageContent::from_baileys(&content_value).map_err(to_napi)?;
+        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_context_info_of(&content_value)).map_err(to_napi)?;
         let sent = shard.send_message(&jid, &content, &options).await.map_err(to_napi)?;
         Ok(JsBValue(sent))
     }

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   sock.ev.on('connection.update', (u) => console.log(u.connection, u.lastDisconnect?.error.output.statusCode))
   await sock.sendMessage('1@s.whatsapp.net', { poll: { name: 'Q', values: ['a', 'b'], selectableCount: 1 } })
   await sock.sendMessage('1@s.whatsapp.net', { location: { degreesLatitude: 1, degreesLongitude: 2 } })
+  await sock.sendMessage('1@s.whatsapp.net', { text: 'ad', contextInfo: { externalAdReply: { title: 'Ad' }, isForwarded: true } })
   const info: ShardInfo | null = manager.getShardInfo(id)
   console.log(info?.status, info?.updatedAt.getTime(), sock.user?.id)
   const stopped: boolean = await manager.stopShard(id)

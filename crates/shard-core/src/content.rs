@@ -41,6 +41,10 @@ pub struct SendOptions {
     pub message_id: Option<String>,
     /// `quoted`: the `WAMessage` being replied to.
     pub quoted: Option<BValue>,
+    /// The content's own `contextInfo` (`externalAdReply`, `isForwarded`, `mentionedJid`, ...),
+    /// set with [`SendOptions::with_context_info_of`]: merged over what the content builder put
+    /// there, as Baileys' `generateWAMessageContent` does.
+    pub context_info: Option<BValue>,
 }
 
 impl SendOptions {
@@ -60,8 +64,36 @@ impl SendOptions {
             Some(q @ BValue::Object(_)) => Some(q.clone()),
             Some(_) => return Err(invalid("options.quoted must be the WAMessage being replied to")),
         };
-        Ok(SendOptions { message_id, quoted })
+        Ok(SendOptions { message_id, quoted, context_info: None })
     }
+
+    /// Takes `content.contextInfo` (any kind of content may carry one).
+    pub fn with_context_info_of(mut self, content: &BValue) -> Result<SendOptions> {
+        self.context_info = match content.get("contextInfo") {
+            None | Some(BValue::Null) => None,
+            Some(c @ BValue::Object(_)) => Some(c.clone()),
+            Some(_) => return Err(invalid("content.contextInfo must be an object (proto.IContextInfo)")),
+        };
+        Ok(self)
+    }
+}
+
+/// Merges `extra` over the `contextInfo` of the message's first field, as Baileys does (it
+/// takes `Object.keys(m)[0]`, so for a poll that is `messageContextInfo`, whose schema has no
+/// `contextInfo`: the encoder drops it there, as protobufjs' `fromObject` does).
+fn apply_context_info(message: &mut BValue, extra: &BValue) {
+    let BValue::Object(fields) = message else { return };
+    let Some((_, body)) = fields.first_mut() else { return };
+    let mut context = match body.get("contextInfo") {
+        Some(existing @ BValue::Object(_)) => existing.clone(),
+        _ => BValue::object(),
+    };
+    if let BValue::Object(extra_fields) = extra {
+        for (k, v) in extra_fields {
+            context.set(k.clone(), v.clone());
+        }
+    }
+    body.set("contextInfo", context);
 }
 
 fn invalid(message: impl Into<String>) -> ShardError {
@@ -336,6 +368,9 @@ fn apply_quoted(message: &mut BValue, quoted: &BValue, to: &Jid, own_jid: Option
 /// The protobuf message to send for `content` to `to`, with `options` applied.
 pub fn build_message(content: &MessageContent, options: &SendOptions, to: &Jid, own_jid: Option<&Jid>) -> Result<wa::Message> {
     let mut message = baileys_content(content)?;
+    if let Some(extra) = &options.context_info {
+        apply_context_info(&mut message, extra);
+    }
     if let Some(quoted) = &options.quoted {
         apply_quoted(&mut message, quoted, to, own_jid)?;
     }
@@ -359,6 +394,24 @@ mod tests {
 
     fn key() -> BValue {
         BValue::obj([("remoteJid", s("2@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("ABC"))])
+    }
+
+    #[test]
+    fn content_context_info_merges_over_mentions_as_baileys_does() {
+        let content = BValue::obj([
+            ("text", s("hi @1")),
+            ("mentions", BValue::Array(vec![s("1@s.whatsapp.net")])),
+            ("contextInfo", BValue::obj([("isForwarded", BValue::Bool(true)), ("externalAdReply", BValue::obj([("title", s("Ad"))]))])),
+        ]);
+        let to = parse_jid("2@s.whatsapp.net").unwrap();
+        let c = MessageContent::from_baileys(&content).unwrap();
+        let options = SendOptions::default().with_context_info_of(&content).unwrap();
+        let v = message_to_baileys(&build_message(&c, &options, &to, None).unwrap()).unwrap();
+        let ctx = v.get("extendedTextMessage").and_then(|e| e.get("contextInfo")).unwrap();
+        assert_eq!(ctx.get("mentionedJid"), Some(&BValue::Array(vec![s("1@s.whatsapp.net")])));
+        assert_eq!(ctx.get("isForwarded"), Some(&BValue::Bool(true)));
+        assert_eq!(ctx.get("externalAdReply").and_then(|a| a.get("title")), Some(&s("Ad")));
+        assert!(SendOptions::default().with_context_info_of(&BValue::obj([("contextInfo", s("x"))])).is_err());
     }
 
     #[test]
@@ -419,7 +472,7 @@ mod tests {
         let to = parse_jid("2@s.whatsapp.net").unwrap();
         let quoted = BValue::obj([("key", key()), ("message", BValue::obj([("extendedTextMessage", BValue::obj([("text", s("question")), ("contextInfo", BValue::obj([("stanzaId", s("OLD"))]))]))]))]);
         let c = MessageContent::from_baileys(&BValue::obj([("text", s("answer"))])).unwrap();
-        let m = build_message(&c, &SendOptions { message_id: None, quoted: Some(quoted) }, &to, None).unwrap();
+        let m = build_message(&c, &SendOptions { quoted: Some(quoted), ..SendOptions::default() }, &to, None).unwrap();
         let v = message_to_baileys(&m).unwrap();
         let ctx = v.get("extendedTextMessage").and_then(|t| t.get("contextInfo")).unwrap();
         assert_eq!(ctx.get("stanzaId"), Some(&s("ABC")));
