@@ -655,7 +655,8 @@ export interface ShardSocket {
 }
 
 export type LoginUpdate =
-  | { shardId: string; state: 'connecting'; type: 'qr'; code: string }
+  /** `image`: a PNG of the QR (5 px a module), as the original package emitted it. */
+  | { shardId: string; state: 'connecting'; type: 'qr'; code: string; image: Buffer }
   | { shardId: string; state: 'connecting'; type: 'pairing'; code: string }
   | { shardId: string; state: 'connected' }
   /**

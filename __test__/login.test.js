@@ -6,6 +6,14 @@ const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
 const { tmpDir, waitFor, autoScan, runChild } = require('./helpers')
 
+/** The text of the QR code in a PNG (a decoder independent of the one that drew it). */
+function scanPng(buffer) {
+  const { PNG } = require('pngjs')
+  const jsQR = require('jsqr')
+  const png = PNG.sync.read(buffer)
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data
+}
+
 let mock
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
@@ -48,6 +56,9 @@ describe('QR login against the mock server', () => {
       const qr = updates.find((u) => u.shardId === id && u.type === 'qr')
       expect(qr).toMatchObject({ shardId: id, state: 'connecting', type: 'qr' })
       expect(qr.code.split(',').length).toBeGreaterThanOrEqual(4) // ref,noiseKey,identityKey,advSecret[,platform]
+      // The original's `image`: a PNG of the QR, which scans back to `code`.
+      expect(Buffer.isBuffer(qr.image)).toBe(true)
+      expect(scanPng(qr.image)).toBe(qr.code)
       expect(updates.some((u) => u.shardId === id && u.state === 'creds_saved')).toBe(true)
 
       // creds.update is forwarded with Baileys' payload, Buffers revived.

@@ -81,7 +81,13 @@ fn login_update(update: LoginUpdate) -> BValue {
         BValue::obj([("state", BValue::str(state)), ("reason", BValue::String(reason)), ("statusCode", BValue::Uint(code.into()))])
     };
     match update {
-        LoginUpdate::Qr { code } => connecting("qr", code),
+        LoginUpdate::Qr { code, image } => {
+            let mut update = connecting("qr", code);
+            if let Some(png) = image {
+                update.set("image", BValue::Bytes(png));
+            }
+            update
+        }
         LoginUpdate::Pairing { code } => connecting("pairing", code),
         LoginUpdate::Connected => BValue::obj([("state", BValue::str("connected"))]),
         LoginUpdate::Disconnected { reason, status_code } => closed("disconnected", reason, status_code),

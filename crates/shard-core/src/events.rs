@@ -23,8 +23,9 @@ pub mod disconnect_reason {
 /// `login.update` states of the baileys-shard README.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginUpdate {
-    /// A QR to show; `code` is the string to render.
-    Qr { code: String },
+    /// A QR to show; `code` is the string to render, `image` a PNG of it (`None` if it could
+    /// not be drawn, which a string the engine made never hits).
+    Qr { code: String, image: Option<Vec<u8>> },
     /// A pairing code to type on the phone.
     Pairing { code: String },
     Connected,

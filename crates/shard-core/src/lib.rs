@@ -23,6 +23,7 @@ pub mod profile_events;
 pub mod privacy_ops;
 pub mod profile_ops;
 pub mod proto_to_baileys;
+pub mod qr_png;
 pub mod recent_keys;
 pub mod receipt_ops;
 pub mod reconnect;

@@ -300,7 +300,8 @@ impl Shard {
         match event {
             Event::PairingQrCode(qr) => {
                 self.connection(ConnectionUpdate::Qr { code: qr.code.clone() });
-                self.login(LoginUpdate::Qr { code: qr.code.clone() });
+                let image = crate::qr_png::qr_png(&qr.code).map_err(|e| log::warn!("shard {}: no QR image: {e}", self.id)).ok();
+                self.login(LoginUpdate::Qr { code: qr.code.clone(), image });
             }
             Event::Messages(batch) => self.on_messages(batch),
             Event::Receipt(r) => {
