@@ -582,6 +582,14 @@ export interface ShardSocket {
   groupFetchAllParticipating(): Promise<{ [jid: string]: GroupMetadata }>
   /** Disappearing messages after `expiration` seconds (86400, 604800, 7776000); 0 turns them off. */
   groupToggleEphemeral(jid: string, expiration: number): Promise<void>
+  /** Whether joining by link needs an admin's approval; members get `groups.update` `{ joinApprovalMode }`. */
+  groupJoinApprovalMode(jid: string, mode: 'on' | 'off'): Promise<void>
+  /** Who may add members; members get `groups.update` `{ memberAddMode }`. */
+  groupMemberAddMode(jid: string, mode: 'admin_add' | 'all_member_add'): Promise<void>
+  /** The pending join requests, each one's attributes (`jid`, `request_method`, `request_time`). Admins only. */
+  groupRequestParticipantsList(jid: string): Promise<{ [attr: string]: string }[]>
+  /** Approves or rejects join requests: `status` `'200'` or the server's code per participant. */
+  groupRequestParticipantsUpdate(jid: string, participants: string[], action: 'approve' | 'reject'): Promise<{ status: string; jid: string }[]>
   /*
    * Profile and blocklist, as in Baileys 6.7.21. Malformed arguments reject with
    * `INVALID_ARGUMENT`; a shard that is not connected, or a refused request, with `NOT_CONNECTED`.

@@ -439,6 +439,50 @@ class ShardSocket {
   }
 
   /**
+   * Whether joining by link needs an admin's approval, like Baileys' `sock.groupJoinApprovalMode`.
+   * Members get `groups.update` `{ joinApprovalMode }`.
+   * @param {string} jid
+   * @param {'on' | 'off'} mode
+   * @returns {Promise<void>}
+   */
+  groupJoinApprovalMode(jid, mode) {
+    return this._group('groupJoinApprovalMode', jid, mode)
+  }
+
+  /**
+   * Who may add members (`'admin_add'` or `'all_member_add'`), like Baileys'
+   * `sock.groupMemberAddMode`. Members get `groups.update` `{ memberAddMode }`.
+   * @param {string} jid
+   * @param {'admin_add' | 'all_member_add'} mode
+   * @returns {Promise<void>}
+   */
+  groupMemberAddMode(jid, mode) {
+    return this._group('groupMemberAddMode', jid, mode)
+  }
+
+  /**
+   * The pending join requests (each one's attributes: `jid`, `request_method`, `request_time`),
+   * like Baileys' `sock.groupRequestParticipantsList`. Admins only.
+   * @param {string} jid
+   * @returns {Promise<{ [attr: string]: string }[]>}
+   */
+  groupRequestParticipantsList(jid) {
+    return this._group('groupRequestParticipantsList', jid)
+  }
+
+  /**
+   * Approves or rejects join requests, like Baileys' `sock.groupRequestParticipantsUpdate`:
+   * `[{ status, jid }]`, `status` `'200'` or the server's code (`'404'`: no such request).
+   * @param {string} jid
+   * @param {string[]} participants
+   * @param {'approve' | 'reject'} action
+   * @returns {Promise<{ status: string, jid: string }[]>}
+   */
+  groupRequestParticipantsUpdate(jid, participants, action) {
+    return this._group('groupRequestParticipantsUpdate', jid, participants, action)
+  }
+
+  /**
    * Turns disappearing messages on (`expiration` in seconds: 86400, 604800, 7776000) or off (0),
    * like Baileys' `sock.groupToggleEphemeral`.
    * @param {string} jid

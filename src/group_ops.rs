@@ -12,7 +12,7 @@ use crate::js_value::JsBValue;
 use crate::manager::{not_found, NativeShardManager};
 
 /// An array of jid strings.
-fn jid_list(call: &str, v: Option<Value>) -> Result<Vec<String>> {
+pub(crate) fn jid_list(call: &str, v: Option<Value>) -> Result<Vec<String>> {
     let v = v.unwrap_or(Value::Null);
     let Value::Array(items) = v else {
         return Err(invalid_argument(format!(

@@ -4,6 +4,7 @@
 mod args;
 mod errors;
 mod events;
+mod group_admin_ops;
 mod group_ops;
 mod js_to_bvalue;
 mod js_value;

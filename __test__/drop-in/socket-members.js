@@ -19,10 +19,7 @@ const PENDING = {
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy', 'getPrivacyTokens'],
   'business': ['getBusinessProfile', 'getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
-  'groups': [
-    'groupAcceptInviteV4', 'groupRevokeInviteV4', 'groupJoinApprovalMode', 'groupMemberAddMode',
-    'groupRequestParticipantsList', 'groupRequestParticipantsUpdate',
-  ],
+  'groups': ['groupAcceptInviteV4', 'groupRevokeInviteV4'],
   'communities': [
     'communityAcceptInvite', 'communityAcceptInviteV4', 'communityCreate', 'communityFetchAllParticipating',
     'communityGetInviteInfo', 'communityInviteCode', 'communityJoinApprovalMode', 'communityLeave',

@@ -80,6 +80,10 @@ pub struct Group {
     /// Any member (not only admins) may add participants.
     pub all_member_add: bool,
     pub invite_code: String,
+    /// Joining by invite link needs an admin's approval (`membership_approval_mode`).
+    pub join_approval: bool,
+    /// Pending join requests: phone and when it asked.
+    pub join_requests: Vec<(String, u64)>,
 }
 
 impl Group {
@@ -149,6 +153,13 @@ impl Group {
                 })
                 .build(),
         );
+        if self.join_approval {
+            kids.push(
+                NodeBuilder::new("membership_approval_mode")
+                    .children([NodeBuilder::new("group_join").attr("state", "on").build()])
+                    .build(),
+            );
+        }
         kids.push(
             NodeBuilder::new("member_link_mode")
                 .string_content("admin_link")
@@ -489,6 +500,82 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, me: &DeviceAddr, iq: &
                 fanout: vec![notify_all(group, action)],
             }
         }
+        ("set", "membership_approval_mode") => {
+            if !my_role.is_admin() {
+                return Outcome::reply(error(iq, 403, "forbidden"));
+            }
+            let state = kids(first).first().filter(|c| c.tag == "group_join").and_then(|c| attr(c, "state"));
+            group.join_approval = match state.as_deref() {
+                Some("on") => true,
+                Some("off") => false,
+                _ => return Outcome::reply(error(iq, 400, "bad-request")),
+            };
+            let action = NodeBuilder::new("membership_approval_mode")
+                .children([NodeBuilder::new("group_join").attr("state", state.unwrap_or_default()).build()])
+                .build();
+            Outcome {
+                reply: result(iq, vec![]),
+                fanout: vec![notify_all(group, action)],
+            }
+        }
+        ("get", "membership_approval_requests") => {
+            if !my_role.is_admin() {
+                return Outcome::reply(error(iq, 403, "forbidden"));
+            }
+            let requests = group.join_requests.iter().map(|(phone, t)| {
+                NodeBuilder::new("membership_approval_request")
+                    .attr("jid", pn(phone))
+                    .attr("request_method", "invite_link")
+                    .attr("request_time", t.to_string())
+                    .build()
+            });
+            Outcome::reply(result(
+                iq,
+                vec![NodeBuilder::new("membership_approval_requests").children(requests).build()],
+            ))
+        }
+        ("set", "membership_requests_action") => {
+            if !my_role.is_admin() {
+                return Outcome::reply(error(iq, 403, "forbidden"));
+            }
+            let Some(decision) = kids(first).first().filter(|c| c.tag == "approve" || c.tag == "reject") else {
+                return Outcome::reply(error(iq, 400, "bad-request"));
+            };
+            let approve = decision.tag == "approve";
+            let mut answered = Vec::new();
+            let mut added = Vec::new();
+            for p in kids(decision) {
+                let jid = attr(p, "jid").unwrap_or_default();
+                let phone = phone_of(dir, &jid);
+                let pending = phone.as_ref().and_then(|ph| group.join_requests.iter().position(|(r, _)| r == ph));
+                let mut node = NodeBuilder::new("participant").attr("jid", jid.clone());
+                match (pending, phone) {
+                    (Some(i), Some(phone)) => {
+                        group.join_requests.remove(i);
+                        if approve {
+                            group.participants.push((phone.clone(), Role::Member));
+                            added.push(NodeBuilder::new("participant").attr("jid", pn(&phone)).build());
+                        }
+                    }
+                    _ => node = node.attr("error", "404"),
+                }
+                answered.push(node.build());
+            }
+            let fanout = if added.is_empty() {
+                Vec::new()
+            } else {
+                vec![notify_all(group, NodeBuilder::new("add").attr("reason", "approval").children(added).build())]
+            };
+            Outcome {
+                reply: result(
+                    iq,
+                    vec![NodeBuilder::new("membership_requests_action")
+                        .children([NodeBuilder::new(if approve { "approve" } else { "reject" }).children(answered).build()])
+                        .build()],
+                ),
+                fanout,
+            }
+        }
         ("get" | "set", "invite") => {
             if !my_role.is_admin() {
                 return Outcome::reply(error(iq, 403, "forbidden"));
@@ -583,6 +670,8 @@ fn create(
         ephemeral,
         all_member_add,
         invite_code: new_code(),
+        join_approval: false,
+        join_requests: Vec::new(),
     };
     log::info!(
         "{}:{} created group {} with {} member(s)",
@@ -783,6 +872,16 @@ fn accept_invite(
     };
     if group.is_member(&me.phone) {
         return Outcome::reply(error(iq, 304, "already-member"));
+    }
+    if group.join_approval {
+        // Waits for an admin (membership_requests_action); asking twice is one request.
+        if !group.join_requests.iter().any(|(p, _)| *p == me.phone) {
+            group.join_requests.push((me.phone.clone(), unix_now()));
+        }
+        return Outcome::reply(result(
+            iq,
+            vec![NodeBuilder::new("membership_approval_request").attr("jid", group.jid()).build()],
+        ));
     }
     group.participants.push((me.phone.clone(), Role::Member));
     let action = NodeBuilder::new("add")

@@ -296,7 +296,7 @@ fn bare_invite_code(link: String) -> String {
     }
 }
 
-fn group_jid_arg(what: &str, jid: &str) -> Result<Jid> {
+pub(crate) fn group_jid_arg(what: &str, jid: &str) -> Result<Jid> {
     let parsed = parse_jid(jid).map_err(|e| invalid(format!("{what}: {}", e.message)))?;
     if parsed.server != Server::Group {
         return Err(invalid(format!(
@@ -306,7 +306,7 @@ fn group_jid_arg(what: &str, jid: &str) -> Result<Jid> {
     Ok(parsed)
 }
 
-fn participant_jids(what: &str, participants: &[String]) -> Result<Vec<Jid>> {
+pub(crate) fn participant_jids(what: &str, participants: &[String]) -> Result<Vec<Jid>> {
     participants
         .iter()
         .enumerate()
@@ -330,7 +330,7 @@ fn invite_code_arg(what: &str, code: &str) -> Result<()> {
 }
 
 impl Shard {
-    fn group_failed(&self, what: &str, e: GroupError) -> ShardError {
+    pub(crate) fn group_failed(&self, what: &str, e: GroupError) -> ShardError {
         let (code, why) = match e {
             GroupError::Iq(e) => return crate::stanza_ops::iq_failure(self.id(), what, &e),
             GroupError::DescriptionConflict => (

@@ -13,6 +13,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod events;
+pub mod group_admin_ops;
 pub mod group_events;
 pub mod group_ops;
 pub mod handshake_gate;
