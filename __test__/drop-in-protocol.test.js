@@ -4,10 +4,9 @@
 // relayMessage + waUploadToServer (with Baileys' own generateWAMessageFromContent and
 // prepareWAMessageMedia), requestPairingCode, refreshMediaConn, processingMutex.
 const crypto = require('node:crypto')
-const { ShardError, ShardManager } = require('..')
+const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { BaileysChild } = require('./baileys-peer')
-const { waitFor, pairedManager, userJid, tmpDir } = require('./helpers')
+const { waitFor, pairedManager, userJid, tmpDir, expectShardError, openBaileysPeer } = require('./helpers')
 
 let mock
 let manager
@@ -17,23 +16,12 @@ let baileys
 const userOf = (jid) => jid.split(/[:@]/)[0]
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex')
 
-async function expectShardError(promise, code, pattern) {
-  const err = await promise.then(() => null, (e) => e)
-  expect(err).toBeInstanceOf(ShardError)
-  expect(err.code).toBe(code)
-  if (pattern) expect(err.message).toMatch(pattern)
-  return err
-}
 
 beforeAll(async () => {
   baileys = await import('baileys')
   mock = await MockServer.start({ port: 0 })
   ;({ manager } = await pairedManager(mock, ['alice', 'bob']))
-  peer = new BaileysChild('peer', mock)
-  const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
-  expect(open.event).toBe('open')
-  await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)
-  peerMe = open.me
+  ;({ peer, me: peerMe } = await openBaileysPeer(mock))
 })
 afterAll(async () => {
   await peer?.close()

@@ -2,10 +2,9 @@
 // Baileys socket members bots rely on, end to end against the mock: `sock.ev` as Baileys'
 // emitter (process maps like a real Baileys socket's), `authState`, `ws.close()`,
 // `waitForConnectionUpdate`, `logger`, and the `markOnlineOnConnect` option.
-const { ShardError, ShardManager } = require('..')
+const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { BaileysChild } = require('./baileys-peer')
-const { waitFor, pairedManager, userJid, autoScan } = require('./helpers')
+const { waitFor, pairedManager, userJid, autoScan, expectShardError, openBaileysPeer } = require('./helpers')
 
 let mock
 let manager
@@ -24,22 +23,11 @@ function recordingLogger(bindings = {}) {
   return logger
 }
 
-async function expectShardError(promise, code, pattern) {
-  const err = await promise.then(() => null, (e) => e)
-  expect(err).toBeInstanceOf(ShardError)
-  expect(err.code).toBe(code)
-  if (pattern) expect(err.message).toMatch(pattern)
-  return err
-}
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
   ;({ manager, session } = await pairedManager(mock, ['alice', 'bob']))
-  peer = new BaileysChild('peer', mock)
-  const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
-  expect(open.event).toBe('open')
-  await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)
-  peerMe = open.me
+  ;({ peer, me: peerMe } = await openBaileysPeer(mock))
 })
 afterAll(async () => {
   await peer?.close()

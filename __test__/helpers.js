@@ -89,4 +89,27 @@ function runChild(script, { addon = TEST_ADDON, env = {}, timeoutMs = 60000 } = 
   })
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, userJid, runChild }
+/** Asserts `promise` rejects with a `ShardError` of `code` whose message matches `pattern`. */
+async function expectShardError(promise, code, pattern) {
+  const { ShardError } = require('..')
+  const err = await promise.then(() => null, (e) => e)
+  expect(err).toBeInstanceOf(ShardError)
+  expect(err.code).toBe(code)
+  if (pattern) expect(err.message).toMatch(pattern)
+  return err
+}
+
+/**
+ * A real Baileys 6.7.21 client (`__test__/baileys-peer.js`) paired with `mock`, once it is open
+ * and has its offline queue. Resolves with `{ peer, me }` (`me` = its `creds.me`).
+ */
+async function openBaileysPeer(mock, name = 'peer') {
+  const { BaileysChild } = require('./baileys-peer')
+  const peer = new BaileysChild(name, mock)
+  const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
+  expect(open.event).toBe('open')
+  await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)
+  return { peer, me: open.me }
+}
+
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, userJid, runChild, expectShardError, openBaileysPeer }
