@@ -295,6 +295,17 @@ export interface MessageRelayOptions {
   useUserDevicesCache?: boolean
 }
 
+/** Baileys' `WABusinessProfile`. */
+export interface WABusinessProfile {
+  wid?: string
+  address?: string
+  description: string
+  website: string[]
+  email?: string
+  category?: string
+  business_hours: { timezone?: string; business_config?: { day_of_week: string; mode: string; open_time?: string; close_time?: string }[] }
+}
+
 /** Baileys' `MediaConnInfo`. */
 export interface MediaConnInfo {
   hosts: { hostname: string; maxContentLengthBytes: number }[]
@@ -608,6 +619,8 @@ export interface ShardSocket {
   updateBlockStatus(jid: string, action: 'block' | 'unblock'): Promise<void>
   /** The jids we blocked; also emitted as `blocklist.set`. */
   fetchBlocklist(): Promise<string[]>
+  /** A business account's profile, or undefined for an account that is no business. */
+  getBusinessProfile(jid: string): Promise<WABusinessProfile | undefined>
   /** Removes our own picture (`jid` = our jid) or a group's. */
   removeProfilePicture(jid: string): Promise<void>
   /*

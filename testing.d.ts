@@ -19,6 +19,17 @@ export class MockServer {
     phoneNumber: string,
     code: string,
   ): Promise<{ jid: string; lid: string; phone: string; device: number; account: string }>
+  /** Makes an account (by phone number) a business with this profile, for `getBusinessProfile`. */
+  setBusinessProfile(profile: {
+    phone: string
+    description?: string
+    email?: string
+    website?: string
+    category?: string
+    address?: string
+    timezone?: string
+    hours?: { day_of_week: string; mode: string; open_time?: number; close_time?: number }[]
+  }): Promise<void>
   close(): Promise<void>
   // ---- fault injection ----
   /**

@@ -100,6 +100,20 @@ class MockServer {
   }
   // ---- end pairing-code login ----------------------------------------------------------
 
+  /**
+   * Makes an account a business with this profile; `getBusinessProfile` then answers with it.
+   * @param {{ phone: string, description?: string, email?: string, website?: string, category?: string, address?: string, timezone?: string, hours?: { day_of_week: string, mode: string, open_time?: number, close_time?: number }[] }} profile
+   * @returns {Promise<void>}
+   */
+  async setBusinessProfile(profile) {
+    const res = await fetch(`${this.httpUrl}/admin/business-profile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(profile),
+    })
+    if (!res.ok) throw new Error(`mock refused the business profile: HTTP ${res.status} ${(await res.text()).trim()}`)
+  }
+
   // ---- fault injection (crates/mock-server/src/faults.rs) ------------------------------
   /**
    * POSTs a JSON body to a fault endpoint and returns the mock's JSON answer.

@@ -35,7 +35,7 @@ function safe(obj) {
 // One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
 // {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
 // {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag},
-// {cmd:'query', node}, {cmd:'exit'}; each answers with an
+// {cmd:'query', node}, {cmd:'call', method, args, tag}, {cmd:'exit'}; each answers with an
 // event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
 // | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
@@ -146,6 +146,11 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
       const buf = await downloadMediaMessage(msg, 'buffer', { options: { adapter: mockAdapter } })
       const { createHash } = await import('node:crypto')
       report({ event: 'downloaded', id: cmd.id, length: buf.length, sha256: createHash('sha256').update(buf).digest('hex') })
+    } else if (cmd.cmd === 'call') {
+      // {cmd:'call', method, args, tag}: any other sock method that reads; answers 'call-result'.
+      if (typeof sock[cmd.method] !== 'function' || ['end', 'logout'].includes(cmd.method)) throw new Error('not a socket method: ' + cmd.method)
+      const result = await sock[cmd.method](...(cmd.args ?? []))
+      report({ event: 'call-result', tag: cmd.tag, method: cmd.method, result: result ?? null })
     } else if (cmd.cmd === 'query') {
       // {cmd:'query', node}: Baileys' sock.query; answers 'query-result' with the reply node.
       const reply = await sock.query(cmd.node)

@@ -237,6 +237,30 @@ describe('privacy', () => {
     expect(manager.getShardInfo('bob').status).toBe('connected')
   })
 
+  test('getBusinessProfile gives a business account\'s profile as Baileys does, and undefined for others', async () => {
+    const alice = manager.socket('alice')
+    const bob = manager.socket('bob')
+    const bobJid = userJid(bob.user.id)
+    await mock.setBusinessProfile({
+      phone: userOf(bob.user.id),
+      description: 'We sell things',
+      email: 'shop@example.com',
+      website: 'https://shop.example.com',
+      category: 'Shopping & Retail',
+      address: '1 Main St',
+      timezone: 'Europe/Berlin',
+      hours: [{ day_of_week: 'mon', mode: 'specific_hours', open_time: 540, close_time: 1080 }, { day_of_week: 'sun', mode: 'appointment_only' }],
+    })
+    const ours = await alice.getBusinessProfile(bobJid)
+    expect(ours).toMatchObject({ wid: bobJid, description: 'We sell things', website: ['https://shop.example.com'], category: 'Shopping & Retail' })
+    peer.command({ cmd: 'call', method: 'getBusinessProfile', args: [bobJid], tag: 'biz' })
+    const theirs = await peer.waitFor('Baileys getBusinessProfile', (e) => (e.event === 'call-result' && e.tag === 'biz') || e.event === 'cmd-error', 20000)
+    expect(theirs.event).toBe('call-result')
+    expect(JSON.parse(JSON.stringify(ours))).toEqual(theirs.result)
+    await expect(bob.getBusinessProfile(userJid(alice.user.id))).resolves.toBeUndefined()
+    await expectShardError(bob.getBusinessProfile('nope'), 'INVALID_ARGUMENT', /getBusinessProfile jid/)
+  })
+
   test('removeProfilePicture removes our picture: profilePictureUrl has none afterwards', async () => {
     const alice = manager.socket('alice')
     const me = userJid(alice.user.id)

@@ -154,6 +154,16 @@ class ShardSocket {
     })
   }
 
+  /**
+   * A business account's profile (`{ wid, address, description, website: [], email, category,
+   * business_hours: { timezone, business_config } }`), or undefined for an account that is no
+   * business, like Baileys' `sock.getBusinessProfile`.
+   * @param {string} jid
+   */
+  getBusinessProfile(jid) {
+    return this._profileCall(async () => (await this._native.getBusinessProfile(this.shardId, jid)) ?? undefined)
+  }
+
   /** Sets our about text. */
   updateProfileStatus(status) {
     return this._profileCall(() => this._native.updateProfileStatus(this.shardId, status))

@@ -1,11 +1,12 @@
-//! `sock.fetchPrivacySettings`, the `update*Privacy` setters, `updateDefaultDisappearingMode`
-//! and `removeProfilePicture`; the work is in `shard_core::privacy_ops` / `profile_ops`.
+//! `sock.fetchPrivacySettings`, the `update*Privacy` setters, `updateDefaultDisappearingMode`,
+//! `removeProfilePicture` and `getBusinessProfile`; the work is in `shard_core::privacy_ops` / `profile_ops`.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
 use crate::errors::{invalid_argument, to_napi};
+use crate::js_value::JsBValue;
 use crate::manager::{not_found, NativeShardManager};
 
 #[napi]
@@ -35,6 +36,13 @@ impl NativeShardManager {
             return Err(invalid_argument(format!("updateDefaultDisappearingMode: duration must be whole seconds (0 = off), got {seconds}")));
         }
         shard.update_default_disappearing_mode(seconds as u32).await.map_err(to_napi)
+    }
+
+    /// `sock.getBusinessProfile(jid)` → Baileys' `WABusinessProfile`, or null for a non-business.
+    #[napi(ts_return_type = "Promise<Record<string, unknown> | null>")]
+    pub async fn get_business_profile(&self, id: String, jid: String) -> Result<Option<JsBValue>> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        Ok(shard.get_business_profile(&jid).await.map_err(to_napi)?.map(JsBValue))
     }
 
     /// `sock.removeProfilePicture(jid)`.

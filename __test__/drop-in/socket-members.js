@@ -18,7 +18,7 @@ const PENDING = {
     'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact', 'fetchDisappearingDuration',
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy', 'getPrivacyTokens'],
-  'business': ['getBusinessProfile', 'getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
+  'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
   'groups': ['groupAcceptInviteV4', 'groupRevokeInviteV4'],
   'communities': [
     'communityAcceptInvite', 'communityAcceptInviteV4', 'communityCreate', 'communityFetchAllParticipating',

@@ -5,6 +5,7 @@
 //!   is on its way; 400 malformed QR; 404 unknown ref; 410 ref expired/superseded/closed.
 //! - `GET /admin/health` — `ok`.
 //! - `GET /admin/accounts` — JSON snapshot of accounts, devices and who is online.
+//! - `POST /admin/business-profile` — makes an account a business with that profile (business.rs).
 
 use std::time::Instant;
 
@@ -25,6 +26,7 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("POST", "/admin/mock-phone/pair-code") => crate::pairing_code::enter_code(body, state).await,
         ("GET", "/admin/health") => Response::text(200, "ok\n"),
         ("GET", "/admin/accounts") => accounts(state),
+        ("POST", "/admin/business-profile") => crate::business::set_profile(body, state),
         (_, "/admin/mock-phone/scan-qr") => Response::text(405, "use POST with the QR string as the body\n"),
         _ => Response::text(404, format!("no such endpoint: {method} {path}\n")),
     }

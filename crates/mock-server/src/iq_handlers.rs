@@ -106,6 +106,7 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         // Profile pictures, about text, privacy, blocklists (profile.rs).
         (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
+        ("w:biz", "get", Some("business_profile")) => vec![crate::business::handle_iq(state, iq)],
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],
         ("w:m", "set", Some("media_conn")) | ("w:m", "get", Some("media_conn")) => {
             vec![media_conn(state, iq)]

@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod business;
 pub mod connection;
 pub mod group_relay;
 pub mod groups;

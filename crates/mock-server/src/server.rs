@@ -79,6 +79,7 @@ pub struct ServerState {
     pub groups: Mutex<crate::groups::GroupDirectory>,
     /// Profile pictures, about texts and blocklists (profile.rs).
     pub profiles: Mutex<crate::profile::ProfileDirectory>,
+    pub business: Mutex<crate::business::BusinessDirectory>,
     /// Uploaded media blobs (the CDN on this port).
     pub media: crate::media::MediaStore,
     /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
@@ -124,6 +125,7 @@ impl MockServer {
             router: Mutex::new(Router::default()),
             groups: Mutex::default(),
             profiles: Mutex::default(),
+            business: Mutex::default(),
             media: crate::media::MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),

@@ -10,6 +10,7 @@ use wacore::request::InfoQuery;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Jid, NodeContent};
 
+use crate::baileys_value::BValue;
 use crate::content::parse_jid;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::shard::Shard;
@@ -92,6 +93,49 @@ impl Shard {
         } else {
             client.groups().remove_profile_picture(target.to_non_ad()).await.map(|_| ()).map_err(|e| self.profile_failed("removeProfilePicture", e))
         }
+    }
+
+    /// `getBusinessProfile(jid)`: Baileys' `WABusinessProfile` (`wid`, `address`, `description`,
+    /// `website`, `email`, `category`, `business_hours`), read from the server's answer as
+    /// Baileys reads it; `None` for an account that is no business.
+    pub async fn get_business_profile(&self, jid: &str) -> Result<Option<BValue>> {
+        let target = jid_arg(self, "getBusinessProfile jid", jid)?;
+        let client = self.connected_client()?;
+        let profile = NodeBuilder::new("profile").attr("jid", target.to_non_ad().to_string()).build();
+        let query = NodeBuilder::new("business_profile").attr("v", "244").children([profile]).build();
+        let reply = client
+            .send_iq(InfoQuery::get("w:biz", server(), Some(NodeContent::Nodes(vec![query]))))
+            .await
+            .map_err(|e| self.profile_failed("getBusinessProfile", e))?;
+        let reply = reply.to_owned_node();
+        let Some(p) = reply.get_optional_child("business_profile").and_then(|b| b.get_optional_child("profile")) else { return Ok(None) };
+        let text = |tag: &str| p.get_optional_child(tag).and_then(|n| n.content_as_string()).map(|s| s.to_string());
+        let category = p.get_optional_child("categories").and_then(|c| c.get_optional_child("category")).and_then(|n| n.content_as_string());
+        let hours = p.get_optional_child("business_hours");
+        let mut business_hours = BValue::object();
+        if let Some(tz) = hours.and_then(|h| h.attrs.get("timezone")) {
+            business_hours.set("timezone", BValue::String(tz.as_str().into_owned()));
+        }
+        if let Some(h) = hours {
+            let days = h
+                .get_children_by_tag("business_hours_config")
+                .map(|d| BValue::Object(d.attrs.iter().map(|(k, v)| (k.to_string(), BValue::String(v.as_str().into_owned()))).collect()))
+                .collect();
+            business_hours.set("business_config", BValue::Array(days));
+        }
+        // Baileys' key order; absent where Baileys has `undefined`.
+        let string = |v: Option<String>| v.map(BValue::String);
+        let fields = [
+            ("wid", string(p.attrs.get("jid").map(|j| j.as_str().into_owned()))),
+            ("address", string(text("address"))),
+            ("description", string(Some(text("description").unwrap_or_default()))),
+            ("website", Some(BValue::Array(text("website").into_iter().map(BValue::String).collect()))),
+            ("email", string(text("email"))),
+            ("category", string(category.map(|c| c.to_string()))),
+            ("business_hours", Some(business_hours)),
+        ];
+        let out = BValue::Object(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect());
+        Ok(Some(out))
     }
 
     /// `updateProfileStatus(status)`: the about text.
