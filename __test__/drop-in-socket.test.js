@@ -4,7 +4,7 @@
 // `waitForConnectionUpdate`, `logger`, and the `markOnlineOnConnect` option.
 const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { waitFor, pairedManager, userJid, autoScan, expectShardError, openBaileysPeer } = require('./helpers')
+const { waitFor, pairedManager, userJid, autoScan, expectShardError, openBaileysPeer, tmpDir } = require('./helpers')
 
 let mock
 let manager
@@ -187,6 +187,19 @@ describe('socket options', () => {
       expect(logs.some((l) => l.bindings.shardId === 'quiet' && /connected/.test(JSON.stringify(l)))).toBe(true)
     } finally {
       await quiet.close()
+    }
+  })
+
+  test('a shard\'s own socket.logger is used for that shard', async () => {
+    const m = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
+    try {
+      const qr = waitFor(m, 'login.update', (u) => u.shardId === 'own-logger' && u.type === 'qr', 30000)
+      const { sock } = await m.createShard({ id: 'own-logger', socket: { logger: recordingLogger({ app: 'bot' }) } })
+      await qr
+      expect(sock.logger.bindings).toEqual({ app: 'bot', shardId: 'own-logger' })
+      expect(logs.some((l) => l.bindings.shardId === 'own-logger' && l.obj?.type === 'qr')).toBe(true)
+    } finally {
+      await m.close()
     }
   })
 

@@ -5,7 +5,7 @@ const native = require('./native')
 const { ShardError, fromNative, boom } = require('./errors')
 const { ShardInfo } = require('./shard-info')
 const { ShardSocket } = require('./socket')
-const { isLogger } = require('./logger')
+const { isLogger, shardLogger } = require('./logger')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -170,7 +170,12 @@ class ShardManager extends EventEmitter {
     try {
       const socket = options?.socket
       id = await this._native.createShard(socket ? { ...options, socket: nativeSocketConfig(socket) } : (options ?? {}))
-      if (socket) this._shardSocketOptions.set(id, socket)
+      if (socket) {
+        this._shardSocketOptions.set(id, socket)
+        // Its first events may have made the socket already, with the manager's options.
+        const early = this._socks.get(id)
+        if (early) early.logger = shardLogger(this._socketOption(id, 'logger'), id)
+      }
     } catch (err) {
       throw this._fail(options && options.id, fromNative(err, 'CREATE_FAILED'))
     }
