@@ -660,6 +660,10 @@ export interface ShardSocket {
   requestPairingCode(phoneNumber: string, customPairingCode?: string): Promise<string>
   /** The media hosts and upload token. */
   refreshMediaConn(forceGet?: boolean): Promise<MediaConnInfo>
+  /** Makes sure there is a Signal session with each device (every one with `force`); true when one was fetched. */
+  assertSessions(jids: string[], force?: boolean): Promise<boolean>
+  /** The users' devices without this one (and without device 0 with `ignoreZeroDevices`). */
+  getUSyncDevices(jids: string[], useCache?: boolean, ignoreZeroDevices?: boolean): Promise<{ user: string; device: number }[]>
   /*
    * Raw stanzas and bot-built messages.
    */

@@ -135,6 +135,35 @@ describe('relayMessage and waUploadToServer', () => {
   })
 })
 
+describe('Signal sessions and devices', () => {
+  test('getUSyncDevices lists a user\'s devices as Baileys does; assertSessions fetches a session only when there is none', async () => {
+    const alice = manager.socket('alice')
+    const bob = manager.socket('bob')
+    const bobJid = userJid(bob.user.id)
+    const ours = await alice.getUSyncDevices([bobJid], false, false)
+    peer.command({ cmd: 'call', method: 'getUSyncDevices', args: [[bobJid], false, false], tag: 'devices' })
+    const theirs = await peer.waitFor('Baileys getUSyncDevices', (e) => (e.event === 'call-result' && e.tag === 'devices') || e.event === 'cmd-error', 20000)
+    expect(theirs.event).toBe('call-result')
+    const sorted = (list) => [...list].sort((a, b) => a.device - b.device)
+    expect(sorted(ours)).toEqual(sorted(theirs.result))
+    expect(ours.some((d) => d.device === 0)).toBe(true)
+    expect((await alice.getUSyncDevices([bobJid], false, true)).some((d) => d.device === 0)).toBe(false)
+    // Once alice has written to bob the session exists; forced, it is fetched again, and
+    // messages still get through.
+    for (const text of ['before', 'after a fresh session']) {
+      const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.type === 'notify' && e.data.messages[0].message?.extendedTextMessage?.text === text, 20000)
+      await alice.sendMessage(bobJid, { text })
+      await got
+      if (text === 'before') {
+        await expect(alice.assertSessions([bob.user.id], false)).resolves.toBe(false)
+        await expect(alice.assertSessions([bob.user.id], true)).resolves.toBe(true)
+      }
+    }
+    await expectShardError(alice.getUSyncDevices('x'), 'INVALID_ARGUMENT', /array/)
+    await expectShardError(alice.assertSessions(['not a jid']), 'INVALID_ARGUMENT', /jids\[0\]/)
+  })
+})
+
 describe('connection helpers', () => {
   test('refreshMediaConn gives the media hosts and token; waitForSocketOpen resolves on an open socket', async () => {
     const alice = manager.socket('alice')

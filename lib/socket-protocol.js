@@ -154,6 +154,32 @@ const protocolCalls = {
   },
 
   /**
+   * Makes sure there is a Signal session with each device in `jids` (every one with `force`),
+   * like Baileys' `sock.assertSessions`; resolves to true when one had to be fetched.
+   * @param {string[]} jids device jids
+   * @param {boolean} [force]
+   * @returns {Promise<boolean>}
+   */
+  assertSessions(jids, force = false) {
+    if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) return Promise.reject(new ShardError('assertSessions: jids must be an array of jid strings', 'INVALID_ARGUMENT'))
+    return call(() => this._native.assertSessions(this.shardId, jids, Boolean(force)))
+  },
+
+  /**
+   * The devices of these users, `[{ user, device }]` without this device itself (and without
+   * device 0 with `ignoreZeroDevices`), like Baileys' `sock.getUSyncDevices`. The engine keeps
+   * its own device cache, so `useCache` changes nothing.
+   * @param {string[]} jids
+   * @param {boolean} [_useCache]
+   * @param {boolean} [ignoreZeroDevices]
+   * @returns {Promise<{ user: string, device: number }[]>}
+   */
+  getUSyncDevices(jids, _useCache, ignoreZeroDevices = false) {
+    if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) return Promise.reject(new ShardError('getUSyncDevices: jids must be an array of jid strings', 'INVALID_ARGUMENT'))
+    return call(() => this._native.getUsyncDevices(this.shardId, jids, Boolean(ignoreZeroDevices)))
+  },
+
+  /**
    * Resolves once the connection is open (at once when it is), like Baileys'
    * `sock.waitForSocketOpen`; rejects with the close's error if it closes first.
    * @returns {Promise<void>}

@@ -1,6 +1,7 @@
 //! `sock.query`, `sendNode`, `sendRawMessage`, `requestPairingCode`, `refreshMediaConn`,
-//! `relayMessage` and `waUploadToServer`: the shard's low-level and bot-built-message calls.
-//! The work is in `shard_core::stanza_ops` and `shard_core::relay`.
+//! `assertSessions`, `getUSyncDevices`, `relayMessage` and `waUploadToServer`: the shard's
+//! low-level and bot-built-message calls. The work is in `shard_core::stanza_ops`,
+//! `shard_core::signal_ops` and `shard_core::relay`.
 
 use std::time::Duration;
 
@@ -13,6 +14,13 @@ use crate::js_to_bvalue::JsInput;
 use crate::js_value::JsBValue;
 use crate::manager::{not_found, NativeShardManager};
 use shard_core::baileys_value::BValue;
+
+/// Baileys' `JidWithDevice`.
+#[napi(object)]
+pub struct JidWithDevice {
+    pub user: String,
+    pub device: u32,
+}
 
 /// `{ mediaUrl, directPath }`, what Baileys' upload function resolves to.
 #[napi(object)]
@@ -61,6 +69,21 @@ impl NativeShardManager {
     pub async fn refresh_media_conn(&self, id: String, force: bool) -> Result<JsBValue> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
         Ok(JsBValue(shard.refresh_media_conn(force).await.map_err(to_napi)?))
+    }
+
+    /// `sock.assertSessions(jids, force)` → whether a session had to be fetched.
+    #[napi]
+    pub async fn assert_sessions(&self, id: String, jids: Vec<String>, force: bool) -> Result<bool> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.assert_sessions(&jids, force).await.map_err(to_napi)
+    }
+
+    /// `sock.getUSyncDevices(jids, useCache, ignoreZeroDevices)` → `[{ user, device }]`.
+    #[napi]
+    pub async fn get_usync_devices(&self, id: String, jids: Vec<String>, ignore_zero_devices: bool) -> Result<Vec<JidWithDevice>> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let devices = shard.usync_devices(&jids, ignore_zero_devices).await.map_err(to_napi)?;
+        Ok(devices.into_iter().map(|(user, device)| JidWithDevice { user, device: device.into() }).collect())
     }
 
     /// `sock.relayMessage(jid, message, options)` → the message id.

@@ -34,8 +34,8 @@ const PENDING = {
     'newsletterUpdateDescription', 'newsletterUpdateName', 'newsletterUpdatePicture', 'subscribeNewsletterUpdates',
   ],
   'connection and protocol internals': [
-    'signalRepository', 'uploadPreKeys', 'uploadPreKeysToServerIfRequired', 'assertSessions', 'createParticipantNodes',
-    'getUSyncDevices', 'executeUSyncQuery', 'sendWAMBuffer', 'getBotListV2',
+    'signalRepository', 'uploadPreKeys', 'uploadPreKeysToServerIfRequired', 'createParticipantNodes', 'executeUSyncQuery',
+    'sendWAMBuffer', 'getBotListV2',
   ],
 }
 

@@ -33,6 +33,7 @@ pub mod server_acks;
 pub mod session_aside;
 pub mod session_store;
 pub mod shard;
+pub mod signal_ops;
 pub mod socket_ops;
 pub mod stanza_ops;
 pub mod shard_id;
