@@ -311,7 +311,8 @@ class ShardManager extends EventEmitter {
     const sock = this._sockFor(shardId)
     switch (event) {
       case 'login.update':
-        sock.logger.info(data, `login ${data.state}`)
+        // Not the QR itself (nor its PNG): a log is no place for a login secret.
+        sock.logger.info({ state: data.state, type: data.type, statusCode: data.statusCode, reason: data.reason }, `login ${data.state}`)
         this._emitBoth('login.update', shardId, { shardId, ...data })
         return
       case 'shard.error': {
