@@ -29,6 +29,18 @@ function fromNative(err, fallbackCode) {
 }
 
 /**
+ * Runs a call into the addon and turns what it throws into a ShardError (`fallbackCode` when
+ * the error carries no code of its own).
+ */
+async function callNative(fn, fallbackCode = 'INVALID_ARGUMENT') {
+  try {
+    return await fn()
+  } catch (err) {
+    throw fromNative(err, fallbackCode)
+  }
+}
+
+/**
  * A Baileys-style Boom error (`output.statusCode` carries the `DisconnectReason`), as bots read
  * `connection.update`'s `lastDisconnect.error`.
  */
@@ -40,4 +52,4 @@ function boom(message, statusCode) {
   return error
 }
 
-module.exports = { ShardError, fromNative, boom }
+module.exports = { ShardError, fromNative, callNative, boom }

@@ -1,7 +1,7 @@
 'use strict'
 // Baileys' privacy members on `sock`: `fetchPrivacySettings`, one `update*Privacy(value)`
 // setter per privacy category, `updateDefaultDisappearingMode`, and `removeProfilePicture`.
-const { ShardError, fromNative } = require('./errors')
+const { ShardError, callNative: call } = require('./errors')
 
 /** Baileys' setter → the privacy category it sets. */
 const PRIVACY_SETTERS = {
@@ -13,14 +13,6 @@ const PRIVACY_SETTERS = {
   updateGroupsAddPrivacy: 'groupadd',
   updateCallPrivacy: 'calladd',
   updateMessagesPrivacy: 'messages',
-}
-
-async function call(fn) {
-  try {
-    return await fn()
-  } catch (err) {
-    throw fromNative(err, 'INVALID_ARGUMENT')
-  }
 }
 
 /** @this {import('./socket').ShardSocket} */

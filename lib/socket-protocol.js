@@ -5,16 +5,7 @@
 // hands bots (`waitForSocketOpen`, `onUnexpectedError`, `processingMutex`).
 const fs = require('node:fs/promises')
 const crypto = require('node:crypto')
-const { ShardError, fromNative } = require('./errors')
-
-/** Runs a native call, turning its error into a ShardError (`fallback` when it has no code). */
-async function call(fn, fallback = 'INVALID_ARGUMENT') {
-  try {
-    return await fn()
-  } catch (err) {
-    throw fromNative(err, fallback)
-  }
-}
+const { ShardError, callNative: call } = require('./errors')
 
 function isNode(node) {
   return node != null && typeof node === 'object' && typeof node.tag === 'string'

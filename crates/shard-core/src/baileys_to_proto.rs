@@ -314,7 +314,7 @@ fn scalar<'a>(schema: &Schema, field: &Field, value: &'a BValue) -> Result<Scala
 }
 
 /// protobufjs' base64 decoder: the standard alphabet, padding optional, stray low bits ignored.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)

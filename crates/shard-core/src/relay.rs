@@ -3,21 +3,16 @@
 //! Baileys' `generateWAMessageFromContent` and `prepareWAMessageMedia` for the kinds
 //! `sendMessage` does not build (interactive and list messages, templates, view-once wrappers).
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use wacore::download::MediaType;
 use wacore::upload::EncryptedMediaInfo;
 
-use crate::baileys_to_proto::message_from_baileys;
+use crate::baileys_to_proto::{message_from_baileys, BASE64};
 use crate::baileys_value::BValue;
 use crate::binary_node::node_from_baileys;
 use crate::content::parse_jid;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::shard::Shard;
-
-const LENIENT_BASE64: GeneralPurpose =
-    GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 
 fn invalid(message: impl Into<String>) -> ShardError {
     ShardError::new(ErrorCode::InvalidArgument, message.into())
@@ -110,7 +105,7 @@ impl Shard {
     pub async fn upload_encrypted(&self, encrypted: Vec<u8>, media: &str, file_enc_sha256_b64: &str) -> Result<UploadedMedia> {
         let media_type = media_type(media).map_err(|e| e.for_shard(self.id()))?;
         // Baileys passes standard or URL-safe base64, padded or not.
-        let digest = LENIENT_BASE64
+        let digest = BASE64
             .decode(file_enc_sha256_b64.replace('-', "+").replace('_', "/"))
             .ok()
             .and_then(|d| <[u8; 32]>::try_from(d).ok())
