@@ -18,6 +18,11 @@ export interface SocketConfig {
   syncFullHistory?: boolean
   /** A pino-compatible logger; each shard logs its lifecycle to `logger.child({ shardId })` (`sock.logger`). */
   logger?: ShardLogger
+  /**
+   * Finds a message the bot stored (e.g. from `messages.upsert`). Used to decrypt poll votes:
+   * a vote's `messages.update` (`update.pollUpdates`) is emitted once this returns its poll.
+   */
+  getMessage?: (key: WAMessageKey) => Promise<WAMessageContent | undefined>
   [option: string]: unknown
 }
 
@@ -453,26 +458,51 @@ export type WAMediaUpload = Buffer | { url: string | URL } | { stream: Readable 
 /** Baileys' `AnyMediaMessageContent`; `mimetype` defaults per kind (documents need one). */
 export type AnyMediaMessageContent = (
   | { image: WAMediaUpload; caption?: string; mentions?: string[]; width?: number; height?: number }
-  | { video: WAMediaUpload; caption?: string; gifPlayback?: boolean; mentions?: string[]; width?: number; height?: number }
+  /** `ptv: true`: a round video note (`ptvMessage`). */
+  | { video: WAMediaUpload; caption?: string; gifPlayback?: boolean; ptv?: boolean; mentions?: string[]; width?: number; height?: number }
   /** `ptt`: a voice note. `seconds`: the duration shown. */
   | { audio: WAMediaUpload; ptt?: boolean; seconds?: number }
   | { sticker: WAMediaUpload; isAnimated?: boolean; width?: number; height?: number }
   | { document: WAMediaUpload; mimetype: string; fileName?: string; caption?: string }
 ) & { mimetype?: string }
 
-/** Baileys' `AnyMessageContent`, the kinds this build sends. */
+/** Baileys' `urlInfo` of a link preview (`linkPreview` of a text). */
+export interface WAUrlInfo {
+  'canonical-url'?: string
+  'matched-text': string
+  title: string
+  description?: string
+  jpegThumbnail?: Buffer
+  highQualityThumbnail?: { directPath?: string; mediaKey?: Uint8Array; mediaKeyTimestamp?: number; width?: number; height?: number; fileSha256?: Uint8Array; fileEncSha256?: Uint8Array }
+  originalThumbnailUrl?: string
+}
+
+/** Baileys' `AnyMessageContent`: every kind Baileys 6.7.21 sends except `product`. */
 export type AnyMessageContent = (
   | AnyMediaMessageContent
-  | { text: string; mentions?: string[]; edit?: WAMessageKey }
+  /** `linkPreview`: the preview to show (`null`: none). */
+  | { text: string; mentions?: string[]; edit?: WAMessageKey; linkPreview?: WAUrlInfo | null }
   | { react: { text: string; key: WAMessageKey } }
   | { delete: WAMessageKey }
   | { location: { degreesLatitude: number; degreesLongitude: number; name?: string; address?: string }; mentions?: string[] }
   | { contacts: { displayName?: string; contacts: { displayName?: string; vcard: string }[] } }
-  | { poll: { name: string; values: string[]; selectableCount?: number; messageSecret?: Uint8Array } }
+  /** `toAnnouncementGroup`: a poll for a community's announcement group (`pollCreationMessageV2`). */
+  | { poll: { name: string; values: string[]; selectableCount?: number; messageSecret?: Uint8Array; toAnnouncementGroup?: boolean } }
   | { forward: WAMessage; force?: boolean }
+  /** To a group: sets its timer (as `groupToggleEphemeral`) and resolves to undefined. `true` = 7 days. */
+  | { disappearingMessagesInChat: boolean | number }
+  | { groupInvite: { inviteCode: string; inviteExpiration?: number; text?: string; jid: string; subject?: string } }
+  /** `type`: 1 pins for everyone, 2 unpins; `time`: how long a pin lasts (24 h by default). */
+  | { pin: WAMessageKey; type: 1 | 2; time?: 86400 | 604800 | 2592000 }
+  | { buttonReply: { displayText: string; id: string; index?: number }; type: 'template' | 'plain' }
+  | { listReply: { title?: string; listType?: number; singleSelectReply?: { selectedRowId?: string }; description?: string; [field: string]: unknown } }
+  | { sharePhoneNumber: boolean }
+  | { requestPhoneNumber: boolean }
 ) & {
   /** Merged over the content's own `contextInfo` (mentions, reply) as Baileys does: `externalAdReply`, `isForwarded`, ... */
   contextInfo?: WAContextInfo
+  /** Wraps the message in `viewOnceMessage`: it can be seen once. */
+  viewOnce?: boolean
 }
 
 export interface MiscMessageGenerationOptions {
@@ -480,6 +510,14 @@ export interface MiscMessageGenerationOptions {
   messageId?: string
   /** The message this one replies to. */
   quoted?: WAMessage
+  /** The chat's disappearing timer in seconds: the message disappears as the chat's others do. */
+  ephemeralExpiration?: number | string
+  /** The `messageTimestamp` of the returned (and emitted) message. */
+  timestamp?: Date
+  /** A text's background colour: `'#1E6E4F'` or an ARGB number. */
+  backgroundColor?: string | number
+  /** A text's font: `proto.Message.ExtendedTextMessage.FontType`. */
+  font?: number
 }
 
 /** Baileys' `WAMessageUpdate`: receipts (`status`), edits and revokes. */
@@ -491,7 +529,16 @@ export interface WAMessageUpdate {
     messageStubType?: number
     messageTimestamp?: number | bigint
     key?: WAMessageKey
+    /** A decrypted poll vote (needs the `getMessage` socket option to find the poll). */
+    pollUpdates?: PollUpdate[]
   }
+}
+
+/** Baileys' `proto.IPollUpdate`: one voter's choice (`selectedOptions` are SHA-256 hashes of option names). */
+export interface PollUpdate {
+  pollUpdateMessageKey: WAMessageKey
+  vote: { selectedOptions: Uint8Array[] }
+  senderTimestampMs?: number
 }
 
 /** Baileys' `messages.reaction` item: `key` is the reacted-to message, from our point of view. */
@@ -532,7 +579,7 @@ export interface ShardSocket {
    * emitted as `messages.upsert` with `type: 'append'`. A malformed jid or an unsupported
    * content shape rejects with `INVALID_ARGUMENT`; a shard that is not connected with `NOT_CONNECTED`.
    */
-  sendMessage(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage>
+  sendMessage(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage | undefined>
   /**
    * Sends read receipts for received messages (keys of your own messages are skipped; group
    * keys carry the sender in `participant`). The sender gets `messages.update` with `status` 4
@@ -848,6 +895,13 @@ export declare function generateWAMessageFromContent(
   message: WAMessageContent,
   options: { userJid: string; timestamp?: Date; quoted?: WAMessage; messageId?: string; ephemeralExpiration?: number },
 ): WAMessage & { key: { remoteJid: string; fromMe: true; id: string }; message: WAMessageContent }
+/** The author of a message key: `meId` for our own, else the participant or the chat. */
+export declare function getKeyAuthor(key: WAMessageKey | undefined | null, meId?: string): string
+/** A poll's results from its `pollUpdates`: one entry per option (then `'Unknown'` hashes), each with its voters. */
+export declare function getAggregateVotesInPollMessage(
+  poll: { message?: WAMessageContent | null; pollUpdates?: PollUpdate[] | null },
+  meId?: string,
+): { name: string; voters: string[] }[]
 export declare function delay(ms: number): Promise<void>
 /** `[os, browser, osVersion]` for the `browser` socket option. */
 export declare const Browsers: {

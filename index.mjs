@@ -7,5 +7,6 @@ export const { ShardManager, ShardInfo, ShardError, jidEncode, jidDecode, jidNor
   normalizeMessageContent, extractMessageContent, getDevice, generateMessageID,
   generateMessageIDV2, generateWAMessageFromContent, DisconnectReason, delay, Browsers,
   fetchLatestBaileysVersion, useMultiFileAuthState, makeCacheableSignalKeyStore,
-  downloadContentFromMessage, BufferJSON, downloadMediaMessage } = lib
+  downloadContentFromMessage, BufferJSON, downloadMediaMessage, getAggregateVotesInPollMessage,
+  getKeyAuthor } = lib
 export default lib.default

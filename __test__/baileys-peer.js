@@ -35,11 +35,26 @@ function safe(obj) {
 // One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
 // {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
 // {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag},
-// {cmd:'query', node}, {cmd:'call', method, args, tag}, {cmd:'exit'}; each answers with an
+// {cmd:'query', node}, {cmd:'call', method, args, tag}, {cmd:'vote', pollId, options}, {cmd:'exit'}; each answers with an
 // event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
 // | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
-const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage } = await import('baileys')
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage, proto } = await import('baileys')
+const { createHash, createHmac, createCipheriv, randomBytes } = await import('node:crypto')
+// A poll vote encrypted as WhatsApp clients encrypt it (Baileys 6.7.21 only decrypts them):
+// HMAC-SHA256 key derivation from the poll's messageSecret, AES-256-GCM with the tag appended.
+function encryptPollVote(optionNames, { pollEncKey, pollCreatorJid, pollMsgId, voterJid }) {
+  const selectedOptions = optionNames.map((n) => createHash('sha256').update(Buffer.from(n)).digest())
+  const plain = proto.Message.PollVoteMessage.encode({ selectedOptions }).finish()
+  const sign = Buffer.concat([Buffer.from(pollMsgId), Buffer.from(pollCreatorJid), Buffer.from(voterJid), Buffer.from('Poll Vote'), Buffer.from([1])])
+  const key0 = createHmac('sha256', Buffer.alloc(32)).update(pollEncKey).digest()
+  const key = createHmac('sha256', key0).update(sign).digest()
+  const encIv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, encIv)
+  cipher.setAAD(Buffer.from(pollMsgId + '\u0000' + voterJid))
+  const encPayload = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
+  return { encPayload, encIv }
+}
 // Media: Baileys builds https:// URLs (and downloads from mmg.whatsapp.net); the mock serves its CDN
 // over plain HTTP on its own port, so an axios adapter sends those requests there.
 const axios = (await import('axios')).default
@@ -151,6 +166,16 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
       if (typeof sock[cmd.method] !== 'function' || ['end', 'logout'].includes(cmd.method)) throw new Error('not a socket method: ' + cmd.method)
       const result = await sock[cmd.method](...(cmd.args ?? []))
       report({ event: 'call-result', tag: cmd.tag, method: cmd.method, result: result ?? null })
+    } else if (cmd.cmd === 'vote') {
+      // {cmd:'vote', pollId, options}: votes on a poll received earlier, as a phone does.
+      const poll = receivedById.get(cmd.pollId)
+      if (!poll) throw new Error('no poll received with id ' + cmd.pollId)
+      const me = jidNormalizedUser(sock.user.id)
+      const pollCreatorJid = jidNormalizedUser(poll.key.participant || poll.key.remoteJid)
+      const vote = encryptPollVote(cmd.options, { pollEncKey: poll.message.messageContextInfo.messageSecret, pollCreatorJid, pollMsgId: poll.key.id, voterJid: me })
+      const message = { pollUpdateMessage: { pollCreationMessageKey: poll.key, vote, senderTimestampMs: Date.now() } }
+      const id = await sock.relayMessage(poll.key.remoteJid, message, {})
+      report({ event: 'voted', pollId: cmd.pollId, id })
     } else if (cmd.cmd === 'query') {
       // {cmd:'query', node}: Baileys' sock.query; answers 'query-result' with the reply node.
       const reply = await sock.query(cmd.node)

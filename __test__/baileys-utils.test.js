@@ -52,6 +52,36 @@ const MESSAGES = [
   { templateMessage: { fourRowTemplate: {} } },
 ]
 
+test('getAggregateVotesInPollMessage and getKeyAuthor give what Baileys gives', () => {
+  const hash = (name) => crypto.createHash('sha256').update(name).digest()
+  const key = (remoteJid, fromMe, participant) => ({ remoteJid, fromMe, id: 'V' + remoteJid, ...(participant ? { participant } : {}) })
+  const polls = [
+    { pollCreationMessage: { name: 'multi', options: [{ optionName: 'a' }, { optionName: 'b' }, { optionName: 'c' }] } },
+    { pollCreationMessageV3: { name: 'single', options: [{ optionName: 'x' }, { optionName: '' }] } },
+    { pollCreationMessageV2: { name: 'announce', options: [{ optionName: 'y' }] } },
+    {},
+  ]
+  const updates = [
+    { pollUpdateMessageKey: key('1@s.whatsapp.net', false), vote: { selectedOptions: [hash('a'), hash('c')] } },
+    { pollUpdateMessageKey: key('g@g.us', false, '2@s.whatsapp.net'), vote: { selectedOptions: [hash('x'), hash('nope')] } },
+    { pollUpdateMessageKey: key('1@s.whatsapp.net', true), vote: { selectedOptions: [hash('b'), hash('')] } },
+    { pollUpdateMessageKey: key('3@s.whatsapp.net', false) },
+    { vote: { selectedOptions: [hash('y')] } },
+  ]
+  for (const message of polls) {
+    for (const meId of [undefined, '9@s.whatsapp.net']) {
+      expect(ours.getAggregateVotesInPollMessage({ message, pollUpdates: updates }, meId)).toEqual(baileys.getAggregateVotesInPollMessage({ message, pollUpdates: updates }, meId))
+    }
+    expect(ours.getAggregateVotesInPollMessage({ message })).toEqual(baileys.getAggregateVotesInPollMessage({ message }))
+  }
+  // One deliberate difference: a hash given as a plain Uint8Array (not a Buffer) still counts;
+  // Baileys compares hashes by Buffer#toString, so it files such a vote under 'Unknown'.
+  const plain = { pollUpdateMessageKey: key('4@s.whatsapp.net', false), vote: { selectedOptions: [new Uint8Array(hash('b'))] } }
+  expect(ours.getAggregateVotesInPollMessage({ message: polls[0], pollUpdates: [plain] })[1]).toEqual({ name: 'b', voters: ['4@s.whatsapp.net'] })
+  for (const u of updates) expect(ours.getKeyAuthor(u.pollUpdateMessageKey, 'me@s.whatsapp.net')).toBe(baileys.getKeyAuthor(u.pollUpdateMessageKey, 'me@s.whatsapp.net'))
+  expect(ours.getKeyAuthor(undefined)).toBe(baileys.getKeyAuthor(undefined))
+})
+
 test('getContentType, normalizeMessageContent and extractMessageContent give what Baileys gives', () => {
   for (const m of MESSAGES) {
     expect(ours.getContentType(m)).toEqual(baileys.getContentType(m))

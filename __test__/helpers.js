@@ -40,12 +40,13 @@ function autoScan(manager, mock) {
 
 /**
  * A manager on a fresh session folder against `mock`, scanning every QR with the mock phone,
- * with the shards `ids` created and connected. Resolves with `{ manager, session, socks }`.
+ * with the shards `ids` created and connected (`socketConfig` adds socket options). Resolves
+ * with `{ manager, session, socks }`.
  */
-async function pairedManager(mock, ids) {
+async function pairedManager(mock, ids, socketConfig = {}) {
   const { ShardManager } = require('..')
   const session = tmpDir()
-  const manager = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
+  const manager = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], ...socketConfig } })
   autoScan(manager, mock)
   const connected = Promise.all(
     ids.map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),
@@ -54,6 +55,35 @@ async function pairedManager(mock, ids) {
   for (const id of ids) socks[id] = (await manager.createShard({ id })).sock
   await connected
   return { manager, session, socks }
+}
+
+/**
+ * A mock server with two paired shards, `alice` and `bob`, on one manager. Resolves with
+ * `{ mock, manager, alice, bob, aliceJid, bobJid, close }` (`alice`/`bob` are their sockets).
+ */
+async function aliceAndBob(socketConfig) {
+  const { MockServer } = require('../testing')
+  const mock = await MockServer.start({ port: 0 })
+  const { manager, socks } = await pairedManager(mock, ['alice', 'bob'], socketConfig)
+  const { alice, bob } = socks
+  const close = async () => {
+    await manager.close()
+    await mock.close()
+  }
+  return { mock, manager, alice, bob, aliceJid: userJid(alice.user.id), bobJid: userJid(bob.user.id), close }
+}
+
+let exchanged = 0
+/**
+ * Sends `content` from the socket `from` to `jid` with a fresh fixed id and resolves with
+ * `{ sent, got }`: the sent message and the one the shard `toShard` of `manager` received.
+ */
+async function exchange(manager, from, toShard, jid, content, options = {}) {
+  const id = `3EB0AB${String(process.pid % 1000).padStart(3, '0')}${String(++exchanged).padStart(11, '0')}`
+  const received = waitFor(manager, 'messages.upsert', (e) => e.shardId === toShard && e.data.messages.some((m) => m.key.id === id), 20000)
+  const sent = await from.sendMessage(jid, content, { ...options, messageId: id })
+  const event = await received
+  return { sent, got: event.data.messages.find((m) => m.key.id === id) }
 }
 
 /** A user's jid without the device part: `123:4@s.whatsapp.net` → `123@s.whatsapp.net`. */
@@ -112,4 +142,4 @@ async function openBaileysPeer(mock, name = 'peer') {
   return { peer, me: open.me }
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, userJid, runChild, expectShardError, openBaileysPeer }
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer }

@@ -6,6 +6,7 @@ const { ShardError, fromNative, boom } = require('./errors')
 const { ShardInfo } = require('./shard-info')
 const { ShardSocket } = require('./socket')
 const { isLogger, shardLogger } = require('./logger')
+const { emitPollVotes } = require('./poll-votes')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -339,6 +340,7 @@ class ShardManager extends EventEmitter {
       case 'baileys':
         // The Baileys events of one stanza, delivered together (one `ev.process` map).
         sock.ev.emitTogether(data)
+        emitPollVotes(sock, data)
         return
       default:
         sock.ev.emit(event, data)

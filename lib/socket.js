@@ -121,7 +121,10 @@ class ShardSocket {
     // `{ stream }` media is encrypted into a native spool first (never held whole).
     const media = await prepareMediaContent(content)
     try {
-      return await this._native.sendMessage(this.shardId, jid, media.content, options ?? null)
+      // A Date does not cross the native boundary as one: Baileys' `timestamp` goes as ms.
+      const nativeOptions = options?.timestamp instanceof Date ? { ...options, timestamp: options.timestamp.getTime() } : options
+      // undefined, as Baileys resolves, for a group's disappearing timer (set, not sent).
+      return (await this._native.sendMessage(this.shardId, jid, media.content, nativeOptions ?? null)) ?? undefined
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     } finally {

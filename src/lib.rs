@@ -11,6 +11,7 @@ mod js_value;
 mod manager;
 mod media;
 mod options;
+mod poll_ops;
 mod privacy_ops;
 mod profile_ops;
 mod raw_ops;

@@ -133,7 +133,7 @@ impl NativeShardManager {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
         let content_value = content.0;
         let content = MessageContent::from_baileys(&content_value).map_err(to_napi)?;
-        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_context_info_of(&content_value)).map_err(to_napi)?;
+        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_extras_of(&content_value)).map_err(to_napi)?;
         let sent = shard.send_message(&jid, &content, &options).await.map_err(to_napi)?;
         Ok(JsBValue(sent))
     }

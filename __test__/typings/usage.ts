@@ -1,12 +1,13 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
 async function main(): Promise<void> {
   const mock = await MockServer.start({ port: 0 })
-  const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1] } })
+  const store = new Map<string, WAMessage>()
+  const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], getMessage: async (key) => store.get(key.id ?? '')?.message ?? undefined } })
 
   manager.on('login.update', (u: LoginUpdate) => {
     if (u.state === 'connecting' && u.type === 'qr') void mock.scanQr(u.code)
@@ -20,8 +21,8 @@ async function main(): Promise<void> {
     for (const msg of data.messages) {
       const text: string | undefined = msg.message?.extendedTextMessage?.text ?? msg.message?.conversation
       if (!msg.key.fromMe && text && msg.key.remoteJid) {
-        const sent: WAMessage = await sock.sendMessage(msg.key.remoteJid, { text: `${shardId}: ${text}` }, { quoted: msg })
-        await sock.sendMessage(msg.key.remoteJid, { react: { text: '👍', key: sent.key } })
+        const sent: WAMessage | undefined = await sock.sendMessage(msg.key.remoteJid, { text: `${shardId}: ${text}` }, { quoted: msg })
+        if (sent) await sock.sendMessage(msg.key.remoteJid, { react: { text: '👍', key: sent.key } })
       }
     }
   })
@@ -38,6 +39,19 @@ async function main(): Promise<void> {
   await sock.sendMessage('1@s.whatsapp.net', { poll: { name: 'Q', values: ['a', 'b'], selectableCount: 1 } })
   await sock.sendMessage('1@s.whatsapp.net', { location: { degreesLatitude: 1, degreesLongitude: 2 } })
   await sock.sendMessage('1@s.whatsapp.net', { text: 'ad', contextInfo: { externalAdReply: { title: 'Ad' }, isForwarded: true } })
+  await sock.sendMessage('1@s.whatsapp.net', { image: Buffer.from('x'), viewOnce: true }, { ephemeralExpiration: 86400 })
+  await sock.sendMessage('1@s.whatsapp.net', { video: { url: './note.mp4' }, ptv: true })
+  await sock.sendMessage('1@s.whatsapp.net', { pin: { remoteJid: '1@s.whatsapp.net', id: 'X', fromMe: true }, type: 1, time: 604800 })
+  await sock.sendMessage('1@s.whatsapp.net', { groupInvite: { inviteCode: 'abc', jid: '1-2@g.us', subject: 'Team', text: 'join' } })
+  await sock.sendMessage('1-2@g.us', { disappearingMessagesInChat: true })
+  await sock.sendMessage('1@s.whatsapp.net', { buttonReply: { displayText: 'Yes', id: 'yes' }, type: 'plain' })
+  await sock.sendMessage('1@s.whatsapp.net', { sharePhoneNumber: true })
+  sock.ev.on('messages.update', (updates) => {
+    for (const { update } of updates) {
+      if (update.pollUpdates) console.log(getAggregateVotesInPollMessage({ message: photo.message, pollUpdates: update.pollUpdates }, sock.user?.id), getKeyAuthor(photo.key, sock.user?.id))
+    }
+  })
+  await sock.sendMessage('status@broadcast', { text: 'hi', linkPreview: null }, { backgroundColor: '#1E6E4F', font: 1, timestamp: new Date() })
   const info: ShardInfo | null = manager.getShardInfo(id)
   console.log(info?.status, info?.updatedAt.getTime(), sock.user?.id)
   const stopped: boolean = await manager.stopShard(id)
@@ -75,7 +89,8 @@ async function main(): Promise<void> {
   manager.on('messages.upsert', ({ data }) => data.messages.forEach((m) => console.log(m.key.participant, m.messageStubType)))
   // Media: Buffer, { url } (string or URL) and { stream } sources, with Baileys' extra fields.
   const jid = '1@s.whatsapp.net'
-  const photo: WAMessage = await sock.sendMessage(jid, { image: Buffer.from('x'), caption: 'hi', mentions: [jid] })
+  // Baileys types the result `WAMessage | undefined` (undefined for a group timer change).
+  const photo: WAMessage = (await sock.sendMessage(jid, { image: Buffer.from('x'), caption: 'hi', mentions: [jid] }))!
   await sock.sendMessage(jid, { video: { url: new URL('https://example.com/v.mp4') }, gifPlayback: true, caption: 'gif' })
   await sock.sendMessage(jid, { audio: { stream: Readable.from([Buffer.from('a')]) }, ptt: true, seconds: 3, mimetype: 'audio/ogg; codecs=opus' })
   await sock.sendMessage(jid, { document: { url: './report.pdf' }, mimetype: 'application/pdf', fileName: 'report.pdf' })

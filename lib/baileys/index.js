@@ -5,6 +5,7 @@ module.exports = {
   ...require('./jid'),
   ...require('./message-content'),
   ...require('./compat'),
+  ...require('./polls'),
   BufferJSON: require('../buffer-json').BufferJSON,
   downloadMediaMessage: require('../media').downloadMediaMessage,
 }

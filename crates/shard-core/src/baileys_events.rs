@@ -107,26 +107,32 @@ fn user_of(jid: &str) -> &str {
     jid.split(['@', ':']).next().unwrap_or(jid)
 }
 
-/// Baileys' `cleanMessage`: a reaction from someone else names the reacted-to message from
-/// the sender's point of view; turn its key around to ours.
-pub fn normalise_reaction_key(message: &mut BValue, me: Option<&str>) {
+/// Baileys' `cleanMessage`: a reaction or a poll vote from someone else names its message
+/// (the reacted-to one, the poll) from the sender's point of view; turn that key around to ours.
+pub fn normalise_foreign_keys(message: &mut BValue, me: Option<&str>) {
     let Some(key) = message.get("key").cloned() else { return };
     if matches!(key.get("fromMe"), Some(BValue::Bool(true))) {
         return;
     }
-    let Some(reaction_key) = message.get_mut("message").and_then(|m| m.get_mut("reactionMessage")).and_then(|r| r.get_mut("key")) else {
-        return;
-    };
-    let was_from_me = matches!(reaction_key.get("fromMe"), Some(BValue::Bool(true)));
-    let author = reaction_key.get("participant").or_else(|| reaction_key.get("remoteJid")).and_then(BValue::as_str).unwrap_or_default().to_owned();
-    let from_me = !was_from_me && me.is_some_and(|me| user_of(&author) == user_of(me));
-    reaction_key.set("fromMe", BValue::Bool(from_me));
-    if let Some(remote) = key.get("remoteJid") {
-        reaction_key.set("remoteJid", remote.clone());
+    let Some(content) = message.get_mut("message") else { return };
+    for (field, key_field) in [("reactionMessage", "key"), ("pollUpdateMessage", "pollCreationMessageKey")] {
+        if let Some(foreign) = content.get_mut(field).and_then(|r| r.get_mut(key_field)) {
+            turn_key_around(foreign, &key, me);
+        }
     }
-    if reaction_key.get("participant").is_none() {
+}
+
+fn turn_key_around(foreign: &mut BValue, key: &BValue, me: Option<&str>) {
+    let was_from_me = matches!(foreign.get("fromMe"), Some(BValue::Bool(true)));
+    let author = foreign.get("participant").or_else(|| foreign.get("remoteJid")).and_then(BValue::as_str).unwrap_or_default().to_owned();
+    let from_me = !was_from_me && me.is_some_and(|me| user_of(&author) == user_of(me));
+    foreign.set("fromMe", BValue::Bool(from_me));
+    if let Some(remote) = key.get("remoteJid") {
+        foreign.set("remoteJid", remote.clone());
+    }
+    if foreign.get("participant").is_none() {
         if let Some(p) = key.get("participant") {
-            reaction_key.set("participant", p.clone());
+            foreign.set("participant", p.clone());
         }
     }
 }
@@ -218,7 +224,7 @@ mod tests {
         // The sender reacted to a message they believed was not theirs, i.e. ours.
         let reacted = BValue::obj([("remoteJid", s("me@s.whatsapp.net")), ("fromMe", BValue::Bool(false)), ("id", s("MINE"))]);
         let mut msg = incoming(BValue::obj([("reactionMessage", BValue::obj([("key", reacted), ("text", s("👍"))]))]));
-        normalise_reaction_key(&mut msg, Some("me:3@s.whatsapp.net"));
+        normalise_foreign_keys(&mut msg, Some("me:3@s.whatsapp.net"));
         let (name, data) = derived_from_message(&msg).unwrap();
         assert_eq!(name, "messages.reaction");
         let item = &data.as_array().unwrap()[0];

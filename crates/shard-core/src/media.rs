@@ -370,7 +370,13 @@ impl MediaContent {
             );
             inner.set("contextInfo", context);
         }
-        Ok(BValue::obj([(self.kind.message_field(), inner)]))
+        // Baileys: `{ video, ptv: true }` is a round video note, `ptvMessage`.
+        let field = if self.kind == MediaKind::Video && self.fields.get("ptv") == Some(&BValue::Bool(true)) {
+            "ptvMessage"
+        } else {
+            self.kind.message_field()
+        };
+        Ok(BValue::obj([(field, inner)]))
     }
 }
 
@@ -721,9 +727,11 @@ impl MediaRef {
         }
         let (kind, media) = MediaKind::ALL
             .into_iter()
-            .find_map(|k| {
+            .map(|k| (k, k.message_field()))
+            .chain([(MediaKind::Video, "ptvMessage")])
+            .find_map(|(k, field)| {
                 message
-                    .get(k.message_field())
+                    .get(field)
                     .filter(|m| matches!(m, BValue::Object(_)))
                     .map(|m| (k, m))
             })

@@ -31,7 +31,8 @@ use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
 use crate::baileys_events;
 use crate::baileys_value::BValue;
-use crate::content::{build_message, parse_jid, MessageContent, SendOptions};
+use crate::content::{parse_jid, MessageContent, SendOptions};
+use crate::message_builder::build_message;
 use crate::wa_message::{inbound_wa_message, outgoing_wa_message, set_group_sender, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
@@ -422,7 +423,7 @@ impl Shard {
             }
             match inbound_wa_message(inbound) {
                 Ok(mut msg) => {
-                    baileys_events::normalise_reaction_key(&mut msg, me.as_deref());
+                    baileys_events::normalise_foreign_keys(&mut msg, me.as_deref());
                     if inbound.info.is_offline { append.push(msg) } else { notify.push(msg) }
                 }
                 // The engine already decrypted it; a shape we cannot decode is logged, not fatal.
@@ -458,6 +459,11 @@ impl Shard {
     /// message is echoed as `messages.upsert` `append`, as Baileys does by default.
     pub async fn send_message(&self, to: &str, content: &MessageContent, options: &SendOptions) -> Result<BValue> {
         let jid = parse_jid(to)?;
+        if let (MessageContent::DisappearingMessages { expiration }, wacore_binary::Server::Group) = (content, &jid.server) {
+            // Baileys sets a group's timer with groupToggleEphemeral and resolves to undefined.
+            self.group_toggle_ephemeral(to, *expiration).await?;
+            return Ok(BValue::Null);
+        }
         let client = self.connected_client()?;
         let own = client.persistence_manager().get_device_snapshot().pn.clone();
         // Media is uploaded first; the message then carries its CDN fields.
@@ -471,9 +477,9 @@ impl Shard {
         };
         let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(&self.id))?;
         let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
-        let options = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
-        self.deliver(&client, &jid, message.clone(), options, to).await?;
-        let timestamp = (now_ms() / 1000) as i64;
+        let send = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
+        self.deliver(&client, &jid, message.clone(), send, to).await?;
+        let timestamp = options.timestamp.unwrap_or(now_ms() as i64 / 1000);
         let mut sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
         })?;
