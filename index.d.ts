@@ -11,6 +11,7 @@ export interface SocketConfig {
   /** `[os, browser, osVersion]`, shown in the phone's linked devices. */
   browser?: [string, string, string]
   qrTimeout?: number
+  /** Gives up a connection attempt (TCP, TLS, WebSocket upgrade) after this long (default 20000). */
   connectTimeoutMs?: number
   keepAliveIntervalMs?: number
   /** false: the account is announced `unavailable` on every connect, so the phone keeps its notifications (default true). */
@@ -23,6 +24,10 @@ export interface SocketConfig {
    * a vote's `messages.update` (`update.pollUpdates`) is emitted once this returns its poll.
    */
   getMessage?: (key: WAMessageKey) => Promise<WAMessageContent | undefined>
+  /** true for a chat whose messages, receipts, notifications and presences are not emitted (e.g. `isJidBroadcast`). */
+  shouldIgnoreJid?: (jid: string) => boolean | undefined
+  /** false: `sendMessage` does not echo what it sent as `messages.upsert` (default true). */
+  emitOwnEvents?: boolean
   [option: string]: unknown
 }
 

@@ -7,6 +7,7 @@ const { ShardInfo } = require('./shard-info')
 const { ShardSocket } = require('./socket')
 const { isLogger, shardLogger } = require('./logger')
 const { emitPollVotes } = require('./poll-votes')
+const { withoutIgnored, batchWithoutIgnored } = require('./ignored-jids')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -25,6 +26,9 @@ function nativeSocketConfig(config) {
   if (config == null || typeof config !== 'object' || Array.isArray(config)) return config ?? null
   if (config.logger != null && !isLogger(config.logger)) {
     throw new ShardError('socket option logger must be pino-compatible (trace, debug, info, warn, error and fatal methods)', 'INVALID_ARGUMENT')
+  }
+  for (const name of ['getMessage', 'shouldIgnoreJid']) {
+    if (config[name] != null && typeof config[name] !== 'function') throw new ShardError(`socket option ${name} must be a function`, 'INVALID_ARGUMENT')
   }
   const isPlain = (v) => v === null || Array.isArray(v) || (typeof v !== 'object' && typeof v !== 'function')
   const plain = {}
@@ -337,13 +341,20 @@ class ShardManager extends EventEmitter {
         sock.ev.emit('connection.update', update)
         return
       }
-      case 'baileys':
+      case 'baileys': {
         // The Baileys events of one stanza, delivered together (one `ev.process` map).
-        sock.ev.emitTogether(data)
-        emitPollVotes(sock, data)
+        const ignore = this._socketOption(shardId, 'shouldIgnoreJid')
+        const batch = typeof ignore === 'function' ? batchWithoutIgnored(data, ignore, sock.logger) : data
+        if (batch.length === 0) return
+        sock.ev.emitTogether(batch)
+        emitPollVotes(sock, batch)
         return
-      default:
-        sock.ev.emit(event, data)
+      }
+      default: {
+        const ignore = this._socketOption(shardId, 'shouldIgnoreJid')
+        const kept = typeof ignore === 'function' ? withoutIgnored(event, data, ignore, sock.logger) : data
+        if (kept != null) sock.ev.emit(event, kept)
+      }
     }
   }
 

@@ -72,6 +72,7 @@ pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
         keep_alive_interval: opt_ms(obj, "keepAliveIntervalMs")?,
         mark_online_on_connect: opt_bool(obj, "markOnlineOnConnect")?,
         sync_full_history: opt_bool(obj, "syncFullHistory")?,
+        emit_own_events: opt_bool(obj, "emitOwnEvents")?,
     })
 }
 

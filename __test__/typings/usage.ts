@@ -7,7 +7,7 @@ import { MockServer } from 'baileys-shard/testing'
 async function main(): Promise<void> {
   const mock = await MockServer.start({ port: 0 })
   const store = new Map<string, WAMessage>()
-  const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], getMessage: async (key) => store.get(key.id ?? '')?.message ?? undefined } })
+  const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], getMessage: async (key) => store.get(key.id ?? '')?.message ?? undefined, shouldIgnoreJid: (jid) => isJidGroup(jid), emitOwnEvents: false } })
 
   manager.on('login.update', (u: LoginUpdate) => {
     if (u.state === 'connecting' && u.type === 'qr') void mock.scanQr(u.code)

@@ -27,6 +27,9 @@ pub struct SocketConfig {
     pub mark_online_on_connect: Option<bool>,
     /// `syncFullHistory` (Baileys' default: false).
     pub sync_full_history: Option<bool>,
+    /// `emitOwnEvents` (Baileys' default: true): `sendMessage` echoes what it sent as
+    /// `messages.upsert` `append`.
+    pub emit_own_events: Option<bool>,
 }
 
 impl SocketConfig {
@@ -41,6 +44,7 @@ impl SocketConfig {
             keep_alive_interval: over.keep_alive_interval.or(self.keep_alive_interval),
             mark_online_on_connect: over.mark_online_on_connect.or(self.mark_online_on_connect),
             sync_full_history: over.sync_full_history.or(self.sync_full_history),
+            emit_own_events: over.emit_own_events.or(self.emit_own_events),
         }
     }
 

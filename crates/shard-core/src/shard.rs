@@ -112,6 +112,8 @@ pub struct Shard {
     reconnect_attempts: Arc<AtomicU32>,
     /// Keys of recently reported messages: a redelivered message is reported once.
     recent: Mutex<RecentKeys>,
+    /// `emitOwnEvents`, as of the last start.
+    emit_own_events: AtomicBool,
     sink: EventSink,
 }
 
@@ -129,6 +131,7 @@ impl Shard {
             shutdown_lock: tokio::sync::Mutex::new(()),
             handshake: Arc::new(HandshakeSlot::default()),
             recent: Mutex::new(RecentKeys::default()),
+            emit_own_events: AtomicBool::new(true),
             reconnect_attempts: Arc::default(),
             acks: Arc::default(),
             sink,
@@ -199,9 +202,10 @@ impl Shard {
             _ => None,
         };
         // The options parser checked the URL already; this is the same check, before any write.
-        let dialer = NoDelayWebSocketFactory::new(config.url())
+        let dialer = NoDelayWebSocketFactory::new(config.url(), config.connect_timeout.unwrap_or(crate::ws_dial::DEFAULT_CONNECT_TIMEOUT))
             .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, e).for_shard(&self.id))?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
+        self.emit_own_events.store(config.emit_own_events != Some(false), Ordering::Release);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {
             let Some(shard) = weak.upgrade() else { return };
@@ -484,7 +488,9 @@ impl Shard {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
         })?;
         set_group_sender(&mut sent, &jid, own.as_ref());
-        self.upsert(vec![sent.clone()], UpsertType::Append);
+        if self.emit_own_events.load(Ordering::Acquire) {
+            self.upsert(vec![sent.clone()], UpsertType::Append);
+        }
         Ok(sent)
     }
 

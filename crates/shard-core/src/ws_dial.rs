@@ -19,7 +19,12 @@ use whatsapp_rust_tokio_transport::{default_tls_connector, from_websocket};
 
 pub struct NoDelayWebSocketFactory {
     uri: http::Uri,
+    /// Baileys' `connectTimeoutMs`: TCP connect, TLS and the WebSocket upgrade together.
+    connect_timeout: std::time::Duration,
 }
+
+/// Baileys 6.7.21's default `connectTimeoutMs`.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Parses `waWebSocketUrl`: a `ws://` or `wss://` URL with a host.
 pub fn parse_ws_url(url: &str) -> Result<http::Uri, String> {
@@ -38,8 +43,8 @@ fn tls_connector() -> &'static Connector {
 }
 
 impl NoDelayWebSocketFactory {
-    pub fn new(url: &str) -> Result<Self, String> {
-        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)? })
+    pub fn new(url: &str, connect_timeout: std::time::Duration) -> Result<Self, String> {
+        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, connect_timeout })
     }
 
     fn tls(&self) -> bool {
@@ -63,6 +68,15 @@ impl NoDelayWebSocketFactory {
 #[async_trait]
 impl TransportFactory for NoDelayWebSocketFactory {
     async fn create_transport(&self) -> Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>), anyhow::Error> {
+        // A server that accepts and then says nothing must not hold the shard forever.
+        tokio::time::timeout(self.connect_timeout, self.connect()).await.map_err(|_| {
+            anyhow::anyhow!("timed out connecting to {} after {} ms (connectTimeoutMs)", self.uri, self.connect_timeout.as_millis())
+        })?
+    }
+}
+
+impl NoDelayWebSocketFactory {
+    async fn connect(&self) -> Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>), anyhow::Error> {
         let tcp = self.dial().await?;
         let connector = if self.tls() { tls_connector() } else { &Connector::Plain };
         let stream = connector.wrap(self.host(), tcp).await.context("TLS handshake failed")?;
@@ -84,25 +98,36 @@ mod tests {
 
     #[test]
     fn only_websocket_urls_with_a_host_are_taken() {
-        assert!(NoDelayWebSocketFactory::new("ws://127.0.0.1:1234/ws/chat").is_ok());
-        assert!(NoDelayWebSocketFactory::new("wss://web.whatsapp.com/ws/chat").is_ok());
-        assert!(NoDelayWebSocketFactory::new("http://127.0.0.1/ws").is_err());
-        assert!(NoDelayWebSocketFactory::new("ws:///nohost").is_err());
-        assert!(NoDelayWebSocketFactory::new("not a url").is_err());
+        assert!(NoDelayWebSocketFactory::new("ws://127.0.0.1:1234/ws/chat", DEFAULT_CONNECT_TIMEOUT).is_ok());
+        assert!(NoDelayWebSocketFactory::new("wss://web.whatsapp.com/ws/chat", DEFAULT_CONNECT_TIMEOUT).is_ok());
+        assert!(NoDelayWebSocketFactory::new("http://127.0.0.1/ws", DEFAULT_CONNECT_TIMEOUT).is_err());
+        assert!(NoDelayWebSocketFactory::new("ws:///nohost", DEFAULT_CONNECT_TIMEOUT).is_err());
+        assert!(NoDelayWebSocketFactory::new("not a url", DEFAULT_CONNECT_TIMEOUT).is_err());
     }
 
     #[test]
     fn an_ipv6_host_is_dialled_without_its_brackets() {
-        assert_eq!(NoDelayWebSocketFactory::new("ws://[::1]:8080/ws/chat").unwrap().host(), "::1");
+        assert_eq!(NoDelayWebSocketFactory::new("ws://[::1]:8080/ws/chat", DEFAULT_CONNECT_TIMEOUT).unwrap().host(), "::1");
     }
 
     #[tokio::test]
     async fn the_dialled_socket_has_nagle_off() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://127.0.0.1:{}/ws/chat", listener.local_addr().unwrap().port());
-        let factory = NoDelayWebSocketFactory::new(&url).unwrap();
+        let factory = NoDelayWebSocketFactory::new(&url, DEFAULT_CONNECT_TIMEOUT).unwrap();
         let (stream, accepted) = tokio::join!(factory.dial(), listener.accept());
         accepted.unwrap();
         assert!(stream.unwrap().nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_accepts_and_stays_silent_times_out_at_connect_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://127.0.0.1:{}/ws/chat", listener.local_addr().unwrap().port());
+        let factory = NoDelayWebSocketFactory::new(&url, std::time::Duration::from_millis(150)).unwrap();
+        let (result, accepted) = tokio::join!(factory.create_transport(), listener.accept());
+        let _held_open = accepted.unwrap();
+        let err = result.err().expect("a silent server must time out").to_string();
+        assert!(err.contains("timed out connecting") && err.contains("150 ms"), "{err}");
     }
 }
