@@ -188,6 +188,24 @@ export interface ShardSocketEventMap {
   'contacts.update': [ContactUpdate[]]
   'blocklist.set': [BlocklistSet]
   'blocklist.update': [BlocklistUpdate]
+  call: [WACallEvent[]]
+}
+
+/** Baileys' `WACallEvent`: one signal of a voice or video call (`status: 'offer'` when it rings). */
+export interface WACallEvent {
+  /** The jid the `<call>` came from. */
+  chatId: string
+  /** Who called (pass to `rejectCall`). */
+  from: string
+  /** The call id (pass to `rejectCall`). */
+  id: string
+  date: Date
+  /** Delivered from the offline queue (a call while the shard was away). */
+  offline: boolean
+  status: 'offer' | 'ringing' | 'timeout' | 'reject' | 'accept' | 'terminate'
+  isVideo?: boolean
+  isGroup?: boolean
+  groupJid?: string
 }
 
 /** `contacts.update` item: a user's or group's picture changed (`imgUrl`), as Baileys 6.7.21 reports it. */
@@ -592,6 +610,8 @@ export interface ShardSocket {
    * `NOT_CONNECTED`.
    */
   readMessages(keys: WAMessageKey[]): Promise<void>
+  /** Declines an incoming call: the `id` and `from` of its `call` event. */
+  rejectCall(callId: string, callFrom: string): Promise<void>
   /** Receipts of `type` (`'read'`, `'read-self'`, `'played'`, `'sender'`, `'inactive'`, ...; undefined = delivery) for received messages. */
   sendReceipts(keys: WAMessageKey[], type?: string): Promise<void>
   /** One receipt for messages of one chat (and sender, in groups). */
@@ -771,6 +791,7 @@ export interface ShardManagerEventMap {
   'contacts.update': [ForwardedEvent<ContactUpdate[]>]
   'blocklist.set': [ForwardedEvent<BlocklistSet>]
   'blocklist.update': [ForwardedEvent<BlocklistUpdate>]
+  call: [ForwardedEvent<WACallEvent[]>]
 }
 
 export interface ShardEvents extends EventEmitter {

@@ -19,6 +19,10 @@ export class MockServer {
     phoneNumber: string,
     code: string,
   ): Promise<{ jid: string; lid: string; phone: string; device: number; account: string }>
+  /** The mock phone of account `from` calls account `to`; every device of `to` gets the offer. */
+  placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
+  /** A placed call and what the callee's devices answered (`reject`, ...). */
+  callLog(id: string): Promise<{ id: string; from: string; to: string; video: boolean; answers: { device: string; action: string; attrs: Record<string, string> }[] }>
   /** Makes an account (by phone number) a business with this profile, for `getBusinessProfile`. */
   setBusinessProfile(profile: {
     phone: string

@@ -114,6 +114,37 @@ class MockServer {
     if (!res.ok) throw new Error(`mock refused the business profile: HTTP ${res.status} ${(await res.text()).trim()}`)
   }
 
+  /**
+   * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
+   * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`.
+   * @param {string} from caller's phone number
+   * @param {string} to callee's phone number
+   * @param {{ video?: boolean }} [options]
+   * @returns {Promise<{ id: string, devices: number }>} the call id
+   */
+  async placeCall(from, to, options = {}) {
+    const res = await fetch(`${this.httpUrl}/admin/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: String(from), to: String(to), video: !!options.video }),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`mock refused the call: HTTP ${res.status} ${text.trim()}`)
+    return JSON.parse(text)
+  }
+
+  /**
+   * A call placed with `placeCall` and what the callee's devices answered, e.g.
+   * `{ answers: [{ device: '15551234567:3', action: 'reject', attrs: { 'call-id': …, count: '0' } }] }`.
+   * @param {string} id
+   */
+  async callLog(id) {
+    const res = await fetch(`${this.httpUrl}/admin/calls/${encodeURIComponent(id)}`)
+    const text = await res.text()
+    if (!res.ok) throw new Error(`mock has no such call: HTTP ${res.status} ${text.trim()}`)
+    return JSON.parse(text)
+  }
+
   // ---- fault injection (crates/mock-server/src/faults.rs) ------------------------------
   /**
    * POSTs a JSON body to a fault endpoint and returns the mock's JSON answer.

@@ -17,6 +17,11 @@ const FORWARDED = new Set([
   'presence.update', 'creds.update',
 ])
 
+/** `call` items carry their `date` as milliseconds from the native side; Baileys gives a `Date`. */
+function withDates(batch) {
+  return batch.map((e) => (e.event === 'call' ? { event: e.event, data: e.data.map((c) => ({ ...c, date: new Date(c.date) })) } : e))
+}
+
 /**
  * The socket options the native side reads: plain values only. Functions and objects
  * (`logger`, `getMessage`, `agent`, caches, `auth`) stay in JS; a `URL` becomes its string.
@@ -344,7 +349,7 @@ class ShardManager extends EventEmitter {
       case 'baileys': {
         // The Baileys events of one stanza, delivered together (one `ev.process` map).
         const ignore = this._socketOption(shardId, 'shouldIgnoreJid')
-        const batch = typeof ignore === 'function' ? batchWithoutIgnored(data, ignore, sock.logger) : data
+        const batch = withDates(typeof ignore === 'function' ? batchWithoutIgnored(data, ignore, sock.logger) : data)
         if (batch.length === 0) return
         sock.ev.emitTogether(batch)
         emitPollVotes(sock, batch)

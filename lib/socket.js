@@ -232,6 +232,23 @@ class ShardSocket {
   }
 
   /**
+   * Declines an incoming call, like Baileys' `sock.rejectCall`: pass the `id` and `from` of
+   * its `call` event. The caller's phone stops ringing.
+   * @param {string} callId
+   * @param {string} callFrom
+   * @returns {Promise<void>}
+   */
+  async rejectCall(callId, callFrom) {
+    if (typeof callId !== 'string' || !callId) throw new ShardError('rejectCall: callId must be the id of a call event', 'INVALID_ARGUMENT')
+    if (typeof callFrom !== 'string') throw new ShardError('rejectCall: callFrom must be the jid the call came from', 'INVALID_ARGUMENT')
+    try {
+      await this._native.rejectCall(this.shardId, callId, callFrom)
+    } catch (err) {
+      throw fromNative(err, 'INVALID_ARGUMENT')
+    }
+  }
+
+  /**
    * Sends receipts of `type` for received messages, like Baileys' `sock.sendReceipts`: `'read'`,
    * `'read-self'`, `'played'`, `'sender'`, `'inactive'`, `'hist_sync'`, ..., or undefined for a
    * delivery receipt. Keys of your own messages are skipped.

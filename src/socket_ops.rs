@@ -1,4 +1,5 @@
-//! `sock.readMessages`, `sock.sendPresenceUpdate`, `sock.presenceSubscribe`, `sock.onWhatsApp`:
+//! `sock.readMessages`, `sock.sendPresenceUpdate`, `sock.presenceSubscribe`, `sock.onWhatsApp`,
+//! `sock.rejectCall`:
 //! argument checks and result objects; the work is in `shard_core::socket_ops`.
 
 use napi::bindgen_prelude::*;
@@ -50,6 +51,13 @@ fn read_keys(what: &str, keys: &Value) -> Result<Vec<ReadKey>> {
 
 #[napi]
 impl NativeShardManager {
+    /// `sock.rejectCall(callId, callFrom)`: declines an incoming call.
+    #[napi]
+    pub async fn reject_call(&self, id: String, call_id: String, call_from: String) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.reject_call(&call_id, &call_from).await.map_err(to_napi)
+    }
+
     /// `sock.readMessages(keys)`: read receipts for received messages (own keys are skipped).
     #[napi]
     pub async fn read_messages(&self, id: String, keys: Option<Value>) -> Result<()> {

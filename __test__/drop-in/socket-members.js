@@ -10,7 +10,7 @@
  */
 const PENDING = {
   'messages and receipts': [
-    'updateMediaMessage', 'rejectCall', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage', 'waitForMessage', 'upsertMessage',
+    'updateMediaMessage', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage', 'waitForMessage', 'upsertMessage',
     'sendMessageAck', 'sendRetryRequest',
   ],
   'chats, app state and labels': [

@@ -46,6 +46,9 @@ async function main(): Promise<void> {
   await sock.sendMessage('1-2@g.us', { disappearingMessagesInChat: true })
   await sock.sendMessage('1@s.whatsapp.net', { buttonReply: { displayText: 'Yes', id: 'yes' }, type: 'plain' })
   await sock.sendMessage('1@s.whatsapp.net', { sharePhoneNumber: true })
+  manager.on('call', async ({ sock: callee, data }) => {
+    for (const call of data) if (call.status === 'offer' && !call.isGroup) await callee.rejectCall(call.id, call.from)
+  })
   sock.ev.on('messages.update', (updates) => {
     for (const { update } of updates) {
       if (update.pollUpdates) console.log(getAggregateVotesInPollMessage({ message: photo.message, pollUpdates: update.pollUpdates }, sock.user?.id), getKeyAuthor(photo.key, sock.user?.id))

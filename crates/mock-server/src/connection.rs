@@ -495,10 +495,11 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
             }
             true
         }
-        "message" | "receipt" | "presence" | "chatstate" | "ack" if matches!(role, Role::Device(_)) => {
+        "message" | "receipt" | "presence" | "chatstate" | "ack" | "call" if matches!(role, Role::Device(_)) => {
             let Role::Device(me) = role else { return true };
             match node.tag.as_ref() {
                 "message" => relay::message(state, me, tx, node),
+                "call" => crate::calls::from_device(state, me, tx, node),
                 "receipt" => relay::receipt(state, me, tx, node),
                 "presence" => relay::presence(state, me, tx, node),
                 "chatstate" => relay::chatstate(state, me, node),

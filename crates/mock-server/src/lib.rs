@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod business;
+pub mod calls;
 pub mod connection;
 pub mod group_relay;
 pub mod groups;

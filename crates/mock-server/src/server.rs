@@ -80,6 +80,8 @@ pub struct ServerState {
     /// Profile pictures, about texts and blocklists (profile.rs).
     pub profiles: Mutex<crate::profile::ProfileDirectory>,
     pub business: Mutex<crate::business::BusinessDirectory>,
+    /// Calls placed through the admin API and what devices answered (calls.rs).
+    pub calls: Mutex<crate::calls::CallLog>,
     /// Uploaded media blobs (the CDN on this port).
     pub media: crate::media::MediaStore,
     /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
@@ -126,6 +128,7 @@ impl MockServer {
             groups: Mutex::default(),
             profiles: Mutex::default(),
             business: Mutex::default(),
+            calls: Mutex::default(),
             media: crate::media::MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),

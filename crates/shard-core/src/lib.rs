@@ -8,6 +8,7 @@ pub mod baileys_to_proto;
 pub mod baileys_value;
 pub mod binary_node;
 pub mod buffer_json;
+pub mod call_events;
 pub mod close_reason;
 pub mod config;
 pub mod content;

@@ -114,6 +114,8 @@ pub struct Shard {
     recent: Mutex<RecentKeys>,
     /// `emitOwnEvents`, as of the last start.
     emit_own_events: AtomicBool,
+    /// Offer details of recent calls, for their later `call` events (call_events.rs).
+    call_offers: crate::call_events::CallOffers,
     sink: EventSink,
 }
 
@@ -132,6 +134,7 @@ impl Shard {
             handshake: Arc::new(HandshakeSlot::default()),
             recent: Mutex::new(RecentKeys::default()),
             emit_own_events: AtomicBool::new(true),
+            call_offers: Default::default(),
             reconnect_attempts: Arc::default(),
             acks: Arc::default(),
             sink,
@@ -318,6 +321,12 @@ impl Shard {
             Event::ChatPresence(c) => self.baileys(baileys_events::chat_presence(c)),
             Event::GroupUpdate(u) => self.on_group_update(u),
             Event::PictureUpdate(p) => self.baileys(crate::profile_events::contacts_update(p)),
+            Event::IncomingCall(call) => self.baileys(crate::call_events::call_event(call, &self.call_offers)),
+            Event::MissedCall(missed) => {
+                if let Some(event) = crate::call_events::missed_offline_offer(missed) {
+                    self.baileys(event);
+                }
+            }
             Event::PairingCode(p) => self.login(LoginUpdate::Pairing { code: p.code.clone() }),
             Event::PairSuccess(_) => self.connection(ConnectionUpdate::NewLogin),
             Event::PairError(e) => self.emit(ShardEvent::Error {
