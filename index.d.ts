@@ -612,6 +612,27 @@ export interface ShardSocket {
   readMessages(keys: WAMessageKey[]): Promise<void>
   /** Declines an incoming call: the `id` and `from` of its `call` event. */
   rejectCall(callId: string, callFrom: string): Promise<void>
+  /** Emits a message as Baileys' `upsertMessage` does (`messages.upsert`, and the push name as `contacts.update`). */
+  upsertMessage(msg: WAMessage, type: 'notify' | 'append'): Promise<void>
+  /** The bots WhatsApp offers. */
+  getBotListV2(): Promise<{ jid: string; personaId: string }[]>
+  /** Sends WhatsApp analytics (Baileys' `encodeWAM` output); resolves to the server's reply. */
+  sendWAMBuffer(wamBuffer: Uint8Array): Promise<BinaryNode>
+  /** Tells the server a dirty bit was handled. */
+  cleanDirtyBits(type: string, fromTimestamp?: number): Promise<void>
+  /** Runs a Baileys `USyncQuery` (from `baileys`) and resolves to its parsed result. */
+  executeUSyncQuery<T = unknown>(usyncQuery: { protocols: unknown[]; users: unknown[]; parseUSyncQueryResult(result: BinaryNode): T }): Promise<T>
+  /** Uploads `count` new pre-keys (default 812). */
+  uploadPreKeys(count?: number): Promise<void>
+  /** Uploads pre-keys only when the server is running low. */
+  uploadPreKeysToServerIfRequired(): Promise<void>
+  /** The engine owns these; each rejects with `NOT_SUPPORTED` saying why. */
+  createParticipantNodes(...args: unknown[]): Promise<never>
+  sendMessageAck(...args: unknown[]): Promise<never>
+  sendRetryRequest(...args: unknown[]): Promise<never>
+  waitForMessage(...args: unknown[]): Promise<never>
+  /** Every method rejects with `NOT_SUPPORTED`: Signal sessions live in the engine. */
+  readonly signalRepository: Record<string, (...args: unknown[]) => Promise<never>>
   /** Receipts of `type` (`'read'`, `'read-self'`, `'played'`, `'sender'`, `'inactive'`, ...; undefined = delivery) for received messages. */
   sendReceipts(keys: WAMessageKey[], type?: string): Promise<void>
   /** One receipt for messages of one chat (and sender, in groups). */

@@ -8,6 +8,7 @@ const { ShardConnection } = require('./connection')
 const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
+const { internalCalls, signalRepository } = require('./socket-internals')
 
 class ShardSocket {
   /** @param {import('./manager').ShardManager} manager @param {string} id */
@@ -30,6 +31,8 @@ class ShardSocket {
     this.processingMutex = makeMutex()
     // Bots pass it around unbound (`prepareWAMessageMedia(content, { upload: sock.waUploadToServer })`).
     this.waUploadToServer = protocolCalls.waUploadToServer.bind(this)
+    /** Baileys' Signal repository: the engine owns Signal, so every method rejects with NOT_SUPPORTED. */
+    this.signalRepository = signalRepository()
   }
 
   /**
@@ -524,6 +527,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls)
 
 module.exports = { ShardSocket }

@@ -78,6 +78,13 @@ impl NativeShardManager {
         shard.assert_sessions(&jids, force).await.map_err(to_napi)
     }
 
+    /// `sock.uploadPreKeys(count)`; without a count `uploadPreKeysToServerIfRequired()`.
+    #[napi]
+    pub async fn upload_pre_keys(&self, id: String, count: Option<u32>) -> Result<()> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.upload_pre_keys(count.map(|c| c as usize)).await.map_err(to_napi)
+    }
+
     /// `sock.getUSyncDevices(jids, useCache, ignoreZeroDevices)` → `[{ user, device }]`.
     #[napi]
     pub async fn get_usync_devices(&self, id: String, jids: Vec<String>, ignore_zero_devices: bool) -> Result<Vec<JidWithDevice>> {

@@ -10,11 +10,10 @@
  */
 const PENDING = {
   'messages and receipts': [
-    'updateMediaMessage', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage', 'waitForMessage', 'upsertMessage',
-    'sendMessageAck', 'sendRetryRequest',
+    'updateMediaMessage', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage',
   ],
   'chats, app state and labels': [
-    'chatModify', 'star', 'appPatch', 'resyncAppState', 'cleanDirtyBits', 'addChatLabel', 'addLabel', 'addMessageLabel',
+    'chatModify', 'star', 'appPatch', 'resyncAppState', 'addChatLabel', 'addLabel', 'addMessageLabel',
     'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact', 'fetchDisappearingDuration',
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy', 'getPrivacyTokens'],
@@ -33,14 +32,10 @@ const PENDING = {
     'newsletterRemovePicture', 'newsletterSubscribers', 'newsletterUnfollow', 'newsletterUnmute', 'newsletterUpdate',
     'newsletterUpdateDescription', 'newsletterUpdateName', 'newsletterUpdatePicture', 'subscribeNewsletterUpdates',
   ],
-  'connection and protocol internals': [
-    'signalRepository', 'uploadPreKeys', 'uploadPreKeysToServerIfRequired', 'createParticipantNodes', 'executeUSyncQuery',
-    'sendWAMBuffer', 'getBotListV2',
-  ],
 }
 
 /** Members that exist but reject with `NOT_SUPPORTED`, with the reason (also in the README). */
-const NOT_SUPPORTED = {}
+const { NOT_SUPPORTED_REASONS: NOT_SUPPORTED } = require('../../lib/socket-internals')
 
 /** The keys of a real Baileys 6.7.21 socket (made offline, then ended). */
 async function baileysSocketKeys() {

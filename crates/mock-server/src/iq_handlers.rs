@@ -108,6 +108,7 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
         ("w:biz", "get", Some("business_profile")) => vec![crate::business::handle_iq(state, iq)],
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],
+        ("bot", "get", Some("bot")) => vec![bot_list(iq)],
         ("w:m", "set", Some("media_conn")) | ("w:m", "get", Some("media_conn")) => {
             vec![media_conn(state, iq)]
         }
@@ -417,4 +418,12 @@ mod tests {
         assert_eq!(split_jid("123@lid"), Some(("123".into(), 0, true)));
         assert_eq!(split_jid("nonsense"), None);
     }
+}
+
+/// `<iq xmlns="bot"><bot v="2"/>`: the bots WhatsApp offers — here Meta AI alone, with the
+/// jid and persona id the real server lists it under.
+fn bot_list(iq: &Node) -> Node {
+    let meta_ai = NodeBuilder::new("bot").attr("jid", "867051314767696@bot").attr("persona_id", "769337008432372").build();
+    let all = NodeBuilder::new("section").attr("type", "all").children([meta_ai]).build();
+    result(iq, vec![NodeBuilder::new("bot").children([all]).build()])
 }

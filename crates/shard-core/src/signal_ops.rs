@@ -1,6 +1,7 @@
 //! Baileys' Signal-session members that bots call directly: `assertSessions(jids, force)`
 //! (make sure we can encrypt for those devices) and `getUSyncDevices(jids, useCache,
-//! ignoreZeroDevices)` (a user's devices). The engine's Signal feature does the work.
+//! ignoreZeroDevices)` (a user's devices), and the pre-key uploads `uploadPreKeys(count)` /
+//! `uploadPreKeysToServerIfRequired()`. The engine's Signal feature does the work.
 
 use wacore_binary::Jid;
 
@@ -57,5 +58,18 @@ impl Shard {
             .filter(|d| !me.as_ref().is_some_and(|m| m.user == d.user && m.device == d.device))
             .map(|d| (d.user.to_string(), d.device))
             .collect())
+    }
+}
+
+impl Shard {
+    /// `uploadPreKeys(count)` with a count, `uploadPreKeysToServerIfRequired()` without one (the
+    /// engine uploads only when the server's pool is low).
+    pub async fn upload_pre_keys(&self, count: Option<usize>) -> Result<()> {
+        let client = self.connected_client()?;
+        let uploaded = match count {
+            Some(count) => client.refresh_pre_keys_with_count(count).await,
+            None => client.ensure_pre_keys().await,
+        };
+        uploaded.map_err(|e| self.signal_failed("uploadPreKeys", e))
     }
 }
