@@ -203,6 +203,7 @@ class BaileysChild {
     this.ownsAuthDir = !options.authDir
     this.authDir = options.authDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `mock-relay-${name}-`))
     this.scanned = false
+    this.calls = 0
     this.child = spawn(process.execPath, ['--input-type=module', '-e', BAILEYS_APP], {
       cwd: ROOT,
       env: { ...process.env, MOCK_URL: mock.url, AUTH_DIR: this.authDir },
@@ -252,6 +253,15 @@ class BaileysChild {
 
   command(cmd) {
     this.child.stdin.write(JSON.stringify(cmd) + '\n')
+  }
+
+  /** Runs `sock[method](...args)` in the Baileys app; resolves with its result, rejects with its error. */
+  async call(method, ...args) {
+    const tag = `call-${++this.calls}`
+    this.command({ cmd: 'call', method, args, tag })
+    const done = await this.waitFor(`Baileys ${method}`, (e) => (e.event === 'call-result' || e.event === 'cmd-error') && e.tag === tag, 20000)
+    if (done.event !== 'call-result') throw new Error(`Baileys ${method} failed: ${done.message ?? JSON.stringify(done)}`)
+    return done.result
   }
 
   errors() {

@@ -40,8 +40,7 @@ test('an offer arrives as Baileys\' call event; rejectCall declines it as Bailey
   expect(shape(ours)).toEqual(shape(theirs))
 
   await bob.rejectCall(ours.id, ours.from)
-  peer.command({ cmd: 'call', method: 'rejectCall', args: [theirs.id, theirs.from], tag: 'reject' })
-  await peer.waitFor('Baileys\' rejectCall', (e) => e.event === 'call-result' && e.tag === 'reject', 20000)
+  await peer.call('rejectCall', theirs.id, theirs.from)
   const answers = async (callId) => {
     for (let i = 0; i < 100; i++) {
       const log = await mock.callLog(callId)

@@ -20,16 +20,6 @@ afterAll(async () => {
   await ctx?.close()
 })
 
-let tags = 0
-/** Runs `sock[method](...args)` on the Baileys peer and resolves with its result. */
-async function onPeer(method, ...args) {
-  const tag = `t${++tags}`
-  peer.command({ cmd: 'call', method, args, tag })
-  const done = await peer.waitFor(`Baileys ${method}`, (e) => (e.event === 'call-result' || e.event === 'cmd-error') && e.tag === tag, 20000)
-  if (done.event === 'cmd-error') throw new Error(done.message)
-  return done.result
-}
-
 test('upsertMessage emits messages.upsert and the push name as contacts.update in one ev.process map, as Baileys does', async () => {
   const { alice } = ctx
   const msg = { key: { remoteJid: '15550001111@s.whatsapp.net', fromMe: false, id: '3EB0UPSERT0000000001' }, message: { conversation: 'injected' }, messageTimestamp: 1700000000, pushName: 'Injected' }
@@ -42,7 +32,7 @@ test('upsertMessage emits messages.upsert and the push name as contacts.update i
   expect(maps[0]['contacts.update']).toEqual([{ id: '15550001111@s.whatsapp.net', notify: 'Injected', verifiedName: undefined }])
 
   const before = peer.events.length
-  await onPeer('upsertMessage', msg, 'notify')
+  await peer.call('upsertMessage', msg, 'notify')
   // Baileys flushes its buffered function's events a moment after it returns.
   let theirs
   for (let i = 0; i < 50 && !theirs; i++, await new Promise((r) => setTimeout(r, 100))) {
@@ -58,7 +48,7 @@ test('upsertMessage emits messages.upsert and the push name as contacts.update i
 test('getBotListV2 gives what Baileys gives from the same server', async () => {
   const ours = await ctx.alice.getBotListV2()
   expect(ours).toEqual([{ jid: '867051314767696@bot', personaId: '769337008432372' }])
-  expect(await onPeer('getBotListV2')).toEqual(ours)
+  expect(await peer.call('getBotListV2')).toEqual(ours)
 })
 
 test('sendWAMBuffer and cleanDirtyBits reach the server and resolve when it answers', async () => {
