@@ -679,6 +679,10 @@ export interface ShardSocket {
   groupRevokeInvite(jid: string): Promise<string>
   /** Joins by invite code; the group's jid, or undefined while an admin must approve. */
   groupAcceptInvite(code: string): Promise<string | undefined>
+  /** Joins with a group invite message (`key`: its key, or the inviter's jid); resolves to the group's jid. */
+  groupAcceptInviteV4(key: string | WAMessageKey, inviteMessage: { groupJid: string; inviteCode: string; inviteExpiration?: number | bigint; [field: string]: unknown }): Promise<string>
+  /** Withdraws the invitation sent to `invitedJid`. */
+  groupRevokeInviteV4(groupJid: string, invitedJid: string): Promise<boolean>
   /** The metadata of the group a code leads to, without joining. */
   groupGetInviteInfo(code: string): Promise<GroupMetadata>
   groupLeave(jid: string): Promise<void>

@@ -9,6 +9,10 @@ const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
 const { internalCalls, signalRepository } = require('./socket-internals')
+const { generateMessageIDV2 } = require('./baileys/message-content')
+
+/** Baileys' `WAMessageStubType.GROUP_PARTICIPANT_ADD`. */
+const WA_STUB_GROUP_PARTICIPANT_ADD = 27
 
 class ShardSocket {
   /** @param {import('./manager').ShardManager} manager @param {string} id */
@@ -441,6 +445,52 @@ class ShardSocket {
    */
   async groupAcceptInvite(code) {
     return (await this._group('groupAcceptInvite', code)) ?? undefined
+  }
+
+  /**
+   * Joins a group with a group invite message (the invitation an admin sends when our privacy
+   * kept them from adding us), like Baileys' `sock.groupAcceptInviteV4`. `key` is the invite
+   * message's key, or just the inviter's jid. With a full key the invite message is updated to
+   * an expired one (`messages.update`); the join shows as a `GROUP_PARTICIPANT_ADD` stub
+   * (`messages.upsert`). Resolves to the group's jid.
+   * @param {string | import('..').WAMessageKey} key
+   * @param {{ groupJid: string, inviteCode: string, inviteExpiration?: number, [field: string]: unknown }} inviteMessage
+   * @returns {Promise<string>}
+   */
+  async groupAcceptInviteV4(key, inviteMessage) {
+    key = typeof key === 'string' ? { remoteJid: key } : key
+    if (typeof key?.remoteJid !== 'string') throw new ShardError('groupAcceptInviteV4: key must be the invite message\'s key or the inviter\'s jid', 'INVALID_ARGUMENT')
+    if (!inviteMessage || typeof inviteMessage.groupJid !== 'string' || typeof inviteMessage.inviteCode !== 'string') {
+      throw new ShardError('groupAcceptInviteV4: inviteMessage must be a groupInviteMessage { groupJid, inviteCode, inviteExpiration }', 'INVALID_ARGUMENT')
+    }
+    const expiration = Number(inviteMessage.inviteExpiration?.toString() ?? 0)
+    const groupJid = await this._group('groupAcceptInviteV4', inviteMessage.groupJid, inviteMessage.inviteCode, Number.isFinite(expiration) ? expiration : 0, key.remoteJid)
+    const events = []
+    if (key.id) {
+      const expired = { ...inviteMessage, inviteExpiration: 0, inviteCode: '' }
+      events.push({ event: 'messages.update', data: [{ key, update: { message: { groupInviteMessage: expired } } }] })
+    }
+    const stub = {
+      key: { remoteJid: inviteMessage.groupJid, id: generateMessageIDV2(this.user?.id), fromMe: false, participant: key.remoteJid },
+      messageStubType: WA_STUB_GROUP_PARTICIPANT_ADD,
+      messageStubParameters: [this.user?.id],
+      participant: key.remoteJid,
+      messageTimestamp: Math.floor(Date.now() / 1000),
+    }
+    events.push({ event: 'messages.upsert', data: { messages: [stub], type: 'notify' } })
+    this.ev.emitTogether(events)
+    return groupJid
+  }
+
+  /**
+   * Withdraws the invitation (add request) sent to `invitedJid`, like Baileys'
+   * `sock.groupRevokeInviteV4`; resolves to true.
+   * @param {string} groupJid
+   * @param {string} invitedJid
+   * @returns {Promise<boolean>}
+   */
+  groupRevokeInviteV4(groupJid, invitedJid) {
+    return this._group('groupRevokeInviteV4', groupJid, invitedJid)
   }
 
   /**

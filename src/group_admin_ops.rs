@@ -1,5 +1,6 @@
 //! `sock.groupJoinApprovalMode`, `groupMemberAddMode`, `groupRequestParticipantsList`,
-//! `groupRequestParticipantsUpdate`: argument checks; the work is in `shard_core::group_admin_ops`.
+//! `groupRequestParticipantsUpdate`, `groupAcceptInviteV4`, `groupRevokeInviteV4`: argument
+//! checks; the work is in `shard_core::group_admin_ops`.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -47,5 +48,21 @@ impl NativeShardManager {
         let participants = jid_list("groupRequestParticipantsUpdate", participants)?;
         let action = string("groupRequestParticipantsUpdate", "action", action)?;
         Ok(JsBValue(shard.group_request_participants_update(&jid, &participants, &action).await.map_err(to_napi)?))
+    }
+
+    /// The join of `sock.groupAcceptInviteV4(key, inviteMessage)` → the group's jid.
+    #[napi]
+    pub async fn group_accept_invite_v4(&self, id: String, group_jid: String, code: String, expiration: i64, admin: String) -> Result<String> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        shard.group_accept_invite_v4(&group_jid, &code, expiration, &admin).await.map_err(to_napi)
+    }
+
+    /// `sock.groupRevokeInviteV4(groupJid, invitedJid)` → true.
+    #[napi]
+    pub async fn group_revoke_invite_v4(&self, id: String, group_jid: Option<Value>, invited_jid: Option<Value>) -> Result<bool> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let group_jid = string("groupRevokeInviteV4", "groupJid", group_jid)?;
+        let invited_jid = string("groupRevokeInviteV4", "invitedJid", invited_jid)?;
+        shard.group_revoke_invite_v4(&group_jid, &invited_jid).await.map_err(to_napi)
     }
 }

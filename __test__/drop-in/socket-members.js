@@ -18,7 +18,6 @@ const PENDING = {
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy', 'getPrivacyTokens'],
   'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
-  'groups': ['groupAcceptInviteV4', 'groupRevokeInviteV4'],
   'communities': [
     'communityAcceptInvite', 'communityAcceptInviteV4', 'communityCreate', 'communityFetchAllParticipating',
     'communityGetInviteInfo', 'communityInviteCode', 'communityJoinApprovalMode', 'communityLeave',

@@ -15,7 +15,7 @@
 //!
 //! Lock order: `directory`, then `groups`, then `router`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
@@ -84,6 +84,9 @@ pub struct Group {
     pub join_approval: bool,
     /// Pending join requests: phone and when it asked.
     pub join_requests: Vec<(String, u64)>,
+    /// Invitations ("add requests") for people an admin could not add because their privacy
+    /// lets only chosen people add them: phone, code, expiry (unix seconds).
+    pub v4_invites: Vec<(String, String, u64)>,
 }
 
 impl Group {
@@ -277,9 +280,12 @@ impl Outcome {
 /// the `w:gp2` notifications to every member device (live or queued).
 pub fn handle_iq(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, iq: &Node) -> bool {
     let outcome = {
+        // Who may only be invited (group-add privacy other than "all"); read before the
+        // directory and group locks are taken.
+        let invite_only = lock(&state.profiles).phones_without_privacy("groupadd", "all");
         let dir = lock(&state.directory);
         let mut groups = lock(&state.groups);
-        dispatch(&dir, &mut groups, me, iq)
+        dispatch(&dir, &mut groups, &invite_only, me, iq)
     };
     if tx.send(Outbound::Node(outcome.reply)).is_err() {
         return false;
@@ -331,7 +337,7 @@ pub fn deliver_notification(dir: &Directory, router: &mut Router, f: Fanout) {
     );
 }
 
-fn dispatch(dir: &Directory, groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node) -> Outcome {
+fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<String>, me: &DeviceAddr, iq: &Node) -> Outcome {
     let kind = attr(iq, "type").unwrap_or_default();
     let to = attr(iq, "to").unwrap_or_default();
     let Some(first) = kids(iq).first() else {
@@ -359,6 +365,9 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, me: &DeviceAddr, iq: &
     let Some(group) = groups.groups.get_mut(&id) else {
         return Outcome::reply(error(iq, 404, "item-not-found"));
     };
+    if (kind.as_str(), tag.as_str()) == ("set", "accept") {
+        return accept_invite_v4(group, me, iq, first);
+    }
     let Some(my_role) = group.role_of(&me.phone) else {
         return Outcome::reply(error(iq, 401, "not-authorized"));
     };
@@ -372,8 +381,9 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, me: &DeviceAddr, iq: &
     match (kind.as_str(), tag.as_str()) {
         ("get", "query") => Outcome::reply(result(iq, vec![group.to_node()])),
         ("set", "add" | "remove" | "promote" | "demote") => {
-            participants_change(dir, group, me, my_role, iq, first)
+            participants_change(dir, group, invite_only, me, my_role, iq, first)
         }
+        ("set", "revoke") => revoke_invites_v4(dir, group, my_role, iq, first),
         ("set", "subject") => {
             if !may_edit_info {
                 return Outcome::reply(error(iq, 403, "forbidden"));
@@ -672,6 +682,7 @@ fn create(
         invite_code: new_code(),
         join_approval: false,
         join_requests: Vec::new(),
+        v4_invites: Vec::new(),
     };
     log::info!(
         "{}:{} created group {} with {} member(s)",
@@ -699,6 +710,7 @@ fn create(
 fn participants_change(
     dir: &Directory,
     group: &mut Group,
+    invite_only: &HashSet<String>,
     me: &DeviceAddr,
     my_role: Role,
     iq: &Node,
@@ -715,9 +727,20 @@ fn participants_change(
     for p in kids(action).iter().filter(|c| c.tag == "participant") {
         let Some(jid) = attr(p, "jid") else { continue };
         let phone = phone_of(dir, &jid);
+        let mut add_request = None;
         let code: Option<&str> = match (&phone, tag.as_str()) {
             (None, _) => Some("404"),
             (Some(ph), "add") if group.is_member(ph) => Some("409"),
+            (Some(ph), "add") if invite_only.contains(ph) => {
+                // WhatsApp answers 403 with an add request: the admin may send the person a
+                // group invite message (code + expiry) instead.
+                let code = new_code();
+                let expiration = unix_now() + V4_INVITE_TTL_SECS;
+                group.v4_invites.retain(|(p, _, _)| p != ph);
+                group.v4_invites.push((ph.clone(), code.clone(), expiration));
+                add_request = Some((code, expiration));
+                Some("403")
+            }
             (Some(ph), "add") => {
                 group.participants.push((ph.clone(), Role::Member));
                 None
@@ -745,6 +768,9 @@ fn participants_change(
             }
         };
         let mut out = NodeBuilder::new("participant").attr("jid", jid);
+        if let Some((code, expiration)) = add_request.take() {
+            out = out.children([NodeBuilder::new("add_request").attr("code", code).attr("expiration", expiration.to_string()).build()]);
+        }
         match code {
             Some(c) => out = out.attr("error", c),
             None => {
@@ -904,6 +930,55 @@ fn accept_invite(
     }
 }
 
+/// How long an add request (group invite message) stays valid: three days, as on WhatsApp.
+const V4_INVITE_TTL_SECS: u64 = 3 * 24 * 60 * 60;
+
+/// `<accept code expiration admin/>` to a group: joins with an add request's code
+/// (`groupAcceptInviteV4`); a wrong, revoked or expired code is `404` / `410`.
+fn accept_invite_v4(group: &mut Group, me: &DeviceAddr, iq: &Node, accept: &Node) -> Outcome {
+    let code = attr(accept, "code").unwrap_or_default();
+    if group.is_member(&me.phone) {
+        return Outcome::reply(error(iq, 304, "already-member"));
+    }
+    let Some(at) = group.v4_invites.iter().position(|(p, c, _)| *p == me.phone && *c == code) else {
+        return Outcome::reply(error(iq, 404, "item-not-found"));
+    };
+    let (_, _, expiration) = group.v4_invites.remove(at);
+    if expiration < unix_now() {
+        return Outcome::reply(error(iq, 410, "gone"));
+    }
+    group.participants.push((me.phone.clone(), Role::Member));
+    let action = NodeBuilder::new("add")
+        .attr("reason", "invite")
+        .children([NodeBuilder::new("participant").attr("jid", pn(&me.phone)).build()])
+        .build();
+    Outcome {
+        reply: result(iq, vec![NodeBuilder::new("group").attr("jid", group.jid()).build()]),
+        fanout: vec![Fanout { group_jid: group.jid(), actor: me.phone.clone(), recipients: group.member_phones(), action }],
+    }
+}
+
+/// `<revoke><participant jid/></revoke>`: an admin withdraws add requests
+/// (`groupRevokeInviteV4`); each participant is echoed, `404` where there was none.
+fn revoke_invites_v4(dir: &Directory, group: &mut Group, my_role: Role, iq: &Node, revoke: &Node) -> Outcome {
+    if !my_role.is_admin() {
+        return Outcome::reply(error(iq, 403, "forbidden"));
+    }
+    let mut results = Vec::new();
+    for p in kids(revoke).iter().filter(|c| c.tag == "participant") {
+        let Some(jid) = attr(p, "jid") else { continue };
+        let phone = phone_of(dir, &jid);
+        let before = group.v4_invites.len();
+        group.v4_invites.retain(|(ph, _, _)| Some(ph) != phone.as_ref());
+        let mut out = NodeBuilder::new("participant").attr("jid", jid);
+        if group.v4_invites.len() == before {
+            out = out.attr("error", "404");
+        }
+        results.push(out.build());
+    }
+    Outcome::reply(result(iq, vec![NodeBuilder::new("revoke").children(results).build()]))
+}
+
 /// `<invite code/>` get on `@g.us`: the group's metadata, for anyone holding the code.
 fn invite_info(groups: &GroupDirectory, iq: &Node, invite: &Node) -> Outcome {
     let Some(code) = invite_code_of(invite) else {
@@ -968,7 +1043,7 @@ mod tests {
                     .build(),
             ])
             .build();
-        let out = dispatch(&dir, &mut groups, &a, &iq("set", "@g.us", create));
+        let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", "@g.us", create));
         let g = out.reply.get_optional_child("group").expect("group node");
         let id = attr(g, "id").unwrap();
         let gjid = format!("{id}@g.us");
@@ -983,7 +1058,7 @@ mod tests {
         // A non-admin may not add; a non-member may not even look.
         let add_c = participants("add", &[pn(&c.phone)]);
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &b, &iq("set", &gjid, add_c.clone())).reply)
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, add_c.clone())).reply)
                 .as_deref(),
             Some("403")
         );
@@ -992,6 +1067,7 @@ mod tests {
                 &dispatch(
                     &dir,
                     &mut groups,
+                    &HashSet::new(),
                     &c,
                     &iq("get", &gjid, NodeBuilder::new("query").build())
                 )
@@ -1009,7 +1085,7 @@ mod tests {
                 "19990000000@s.whatsapp.net".into(),
             ],
         );
-        let out = dispatch(&dir, &mut groups, &a, &iq("set", &gjid, add));
+        let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, add));
         let codes: Vec<Option<String>> = kids(out.reply.get_optional_child("add").unwrap())
             .iter()
             .map(|p| attr(p, "error"))
@@ -1021,12 +1097,14 @@ mod tests {
         dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("set", &gjid, participants("promote", &[pn(&b.phone)])),
         );
         let out = dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &b,
             &iq(
                 "set",
@@ -1052,7 +1130,7 @@ mod tests {
         let mut groups = GroupDirectory::default();
         let (a, b) = (me(&mut dir, "sa"), me(&mut dir, "sb"));
         let create = NodeBuilder::new("create").attr("subject", "s").build();
-        let out = dispatch(&dir, &mut groups, &a, &iq("set", "@g.us", create));
+        let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", "@g.us", create));
         let id = attr(out.reply.get_optional_child("group").unwrap(), "id").unwrap();
         let gjid = format!("{id}@g.us");
 
@@ -1060,6 +1138,7 @@ mod tests {
         let out = dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("get", &gjid, NodeBuilder::new("invite").build()),
         );
@@ -1067,12 +1146,12 @@ mod tests {
         let invite = NodeBuilder::new("invite")
             .attr("code", code.clone())
             .build();
-        let info = dispatch(&dir, &mut groups, &b, &iq("get", "@g.us", invite.clone()));
+        let info = dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("get", "@g.us", invite.clone()));
         assert_eq!(
             attr(info.reply.get_optional_child("group").unwrap(), "subject").as_deref(),
             Some("s")
         );
-        let joined = dispatch(&dir, &mut groups, &b, &iq("set", "@g.us", invite.clone()));
+        let joined = dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", "@g.us", invite.clone()));
         assert_eq!(
             attr(joined.reply.get_optional_child("group").unwrap(), "jid"),
             Some(gjid.clone())
@@ -1082,18 +1161,19 @@ mod tests {
             Some("invite")
         );
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &b, &iq("set", "@g.us", invite.clone())).reply)
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", "@g.us", invite.clone())).reply)
                 .as_deref(),
             Some("304")
         );
         dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("set", &gjid, NodeBuilder::new("invite").build()),
         );
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &b, &iq("get", "@g.us", invite)).reply)
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("get", "@g.us", invite)).reply)
                 .as_deref(),
             Some("410")
         );
@@ -1101,12 +1181,12 @@ mod tests {
         // Settings are admin-only; locked info is admin-only too.
         let ann = NodeBuilder::new("announcement").build();
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &b, &iq("set", &gjid, ann.clone())).reply)
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, ann.clone())).reply)
                 .as_deref(),
             Some("403")
         );
         assert!(
-            dispatch(&dir, &mut groups, &a, &iq("set", &gjid, ann))
+            dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, ann))
                 .fanout
                 .len()
                 == 1
@@ -1114,16 +1194,17 @@ mod tests {
         dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("set", &gjid, NodeBuilder::new("locked").build()),
         );
         let subj = NodeBuilder::new("subject").bytes(b"new".to_vec()).build();
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &b, &iq("set", &gjid, subj.clone())).reply)
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, subj.clone())).reply)
                 .as_deref(),
             Some("403")
         );
-        dispatch(&dir, &mut groups, &a, &iq("set", &gjid, subj));
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, subj));
         let g = groups.get(&id).unwrap();
         assert!(g.announce && g.locked);
         assert_eq!(g.subject, "new");
@@ -1142,6 +1223,7 @@ mod tests {
         dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("set", &gjid, desc("D1", None, "one")),
         );
@@ -1150,6 +1232,7 @@ mod tests {
                 &dispatch(
                     &dir,
                     &mut groups,
+                    &HashSet::new(),
                     &a,
                     &iq("set", &gjid, desc("D2", None, "two"))
                 )
@@ -1161,6 +1244,7 @@ mod tests {
         dispatch(
             &dir,
             &mut groups,
+            &HashSet::new(),
             &a,
             &iq("set", &gjid, desc("D2", Some("D1"), "two")),
         );
@@ -1178,7 +1262,7 @@ mod tests {
         let leave = NodeBuilder::new("leave")
             .children([NodeBuilder::new("group").attr("id", gjid.clone()).build()])
             .build();
-        let out = dispatch(&dir, &mut groups, &a, &iq("set", "@g.us", leave));
+        let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", "@g.us", leave));
         assert_eq!(out.fanout.len(), 2);
         assert_eq!(
             groups.get(&id).unwrap().role_of(&b.phone),

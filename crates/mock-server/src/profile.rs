@@ -62,6 +62,16 @@ fn privacy_values(category: &str) -> Option<&'static [&'static str]> {
 
 impl ProfileDirectory {
     /// The about text of `phone` and when it was set, for usync `<status>`.
+    /// Accounts whose privacy `category` is set to something other than `value` (the default
+    /// of every category the mock knows is the first of PRIVACY_DEFAULTS).
+    pub fn phones_without_privacy(&self, category: &str, value: &str) -> std::collections::HashSet<String> {
+        self.privacy
+            .iter()
+            .filter(|(_, settings)| settings.iter().rev().find(|(c, _)| c == category).is_some_and(|(_, v)| v != value))
+            .map(|(phone, _)| phone.clone())
+            .collect()
+    }
+
     pub fn status_of(&self, phone: &str) -> Option<&(String, u64)> {
         self.statuses.get(phone)
     }

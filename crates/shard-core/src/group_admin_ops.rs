@@ -1,5 +1,6 @@
 //! Baileys' group admin calls beyond the basic ones: `groupJoinApprovalMode`,
-//! `groupMemberAddMode`, `groupRequestParticipantsList` and `groupRequestParticipantsUpdate`.
+//! `groupMemberAddMode`, `groupRequestParticipantsList`, `groupRequestParticipantsUpdate`, and
+//! the group-invite-message ("v4") pair `groupAcceptInviteV4` / `groupRevokeInviteV4`.
 //! The two modes go through the engine's group IQs; the join-request calls send the `w:g2`
 //! stanzas Baileys sends and give back what Baileys gives (each request's attributes as they
 //! are, `{ status, jid }` per participant), which the engine's typed results would narrow.
@@ -12,6 +13,7 @@ use whatsapp_rust::features::{MemberAddMode, MembershipApprovalMode};
 use crate::baileys_value::BValue;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::group_ops::{group_jid_arg, participant_jids};
+use crate::socket_ops::jid_arg;
 use crate::shard::Shard;
 use crate::stanza_ops::iq_failure;
 
@@ -101,5 +103,32 @@ impl Shard {
             })
             .unwrap_or_default();
         Ok(BValue::Array(results))
+    }
+}
+
+impl Shard {
+    /// The join half of `groupAcceptInviteV4`: joins `group_jid` with the code and expiry of a
+    /// group invite message sent by `admin`; resolves to the group's jid.
+    pub async fn group_accept_invite_v4(&self, group_jid: &str, code: &str, expiration: i64, admin: &str) -> Result<String> {
+        let what = "groupAcceptInviteV4";
+        let group = group_jid_arg(what, group_jid).map_err(|e| e.for_shard(self.id()))?;
+        if code.is_empty() {
+            return Err(invalid(format!("{what}: inviteMessage.inviteCode is empty (the invite was used or revoked)")).for_shard(self.id()));
+        }
+        let admin = jid_arg(&format!("{what}: key.remoteJid"), admin).map_err(|e| e.for_shard(self.id()))?;
+        let client = self.connected_client()?;
+        match client.groups().join_with_invite_v4(group, code, expiration, admin).await.map_err(|e| self.group_failed(what, e))? {
+            whatsapp_rust::features::JoinGroupResult::Joined(jid) | whatsapp_rust::features::JoinGroupResult::PendingApproval(jid) => Ok(jid.to_string()),
+        }
+    }
+
+    /// `groupRevokeInviteV4(groupJid, invitedJid)`: withdraws the invitation sent to `invited`.
+    pub async fn group_revoke_invite_v4(&self, group_jid: &str, invited: &str) -> Result<bool> {
+        let what = "groupRevokeInviteV4";
+        let group = group_jid_arg(what, group_jid).map_err(|e| e.for_shard(self.id()))?;
+        let invited = participant_jids(what, &[invited.to_owned()]).map_err(|e| e.for_shard(self.id()))?;
+        let client = self.connected_client()?;
+        client.groups().revoke_request_code(group, &invited).await.map_err(|e| self.group_failed(what, e))?;
+        Ok(true)
     }
 }
