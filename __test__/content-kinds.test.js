@@ -25,8 +25,8 @@ afterAll(() => close?.())
 /** Sends from alice and resolves with `{ sent, got }`, `got` being what bob receives. */
 const toBob = (content, options) => exchange(manager, alice, 'bob', bobJid, content, options)
 
-/** Plain data for comparison: bytes as base64, Longs as numbers, no empty repeated fields
- * (issue #13 item 7), no send-time stamps, no device-list metadata the sender adds. */
+/** Plain data for comparison: bytes as base64, Longs as numbers, no send-time stamps, no
+ * device-list metadata the sender adds. */
 function canon(value) {
   return JSON.parse(
     JSON.stringify(value, function (key, v) {
@@ -34,7 +34,6 @@ function canon(value) {
       if (raw instanceof Uint8Array) return Buffer.from(raw).toString('base64')
       if (['senderTimestampMs', 'timestampMs', 'deviceListMetadata', 'deviceListMetadataVersion'].includes(key)) return undefined
       if (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('base64')
-      if (Array.isArray(v) && v.length === 0) return undefined
       if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 && key === 'messageContextInfo') return undefined
       return v
     }),
@@ -60,7 +59,8 @@ async function baileysBuilds(content, options = {}) {
   const { generateWAMessageContent, generateWAMessageFromContent, proto } = baileys
   const message = await generateWAMessageContent(structuredClone(content), { ...options })
   const full = generateWAMessageFromContent(bobJid, message, { userJid: aliceJid, ...options })
-  return proto.Message.toObject(full.message, { longs: Number })
+  // arrays: true — Baileys' empty collections as its message instances carry them.
+  return proto.Message.toObject(full.message, { longs: Number, arrays: true })
 }
 
 test('kinds without media arrive as Baileys builds them', async () => {

@@ -44,11 +44,11 @@ function diff(ours, theirs, path = 'message', out = []) {
     }
     for (const key of Object.keys(ours)) {
       if (theirKeys.includes(key)) continue
-      // waproto's schema is newer than Baileys' WAProto: a repeated field Baileys does not
-      // know at all is allowed as an empty collection (it was not on the wire). Anything else
-      // extra — a field Baileys knows but left unset, a null, a set value — is a failure.
+      // An empty collection is expected exactly where Baileys' instance has one (protobufjs
+      // keeps those on the prototype, so they are not own keys of `theirs`); a collection only
+      // the newer schema has, a null, a set value — anything else extra — is a failure.
       const emptyCollection = (Array.isArray(ours[key]) && ours[key].length === 0) || (ours[key] && typeof ours[key] === 'object' && !Buffer.isBuffer(ours[key]) && Object.keys(ours[key]).length === 0)
-      if (!(emptyCollection && !(key in theirs))) out.push(`${path}.${key}: unexpected ${JSON.stringify(ours[key])}`)
+      if (!(emptyCollection && key in theirs)) out.push(`${path}.${key}: unexpected ${JSON.stringify(ours[key])}`)
     }
     return out
   }
@@ -172,4 +172,10 @@ describe('decodeProtoMessage gives what Baileys decodes', () => {
   test('malformed bytes throw instead of crashing', () => {
     expect(() => native.decodeProtoMessage(Buffer.from([0x0a, 0x05, 0x61]))).toThrow(/INVALID_ARGUMENT/)
   })
+})
+
+test('the list of Baileys\' collections the decoder uses is generated from Baileys\' own WAProto.proto', () => {
+  const { execFileSync } = require('node:child_process')
+  const script = require('node:path').join(__dirname, '..', 'scripts', 'baileys-schema.js')
+  expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow()
 })

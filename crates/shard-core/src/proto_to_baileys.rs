@@ -39,6 +39,8 @@ use crate::baileys_value::BValue;
 static DESCRIPTOR_SET: &[u8] = include_bytes!(env!("WAPROTO_DESCRIPTOR_PATH"));
 
 /// Full name of WhatsApp's `Message` (Baileys' `proto.Message`) in waproto's schema.
+/// The package of WhatsApp's schema in waproto's descriptors (Baileys calls it `proto`).
+const WHATSAPP_PACKAGE: &str = "whatsapp";
 pub const MESSAGE: &str = "whatsapp.Message";
 /// Full name of `WebMessageInfo` (Baileys' `proto.WebMessageInfo`, i.e. `WAMessage`).
 pub const WEB_MESSAGE_INFO: &str = "whatsapp.WebMessageInfo";
@@ -214,8 +216,13 @@ impl Schema {
         let map_entries: Vec<bool> =
             flat.iter().map(|(_, d, _)| d.options.as_option().and_then(|o| o.map_entry).unwrap_or(false)).collect();
 
+        // WhatsApp's messages start with empty collections only where Baileys 6.7.21's schema
+        // has them: a bot never sees an empty field Baileys would not give it (issue #13 item 7).
+        let baileys: std::collections::HashSet<(&str, &str)> = crate::baileys_collections::BAILEYS_COLLECTIONS.iter().copied().collect();
+        let whatsapp_prefix = format!("{WHATSAPP_PACKAGE}.");
         let mut messages = Vec::with_capacity(flat.len());
         for (full_name, descriptor, proto3) in &flat {
+            let baileys_path = full_name.strip_prefix(whatsapp_prefix.as_str());
             let mut message = MessageType::default();
             for field in &descriptor.field {
                 let (Some(name), Some(number)) = (field.name.as_deref(), field.number) else {
@@ -252,7 +259,8 @@ impl Schema {
                 };
                 let repeated = field.label == Some(Label::LABEL_REPEATED);
                 let map = repeated && matches!(kind, Kind::Message(i) if map_entries[i]);
-                if repeated {
+                let js_name = protobufjs_name(name);
+                if repeated && baileys_path.is_none_or(|path| baileys.contains(&(path, js_name.as_str()))) {
                     message.collections.push(number);
                 }
                 let declared_packed = field.options.as_option().and_then(|o| o.packed);
@@ -267,7 +275,6 @@ impl Schema {
                     }
                     _ => None,
                 };
-                let js_name = protobufjs_name(name);
                 message.by_name.insert(js_name.clone(), number);
                 message.fields.insert(number, Field { name: js_name, kind, repeated, map, packed, enum_type });
             }
@@ -678,6 +685,10 @@ mod tests {
         assert_eq!(context.get("participant"), None);
         assert_eq!(actual.get("extendedTextMessage").unwrap().get("text"), None);
         assert!(!context.keys().iter().any(|k| matches!(context.get(k), Some(BValue::Null))));
+        // Only the collections Baileys 6.7.21's schema has: not the newer schema's, e.g.
+        // `extendedTextMessage.endCardTiles` or `contextInfo.statusAttributions`.
+        assert_eq!(actual.get("extendedTextMessage").unwrap().get("endCardTiles"), None);
+        assert_eq!(context.get("statusAttributions"), None);
     }
 
     #[test]
