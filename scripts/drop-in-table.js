@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 'use strict'
 // Prints (or with --write, puts into README.md between its drop-in markers) the table of
-// Baileys socket members we have, built from the key-enumeration test's data.
+// Baileys socket members we have and the counts of the rest of its surface, built from the
+// key-enumeration test's data (__test__/drop-in/).
 const fs = require('node:fs')
 const path = require('node:path')
-const { baileysSocketKeys, shardSocketKeys, dropInTable } = require('../__test__/drop-in/socket-members')
+const { baileysSocketKeys, shardSocketKeys, readmeTable } = require('../__test__/drop-in/socket-members')
 const { ShardSocket } = require('../lib/socket')
 
 const README = path.join(__dirname, '..', 'README.md')
@@ -25,7 +26,7 @@ function withTable(readme, table) {
 }
 
 async function main() {
-  const table = dropInTable(await baileysSocketKeys(), shardSocketKeys(sampleSocket()))
+  const table = readmeTable(await baileysSocketKeys(), shardSocketKeys(sampleSocket()))
   if (process.argv.includes('--write')) fs.writeFileSync(README, withTable(fs.readFileSync(README, 'utf8'), table))
   else console.log(table)
   process.exit(0)

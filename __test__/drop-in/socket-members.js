@@ -86,4 +86,10 @@ function dropInTable(baileysKeys, ourKeys) {
   return lines.join('\n')
 }
 
-module.exports = { PENDING, NOT_SUPPORTED, baileysSocketKeys, shardSocketKeys, dropInTable }
+/** Everything between the README's drop-in markers: the members, then the rest of the surface. */
+function readmeTable(baileysKeys, ourKeys) {
+  const { surfaceTable } = require('./surface')
+  return dropInTable(baileysKeys, ourKeys) + '\n\n' + surfaceTable(Object.keys(require('../../lib/baileys')))
+}
+
+module.exports = { PENDING, NOT_SUPPORTED, baileysSocketKeys, shardSocketKeys, dropInTable, readmeTable }
