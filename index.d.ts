@@ -946,6 +946,30 @@ export declare function generateWAMessageFromContent(
   message: WAMessageContent,
   options: { userJid: string; timestamp?: Date; quoted?: WAMessage; messageId?: string; ephemeralExpiration?: number },
 ): WAMessage & { key: { remoteJid: string; fromMe: true; id: string }; message: WAMessageContent }
+/** protobufjs' static methods of one message type, over plain objects. */
+export interface ProtoCodec<T = Record<string, unknown>> {
+  create(properties?: Partial<T>): T
+  fromObject(object: Record<string, unknown>): T
+  toObject(message: T): T
+  encode(message: T): { finish(): Buffer }
+  decode(bytes: Uint8Array): T
+  verify(message: unknown): string | null
+}
+/** A protobufjs-style enum: `Type.REVOKE === 0`, and `Type[0] === 'REVOKE'`. */
+export type ProtoEnum = { readonly [name: string]: number }
+/**
+ * Baileys' `proto` namespace: every WhatsApp message type (`proto.Message`,
+ * `proto.Message.ImageMessage`, `proto.WebMessageInfo`, ...) with `create`/`fromObject`/
+ * `toObject`/`encode`/`decode`/`verify`, and every enum (`proto.Message.ProtocolMessage.Type`).
+ */
+export declare const proto: {
+  Message: ProtoCodec<WAMessageContent> & { [nested: string]: any }
+  WebMessageInfo: ProtoCodec<WAMessage> & { StubType: ProtoEnum; Status: ProtoEnum; [nested: string]: any }
+  HistorySync: ProtoCodec & { HistorySyncType: ProtoEnum; [nested: string]: any }
+  [type: string]: any
+}
+/** Baileys' `WAMessageStubType` (`proto.WebMessageInfo.StubType`). */
+export declare const WAMessageStubType: ProtoEnum
 /** The author of a message key: `meId` for our own, else the participant or the chat. */
 export declare function getKeyAuthor(key: WAMessageKey | undefined | null, meId?: string): string
 /** A poll's results from its `pollUpdates`: one entry per option (then `'Unknown'` hashes), each with its voters. */

@@ -9,5 +9,7 @@ const { ShardInfo } = require('./lib/shard-info')
 const { ShardError } = require('./lib/errors')
 const baileys = require('./lib/baileys')
 
-module.exports = { ShardManager, ShardInfo, ShardError, ...baileys }
+module.exports = { ShardManager, ShardInfo, ShardError }
+// Copied as descriptors, not spread: `proto` stays a getter, built on first use.
+Object.defineProperties(module.exports, Object.getOwnPropertyDescriptors(baileys))
 module.exports.default = { ShardManager, ShardInfo, ShardError }

@@ -8,5 +8,5 @@ export const { ShardManager, ShardInfo, ShardError, jidEncode, jidDecode, jidNor
   generateMessageIDV2, generateWAMessageFromContent, DisconnectReason, delay, Browsers,
   fetchLatestBaileysVersion, useMultiFileAuthState, makeCacheableSignalKeyStore,
   downloadContentFromMessage, BufferJSON, downloadMediaMessage, getAggregateVotesInPollMessage,
-  getKeyAuthor } = lib
+  getKeyAuthor, proto, WAMessageStubType } = lib
 export default lib.default

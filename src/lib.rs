@@ -14,6 +14,7 @@ mod options;
 mod poll_ops;
 mod privacy_ops;
 mod profile_ops;
+mod proto_codec;
 mod raw_ops;
 mod socket_ops;
 

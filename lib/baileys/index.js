@@ -9,3 +9,9 @@ module.exports = {
   BufferJSON: require('../buffer-json').BufferJSON,
   downloadMediaMessage: require('../media').downloadMediaMessage,
 }
+
+// `proto` needs the addon's schema: built when first read, so that requiring the pure-JS
+// utilities (scripts do) does not load the addon.
+Object.defineProperty(module.exports, 'proto', { enumerable: true, get: () => require('./proto').proto })
+// Baileys: `WAMessageStubType = proto.WebMessageInfo.StubType`.
+Object.defineProperty(module.exports, 'WAMessageStubType', { enumerable: true, get: () => require('./proto').proto.WebMessageInfo.StubType })

@@ -84,6 +84,22 @@ pub fn message_to_baileys(msg: &waproto::whatsapp::Message) -> Result<BValue, Pr
     decode(MESSAGE, &waproto::codec::message_to_vec(msg))
 }
 
+/// WhatsApp's schema as Baileys' `proto` namespace sees it: every message type's name and every
+/// enum with its values, by path without the package (`Message.ProtocolMessage.Type`).
+pub fn whatsapp_schema() -> Result<(Vec<String>, Vec<(String, Vec<(String, i32)>)>), ProtoDecodeError> {
+    let schema = schema()?;
+    let prefix = format!("{WHATSAPP_PACKAGE}.");
+    let strip = |name: &str| name.strip_prefix(prefix.as_str()).map(str::to_owned);
+    let messages = schema.by_name.keys().filter_map(|n| strip(n)).collect();
+    let enums = schema.enum_list.iter().filter_map(|(n, values)| Some((strip(n)?, values.clone()))).collect();
+    Ok((messages, enums))
+}
+
+/// The full name of a WhatsApp message type from its path without the package.
+pub fn whatsapp_type(path: &str) -> String {
+    format!("{WHATSAPP_PACKAGE}.{path}")
+}
+
 /// A waproto `WebMessageInfo` as Baileys' `WAMessage` (`proto.IWebMessageInfo`).
 ///
 /// Errors only if the message nests deeper than 100 levels.
@@ -150,6 +166,8 @@ pub(crate) struct Schema {
     by_name: HashMap<String, usize>,
     /// Enum types: value name → number.
     pub(crate) enums: Vec<HashMap<String, i32>>,
+    /// Enum types' full names and values in declaration order, for Baileys' `proto` enums.
+    enum_list: Vec<(String, Vec<(String, i32)>)>,
 }
 
 pub(crate) static SCHEMA: LazyLock<Result<Schema, String>> = LazyLock::new(|| Schema::parse(DESCRIPTOR_SET));
@@ -189,6 +207,7 @@ impl Schema {
         let mut flat: Vec<(String, &DescriptorProto, bool)> = Vec::new();
         let mut enums: Vec<HashMap<String, i32>> = Vec::new();
         let mut enum_by_name: HashMap<String, usize> = HashMap::new();
+        let mut enum_list = Vec::new();
         for file in &set.file {
             let package = file.package.as_deref().unwrap_or("");
             // proto3 packs repeated scalars by default; proto2 (WhatsApp's schema) only on request.
@@ -206,9 +225,10 @@ impl Schema {
             for (scope, descriptor) in top_level.chain(nested) {
                 let name = descriptor.name.as_deref().unwrap_or("");
                 let full_name = if scope.is_empty() { name.to_owned() } else { format!("{scope}.{name}") };
-                let values = descriptor.value.iter().filter_map(|v| Some((v.name.clone()?, v.number?))).collect();
-                enum_by_name.insert(full_name, enums.len());
-                enums.push(values);
+                let ordered: Vec<(String, i32)> = descriptor.value.iter().filter_map(|v| Some((v.name.clone()?, v.number?))).collect();
+                enum_by_name.insert(full_name.clone(), enums.len());
+                enums.push(ordered.iter().cloned().collect());
+                enum_list.push((full_name, ordered));
             }
         }
         let by_name: HashMap<String, usize> =
@@ -280,7 +300,7 @@ impl Schema {
             }
             messages.push(message);
         }
-        Ok(Schema { messages, by_name, enums })
+        Ok(Schema { messages, by_name, enums, enum_list })
     }
 
     /// The default of a map entry's `value` field (number 2) for an entry that omits it.
