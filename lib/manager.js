@@ -19,6 +19,8 @@ const FORWARDED = new Set([
 
 /** `call` items carry their `date` as milliseconds from the native side; Baileys gives a `Date`. */
 function withDates(batch) {
+  // Most batches carry no call: leave them as they are (this runs for every inbound message).
+  if (!batch.some((e) => e.event === 'call')) return batch
   return batch.map((e) => (e.event === 'call' ? { event: e.event, data: e.data.map((c) => ({ ...c, date: new Date(c.date) })) } : e))
 }
 

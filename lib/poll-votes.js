@@ -27,8 +27,13 @@ const number = (v) => (v == null ? undefined : typeof v === 'object' && typeof v
  * @param {{ event: string, data: any }[]} events
  */
 async function emitPollVotes(sock, events) {
-  const votes = events.filter((e) => e.event === 'messages.upsert').flatMap((e) => e.data.messages.filter((m) => m.message?.pollUpdateMessage?.vote))
-  if (votes.length === 0) return
+  // Runs for every inbound batch: no allocation unless a vote is in it.
+  let votes = null
+  for (const { event, data } of events) {
+    if (event !== 'messages.upsert') continue
+    for (const m of data.messages) if (m.message?.pollUpdateMessage?.vote) (votes ??= []).push(m)
+  }
+  if (!votes) return
   const getMessage = sock._manager._socketOption(sock.shardId, 'getMessage')
   if (typeof getMessage !== 'function') return
   const me = jidNormalizedUser(sock.user?.id)
