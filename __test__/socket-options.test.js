@@ -3,7 +3,7 @@
 // connectTimeoutMs, end to end against the mock (and a server that never answers).
 const net = require('node:net')
 const { ShardManager, delay } = require('..')
-const { aliceAndBob, exchange, tmpDir } = require('./helpers')
+const { aliceAndBob, exchange, tmpDir, pairedManager, openBaileysPeer, userJid } = require('./helpers')
 
 let ctx
 let ignored = null
@@ -98,5 +98,27 @@ test('connectTimeoutMs: a server that accepts and never answers is given up on i
     await manager.close()
     accepted.forEach(({ socket }) => socket.destroy())
     silent.close()
+  }
+})
+
+test('browser: the phone lists the shard with the OS and platform Baileys announces for the same browser', async () => {
+  const { mock } = ctx
+  const browser = ['baileys-shard-test', 'Chrome', '1.0.0'] // what the Baileys test peer uses
+  const { manager } = await pairedManager(mock, ['browser'], { browser })
+  const { peer, me } = await openBaileysPeer(mock, 'browser-peer')
+  try {
+    const { accounts } = await (await fetch(`${mock.httpUrl}/admin/accounts`)).json()
+    const deviceOf = (jid) => {
+      const [user, device] = jid.split('@')[0].split(':')
+      return accounts.find((a) => a.phone === user).devices.find((d) => d.id === Number(device ?? 0))
+    }
+    const ours = deviceOf(manager.socket('browser').user.id)
+    const theirs = deviceOf(me.id)
+    expect(ours).toMatchObject({ os: 'baileys-shard-test', platformType: 'CHROME' })
+    expect({ os: ours.os, platformType: ours.platformType }).toEqual({ os: theirs.os, platformType: theirs.platformType })
+    expect(userJid(me.id)).not.toBe(userJid(manager.socket('browser').user.id))
+  } finally {
+    await peer.close()
+    await manager.close()
   }
 })

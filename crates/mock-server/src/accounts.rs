@@ -69,6 +69,14 @@ pub struct KeyBundle {
     pub pre_keys: Vec<UploadedKey>,
 }
 
+/// A companion's `DeviceProps` as the phone shows it in its linked-devices list: the OS name
+/// and the platform (browser) type, e.g. `CHROME`.
+#[derive(Clone, Debug, Default)]
+pub struct CompanionProps {
+    pub os: Option<String>,
+    pub platform_type: Option<String>,
+}
+
 /// One linked companion device.
 #[derive(Clone, Debug)]
 pub struct DeviceRecord {
@@ -84,6 +92,7 @@ pub struct DeviceRecord {
     /// Whether the mock phone has sent this device the account's app-state sync key
     /// (once, after pairing, as a real phone does).
     pub key_shared: bool,
+    pub props: CompanionProps,
 }
 
 /// The account's app-state sync key, which the mock phone shares with every companion (all

@@ -82,6 +82,8 @@ fn accounts(state: &ServerState) -> Response {
                     "jid": a.pn_jid(d.id),
                     "online": dir.is_online(&a.phone, d.id),
                     "preKeys": d.bundle.pre_keys.len(),
+                    "os": d.props.os,
+                    "platformType": d.props.platform_type,
                 })).collect::<Vec<_>>(),
             })
         })

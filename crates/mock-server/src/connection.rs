@@ -358,6 +358,15 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
         };
         let refs: Vec<String> = (0..state.config.qr_refs()).map(|_| pairing::new_ref()).collect();
         let push_name = payload.push_name.clone().filter(|n| !n.is_empty());
+        let props = reg
+            .device_props
+            .as_deref()
+            .and_then(|bytes| wa::DeviceProps::decode_from_slice(bytes).ok())
+            .map(|p| crate::accounts::CompanionProps {
+                os: p.os.clone(),
+                platform_type: p.platform_type.map(|t| waproto::buffa::Enumeration::proto_name(&t).to_owned()),
+            })
+            .unwrap_or_default();
         log::info!(
             "conn {conn_id}: new device registering (push name {:?}); sending {} QR refs",
             push_name,
@@ -380,6 +389,7 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
             noise_pub: est.client_static,
             identity_pub,
             push_name,
+            props,
         });
         let _ = tx.send(Outbound::Node(pair_device));
         return Some(Role::Pairing);
@@ -573,6 +583,7 @@ fn finish_pairing(state: &ServerState, conn_id: u64, tx: &ConnSender, node: &Nod
             signed_identity: signed,
             bundle: Default::default(),
             key_shared: false,
+            props: link.props.clone(),
         },
     );
     log::info!(

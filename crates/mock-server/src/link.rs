@@ -73,6 +73,7 @@ pub fn link_companion(
             key_index,
             noise_pub: waiting.noise_pub,
             identity_pub: waiting.identity_pub,
+            props: waiting.props.clone(),
         },
     );
     if waiting.sender.send(Outbound::Node(node)).is_err() {

@@ -88,6 +88,8 @@ pub struct WaitingClient {
     pub identity_pub: [u8; 32],
     /// Push name from the registration payload (whatsapp-rust sends it; Baileys does not).
     pub push_name: Option<String>,
+    /// What the companion says it is (`DeviceProps` of the registration), shown on the phone.
+    pub props: crate::accounts::CompanionProps,
 }
 
 /// Why a scan was refused; maps to the admin API's HTTP status.
@@ -381,6 +383,7 @@ mod tests {
             noise_pub: k,
             identity_pub: k,
             push_name: None,
+            props: Default::default(),
         });
         let qr = |r: &str| QrData {
             pairing_ref: r.to_owned(),

@@ -60,6 +60,7 @@ pub struct PendingLink {
     pub key_index: u32,
     pub noise_pub: [u8; 32],
     pub identity_pub: [u8; 32],
+    pub props: crate::accounts::CompanionProps,
 }
 
 /// State shared by all connections and the admin API.

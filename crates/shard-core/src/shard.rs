@@ -73,6 +73,14 @@ pub struct ShardUser {
 /// How long `stop` waits for the engine to flush and close.
 const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// Baileys' `getPlatformType(browser[1])`: the platform named by the browser part of `browser`
+/// (`'Chrome'` → CHROME), DESKTOP when it names none. The phone's linked-devices list shows it.
+fn platform_type(browser: &str) -> waproto::whatsapp::device_props::PlatformType {
+    use buffa::Enumeration as _;
+    waproto::whatsapp::device_props::PlatformType::from_proto_name(&browser.to_uppercase())
+        .unwrap_or(waproto::whatsapp::device_props::PlatformType::DESKTOP)
+}
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -232,8 +240,8 @@ impl Shard {
             .with_http_client(crate::media::MediaHttpClient::for_chat_server(config.url()))
             .with_runtime(TokioRuntime)
             .with_version((v1, v2, v3));
-        if let Some([os, _, _]) = &config.browser {
-            builder = builder.with_device_props(DevicePropsOverride::new().with_os(os.clone()));
+        if let Some([os, browser, _]) = &config.browser {
+            builder = builder.with_device_props(DevicePropsOverride::new().with_os(os.clone()).with_platform_type(platform_type(browser)));
         }
         if config.sync_full_history != Some(true) {
             builder = builder.skip_history_sync();
@@ -659,4 +667,18 @@ fn is_connection_loss(error: &whatsapp_rust::SendError) -> bool {
         SendError::NotLoggedIn
             | SendError::Client(ClientError::NotConnected | ClientError::NotLoggedIn | ClientError::Socket(_) | ClientError::EncryptSend(_))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::platform_type;
+    use waproto::whatsapp::device_props::PlatformType;
+
+    #[test]
+    fn the_browser_part_names_the_platform_as_baileys_reads_it() {
+        assert_eq!(platform_type("Chrome"), PlatformType::CHROME);
+        assert_eq!(platform_type("firefox"), PlatformType::FIREFOX);
+        assert_eq!(platform_type("Desktop"), PlatformType::DESKTOP);
+        assert_eq!(platform_type("Netscape"), PlatformType::DESKTOP);
+    }
 }
