@@ -622,6 +622,10 @@ export interface ShardSocket {
   cleanDirtyBits(type: string, fromTimestamp?: number): Promise<void>
   /** Runs a Baileys `USyncQuery` (from `baileys`) and resolves to its parsed result. */
   executeUSyncQuery<T = unknown>(usyncQuery: { protocols: unknown[]; users: unknown[]; parseUSyncQueryResult(result: BinaryNode): T }): Promise<T>
+  /** Each user's default disappearing-messages timer. */
+  fetchDisappearingDuration(...jids: string[]): Promise<{ disappearing_mode?: { duration: number; setAt: Date }; id: string }[]>
+  /** Asks the server for privacy tokens for these users; resolves to its reply. */
+  getPrivacyTokens(jids: string[]): Promise<BinaryNode>
   /** Uploads `count` new pre-keys (default 812). */
   uploadPreKeys(count?: number): Promise<void>
   /** Uploads pre-keys only when the server is running low. */

@@ -89,6 +89,26 @@ test('uploadPreKeys puts new pre-keys on the server; uploadPreKeysToServerIfRequ
   await expectShardError(alice.uploadPreKeys(-1), 'INVALID_ARGUMENT', /count/)
 })
 
+test('fetchDisappearingDuration reads each user\'s default timer (set with updateDefaultDisappearingMode) as Baileys does', async () => {
+  const { alice, bob, bobJid } = ctx
+  await bob.updateDefaultDisappearingMode(86400)
+  const ours = await alice.fetchDisappearingDuration(bobJid, '15550000000@s.whatsapp.net')
+  expect(ours[0]).toEqual({ disappearing_mode: { duration: 86400, setAt: expect.any(Date) }, id: bobJid })
+  expect(Math.abs(ours[0].disappearing_mode.setAt.getTime() - Date.now())).toBeLessThan(60000)
+  const theirs = await peer.call('fetchDisappearingDuration', bobJid, '15550000000@s.whatsapp.net')
+  expect(JSON.parse(JSON.stringify(ours))).toEqual(theirs)
+  await expectShardError(alice.fetchDisappearingDuration(42), 'INVALID_ARGUMENT', /jids/)
+})
+
+test('getPrivacyTokens sends Baileys\' token request and resolves to the server\'s reply, as Baileys\' does', async () => {
+  const { alice, bobJid } = ctx
+  const ours = await alice.getPrivacyTokens([bobJid])
+  const theirs = await peer.call('getPrivacyTokens', [bobJid])
+  expect({ tag: ours.tag, type: ours.attrs.type }).toEqual({ tag: theirs.tag, type: theirs.attrs.type })
+  expect(ours.attrs.type).toBe('result')
+  await expectShardError(alice.getPrivacyTokens('x'), 'INVALID_ARGUMENT', /jids/)
+})
+
 test('members the engine owns reject with NOT_SUPPORTED and say why; the shard stays connected', async () => {
   const { alice } = ctx
   for (const [name, reason] of Object.entries(NOT_SUPPORTED_REASONS)) {

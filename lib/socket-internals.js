@@ -1,7 +1,7 @@
 'use strict'
 // The members of Baileys' socket that reach into its internals: what the engine does not own
 // works as in Baileys (`upsertMessage`, `sendWAMBuffer`, `cleanDirtyBits`, `getBotListV2`,
-// `executeUSyncQuery`, the pre-key uploads); what the engine does itself — acknowledging
+// `executeUSyncQuery`, `fetchDisappearingDuration`, `getPrivacyTokens`, the pre-key uploads); what the engine does itself — acknowledging
 // stanzas, retry receipts, Signal encryption, matching replies to ids — rejects with
 // NOT_SUPPORTED and says why, since doing it a second time from JS would confuse the server.
 const { ShardError, callNative: call } = require('./errors')
@@ -94,6 +94,42 @@ const internalCalls = {
     }
     const result = await this.query({ tag: 'iq', attrs: { to: S_WHATSAPP_NET, type: 'get', xmlns: 'usync' }, content: [usync] })
     return usyncQuery.parseUSyncQueryResult(result)
+  },
+
+  /**
+   * The default disappearing-messages timer of each user, as Baileys'
+   * `fetchDisappearingDuration`: `[{ disappearing_mode: { duration, setAt: Date }, id }]`.
+   * @param {...string} jids
+   */
+  async fetchDisappearingDuration(...jids) {
+    if (!jids.every((j) => typeof j === 'string')) throw new ShardError('fetchDisappearingDuration: jids must be strings', 'INVALID_ARGUMENT')
+    const usync = {
+      tag: 'usync',
+      attrs: { context: 'interactive', mode: 'query', sid: this.generateMessageTag(), last: 'true', index: '0' },
+      content: [
+        { tag: 'query', attrs: {}, content: [{ tag: 'disappearing_mode', attrs: {} }] },
+        { tag: 'list', attrs: {}, content: jids.map((jid) => ({ tag: 'user', attrs: { jid }, content: [] })) },
+      ],
+    }
+    const result = await this.query({ tag: 'iq', attrs: { to: S_WHATSAPP_NET, type: 'get', xmlns: 'usync' }, content: [usync] })
+    const list = children(children(result, 'usync')[0], 'list')[0]
+    return children(list, 'user').map((user) => {
+      const mode = children(user, 'disappearing_mode')[0]
+      const data = mode ? { disappearing_mode: { duration: +mode.attrs.duration, setAt: new Date(+(mode.attrs.t || 0) * 1000) } } : {}
+      return { ...data, id: user.attrs.jid }
+    })
+  },
+
+  /**
+   * Asks the server for privacy tokens for these users (as Baileys' `getPrivacyTokens`);
+   * resolves to the server's reply.
+   * @param {string[]} jids
+   */
+  getPrivacyTokens(jids) {
+    if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) return Promise.reject(new ShardError('getPrivacyTokens: jids must be an array of jid strings', 'INVALID_ARGUMENT'))
+    const t = Math.floor(Date.now() / 1000).toString()
+    const tokens = jids.map((jid) => ({ tag: 'token', attrs: { jid: jidNormalizedUser(jid), t, type: 'trusted_contact' } }))
+    return this.query({ tag: 'iq', attrs: { to: S_WHATSAPP_NET, type: 'set', xmlns: 'privacy' }, content: [{ tag: 'tokens', attrs: {}, content: tokens }] })
   },
 
   /**

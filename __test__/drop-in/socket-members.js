@@ -14,9 +14,9 @@ const PENDING = {
   ],
   'chats, app state and labels': [
     'chatModify', 'star', 'appPatch', 'resyncAppState', 'addChatLabel', 'addLabel', 'addMessageLabel',
-    'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact', 'fetchDisappearingDuration',
+    'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact',
   ],
-  'privacy': ['updateDisableLinkPreviewsPrivacy', 'getPrivacyTokens'],
+  'privacy': ['updateDisableLinkPreviewsPrivacy'],
   'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
   'communities': [
     'communityAcceptInvite', 'communityAcceptInviteV4', 'communityCreate', 'communityFetchAllParticipating',

@@ -384,6 +384,7 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
                         None => NodeBuilder::new("status").build(),
                     },
                     ("picture", a) => lock(&state.profiles).usync_picture(a.map_or("", |a| a.phone.as_str())),
+                    ("disappearing_mode", Some(a)) => lock(&state.profiles).usync_disappearing_mode(&a.phone),
                     (other, _) => NodeBuilder::new_dynamic(other.to_owned()).build(),
                 };
                 kids.push(node);

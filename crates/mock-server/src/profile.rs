@@ -1,5 +1,6 @@
 //! Profiles, privacy and blocklists: `w:profile:picture` (get / set / remove, own or a group's
-//! with `target`), `status` (the about text, also answered in usync `<status>`), `privacy`
+//! with `target`), `status` (the about text, also answered in usync `<status>`),
+//! `disappearing_mode` (the default timer, also answered in usync `<disappearing_mode>`), `privacy`
 //! (get, set one `<category name value>`: values WhatsApp refuses are a 400), `blocklist`
 //! (get, set with `<item action jid>`). State is kept per account; a change is told to the
 //! account's other devices as WhatsApp tells them: `<notification type="picture">` with
@@ -32,6 +33,8 @@ pub struct ProfileDirectory {
     blocklists: HashMap<String, Vec<String>>,
     /// Privacy settings changed from their defaults, by account.
     privacy: HashMap<String, Vec<(String, String)>>,
+    /// Default disappearing-messages timer (seconds) and when it was set, by account.
+    disappearing: HashMap<String, (u32, u64)>,
     next_picture: u64,
 }
 
@@ -72,6 +75,12 @@ impl ProfileDirectory {
             .collect()
     }
 
+    /// `<disappearing_mode duration t/>` for usync: the account's default timer (0 = off).
+    pub fn usync_disappearing_mode(&self, phone: &str) -> Node {
+        let (duration, t) = self.disappearing.get(phone).copied().unwrap_or((0, 0));
+        NodeBuilder::new("disappearing_mode").attr("duration", duration.to_string()).attr("t", t.to_string()).build()
+    }
+
     pub fn status_of(&self, phone: &str) -> Option<&(String, u64)> {
         self.statuses.get(phone)
     }
@@ -107,7 +116,7 @@ fn first_child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
 
 /// Whether this module answers the iq.
 pub fn handles(xmlns: &str) -> bool {
-    matches!(xmlns, "w:profile:picture" | "status" | "privacy" | "blocklist")
+    matches!(xmlns, "w:profile:picture" | "status" | "privacy" | "blocklist" | "disappearing_mode")
 }
 
 /// Answers one profile / status / blocklist iq from `me`, and tells `me`'s other devices.
@@ -161,6 +170,13 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
             let set = NodeBuilder::new("set").string_content(text).build();
             (result(iq, vec![]), Some(("status", own_jid.clone(), set)))
         }
+        ("disappearing_mode", "set") => {
+            let Some(duration) = first_child(iq, "disappearing_mode").and_then(|d| attr(d, "duration")).and_then(|d| d.parse::<u32>().ok()) else {
+                return vec![error(iq, 400, "bad-request")];
+            };
+            profiles.disappearing.insert(me.phone.clone(), (duration, unix_now()));
+            (result(iq, vec![]), None)
+        }
         ("privacy", "get") => {
             let changed = profiles.privacy.get(&me.phone);
             let value_of = |name: &str, default: &str| {
@@ -171,6 +187,8 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
                 .map(|(name, default)| NodeBuilder::new("category").attr("name", *name).attr("value", value_of(name, default)).build());
             (result(iq, vec![NodeBuilder::new("privacy").children(categories).build()]), None)
         }
+        // Privacy tokens (`getPrivacyTokens`): the server takes them without further answer.
+        ("privacy", "set") if first_child(iq, "tokens").is_some() => (result(iq, vec![]), None),
         ("privacy", "set") => {
             let category = first_child(iq, "privacy").and_then(|p| first_child(p, "category"));
             let (Some(name), Some(value)) = (category.and_then(|c| attr(c, "name")), category.and_then(|c| attr(c, "value"))) else {
