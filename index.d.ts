@@ -28,6 +28,8 @@ export interface SocketConfig {
   shouldIgnoreJid?: (jid: string) => boolean | undefined
   /** false: `sendMessage` does not echo what it sent as `messages.upsert` (default true). */
   emitOwnEvents?: boolean
+  /** Changes a message right before it is encrypted (`jids`: `[chatJid]`); what it returns is sent. */
+  patchMessageBeforeSending?: (message: WAMessageContent, jids: string[]) => WAMessageContent | Promise<WAMessageContent>
   [option: string]: unknown
 }
 

@@ -3,7 +3,7 @@
 // connectTimeoutMs, end to end against the mock (and a server that never answers).
 const net = require('node:net')
 const { ShardManager, delay } = require('..')
-const { aliceAndBob, exchange, tmpDir, pairedManager, openBaileysPeer, userJid } = require('./helpers')
+const { aliceAndBob, exchange, tmpDir, pairedManager, openBaileysPeer, userJid, waitFor } = require('./helpers')
 
 let ctx
 let ignored = null
@@ -119,6 +119,37 @@ test('browser: the phone lists the shard with the OS and platform Baileys announ
     expect(userJid(me.id)).not.toBe(userJid(manager.socket('browser').user.id))
   } finally {
     await peer.close()
+    await manager.close()
+  }
+})
+
+test('patchMessageBeforeSending: what is sent is the patch of the message; sendMessage resolves to the message itself', async () => {
+  const { mock } = ctx
+  const calls = []
+  const patchMessageBeforeSending = (message, jids) => {
+    calls.push(jids)
+    if (message.extendedTextMessage?.text === 'per recipient') return [{ recipientJid: jids[0], conversation: '#0' }, { recipientJid: '15550000000:1@s.whatsapp.net', conversation: '#1' }]
+    if (!message.extendedTextMessage) return message
+    return { ...message, extendedTextMessage: { ...message.extendedTextMessage, text: `${message.extendedTextMessage.text} [patched]` } }
+  }
+  const { manager, socks } = await pairedManager(mock, ['patcher', 'reader'], { patchMessageBeforeSending })
+  try {
+    const to = userJid(socks.reader.user.id)
+    const { sent, got } = await exchange(manager, socks.patcher, 'reader', to, { text: 'hello' })
+    expect(got.message.extendedTextMessage.text).toBe('hello [patched]')
+    expect(sent.message.extendedTextMessage.text).toBe('hello')
+    expect(calls.at(-1)).toEqual([to])
+    // relayMessage goes through the patch too.
+    const relayed = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'reader' && e.data.messages.some((m) => m.key.id === 'PATCHRELAY0000000001'), 20000)
+    await socks.patcher.relayMessage(to, { extendedTextMessage: { text: 'relayed' } }, { messageId: 'PATCHRELAY0000000001' })
+    expect((await relayed).data.messages[0].message.extendedTextMessage.text).toBe('relayed [patched]')
+    // Media is uploaded before the patch sees the message.
+    const image = Buffer.from('89504e470d0a1a0a', 'hex')
+    const media = await exchange(manager, socks.patcher, 'reader', to, { image, caption: 'pic' })
+    expect(media.got.message.imageMessage).toMatchObject({ caption: 'pic', directPath: media.sent.message.imageMessage.directPath })
+    await expect(socks.patcher.sendMessage(to, { text: 'per recipient' })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' })
+    expect(() => new ShardManager({ session: tmpDir(), socketConfig: { patchMessageBeforeSending: {} } })).toThrow(/patchMessageBeforeSending must be a function/)
+  } finally {
     await manager.close()
   }
 })

@@ -34,7 +34,7 @@ function nativeSocketConfig(config) {
   if (config.logger != null && !isLogger(config.logger)) {
     throw new ShardError('socket option logger must be pino-compatible (trace, debug, info, warn, error and fatal methods)', 'INVALID_ARGUMENT')
   }
-  for (const name of ['getMessage', 'shouldIgnoreJid']) {
+  for (const name of ['getMessage', 'shouldIgnoreJid', 'patchMessageBeforeSending']) {
     if (config[name] != null && typeof config[name] !== 'function') throw new ShardError(`socket option ${name} must be a function`, 'INVALID_ARGUMENT')
   }
   const isPlain = (v) => v === null || Array.isArray(v) || (typeof v !== 'object' && typeof v !== 'function')

@@ -6,6 +6,7 @@
 const fs = require('node:fs/promises')
 const crypto = require('node:crypto')
 const { ShardError, callNative: call } = require('./errors')
+const { patchedForSending } = require('./message-patch')
 
 function isNode(node) {
   return node != null && typeof node === 'object' && typeof node.tag === 'string'
@@ -94,9 +95,10 @@ const protocolCalls = {
    * @param {import('..').MessageRelayOptions} [options]
    * @returns {Promise<string>}
    */
-  relayMessage(jid, message, options) {
-    if (typeof jid !== 'string') return Promise.reject(new ShardError('relayMessage: jid must be a string', 'INVALID_ARGUMENT'))
-    return call(() => this._native.relayMessage(this.shardId, jid, message ?? null, options ?? null))
+  async relayMessage(jid, message, options) {
+    if (typeof jid !== 'string') throw new ShardError('relayMessage: jid must be a string', 'INVALID_ARGUMENT')
+    const wire = message == null ? null : await patchedForSending(this, message, jid)
+    return call(() => this._native.relayMessage(this.shardId, jid, wire, options ?? null))
   },
 
   /**

@@ -9,6 +9,7 @@ const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
 const { internalCalls, signalRepository } = require('./socket-internals')
+const { patchedForSending } = require('./message-patch')
 const { generateMessageIDV2 } = require('./baileys/message-content')
 
 /** Baileys' `WAMessageStubType.GROUP_PARTICIPANT_ADD`. */
@@ -130,6 +131,12 @@ class ShardSocket {
     try {
       // A Date does not cross the native boundary as one: Baileys' `timestamp` goes as ms.
       const nativeOptions = options?.timestamp instanceof Date ? { ...options, timestamp: options.timestamp.getTime() } : options
+      if (typeof this._manager._socketOption(this.shardId, 'patchMessageBeforeSending') === 'function') {
+        // Built first, patched by the bot, then sent; the unpatched message is what resolves.
+        const prepared = await this._native.prepareMessage(this.shardId, jid, media.content, nativeOptions ?? null)
+        if (!prepared) return undefined
+        return await this._native.sendPrepared(this.shardId, jid, prepared, await patchedForSending(this, prepared.message, jid))
+      }
       // undefined, as Baileys resolves, for a group's disappearing timer (set, not sent).
       return (await this._native.sendMessage(this.shardId, jid, media.content, nativeOptions ?? null)) ?? undefined
     } catch (err) {

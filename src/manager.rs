@@ -7,13 +7,16 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use shard_core::{check_session_status, SessionStatus, ShardInfo, ShardManager};
 
-use crate::errors::to_napi;
+use crate::errors::{invalid_argument, to_napi};
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
 use crate::js_to_bvalue::JsInput;
 use crate::options::{max_concurrent_handshakes, reconnect_policy, shard_options, socket_config};
 use shard_core::baileys_value::BValue;
+use shard_core::baileys_to_proto::message_from_baileys;
 use shard_core::content::{MessageContent, SendOptions};
+use shard_core::proto_to_baileys::message_to_baileys;
+use shard_core::send_ops::PreparedMessage;
 use shard_core::session_store::auth_view;
 
 #[napi]
@@ -136,6 +139,41 @@ impl NativeShardManager {
         let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_extras_of(&content_value)).map_err(to_napi)?;
         let sent = shard.send_message(&jid, &content, &options).await.map_err(to_napi)?;
         Ok(JsBValue(sent))
+    }
+
+    /// `patchMessageBeforeSending`, step 1: what `sendMessage` would send, built (its media
+    /// uploaded) but not sent — `{ id, message, timestamp }`, or null when there is nothing to
+    /// send (a group's disappearing timer, set instead).
+    #[napi(ts_return_type = "Promise<{ id: string, message: Record<string, any>, timestamp: number } | null>")]
+    pub async fn prepare_message(&self, id: String, jid: String, content: JsInput, options: Option<JsInput>) -> Result<JsBValue> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let content_value = content.0;
+        let content = MessageContent::from_baileys(&content_value).map_err(to_napi)?;
+        let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_extras_of(&content_value)).map_err(to_napi)?;
+        let Some(prepared) = shard.prepare_message(&jid, &content, &options).await.map_err(to_napi)? else { return Ok(JsBValue(BValue::Null)) };
+        let message = message_to_baileys(&prepared.message).map_err(|e| invalid_argument(e.to_string()))?;
+        Ok(JsBValue(BValue::obj([("id", BValue::String(prepared.id)), ("message", message), ("timestamp", BValue::Int(prepared.timestamp))])))
+    }
+
+    /// Step 2: sends `wire` (the patched message) and resolves to the `WAMessage` of `prepared`.
+    #[napi(ts_args_type = "id: string, jid: string, prepared: { id: string, message: Record<string, any>, timestamp: number }, wire: Record<string, any>")]
+    pub async fn send_prepared(&self, id: String, jid: String, prepared: JsInput, wire: JsInput) -> Result<JsBValue> {
+        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
+        let message_of = |value: Option<&BValue>, what: &str| {
+            message_from_baileys(value.unwrap_or(&BValue::Null)).map_err(|e| invalid_argument(format!("{what}: {e}")))
+        };
+        let prepared = PreparedMessage {
+            id: prepared.0.get("id").and_then(BValue::as_str).ok_or_else(|| invalid_argument("prepared.id must be the id prepareMessage gave"))?.to_owned(),
+            message: message_of(prepared.0.get("message"), "prepared.message")?,
+            timestamp: match prepared.0.get("timestamp") {
+                Some(BValue::Int(t)) => *t,
+                Some(BValue::Uint(t)) => *t as i64,
+                Some(BValue::Float(t)) => *t as i64,
+                _ => return Err(invalid_argument("prepared.timestamp must be the timestamp prepareMessage gave")),
+            },
+        };
+        let wire = message_of(Some(&wire.0), "patchMessageBeforeSending returned a message that cannot be sent")?;
+        Ok(JsBValue(shard.send_prepared(&jid, prepared, wire).await.map_err(to_napi)?))
     }
 
     #[napi]

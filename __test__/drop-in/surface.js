@@ -36,11 +36,11 @@ const SEND_OPTIONS = {
 /** Baileys' `SocketConfig` options, as the README's socket options table describes them. */
 const SOCKET_OPTIONS = {
   works: ['waWebSocketUrl', 'version', 'browser', 'syncFullHistory', 'markOnlineOnConnect', 'connectTimeoutMs', 'logger', 'emitOwnEvents',
-    'shouldIgnoreJid', 'getMessage'],
+    'shouldIgnoreJid', 'getMessage', 'patchMessageBeforeSending'],
   'engine-owned': ['auth', 'makeSignalRepository', 'transactionOpts', 'msgRetryCounterCache', 'userDevicesCache', 'callOfferCache',
     'placeholderResendCache', 'mediaCache', 'cachedGroupMetadata', 'retryRequestDelayMs', 'maxMsgRetryCount', 'fireInitQueries',
     'appStateMacVerification', 'customUploadHosts', 'options', 'printQRInTerminal', 'mobile', 'countryCode'],
-  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs', 'patchMessageBeforeSending', 'agent', 'fetchAgent',
+  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs', 'agent', 'fetchAgent',
     'shouldSyncHistoryMessage', 'generateHighQualityLinkPreview', 'linkPreviewImageThumbnailWidth'],
 }
 

@@ -33,6 +33,7 @@ pub mod recent_keys;
 pub mod receipt_ops;
 pub mod reconnect;
 pub mod relay;
+pub mod send_ops;
 pub mod server_acks;
 pub mod session_aside;
 pub mod session_store;

@@ -31,9 +31,7 @@ use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
 use crate::baileys_events;
 use crate::baileys_value::BValue;
-use crate::content::{parse_jid, MessageContent, SendOptions};
-use crate::message_builder::build_message;
-use crate::wa_message::{inbound_wa_message, outgoing_wa_message, set_group_sender, UpsertType};
+use crate::wa_message::{inbound_wa_message, UpsertType};
 
 /// `ShardInfo.status` values of the original package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +79,7 @@ fn platform_type(browser: &str) -> waproto::whatsapp::device_props::PlatformType
         .unwrap_or(waproto::whatsapp::device_props::PlatformType::DESKTOP)
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
@@ -121,7 +119,7 @@ pub struct Shard {
     /// Keys of recently reported messages: a redelivered message is reported once.
     recent: Mutex<RecentKeys>,
     /// `emitOwnEvents`, as of the last start.
-    emit_own_events: AtomicBool,
+    pub(crate) emit_own_events: AtomicBool,
     /// Offer details of recent calls, for their later `call` events (call_events.rs).
     call_offers: crate::call_events::CallOffers,
     sink: EventSink,
@@ -460,7 +458,7 @@ impl Shard {
     }
 
     /// `messages.upsert`, then what Baileys' `processMessage` derives from each message.
-    fn upsert(&self, messages: Vec<BValue>, kind: UpsertType) {
+    pub(crate) fn upsert(&self, messages: Vec<BValue>, kind: UpsertType) {
         let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
         events.extend(derived);
@@ -474,41 +472,6 @@ impl Shard {
             ShardError::new(ErrorCode::NotConnected, format!("shard {} is not connected; wait for login.update 'connected'", self.id))
                 .for_shard(&self.id)
         })
-    }
-
-    /// Sends `content` to `to` and returns the `WAMessage` Baileys would return; the same
-    /// message is echoed as `messages.upsert` `append`, as Baileys does by default.
-    pub async fn send_message(&self, to: &str, content: &MessageContent, options: &SendOptions) -> Result<BValue> {
-        let jid = parse_jid(to)?;
-        if let (MessageContent::DisappearingMessages { expiration }, wacore_binary::Server::Group) = (content, &jid.server) {
-            // Baileys sets a group's timer with groupToggleEphemeral and resolves to undefined.
-            self.group_toggle_ephemeral(to, *expiration).await?;
-            return Ok(BValue::Null);
-        }
-        let client = self.connected_client()?;
-        let own = client.persistence_manager().get_device_snapshot().pn.clone();
-        // Media is uploaded first; the message then carries its CDN fields.
-        let uploaded;
-        let content = match content {
-            MessageContent::Media(media) => {
-                uploaded = MessageContent::Media(media.upload(&client).await.map_err(|e| e.for_shard(&self.id))?);
-                &uploaded
-            }
-            other => other,
-        };
-        let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(&self.id))?;
-        let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
-        let send = whatsapp_rust::SendOptions::default().with_message_id(id.clone());
-        self.deliver(&client, &jid, message.clone(), send, to).await?;
-        let timestamp = options.timestamp.unwrap_or(now_ms() as i64 / 1000);
-        let mut sent = outgoing_wa_message(&jid, &id, &message, timestamp).map_err(|e| {
-            ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(&self.id)
-        })?;
-        set_group_sender(&mut sent, &jid, own.as_ref());
-        if self.emit_own_events.load(Ordering::Acquire) {
-            self.upsert(vec![sent.clone()], UpsertType::Append);
-        }
-        Ok(sent)
     }
 
     /// Drops the connection as if the network had (Baileys' `sock.ws.close()`); the shard
