@@ -7,7 +7,7 @@
 // its `getMessage`. Calls the example makes only for special texts (requestPlaceholderResend,
 // fetchMessageHistory) are not triggered here.
 const { MockServer } = require('../testing')
-const { delay, getAggregateVotesInPollMessage, isJidNewsletter, DisconnectReason } = require('..')
+const { delay, getAggregateVotesInPollMessage, isJidNewsletter, DisconnectReason, proto } = require('..')
 const { waitFor, pairedManager, userJid, openBaileysPeer } = require('./helpers')
 
 let mock
@@ -15,9 +15,6 @@ let manager
 let sock
 let peer
 let peerJid
-// `proto` is not exported by this package yet (issue #13, item 6); the example only reads an
-// enum from it, for history syncs (issue #16).
-let proto
 const log = []
 /** The example's "store": every upserted message, for getMessage. */
 const store = new Map()
@@ -27,7 +24,6 @@ async function getMessage(key) {
 }
 
 beforeAll(async () => {
-  ;({ proto } = await import('baileys'))
   mock = await MockServer.start({ port: 0 })
   let socks
   ;({ manager, socks } = await pairedManager(mock, ['bot'], { getMessage }))
