@@ -30,7 +30,23 @@ export interface SocketConfig {
   emitOwnEvents?: boolean
   /** Changes a message right before it is encrypted (`jids`: `[chatJid]`); what it returns is sent. */
   patchMessageBeforeSending?: (message: WAMessageContent, jids: string[]) => WAMessageContent | Promise<WAMessageContent>
+  /** true: a link preview's image is uploaded too, so the chat shows it large (default false). */
+  generateHighQualityLinkPreview?: boolean
+  /** Width of a link preview's thumbnail (default 192). */
+  linkPreviewImageThumbnailWidth?: number
+  /** A proxy for the chat socket and media: `socks5://user:pass@host:1080`, `socks5h://…` or `http://…` (CONNECT). */
+  proxy?: string | URL
+  /** The chat socket's proxy, as a proxy agent (`new SocksProxyAgent(url)`, `new HttpsProxyAgent(url)`) or its URL. */
+  agent?: ProxyAgentLike | string | URL
+  /** The proxy of media uploads, as a proxy agent or its URL. */
+  fetchAgent?: ProxyAgentLike | string | URL
   [option: string]: unknown
+}
+
+/** What this package reads from a proxy agent: the proxy it stands for. */
+export interface ProxyAgentLike {
+  proxy?: URL | string | { host: string; port: number; type?: number; userId?: string; password?: string } | { protocol: string; hostname?: string; host?: string; port?: string | number; auth?: string }
+  shouldLookup?: boolean
 }
 
 export interface ShardConfig {
@@ -370,7 +386,29 @@ export interface WAMessageKey {
 export interface WAMessageContent {
   conversation?: string
   extendedTextMessage?: { text?: string; contextInfo?: WAContextInfo; [field: string]: unknown }
+  imageMessage?: WAMediaMessage
+  videoMessage?: WAMediaMessage
+  ptvMessage?: WAMediaMessage
+  audioMessage?: WAMediaMessage
+  documentMessage?: WAMediaMessage
+  stickerMessage?: WAMediaMessage
   [messageType: string]: unknown
+}
+
+/** What `imageMessage`, `videoMessage`, ... carry (Baileys' `proto.Message.IImageMessage`, ...). */
+export interface WAMediaMessage {
+  url?: string
+  directPath?: string
+  mediaKey?: Uint8Array
+  fileSha256?: Uint8Array
+  fileEncSha256?: Uint8Array
+  fileLength?: number | bigint
+  mediaKeyTimestamp?: number | bigint
+  mimetype?: string
+  caption?: string
+  jpegThumbnail?: Uint8Array
+  contextInfo?: WAContextInfo
+  [field: string]: unknown
 }
 
 export interface WAContextInfo {
@@ -952,6 +990,29 @@ export declare function generateWAMessageFromContent(
   message: WAMessageContent,
   options: { userJid: string; timestamp?: Date; quoted?: WAMessage; messageId?: string; ephemeralExpiration?: number },
 ): WAMessage & { key: { remoteJid: string; fromMe: true; id: string }; message: WAMessageContent }
+/** Baileys' upload function: uploads an encrypted file (`sock.waUploadToServer` is one). */
+export type WAMediaUploadFunction = (encFilePath: string, options: { fileEncSha256B64: string; mediaType: string; timeoutMs?: number }) => Promise<{ mediaUrl: string; directPath: string }>
+export interface MediaGenerationOptions {
+  /** Uploads the encrypted file: pass `sock.waUploadToServer`. */
+  upload: WAMediaUploadFunction
+  /** Media keys of another type, e.g. `'thumbnail-link'`. */
+  mediaTypeOverride?: string
+  mediaUploadTimeoutMs?: number
+}
+/** Encrypts and uploads media; resolves to the `proto.IMessage` carrying it (`{ imageMessage: { url, directPath, mediaKey, ... } }`). */
+export declare function prepareWAMessageMedia(message: AnyMessageContent, options: MediaGenerationOptions): Promise<WAMessageContent>
+/** The `proto.IMessage` for any content, as `sendMessage` builds it (media uploaded with `options.upload`); send it with `relayMessage`. */
+export declare function generateWAMessageContent(
+  message: AnyMessageContent,
+  options?: Partial<MediaGenerationOptions> & { backgroundColor?: string; font?: number; getUrlInfo?: (url: string) => Promise<WAUrlInfo | undefined> },
+): Promise<WAMessageContent>
+/** The first https link of a text that gets a preview, as Baileys finds it. */
+export declare function extractUrlFromText(text: string): string | undefined
+/** Fetches a page's preview (title, description, 192-px thumbnail), like Baileys' `getUrlInfo`; undefined for a page without a title. */
+export declare function getUrlInfo(
+  url: string,
+  options?: { thumbnailWidth?: number; fetchOpts?: { timeout?: number }; uploadImage?: WAMediaUploadFunction; logger?: ShardLogger },
+): Promise<WAUrlInfo | undefined>
 /** protobufjs' static methods of one message type, over plain objects. */
 export interface ProtoCodec<T = Record<string, unknown>> {
   create(properties?: Partial<T>): T

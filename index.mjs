@@ -8,5 +8,6 @@ export const { ShardManager, ShardInfo, ShardError, jidEncode, jidDecode, jidNor
   generateMessageIDV2, generateWAMessageFromContent, DisconnectReason, delay, Browsers,
   fetchLatestBaileysVersion, useMultiFileAuthState, makeCacheableSignalKeyStore,
   downloadContentFromMessage, BufferJSON, downloadMediaMessage, getAggregateVotesInPollMessage,
-  getKeyAuthor, proto, WAMessageStubType } = lib
+  getKeyAuthor, proto, WAMessageStubType, prepareWAMessageMedia, generateWAMessageContent, getUrlInfo,
+  extractUrlFromText } = lib
 export default lib.default

@@ -6,6 +6,7 @@
 // generateWAMessageContent / generateWAMessageFromContent builds from the same arguments.
 const { downloadMediaMessage, downloadContentFromMessage } = require('..')
 const { waitFor, aliceAndBob, expectShardError, exchange } = require('./helpers')
+const { canon, withoutEngineAdditions } = require('./message-shapes')
 
 let mock
 let manager
@@ -24,35 +25,6 @@ afterAll(() => close?.())
 
 /** Sends from alice and resolves with `{ sent, got }`, `got` being what bob receives. */
 const toBob = (content, options) => exchange(manager, alice, 'bob', bobJid, content, options)
-
-/** Plain data for comparison: bytes as base64, Longs as numbers, no send-time stamps, no
- * device-list metadata the sender adds. */
-function canon(value) {
-  return JSON.parse(
-    JSON.stringify(value, function (key, v) {
-      const raw = this[key]
-      if (raw instanceof Uint8Array) return Buffer.from(raw).toString('base64')
-      if (['senderTimestampMs', 'timestampMs', 'deviceListMetadata', 'deviceListMetadataVersion'].includes(key)) return undefined
-      if (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('base64')
-      if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 && key === 'messageContextInfo') return undefined
-      return v
-    }),
-  )
-}
-
-/** `ours` without what the engine adds to every message it sends, as WhatsApp Web does (a
- * `messageSecret` and `reportingTokenVersion` in `messageContextInfo`), where Baileys 6.7.21
- * adds none. */
-function withoutEngineAdditions(ours, theirs) {
-  const copy = structuredClone(ours)
-  const context = copy.messageContextInfo
-  if (context) {
-    if (!theirs.messageContextInfo?.messageSecret) delete context.messageSecret
-    delete context.reportingTokenVersion
-    if (Object.keys(context).length === 0) delete copy.messageContextInfo
-  }
-  return copy
-}
 
 /** What Baileys builds from the same content and options, as a plain object. */
 async function baileysBuilds(content, options = {}) {

@@ -8,6 +8,7 @@ const { ShardSocket } = require('./socket')
 const { isLogger, shardLogger } = require('./logger')
 const { emitPollVotes } = require('./poll-votes')
 const { withoutIgnored, batchWithoutIgnored } = require('./ignored-jids')
+const { proxyOptions } = require('./proxy-agents')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -26,7 +27,8 @@ function withDates(batch) {
 
 /**
  * The socket options the native side reads: plain values only. Functions and objects
- * (`logger`, `getMessage`, `agent`, caches, `auth`) stay in JS; a `URL` becomes its string.
+ * (`logger`, `getMessage`, caches, `auth`) stay in JS; a `URL` becomes its string; proxy
+ * agents become the proxy URLs they stand for.
  * A `logger` without pino's methods is INVALID_ARGUMENT.
  */
 function nativeSocketConfig(config) {
@@ -43,7 +45,7 @@ function nativeSocketConfig(config) {
     if (value instanceof URL) plain[key] = value.toString()
     else if (isPlain(value)) plain[key] = value
   }
-  return plain
+  return { ...plain, ...proxyOptions(config) }
 }
 
 /**

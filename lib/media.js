@@ -6,12 +6,14 @@ const { Readable } = require('node:stream')
 const { ShardError, fromNative } = require('./errors')
 
 const MEDIA_KINDS = ['image', 'video', 'audio', 'document', 'sticker']
+const NOT_MEDIA = ['text', 'react', 'delete', 'location', 'contacts', 'poll', 'forward', 'disappearingMessagesInChat', 'groupInvite', 'pin',
+  'buttonReply', 'listReply', 'product', 'sharePhoneNumber', 'requestPhoneNumber']
 
 /** The media key of `sendMessage` content, if it is a media message (`image`, `video`, ...). */
 function mediaKindOf(content) {
   if (!content || typeof content !== 'object') return undefined
   // Baileys' generateWAMessageContent checks these kinds before media.
-  if (['text', 'react', 'delete', 'location', 'contacts', 'poll', 'forward'].some((k) => content[k] != null)) return undefined
+  if (NOT_MEDIA.some((k) => content[k] != null)) return undefined
   return MEDIA_KINDS.find((k) => content[k] != null)
 }
 
@@ -95,4 +97,4 @@ async function downloadMediaMessage(message, type, options = {}, _ctx) {
   }
 }
 
-module.exports = { prepareMediaContent, downloadMediaMessage, MEDIA_KINDS }
+module.exports = { prepareMediaContent, downloadMediaMessage, mediaKindOf, MEDIA_KINDS }

@@ -4,6 +4,7 @@
 const { BaileysEventEmitter } = require('./event-buffer')
 const { ShardError, fromNative, boom } = require('./errors')
 const { prepareMediaContent } = require('./media')
+const { withLinkPreview } = require('./link-preview')
 const { ShardConnection } = require('./connection')
 const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
@@ -121,11 +122,19 @@ class ShardSocket {
   /**
    * Sends a message, like Baileys' `sock.sendMessage`. Resolves to the sent `WAMessage`
    * (`key.fromMe` true, `status` 1 = PENDING); it is also emitted as `messages.upsert` `append`.
+   * A text's first https link gets a preview (title, description, thumbnail) unless the
+   * content has a `linkPreview` (null: none).
    * @param {string} jid
    * @param {import('..').AnyMessageContent} content
    * @param {import('..').MiscMessageGenerationOptions} [options]
    */
   async sendMessage(jid, content, options) {
+    content = await withLinkPreview(content, {
+      highQuality: this._manager._socketOption(this.shardId, 'generateHighQualityLinkPreview') === true,
+      thumbnailWidth: this._manager._socketOption(this.shardId, 'linkPreviewImageThumbnailWidth'),
+      upload: this.waUploadToServer,
+      logger: this.logger,
+    })
     // `{ stream }` media is encrypted into a native spool first (never held whole).
     const media = await prepareMediaContent(content)
     try {

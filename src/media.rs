@@ -1,6 +1,7 @@
 //! Media in and out of JS: a `MediaSpool` that JS feeds a stream's chunks into (encrypted as
-//! they arrive, see `shard_core::media`), and the download behind `downloadMediaMessage`
-//! (a whole Buffer, or a `MediaDownload` that JS pulls chunks from).
+//! they arrive, see `shard_core::media`), `EncryptedMedia` for Baileys' `prepareWAMessageMedia`
+//! (encrypted here, uploaded by the bot's `upload` function), and the download behind
+//! `downloadMediaMessage` (a whole Buffer, or a `MediaDownload` that JS pulls chunks from).
 
 // `#[napi]` exports are only registered outside `cargo test`.
 #![cfg_attr(test, allow(dead_code))]
@@ -9,10 +10,12 @@ use std::sync::Mutex;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use shard_core::media::{self, MediaKind, MediaRef};
+use shard_core::media::{self, MediaContent, MediaKind, MediaRef};
+use shard_core::message_builder;
 
 use crate::errors::{invalid_argument, to_napi};
 use crate::js_to_bvalue::JsInput;
+use crate::js_value::JsBValue;
 
 /// Encrypts a JS stream's chunks into a temporary file as they arrive (`lib/media.js` feeds
 /// it); `finish()` gives the token `sendMessage` content names it by (`{ image: { spool } }`).
@@ -67,6 +70,97 @@ impl MediaSpool {
 #[napi]
 pub fn discard_media_spool(token: String) {
     media::discard_spool(&token);
+}
+
+/// Media encrypted into a temporary file, waiting for the bot's `upload` function
+/// (`lib/baileys/generate.js`); the file goes with `uploaded()`, `discard()` or the object.
+#[napi]
+pub struct EncryptedMedia {
+    inner: Mutex<Option<media::EncryptedFile>>,
+    path: String,
+    media_type: String,
+    file_enc_sha256_b64: String,
+}
+
+#[napi]
+impl EncryptedMedia {
+    /// The encrypted file (`encFilePath` of Baileys' upload functions).
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    /// Baileys' `mediaType` for the upload function (`image`, `video`, ...).
+    #[napi(getter)]
+    pub fn media_type(&self) -> String {
+        self.media_type.clone()
+    }
+
+    #[napi(getter)]
+    pub fn file_enc_sha256_b64(&self) -> String {
+        self.file_enc_sha256_b64.clone()
+    }
+
+    /// `prepareWAMessageMedia`'s result once the upload function answered; removes the file.
+    #[napi(ts_return_type = "Record<string, any>")]
+    pub fn uploaded(&self, media_url: String, direct_path: String) -> Result<JsBValue> {
+        let file = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let file = file.ok_or_else(|| invalid_argument("this media was already uploaded or discarded"))?;
+        let content = file.into_uploaded(media_url, direct_path);
+        let message = content.baileys_message().and_then(|m| message_builder::normalized(&m)).map_err(to_napi)?;
+        Ok(JsBValue(message))
+    }
+
+    /// Removes the file (the upload failed).
+    #[napi]
+    pub fn discard(&self) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// Encrypts the media of `content` (`{ image | video | audio | document | sticker, ... }`)
+/// into a temporary file; `mediaTypeOverride` picks other media keys (`thumbnail-link`, ...).
+#[napi]
+pub async fn encrypt_media(content: JsInput, media_type_override: Option<String>) -> Result<EncryptedMedia> {
+    let kind = MediaKind::of_content(&content.0)
+        .ok_or_else(|| invalid_argument("prepareWAMessageMedia: the content has no image, video, audio, document or sticker"))?;
+    let override_type = media_type_override.as_deref().map(media::media_type_named).transpose().map_err(to_napi)?;
+    let media = MediaContent::from_baileys(kind, &content.0, Vec::new()).map_err(to_napi)?;
+    let file = media.encrypt_to_file(override_type).await.map_err(to_napi)?;
+    Ok(EncryptedMedia {
+        path: file.path().display().to_string(),
+        media_type: file.media_type().to_owned(),
+        file_enc_sha256_b64: file.file_enc_sha256_b64(),
+        inner: Mutex::new(Some(file)),
+    })
+}
+
+/// Baileys' `generateWAMessageContent`, media already prepared (`preparedMedia`).
+#[napi(ts_return_type = "Record<string, any>")]
+pub fn generate_message_content(content: JsInput, options: Option<JsInput>, prepared_media: Option<JsInput>) -> Result<JsBValue> {
+    message_builder::generate_content(&content.0, options.as_ref().map(|o| &o.0), prepared_media.as_ref().map(|p| &p.0))
+        .map(JsBValue)
+        .map_err(to_napi)
+}
+
+/// A JPEG thumbnail and the original image's size.
+#[napi(object)]
+pub struct ImageThumbnail {
+    pub jpeg_thumbnail: Buffer,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A `width`-pixel-wide JPEG thumbnail of an image (JPEG, PNG, WebP, GIF), as Baileys makes
+/// link-preview thumbnails with sharp. Off the JS thread.
+#[napi]
+pub async fn image_thumbnail(image: Buffer, width: u32) -> Result<ImageThumbnail> {
+    let bytes = image.to_vec();
+    let made = tokio::task::spawn_blocking(move || shard_core::thumbnail::jpeg_thumbnail(&bytes, width))
+        .await
+        .map_err(|e| invalid_argument(format!("thumbnail task failed: {e}")))?
+        .map_err(|e| to_napi(shard_core::ShardError::new(shard_core::ErrorCode::MediaInvalid, e)))?;
+    Ok(ImageThumbnail { jpeg_thumbnail: made.jpeg.into(), width: made.width, height: made.height })
 }
 
 fn media_ref(message: &JsInput) -> Result<MediaRef> {

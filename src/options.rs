@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shard_core::pairing_code::PhoneNumber;
+use shard_core::proxy::Proxy;
 use shard_core::reconnect::ReconnectPolicy;
 use shard_core::{ShardOptions, SocketConfig};
 
@@ -73,7 +74,15 @@ pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
         mark_online_on_connect: opt_bool(obj, "markOnlineOnConnect")?,
         sync_full_history: opt_bool(obj, "syncFullHistory")?,
         emit_own_events: opt_bool(obj, "emitOwnEvents")?,
+        proxy: opt_proxy(obj, "proxy")?,
+        media_proxy: opt_proxy(obj, "mediaProxy")?,
     })
+}
+
+/// A proxy URL (`lib/manager.js` gives `proxy` for the chat socket and `mediaProxy` for media,
+/// read from the `proxy` option or Baileys' `agent` / `fetchAgent`).
+fn opt_proxy(obj: &Value, key: &str) -> napi::Result<Option<Proxy>> {
+    opt_string(obj, key)?.map(|url| Proxy::parse(&url).map_err(invalid_argument)).transpose()
 }
 
 /// `createShard({ id?, phoneNumber?, socket? })`.

@@ -19,9 +19,9 @@ const EVENTS = {
 /** `sendMessage` content kinds (and `viewOnce`, `linkPreview`, `ptv`, which modify one). */
 const CONTENT_KINDS = {
   works: ['text', 'image', 'video', 'ptv', 'audio', 'document', 'sticker', 'react', 'delete', 'edit', 'location', 'contacts', 'poll', 'forward',
-    'pin', 'groupInvite', 'buttonReply', 'listReply', 'disappearingMessagesInChat', 'sharePhoneNumber', 'requestPhoneNumber', 'viewOnce', 'contextInfo'],
-  // linkPreview: a given preview is sent; none is generated from the link yet.
-  partly: ['linkPreview'],
+    'pin', 'groupInvite', 'buttonReply', 'listReply', 'disappearingMessagesInChat', 'sharePhoneNumber', 'requestPhoneNumber', 'viewOnce', 'contextInfo',
+    'linkPreview'],
+  partly: [],
   'not yet': ['product'],
 }
 
@@ -36,12 +36,13 @@ const SEND_OPTIONS = {
 /** Baileys' `SocketConfig` options, as the README's socket options table describes them. */
 const SOCKET_OPTIONS = {
   works: ['waWebSocketUrl', 'version', 'browser', 'syncFullHistory', 'markOnlineOnConnect', 'connectTimeoutMs', 'logger', 'emitOwnEvents',
-    'shouldIgnoreJid', 'getMessage', 'patchMessageBeforeSending'],
+    'shouldIgnoreJid', 'getMessage', 'patchMessageBeforeSending', 'agent', 'fetchAgent', 'generateHighQualityLinkPreview',
+    'linkPreviewImageThumbnailWidth'],
   'engine-owned': ['auth', 'makeSignalRepository', 'transactionOpts', 'msgRetryCounterCache', 'userDevicesCache', 'callOfferCache',
     'placeholderResendCache', 'mediaCache', 'cachedGroupMetadata', 'retryRequestDelayMs', 'maxMsgRetryCount', 'fireInitQueries',
     'appStateMacVerification', 'customUploadHosts', 'options', 'printQRInTerminal', 'mobile', 'countryCode'],
-  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs', 'agent', 'fetchAgent',
-    'shouldSyncHistoryMessage', 'generateHighQualityLinkPreview', 'linkPreviewImageThumbnailWidth'],
+  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs',
+    'shouldSyncHistoryMessage'],
 }
 
 /** The utilities bots import from `baileys` that issue #13 asks for; which are exported is read

@@ -1,6 +1,6 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
@@ -155,13 +155,19 @@ async function main(): Promise<void> {
   console.log(user, jidDecode(user)?.device, isJidGroup(user), getContentType(photo.message))
   const built = generateWAMessageFromContent(jid, { conversation: 'hi' }, { userJid: user, quoted: photo })
   await sock.relayMessage(jid, built.message, { messageId: built.key.id })
+  const prepared = await prepareWAMessageMedia({ image: { url: './cat.jpg' }, caption: 'cat' }, { upload: sock.waUploadToServer })
+  const generated = await generateWAMessageContent({ text: 'hi', mentions: [jid] })
+  console.log(prepared.imageMessage?.directPath, generated.extendedTextMessage?.text)
+  // @ts-expect-error: media needs an upload function
+  await prepareWAMessageMedia({ image: Buffer.alloc(1) }, {})
   await delay(10)
   const { version } = await fetchLatestBaileysVersion()
   const stream2 = await downloadContentFromMessage({ mediaKey: Buffer.alloc(32), directPath: '/x' }, 'image')
   console.log(version[2], Browsers.ubuntu('Chrome')[0], stream2.readable)
   // @ts-expect-error: media types are a closed set
   await downloadContentFromMessage({}, 'photo')
-  const quiet = new ShardManager({ socketConfig: { markOnlineOnConnect: false, logger: sock.logger, browser: Browsers.macOS('Desktop') } })
+  const quiet = new ShardManager({ socketConfig: { markOnlineOnConnect: false, logger: sock.logger, browser: Browsers.macOS('Desktop'), proxy: 'socks5://127.0.0.1:1080' } })
+  await quiet.createShard({ id: 'proxied', socket: { agent: { proxy: new URL('http://127.0.0.1:3128') }, fetchAgent: 'socks5h://127.0.0.1:1080' } })
   await quiet.close()
   // @ts-expect-error: online privacy takes 'all' or 'match_last_seen'
   await sock.updateOnlinePrivacy('contacts')

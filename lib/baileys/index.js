@@ -6,8 +6,11 @@ module.exports = {
   ...require('./message-content'),
   ...require('./compat'),
   ...require('./polls'),
+  ...require('./generate'),
   BufferJSON: require('../buffer-json').BufferJSON,
   downloadMediaMessage: require('../media').downloadMediaMessage,
+  getUrlInfo: require('../link-preview').getUrlInfo,
+  extractUrlFromText: require('../link-preview').extractUrlFromText,
 }
 
 // `proto` needs the addon's schema: built when first read, so that requiring the pure-JS

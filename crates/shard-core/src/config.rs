@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::proxy::Proxy;
+
 /// Baileys 6.7.21's default web version.
 pub const DEFAULT_VERSION: [u32; 3] = [2, 3000, 1_023_223_821];
 pub const DEFAULT_WS_URL: &str = "wss://web.whatsapp.com/ws/chat";
@@ -30,6 +32,10 @@ pub struct SocketConfig {
     /// `emitOwnEvents` (Baileys' default: true): `sendMessage` echoes what it sent as
     /// `messages.upsert` `append`.
     pub emit_own_events: Option<bool>,
+    /// The proxy of the chat WebSocket (`proxy`, or Baileys' `agent`).
+    pub proxy: Option<Proxy>,
+    /// The proxy of media uploads and downloads (`proxy`, or Baileys' `fetchAgent`).
+    pub media_proxy: Option<Proxy>,
 }
 
 impl SocketConfig {
@@ -45,6 +51,8 @@ impl SocketConfig {
             mark_online_on_connect: over.mark_online_on_connect.or(self.mark_online_on_connect),
             sync_full_history: over.sync_full_history.or(self.sync_full_history),
             emit_own_events: over.emit_own_events.or(self.emit_own_events),
+            proxy: over.proxy.clone().or_else(|| self.proxy.clone()),
+            media_proxy: over.media_proxy.clone().or_else(|| self.media_proxy.clone()),
         }
     }
 

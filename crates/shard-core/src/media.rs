@@ -35,6 +35,8 @@ use whatsapp_rust_ureq_http_client::UreqHttpClient;
 
 use crate::baileys_value::BValue;
 use crate::error::{ErrorCode, Result, ShardError};
+use crate::proxy::Proxy;
+use crate::thumbnail;
 
 /// Read and write size while streaming media.
 const CHUNK: usize = 64 * 1024;
@@ -251,11 +253,13 @@ impl MediaContent {
         })
     }
 
-    /// Encrypts and uploads the media through `client`; the result can be built into a message.
-    pub async fn upload(&self, client: &Client) -> Result<MediaContent> {
-        let media_type = self.kind.media_type();
+    /// Encrypts the media with the keys of `media_type` (the kind's own unless Baileys'
+    /// `mediaTypeOverride` names another): a `Buffer` into memory, anything else into a
+    /// temporary file as it is read.
+    async fn encrypt(&self, media_type: MediaType) -> Result<(UploadBytes, EncryptedMediaInfo)> {
         let what = self.kind.content_key();
-        let (source, info) = match &self.source {
+        let kind = self.kind;
+        Ok(match &self.source {
             MediaSource::Bytes(bytes) => {
                 let bytes = bytes.clone();
                 blocking(move || encrypt_in_memory(&bytes, media_type)).await?
@@ -269,7 +273,7 @@ impl MediaContent {
                             path.display()
                         ))
                     })?;
-                    spool_reader(file, media_type)
+                    spool_reader(file, kind, media_type)
                 })
                 .await?;
                 (UploadBytes::File(spooled.file), spooled.info)
@@ -288,7 +292,7 @@ impl MediaContent {
                             response.status_code
                         )));
                     }
-                    spool_reader(response.body, media_type)
+                    spool_reader(response.body, kind, media_type)
                 })
                 .await?;
                 (UploadBytes::File(spooled.file), spooled.info)
@@ -299,7 +303,7 @@ impl MediaContent {
                         "content.{what}: media spool {token:?} is unknown or already sent"
                     ))
                 })?;
-                if spooled.kind != self.kind {
+                if spooled.kind != self.kind || spooled.media_type != media_type {
                     return Err(invalid(format!(
                         "content.{what}: the stream was encrypted as {}",
                         spooled.kind.content_key()
@@ -307,27 +311,129 @@ impl MediaContent {
                 }
                 (UploadBytes::File(spooled.file), spooled.info)
             }
-        };
+        })
+    }
+
+    /// The content with Baileys' `jpegThumbnail`, `width` and `height` for an image given as a
+    /// Buffer or a file, unless it names a `jpegThumbnail` itself. An image that does not decode
+    /// is sent without one, as Baileys sends it when its image library fails.
+    async fn with_thumbnail(&self) -> MediaContent {
+        let mut content = self.clone();
+        if self.kind != MediaKind::Image || self.fields.get("jpegThumbnail").is_some_and(|v| *v != BValue::Null) {
+            return content;
+        }
+        let source = self.source.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            let bytes = match source {
+                MediaSource::Bytes(bytes) => bytes,
+                MediaSource::Path(path) => {
+                    let size = std::fs::metadata(&path).ok()?.len();
+                    if size > thumbnail::MAX_SOURCE_BYTES as u64 {
+                        return None;
+                    }
+                    bytes::Bytes::from(std::fs::read(&path).ok()?)
+                }
+                MediaSource::Url(_) | MediaSource::Spool(_) => return None,
+            };
+            thumbnail::jpeg_thumbnail(&bytes, thumbnail::MESSAGE_THUMBNAIL_WIDTH).ok()
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(made) = made {
+            content.fields.set("jpegThumbnail", BValue::Bytes(made.jpeg));
+            if content.fields.get("width").is_none() {
+                content.fields.set("width", BValue::Uint(made.width.into()));
+                content.fields.set("height", BValue::Uint(made.height.into()));
+            }
+        }
+        content
+    }
+
+    /// Encrypts and uploads the media through `client`; the result can be built into a message.
+    pub async fn upload(&self, client: &Client) -> Result<MediaContent> {
+        let this = self.with_thumbnail().await;
+        let media_type = self.kind.media_type();
+        let (source, info) = this.encrypt(media_type).await?;
         let uploaded = match source {
             UploadBytes::Memory(bytes) => client.upload_stream(bytes, info, media_type).await,
             UploadBytes::File(file) => client.upload_stream(file, info, media_type).await,
         }
-        .map_err(|e| failed(format!("uploading the {what} failed: {e}")))?;
-        Ok(MediaContent {
+        .map_err(|e| failed(format!("uploading the {} failed: {e}", self.kind.content_key())))?;
+        Ok(this.uploaded(Uploaded {
+            url: uploaded.url,
+            direct_path: uploaded.direct_path,
+            media_key: uploaded.media_key.to_vec(),
+            file_enc_sha256: uploaded.file_enc_sha256.to_vec(),
+            file_sha256: uploaded.file_sha256.to_vec(),
+            file_length: uploaded.file_length,
+            media_key_timestamp: uploaded.media_key_timestamp,
+        }))
+    }
+
+    /// Encrypts the media into a temporary file for an upload function of the bot's
+    /// (Baileys' `prepareWAMessageMedia` with `{ upload }`); `media_type` is Baileys'
+    /// `mediaTypeOverride`.
+    pub async fn encrypt_to_file(&self, media_type: Option<MediaType>) -> Result<EncryptedFile> {
+        let this = self.with_thumbnail().await;
+        let (bytes, info) = this.encrypt(media_type.unwrap_or(self.kind.media_type())).await?;
+        let file = match bytes {
+            UploadBytes::File(file) => file,
+            UploadBytes::Memory(bytes) => blocking(move || {
+                let path = temp_path();
+                let file = SpoolFile { path, len: bytes.len() as u64 };
+                std::fs::write(&file.path, &bytes).map_err(|e| {
+                    failed(format!("cannot write the encrypted media to {}: {e}", file.path.display()))
+                })?;
+                Ok(file)
+            })
+            .await?,
+        };
+        Ok(EncryptedFile { media: this.uploaded(None), file, info })
+    }
+
+    /// This content with the CDN fields of media the bot uploaded itself: the
+    /// `{ imageMessage: { url, directPath, mediaKey, ... } }` Baileys' `prepareWAMessageMedia`
+    /// gave (or just its inner object).
+    pub fn with_prepared(&self, prepared: &BValue) -> Result<MediaContent> {
+        let field = self.kind.message_field();
+        let inner = prepared
+            .get(field)
+            .or_else(|| (self.kind == MediaKind::Video).then(|| prepared.get("ptvMessage")).flatten())
+            .unwrap_or(prepared);
+        let bytes = |name: &str| match inner.get(name) {
+            Some(BValue::Bytes(b)) => Ok(b.clone()),
+            _ => Err(invalid(format!("the prepared media has no {field}.{name} (a Buffer)"))),
+        };
+        let string = |name: &str| {
+            inner.get(name).and_then(BValue::as_str).map(str::to_owned).ok_or_else(|| invalid(format!("the prepared media has no {field}.{name}")))
+        };
+        let number = |name: &str| match inner.get(name) {
+            Some(BValue::Int(n)) => Some(*n),
+            Some(BValue::Uint(n)) => i64::try_from(*n).ok(),
+            Some(BValue::Float(f)) if f.fract() == 0.0 => Some(*f as i64),
+            _ => None,
+        };
+        Ok(self.uploaded(Uploaded {
+            url: string("url")?,
+            direct_path: string("directPath")?,
+            media_key: bytes("mediaKey")?,
+            file_enc_sha256: bytes("fileEncSha256")?,
+            file_sha256: bytes("fileSha256")?,
+            file_length: number("fileLength").and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+            media_key_timestamp: number("mediaKeyTimestamp").unwrap_or(0),
+        }))
+    }
+
+    /// This content without its source bytes, with `uploaded` as its CDN fields.
+    fn uploaded(&self, uploaded: impl Into<Option<Uploaded>>) -> MediaContent {
+        MediaContent {
             kind: self.kind,
             source: MediaSource::Bytes(bytes::Bytes::new()),
             fields: self.fields.clone(),
             mentions: self.mentions.clone(),
-            uploaded: Some(Uploaded {
-                url: uploaded.url,
-                direct_path: uploaded.direct_path,
-                media_key: uploaded.media_key.to_vec(),
-                file_enc_sha256: uploaded.file_enc_sha256.to_vec(),
-                file_sha256: uploaded.file_sha256.to_vec(),
-                file_length: uploaded.file_length,
-                media_key_timestamp: uploaded.media_key_timestamp,
-            }),
-        })
+            uploaded: uploaded.into(),
+        }
     }
 
     /// The Baileys-shaped message object (`{ imageMessage: { url, directPath, mediaKey, … } }`)
@@ -407,12 +513,8 @@ fn encrypt_in_memory(
 }
 
 /// Encrypts everything `reader` yields into a spool file.
-fn spool_reader(mut reader: impl Read, media_type: MediaType) -> Result<SpooledMedia> {
-    let kind = MediaKind::ALL
-        .into_iter()
-        .find(|k| k.media_type() == media_type)
-        .unwrap_or(MediaKind::Document);
-    let mut spool = MediaSpool::create(kind)?;
+fn spool_reader(mut reader: impl Read, kind: MediaKind, media_type: MediaType) -> Result<SpooledMedia> {
+    let mut spool = MediaSpool::create_as(kind, media_type)?;
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buf) {
@@ -462,6 +564,7 @@ fn temp_path() -> PathBuf {
 /// temporary file: memory stays at one chunk whatever the size.
 pub struct MediaSpool {
     kind: MediaKind,
+    media_type: MediaType,
     file: Option<SpoolFile>,
     writer: Option<BufWriter<std::fs::File>>,
     encryptor: Option<MediaEncryptor>,
@@ -469,6 +572,11 @@ pub struct MediaSpool {
 
 impl MediaSpool {
     pub fn create(kind: MediaKind) -> Result<MediaSpool> {
+        MediaSpool::create_as(kind, kind.media_type())
+    }
+
+    /// A spool for `kind` encrypted with the keys of another media type.
+    fn create_as(kind: MediaKind, media_type: MediaType) -> Result<MediaSpool> {
         let path = temp_path();
         let file = std::fs::File::create(&path).map_err(|e| {
             failed(format!(
@@ -476,10 +584,11 @@ impl MediaSpool {
                 std::env::temp_dir().display()
             ))
         })?;
-        let encryptor = MediaEncryptor::new(kind.media_type())
+        let encryptor = MediaEncryptor::new(media_type)
             .map_err(|e| failed(format!("media encryption: {e}")))?;
         Ok(MediaSpool {
             kind,
+            media_type,
             file: Some(SpoolFile { path, len: 0 }),
             writer: Some(BufWriter::with_capacity(CHUNK, file)),
             encryptor: Some(encryptor),
@@ -520,6 +629,7 @@ impl MediaSpool {
             .len();
         Ok(SpooledMedia {
             kind: self.kind,
+            media_type: self.media_type,
             file,
             info,
         })
@@ -529,6 +639,7 @@ impl MediaSpool {
 /// Encrypted media in a temporary file, ready to upload.
 pub struct SpooledMedia {
     kind: MediaKind,
+    media_type: MediaType,
     file: SpoolFile,
     info: EncryptedMediaInfo,
 }
@@ -538,6 +649,65 @@ impl SpooledMedia {
     pub fn file_length(&self) -> u64 {
         self.info.file_length
     }
+}
+
+/// Media encrypted into a temporary file for an upload function of the bot's; the file is
+/// removed when this is dropped.
+pub struct EncryptedFile {
+    media: MediaContent,
+    file: SpoolFile,
+    info: EncryptedMediaInfo,
+}
+
+impl EncryptedFile {
+    /// The encrypted file, for the upload function (`encFilePath`).
+    pub fn path(&self) -> &std::path::Path {
+        &self.file.path
+    }
+
+    /// Baileys' `mediaType` for the upload function: the content key (`image`, ...).
+    pub fn media_type(&self) -> &'static str {
+        self.media.kind.content_key()
+    }
+
+    /// `fileEncSha256B64` for the upload function.
+    pub fn file_enc_sha256_b64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.info.file_enc_sha256)
+    }
+
+    /// The content with the CDN location the upload function answered (the file is removed).
+    pub fn into_uploaded(self, url: String, direct_path: String) -> MediaContent {
+        let media_key_timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.media.uploaded(Uploaded {
+            url,
+            direct_path,
+            media_key: self.info.media_key.to_vec(),
+            file_enc_sha256: self.info.file_enc_sha256.to_vec(),
+            file_sha256: self.info.file_sha256.to_vec(),
+            file_length: self.info.file_length,
+            media_key_timestamp,
+        })
+    }
+}
+
+/// Baileys' `mediaType` names (its `MEDIA_PATH_MAP` keys) → the engine's.
+pub fn media_type_named(name: &str) -> Result<MediaType> {
+    Ok(match name {
+        "image" => MediaType::Image,
+        "video" | "gif" | "ptv" => MediaType::Video,
+        "audio" | "ptt" => MediaType::Audio,
+        "document" => MediaType::Document,
+        "sticker" => MediaType::Sticker,
+        "thumbnail-link" => MediaType::LinkThumbnail,
+        "md-msg-hist" => MediaType::History,
+        "md-app-state" => MediaType::AppState,
+        "product-catalog-image" => MediaType::ProductCatalogImage,
+        other => return Err(invalid(format!(
+            "mediaType {other:?} is not one of image, video, gif, ptv, audio, ptt, document, sticker, thumbnail-link, md-msg-hist, md-app-state, product-catalog-image"
+        ))),
+    })
 }
 
 /// Spools finished by JS streams, waiting for the `sendMessage` that names them.
@@ -578,15 +748,13 @@ pub struct MediaHttpClient {
 impl MediaHttpClient {
     /// For a shard connected to `ws_url`: a plain `ws://` chat server (the mock) serves media
     /// on the same `host:port` over plain HTTP; a `wss://` server (WhatsApp) gets no rewrite.
-    pub fn for_chat_server(ws_url: &str) -> MediaHttpClient {
+    /// With `proxy`, every request goes through it.
+    pub fn for_chat_server(ws_url: &str, proxy: Option<&Proxy>) -> std::result::Result<MediaHttpClient, String> {
         let plain_host = ws_url
             .strip_prefix("ws://")
             .map(|rest| rest.split(['/', '?']).next().unwrap_or(rest).to_owned())
             .filter(|h| !h.is_empty());
-        MediaHttpClient {
-            inner: UreqHttpClient::new(),
-            plain_host,
-        }
+        Ok(MediaHttpClient { inner: ureq_client(proxy)?, plain_host })
     }
 
     /// Talks to `plain_host` (`host:port`) over plain HTTP, or to WhatsApp's CDN when `None`.
@@ -644,6 +812,20 @@ impl HttpClient for MediaHttpClient {
     fn resource_report(&self) -> Option<wacore::stats::HttpResourceReport> {
         self.inner.resource_report()
     }
+}
+
+/// The engine's ureq client; through `proxy` when there is one, with the engine's pool and
+/// buffer sizes.
+fn ureq_client(proxy: Option<&Proxy>) -> std::result::Result<UreqHttpClient, String> {
+    let Some(proxy) = proxy else { return Ok(UreqHttpClient::new()) };
+    let config = ureq::Agent::config_builder()
+        .proxy(Some(proxy.for_ureq()?))
+        .input_buffer_size(16 * 1024)
+        .output_buffer_size(16 * 1024)
+        .max_idle_connections(3)
+        .max_idle_connections_per_host(2)
+        .build();
+    Ok(UreqHttpClient::with_agent(ureq::Agent::new_with_config(config)))
 }
 
 /// The media of a received (or sent) `WAMessage`, as needed to download it.
@@ -1013,6 +1195,13 @@ mod tests {
     }
 
     #[test]
+    fn baileys_media_type_names_map_to_the_engine() {
+        assert_eq!(media_type_named("ptv").unwrap(), MediaType::Video);
+        assert_eq!(media_type_named("thumbnail-link").unwrap(), MediaType::LinkThumbnail);
+        assert!(media_type_named("gifs").unwrap_err().message.contains("mediaType"));
+    }
+
+    #[test]
     fn content_is_read_with_baileys_defaults() {
         let content = BValue::obj([
             ("document", BValue::obj([("url", s("/tmp/x.pdf"))])),
@@ -1060,7 +1249,7 @@ mod tests {
 
     #[test]
     fn only_the_plain_test_server_is_rewritten() {
-        let http = MediaHttpClient::for_chat_server("ws://127.0.0.1:4000/ws/chat");
+        let http = MediaHttpClient::for_chat_server("ws://127.0.0.1:4000/ws/chat", None).unwrap();
         let url = |u: &str| http.rewrite(HttpRequest::get(u)).url;
         assert_eq!(
             url("https://127.0.0.1:4000/v/t62/x.enc?token=a"),
@@ -1074,7 +1263,7 @@ mod tests {
             url("https://mmg.whatsapp.net/v/x"),
             "https://mmg.whatsapp.net/v/x"
         );
-        let real = MediaHttpClient::for_chat_server("wss://web.whatsapp.com/ws/chat");
+        let real = MediaHttpClient::for_chat_server("wss://web.whatsapp.com/ws/chat", None).unwrap();
         assert_eq!(
             real.rewrite(HttpRequest::get("https://127.0.0.1:4000/v"))
                 .url,
@@ -1127,6 +1316,31 @@ mod tests {
 
         drop(spooled);
         assert!(!path.exists(), "the spool file is removed with the spool");
+    }
+
+    #[tokio::test]
+    async fn media_encrypted_for_a_bots_upload_uses_the_override_keys_and_gets_a_thumbnail() {
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(64, 32, image::Rgb([200, 10, 10])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let png = png.into_inner();
+        let content = BValue::obj([("image", BValue::Bytes(png.clone())), ("caption", s("cap"))]);
+        let media = MediaContent::from_baileys(MediaKind::Image, &content, Vec::new()).unwrap();
+        let file = media.encrypt_to_file(Some(MediaType::LinkThumbnail)).await.unwrap();
+        let path = file.path().to_owned();
+        let enc = std::fs::read(&path).unwrap();
+        assert_eq!(file.media_type(), "image");
+        let decrypt = |media_type| {
+            let mut out = Vec::new();
+            DownloadUtils::decrypt_stream_to_writer(&enc[..], &file.info.media_key, media_type, &mut out).map(|_| out)
+        };
+        assert_eq!(decrypt(MediaType::LinkThumbnail).unwrap(), png);
+        assert!(decrypt(MediaType::Image).is_err(), "encrypted with the link-thumbnail keys");
+        let message = file.into_uploaded("https://mmg.example/x".into(), "/x".into()).baileys_message().unwrap();
+        assert!(!path.exists(), "the file goes once uploaded");
+        let image = message.get("imageMessage").unwrap();
+        assert_eq!(image.get("caption").and_then(BValue::as_str), Some("cap"));
+        assert!(matches!(image.get("jpegThumbnail"), Some(BValue::Bytes(b)) if b.starts_with(&[0xff, 0xd8])));
+        assert_eq!(image.get("width"), Some(&BValue::Uint(64)));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::baileys_to_proto::message_from_baileys;
 use crate::baileys_value::BValue;
 use crate::content::{as_bool, as_count, invalid, message_key, MessageContent, SendOptions, PIN_FOR_ALL};
 use crate::error::Result;
+use crate::proto_to_baileys::message_to_baileys;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -266,8 +267,9 @@ fn apply_quoted(message: &mut BValue, quoted: &BValue, to: &Jid, own_jid: Option
     Ok(())
 }
 
-/// The Baileys-shaped message for `content` to `to`, with `options` applied.
-pub fn baileys_message(content: &MessageContent, options: &SendOptions, to: &Jid, own_jid: Option<&Jid>) -> Result<BValue> {
+/// Baileys' `generateWAMessageContent`: the message for `content` on its own — wrapped for
+/// `viewOnce` and `edit`, with its mentions and `contextInfo` — before a chat is known.
+pub fn content_message(content: &MessageContent, options: &SendOptions) -> Result<BValue> {
     let mut message = baileys_content(content, options)?;
     if options.view_once {
         message = BValue::obj([("viewOnceMessage", BValue::obj([("message", message)]))]);
@@ -285,6 +287,13 @@ pub fn baileys_message(content: &MessageContent, options: &SendOptions, to: &Jid
     if let Some(BValue::Object(extra)) = &options.context_info {
         merge_context_info(&mut message, extra);
     }
+    Ok(message)
+}
+
+/// The Baileys-shaped message for `content` to `to`, with `options` applied: the content's
+/// message, then what `generateWAMessageFromContent` adds for the chat (quote, timer).
+pub fn baileys_message(content: &MessageContent, options: &SendOptions, to: &Jid, own_jid: Option<&Jid>) -> Result<BValue> {
+    let mut message = content_message(content, options)?;
     if let Some(quoted) = &options.quoted {
         apply_quoted(&mut message, quoted, to, own_jid)?;
     }
@@ -296,6 +305,26 @@ pub fn baileys_message(content: &MessageContent, options: &SendOptions, to: &Jid
         }
     }
     Ok(message)
+}
+
+/// Baileys' `generateWAMessageContent(content, options)` as the object it encodes to: `content`
+/// is `AnyMessageContent`, media already uploaded by `prepareWAMessageMedia` (`prepared_media`,
+/// its result); of the options only `backgroundColor` and `font` shape content.
+pub fn generate_content(content: &BValue, options: Option<&BValue>, prepared_media: Option<&BValue>) -> Result<BValue> {
+    let mut parsed = MessageContent::from_baileys(content)?;
+    if let MessageContent::Media(media) = &parsed {
+        let prepared = prepared_media.ok_or_else(|| invalid("media content needs its prepareWAMessageMedia result"))?;
+        parsed = MessageContent::Media(media.with_prepared(prepared)?);
+    }
+    let options = SendOptions::from_baileys(options)?.with_extras_of(content)?;
+    normalized(&content_message(&parsed, &options)?)
+}
+
+/// `message` as protobufjs' `fromObject` leaves it: unknown fields gone, values typed as the
+/// schema types them (what the message encodes to, decoded again).
+pub fn normalized(message: &BValue) -> Result<BValue> {
+    let encoded = message_from_baileys(message).map_err(|e| invalid(format!("message content: {e}")))?;
+    message_to_baileys(&encoded).map_err(|e| invalid(format!("message content: {e}")))
 }
 
 /// The protobuf message to send for `content` to `to`, with `options` applied.

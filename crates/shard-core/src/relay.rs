@@ -4,7 +4,6 @@
 //! `sendMessage` does not build (interactive and list messages, templates, view-once wrappers).
 
 use base64::Engine as _;
-use wacore::download::MediaType;
 use wacore::upload::EncryptedMediaInfo;
 
 use crate::baileys_to_proto::{message_from_baileys, BASE64};
@@ -12,6 +11,7 @@ use crate::baileys_value::BValue;
 use crate::binary_node::node_from_baileys;
 use crate::content::parse_jid;
 use crate::error::{ErrorCode, Result, ShardError};
+use crate::media::media_type_named;
 use crate::shard::Shard;
 
 fn invalid(message: impl Into<String>) -> ShardError {
@@ -62,23 +62,6 @@ impl RelayOptions {
     }
 }
 
-/// Baileys' `mediaType` names (its `MEDIA_PATH_MAP` keys) → the engine's.
-fn media_type(name: &str) -> Result<MediaType> {
-    Ok(match name {
-        "image" => MediaType::Image,
-        "video" | "gif" | "ptv" => MediaType::Video,
-        "audio" | "ptt" => MediaType::Audio,
-        "document" => MediaType::Document,
-        "sticker" => MediaType::Sticker,
-        "thumbnail-link" => MediaType::LinkThumbnail,
-        "md-msg-hist" => MediaType::History,
-        "md-app-state" => MediaType::AppState,
-        "product-catalog-image" => MediaType::ProductCatalogImage,
-        other => return Err(invalid(format!(
-            "mediaType {other:?} is not one of image, video, gif, ptv, audio, ptt, document, sticker, thumbnail-link, md-msg-hist, md-app-state, product-catalog-image"
-        ))),
-    })
-}
 
 /// `{ mediaUrl, directPath }`, as Baileys' upload function resolves.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +86,7 @@ impl Shard {
     /// `waUploadToServer(encrypted, { mediaType, fileEncSha256B64 })`: uploads media the bot
     /// encrypted already (Baileys' `prepareWAMessageMedia` does) to the CDN.
     pub async fn upload_encrypted(&self, encrypted: Vec<u8>, media: &str, file_enc_sha256_b64: &str) -> Result<UploadedMedia> {
-        let media_type = media_type(media).map_err(|e| e.for_shard(self.id()))?;
+        let media_type = media_type_named(media).map_err(|e| e.for_shard(self.id()))?;
         // Baileys passes standard or URL-safe base64, padded or not.
         let digest = BASE64
             .decode(file_enc_sha256_b64.replace('-', "+").replace('_', "/"))
@@ -139,12 +122,5 @@ mod tests {
         let err = RelayOptions::from_baileys(Some(&BValue::obj([("participant", BValue::obj([("jid", BValue::str("x@s.whatsapp.net"))]))]))).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotSupported);
         assert_eq!(RelayOptions::from_baileys(Some(&BValue::obj([("messageId", BValue::Int(3))]))).unwrap_err().code, ErrorCode::InvalidArgument);
-    }
-
-    #[test]
-    fn baileys_media_type_names_map_to_the_engine() {
-        assert_eq!(media_type("ptv").unwrap(), MediaType::Video);
-        assert_eq!(media_type("thumbnail-link").unwrap(), MediaType::LinkThumbnail);
-        assert!(media_type("gifs").unwrap_err().message.contains("mediaType"));
     }
 }

@@ -211,8 +211,11 @@ impl Shard {
             _ => None,
         };
         // The options parser checked the URL already; this is the same check, before any write.
+        let invalid = |e: String| ShardError::new(ErrorCode::InvalidArgument, e).for_shard(&self.id);
         let dialer = NoDelayWebSocketFactory::new(config.url(), config.connect_timeout.unwrap_or(crate::ws_dial::DEFAULT_CONNECT_TIMEOUT))
-            .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, e).for_shard(&self.id))?;
+            .map_err(invalid)?
+            .through(config.proxy.clone());
+        let media_http = crate::media::MediaHttpClient::for_chat_server(config.url(), config.media_proxy.as_ref()).map_err(invalid)?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         self.emit_own_events.store(config.emit_own_events != Some(false), Ordering::Release);
         let weak = Arc::downgrade(self);
@@ -235,7 +238,7 @@ impl Shard {
         let mut builder = Bot::builder()
             .with_backend_arc(store.clone())
             .with_transport_factory(GatedTransportFactory::new(dialer, gate, self.handshake.clone()))
-            .with_http_client(crate::media::MediaHttpClient::for_chat_server(config.url()))
+            .with_http_client(media_http)
             .with_runtime(TokioRuntime)
             .with_version((v1, v2, v3));
         if let Some([os, browser, _]) = &config.browser {

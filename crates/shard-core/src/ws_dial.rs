@@ -1,4 +1,5 @@
-//! Dials the chat server's WebSocket with `TCP_NODELAY` set.
+//! Dials the chat server's WebSocket with `TCP_NODELAY` set, through the shard's proxy if it
+//! has one (`crate::proxy`).
 //!
 //! whatsapp-rust's own `TokioWebSocketTransportFactory` leaves Nagle's algorithm on. Every
 //! stanza is one small write (a message, a receipt, an ack), so a write that follows another
@@ -17,8 +18,12 @@ use tokio_websockets::{ClientBuilder, Connector};
 use wacore::net::{Transport, TransportEvent, TransportFactory, WHATSAPP_WEB_ORIGIN};
 use whatsapp_rust_tokio_transport::{default_tls_connector, from_websocket};
 
+use crate::proxy::Proxy;
+
 pub struct NoDelayWebSocketFactory {
     uri: http::Uri,
+    /// The shard's proxy, if it has one.
+    proxy: Option<Proxy>,
     /// Baileys' `connectTimeoutMs`: TCP connect, TLS and the WebSocket upgrade together.
     connect_timeout: std::time::Duration,
 }
@@ -44,7 +49,13 @@ fn tls_connector() -> &'static Connector {
 
 impl NoDelayWebSocketFactory {
     pub fn new(url: &str, connect_timeout: std::time::Duration) -> Result<Self, String> {
-        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, connect_timeout })
+        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, proxy: None, connect_timeout })
+    }
+
+    /// Dials through `proxy` (HTTP CONNECT or SOCKS5) instead of directly.
+    pub fn through(mut self, proxy: Option<Proxy>) -> Self {
+        self.proxy = proxy;
+        self
     }
 
     fn tls(&self) -> bool {
@@ -54,6 +65,9 @@ impl NoDelayWebSocketFactory {
     async fn dial(&self) -> anyhow::Result<TcpStream> {
         let host = self.host();
         let port = self.uri.port_u16().unwrap_or(if self.tls() { 443 } else { 80 });
+        if let Some(proxy) = &self.proxy {
+            return proxy.connect(host, port).await;
+        }
         let stream = TcpStream::connect((host, port)).await.with_context(|| format!("cannot reach {host}:{port}"))?;
         stream.set_nodelay(true).context("cannot set TCP_NODELAY")?;
         Ok(stream)
