@@ -336,7 +336,7 @@ export interface MessageRelayOptions {
   participant?: { jid: string; count: number }
   /** Rejects with `NOT_SUPPORTED`. */
   additionalAttributes?: { [key: string]: string }
-  /** Rejects with `NOT_SUPPORTED`. */
+  /** Who a post to `status@broadcast` goes to (user jids). */
   statusJidList?: string[]
   useUserDevicesCache?: boolean
 }
@@ -581,6 +581,10 @@ export interface MiscMessageGenerationOptions {
   backgroundColor?: string | number
   /** A text's font: `proto.Message.ExtendedTextMessage.FontType`. */
   font?: number
+  /** Who a post to `status@broadcast` goes to (user jids); required for a status. */
+  statusJidList?: string[]
+  /** Declared by Baileys 6.7.21 and read by nothing; accepted. */
+  broadcast?: boolean
 }
 
 /** Baileys' `WAMessageUpdate`: receipts (`status`), edits and revokes. */

@@ -14,7 +14,7 @@ use crate::js_to_bvalue::JsInput;
 use crate::options::{max_concurrent_handshakes, reconnect_policy, shard_options, socket_config};
 use shard_core::baileys_value::BValue;
 use shard_core::baileys_to_proto::message_from_baileys;
-use shard_core::content::{MessageContent, SendOptions};
+use shard_core::content::{status_jid_list, MessageContent, SendOptions};
 use shard_core::proto_to_baileys::message_to_baileys;
 use shard_core::send_ops::PreparedMessage;
 use shard_core::session_store::auth_view;
@@ -142,9 +142,9 @@ impl NativeShardManager {
     }
 
     /// `patchMessageBeforeSending`, step 1: what `sendMessage` would send, built (its media
-    /// uploaded) but not sent — `{ id, message, timestamp }`, or null when there is nothing to
+    /// uploaded) but not sent — `{ id, message, timestamp, statusJidList }`, or null when there is nothing to
     /// send (a group's disappearing timer, set instead).
-    #[napi(ts_return_type = "Promise<{ id: string, message: Record<string, any>, timestamp: number } | null>")]
+    #[napi(ts_return_type = "Promise<{ id: string, message: Record<string, any>, timestamp: number, statusJidList: string[] } | null>")]
     pub async fn prepare_message(&self, id: String, jid: String, content: JsInput, options: Option<JsInput>) -> Result<JsBValue> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
         let content_value = content.0;
@@ -152,11 +152,17 @@ impl NativeShardManager {
         let options = SendOptions::from_baileys(options.as_ref().map(|o| &o.0)).and_then(|o| o.with_extras_of(&content_value)).map_err(to_napi)?;
         let Some(prepared) = shard.prepare_message(&jid, &content, &options).await.map_err(to_napi)? else { return Ok(JsBValue(BValue::Null)) };
         let message = message_to_baileys(&prepared.message).map_err(|e| invalid_argument(e.to_string()))?;
-        Ok(JsBValue(BValue::obj([("id", BValue::String(prepared.id)), ("message", message), ("timestamp", BValue::Int(prepared.timestamp))])))
+        let status_jids = BValue::Array(prepared.status_jid_list.iter().map(|j| BValue::String(j.to_string())).collect());
+        Ok(JsBValue(BValue::obj([
+            ("id", BValue::String(prepared.id)),
+            ("message", message),
+            ("timestamp", BValue::Int(prepared.timestamp)),
+            ("statusJidList", status_jids),
+        ])))
     }
 
     /// Step 2: sends `wire` (the patched message) and resolves to the `WAMessage` of `prepared`.
-    #[napi(ts_args_type = "id: string, jid: string, prepared: { id: string, message: Record<string, any>, timestamp: number }, wire: Record<string, any>")]
+    #[napi(ts_args_type = "id: string, jid: string, prepared: { id: string, message: Record<string, any>, timestamp: number, statusJidList: string[] }, wire: Record<string, any>")]
     pub async fn send_prepared(&self, id: String, jid: String, prepared: JsInput, wire: JsInput) -> Result<JsBValue> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
         let message_of = |value: Option<&BValue>, what: &str| {
@@ -171,6 +177,7 @@ impl NativeShardManager {
                 Some(BValue::Float(t)) => *t as i64,
                 _ => return Err(invalid_argument("prepared.timestamp must be the timestamp prepareMessage gave")),
             },
+            status_jid_list: status_jid_list(prepared.0.get("statusJidList")).map_err(to_napi)?,
         };
         let wire = message_of(Some(&wire.0), "patchMessageBeforeSending returned a message that cannot be sent")?;
         Ok(JsBValue(shard.send_prepared(&jid, prepared, wire).await.map_err(to_napi)?))

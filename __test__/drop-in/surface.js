@@ -27,10 +27,10 @@ const CONTENT_KINDS = {
 
 /** `sendMessage` options (Baileys' `MiscMessageGenerationOptions`). */
 const SEND_OPTIONS = {
-  works: ['messageId', 'quoted', 'timestamp', 'ephemeralExpiration', 'backgroundColor', 'font'],
+  // broadcast: declared by Baileys 6.7.21 and read by nothing, here as there.
+  works: ['messageId', 'quoted', 'timestamp', 'ephemeralExpiration', 'backgroundColor', 'font', 'statusJidList', 'broadcast'],
   // The engine keeps its own group metadata cache; media uploads have no separate timeout.
   'engine-owned': ['useCachedGroupMetadata', 'mediaUploadTimeoutMs'],
-  'not yet': ['statusJidList', 'broadcast'],
 }
 
 /** Baileys' `SocketConfig` options, as the README's socket options table describes them. */

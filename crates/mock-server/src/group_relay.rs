@@ -1,4 +1,4 @@
-//! Relaying group messages and their receipts.
+//! Relaying group messages, status posts and their receipts.
 //!
 //! A member sends `<message to="ID@g.us" id type addressing_mode><participants><to jid=DEVICE>
 //! <enc type="pkmsg|msg"/></to>…</participants><enc type="skmsg"/>[<device-identity/>]</message>`:
@@ -19,6 +19,7 @@ use wacore_binary::Node;
 use crate::accounts::{ConnSender, Outbound};
 use crate::connection::unix_now;
 use crate::iq_handlers::{attr, resolve_jid, DeviceAddr};
+use crate::accounts::Directory;
 use crate::server::{lock, ServerState};
 
 /// Attributes of the sent stanza passed on to recipients.
@@ -89,7 +90,45 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     if tx.send(Outbound::Node(ack(node, t, None))).is_err() {
         return false;
     }
+    fan_out(state, &dir, me, node, &members, t);
+    true
+}
 
+/// `<message to="status@broadcast">`: a status post. Its audience is every account the sender
+/// has distributed its status sender key to (the `<participants>` of this and earlier posts,
+/// i.e. the `statusJidList`s it used) and its own other devices; each of their devices gets the
+/// post as a member's device gets a group message, `from="status@broadcast"`.
+pub fn status_message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
+    let t = unix_now();
+    if attr(node, "id").is_none() {
+        return tx.send(Outbound::Node(ack(node, t, Some("400")))).is_ok();
+    }
+    let dir = lock(&state.directory);
+    let members: Vec<String> = {
+        let mut audiences = lock(&state.status_audiences);
+        let audience = audiences.entry(me.phone.clone()).or_default();
+        audience.insert(me.phone.clone());
+        if let Some(parts) = node.get_optional_child("participants") {
+            for p in children(parts, "to") {
+                if let Some((phone, _, _)) = attr(p, "jid").and_then(|j| resolve_jid(&dir, &j)) {
+                    audience.insert(phone);
+                }
+            }
+        }
+        audience.iter().cloned().collect()
+    };
+    if tx.send(Outbound::Node(ack(node, t, None))).is_err() {
+        return false;
+    }
+    fan_out(state, &dir, me, node, &members, t);
+    true
+}
+
+/// Delivers a sender-key message (a group message or a status post) to every device of
+/// `members` but the sending one: each device's own pairwise `<enc>`s (the sender-key
+/// distribution) first, then the `skmsg`.
+fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, members: &[String], t: u64) {
+    let (Some(id), Some(to)) = (attr(node, "id"), attr(node, "to")) else { return };
     // (phone, device) → that device's own pairwise encs (sender-key distribution).
     let mut pairwise: Vec<((String, u16), Vec<Node>)> = Vec::new();
     if let Some(parts) = node.get_optional_child("participants") {
@@ -115,13 +154,13 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     }
     let device_identity = node.get_optional_child("device-identity").cloned();
     let Some(sender) = dir.account(&me.phone) else {
-        return true;
+        return;
     };
     let mut router = lock(&state.router);
     let notify = router.notify_name(sender);
     let kind = attr(node, "type").unwrap_or_else(|| "text".to_owned());
     let mut delivered = 0usize;
-    for phone in &members {
+    for phone in members {
         let Some(acc) = dir.account(phone) else {
             continue;
         };
@@ -173,11 +212,10 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         }
     }
     log::debug!(
-        "{}:{}: group message {id} to {to} relayed to {delivered} device(s)",
+        "{}:{}: message {id} to {to} relayed to {delivered} device(s)",
         me.phone,
         me.device
     );
-    true
 }
 
 /// `<receipt to="…@g.us" participant=SENDER id [type]>`: acknowledges the message in this

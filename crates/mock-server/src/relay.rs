@@ -62,8 +62,10 @@ fn server_ack(node: &Node, class: &str, t: u64) -> Node {
 
 /// `<message>` from a logged-in device: ack it, then fan it out.
 pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
-    if attr(node, "to").is_some_and(|to| to.ends_with("@g.us")) {
-        return crate::group_relay::message(state, me, tx, node);
+    match attr(node, "to").as_deref() {
+        Some(to) if to.ends_with("@g.us") => return crate::group_relay::message(state, me, tx, node),
+        Some("status@broadcast") => return crate::group_relay::status_message(state, me, tx, node),
+        _ => {}
     }
     let t = unix_now();
     if tx.send(Outbound::Node(server_ack(node, "message", t))).is_err() {
@@ -154,7 +156,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
 
 /// `<receipt id to [type]>` from a device: ack it, relay it to the device(s) it is for.
 pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
-    if attr(node, "to").is_some_and(|to| to.ends_with("@g.us")) {
+    if attr(node, "to").is_some_and(|to| to.ends_with("@g.us") || to == "status@broadcast") {
         return crate::group_relay::receipt(state, me, tx, node);
     }
     let t = unix_now();

@@ -83,6 +83,9 @@ pub struct ServerState {
     pub business: Mutex<crate::business::BusinessDirectory>,
     /// Calls placed through the admin API and what devices answered (calls.rs).
     pub calls: Mutex<crate::calls::CallLog>,
+    /// Each account's status audience: the accounts its posts reach (group_relay.rs). Lock
+    /// order: `directory` before this.
+    pub status_audiences: Mutex<HashMap<String, std::collections::BTreeSet<String>>>,
     /// Uploaded media blobs (the CDN on this port).
     pub media: crate::media::MediaStore,
     /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
@@ -130,6 +133,7 @@ impl MockServer {
             profiles: Mutex::default(),
             business: Mutex::default(),
             calls: Mutex::default(),
+            status_audiences: Mutex::default(),
             media: crate::media::MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),

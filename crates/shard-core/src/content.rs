@@ -70,6 +70,8 @@ pub struct SendOptions {
     pub font: Option<BValue>,
     /// `timestamp`: the `messageTimestamp` (seconds) of the returned and emitted message.
     pub timestamp: Option<i64>,
+    /// `statusJidList`: who a post to `status@broadcast` goes to.
+    pub status_jid_list: Vec<Jid>,
 }
 
 /// Baileys' `WA_DEFAULT_EPHEMERAL`: 7 days, what `true` means for disappearing messages.
@@ -120,7 +122,8 @@ impl SendOptions {
                 Some(t / 1000)
             }
         };
-        Ok(SendOptions { message_id, quoted, ephemeral_expiration, background_argb, font, timestamp, ..SendOptions::default() })
+        let status_jid_list = status_jid_list(options.get("statusJidList"))?;
+        Ok(SendOptions { message_id, quoted, ephemeral_expiration, background_argb, font, timestamp, status_jid_list, ..SendOptions::default() })
     }
 
     /// Takes what any kind of content may carry besides its own fields: `contextInfo` and
@@ -145,6 +148,22 @@ fn argb_of_hex(hex: &str) -> Result<u32> {
 
 pub(crate) fn invalid(message: impl Into<String>) -> ShardError {
     ShardError::new(ErrorCode::InvalidArgument, message)
+}
+
+/// `statusJidList`: the users (phone-number or LID jids) a status post goes to.
+pub fn status_jid_list(value: Option<&BValue>) -> Result<Vec<Jid>> {
+    let bad = || invalid("options.statusJidList must be an array of user jids such as \"6281234567890@s.whatsapp.net\"");
+    match value {
+        None | Some(BValue::Null) => Ok(Vec::new()),
+        Some(BValue::Array(items)) => items
+            .iter()
+            .map(|j| {
+                let jid = parse_jid(j.as_str().ok_or_else(bad)?)?;
+                if matches!(jid.server, wacore_binary::Server::Pn | wacore_binary::Server::Lid) { Ok(jid.to_non_ad()) } else { Err(bad()) }
+            })
+            .collect(),
+        Some(_) => Err(bad()),
+    }
 }
 
 /// Parses a user-supplied jid (`123@s.whatsapp.net`, `123-456@g.us`, `123@lid`).

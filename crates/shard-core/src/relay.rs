@@ -9,7 +9,7 @@ use wacore::upload::EncryptedMediaInfo;
 use crate::baileys_to_proto::{message_from_baileys, BASE64};
 use crate::baileys_value::BValue;
 use crate::binary_node::node_from_baileys;
-use crate::content::parse_jid;
+use crate::content::{parse_jid, status_jid_list};
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::media::media_type_named;
 use crate::shard::Shard;
@@ -25,6 +25,8 @@ pub struct RelayOptions {
     pub message_id: Option<String>,
     /// `additionalNodes`: extra children of the `<message>` stanza (e.g. `biz` for buttons).
     pub additional_nodes: Vec<wacore_binary::Node>,
+    /// `statusJidList`: who a post to `status@broadcast` goes to.
+    pub status_jid_list: Vec<wacore_binary::Jid>,
 }
 
 impl RelayOptions {
@@ -48,7 +50,8 @@ impl RelayOptions {
                         .collect::<Result<_>>()?
                 }
                 ("additionalNodes", _) => return Err(invalid("options.additionalNodes must be an array of nodes")),
-                ("participant" | "additionalAttributes" | "statusJidList", _) => {
+                ("statusJidList", list) => options.status_jid_list = status_jid_list(Some(list))?,
+                ("participant" | "additionalAttributes", _) => {
                     return Err(ShardError::new(
                         ErrorCode::NotSupported,
                         format!("relayMessage option {key} is not supported: the engine addresses every device of the chat itself"),
@@ -79,7 +82,7 @@ impl Shard {
         let client = self.connected_client()?;
         let id = options.message_id.unwrap_or_else(|| client.generate_message_id());
         let send = whatsapp_rust::SendOptions::default().with_message_id(id.clone()).with_extra_stanza_nodes(options.additional_nodes);
-        self.deliver(&client, &jid, message, send, to).await?;
+        self.deliver(&client, &jid, message, send, to, &options.status_jid_list).await?;
         Ok(id)
     }
 

@@ -23,6 +23,8 @@ pub struct PreparedMessage {
     pub message: wa::Message,
     /// `messageTimestamp` of the `WAMessage` describing it (seconds).
     pub timestamp: i64,
+    /// Who a status post goes to (`statusJidList`).
+    pub status_jid_list: Vec<Jid>,
 }
 
 impl Shard {
@@ -61,7 +63,7 @@ impl Shard {
         let message = build_message(content, options, &jid, own.as_ref()).map_err(|e| e.for_shard(self.id()))?;
         let id = options.message_id.clone().unwrap_or_else(|| client.generate_message_id());
         let timestamp = options.timestamp.unwrap_or(now_ms() as i64 / 1000);
-        Ok(Some(PreparedMessage { id, message, timestamp }))
+        Ok(Some(PreparedMessage { id, message, timestamp, status_jid_list: options.status_jid_list.clone() }))
     }
 
     /// Sends `wire` (the prepared message, or what the bot's patch made of it) and returns
@@ -72,7 +74,7 @@ impl Shard {
         let client = self.connected_client()?;
         let own = client.persistence_manager().get_device_snapshot().pn.clone();
         let send = whatsapp_rust::SendOptions::default().with_message_id(prepared.id.clone());
-        self.deliver(&client, &jid, wire, send, to).await?;
+        self.deliver(&client, &jid, wire, send, to, &prepared.status_jid_list).await?;
         let mut sent = outgoing_wa_message(&jid, &prepared.id, &prepared.message, prepared.timestamp).map_err(|e| {
             ShardError::new(ErrorCode::InvalidArgument, format!("sent, but could not describe the message: {e}")).for_shard(self.id())
         })?;

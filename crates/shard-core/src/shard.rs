@@ -10,7 +10,7 @@ use wacore::net::DisconnectReason as EngineDisconnect;
 use wacore::store::DevicePropsOverride;
 use wacore::types::events::Event;
 use wacore::types::events::Subscription;
-use wacore_binary::Jid;
+use wacore_binary::{Jid, JidExt as _};
 use waproto::whatsapp as wa;
 use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
@@ -494,10 +494,36 @@ impl Shard {
     /// Sends `message` with `options` (which carry its id) and waits for the server's ack.
     /// `NOT_CONNECTED` when the connection was lost on the way: the caller may resend with the
     /// same id; `INVALID_ARGUMENT` when the engine or the server refused the message.
-    pub(crate) async fn deliver(&self, client: &Client, jid: &Jid, message: wa::Message, options: whatsapp_rust::SendOptions, to: &str) -> Result<()> {
+    /// A post to `status@broadcast` goes to `status_recipients` (Baileys' `statusJidList`).
+    pub(crate) async fn deliver(
+        &self,
+        client: &Client,
+        jid: &Jid,
+        message: wa::Message,
+        options: whatsapp_rust::SendOptions,
+        to: &str,
+        status_recipients: &[Jid],
+    ) -> Result<()> {
         let id = options.message_id.clone().unwrap_or_default();
+        if jid.is_status_broadcast() && status_recipients.is_empty() {
+            return Err(ShardError::new(ErrorCode::InvalidArgument, "a status post needs options.statusJidList: the users who see it").for_shard(&self.id));
+        }
         let ack = self.acks.expect(&id);
-        client.send_message_with_options(jid.clone(), message, options).await.map_err(|e| {
+        let sent = if jid.is_status_broadcast() {
+            // The engine posts to LIDs and knows only those it has learned: learn the others
+            // first (a usync query), as WhatsApp Web resolves a status audience.
+            let pns: Vec<Jid> = status_recipients.iter().filter(|j| j.is_pn()).cloned().collect();
+            if !pns.is_empty() {
+                if let Err(e) = client.contacts().is_on_whatsapp(&pns).await {
+                    log::debug!("{}: resolving the LIDs of a status audience failed: {e}", self.id);
+                }
+            }
+            let status = whatsapp_rust::features::StatusSendOptions { message_id: Some(id.clone()), ..Default::default() };
+            client.status().send_raw(message, status_recipients, status).await.map(drop)
+        } else {
+            client.send_message_with_options(jid.clone(), message, options).await.map(drop)
+        };
+        sent.map_err(|e| {
             // Lost the connection while sending (the client may not know it yet, hence the
             // error's kind): the caller may resend with the same id.
             let code = if !client.is_connected() || is_connection_loss(&e) { ErrorCode::NotConnected } else { ErrorCode::InvalidArgument };
