@@ -59,6 +59,7 @@ const total = (lists) => Object.values(lists).flat().length
 /** The README's count table. `exported`: the package's export names. */
 function surfaceTable(exported) {
   const have = UTILITIES.filter((u) => exported.includes(u))
+  const missing = UTILITIES.filter((u) => !have.includes(u))
   const row = (name, lists) => `| ${name} | ${total(lists)} | ${count(lists, 'works')} | ${count(lists, 'partly')} | ${count(lists, 'engine-owned')} | ${count(lists, 'not yet')} |`
   return [
     '| Baileys 6.7.21 surface | all | works | partly | owned by the engine (ignored) | not yet |',
@@ -67,7 +68,7 @@ function surfaceTable(exported) {
     row('`sendMessage` content kinds', CONTENT_KINDS),
     row('`sendMessage` options', SEND_OPTIONS),
     row('socket options', SOCKET_OPTIONS),
-    `| utilities bots import | ${UTILITIES.length} | ${have.length} | 0 | 0 | ${UTILITIES.length - have.length} (${UTILITIES.filter((u) => !have.includes(u)).map((u) => `\`${u}\``).join(', ')}) |`,
+    `| utilities bots import | ${UTILITIES.length} | ${have.length} | 0 | 0 | ${missing.length}${missing.length ? ` (${missing.map((u) => `\`${u}\``).join(', ')})` : ''} |`,
   ].join('\n')
 }
 
