@@ -34,6 +34,7 @@ use whatsapp_rust::Client;
 use whatsapp_rust_ureq_http_client::UreqHttpClient;
 
 use crate::baileys_value::BValue;
+use crate::content::as_count;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::proxy::Proxy;
 use crate::thumbnail;
@@ -335,12 +336,15 @@ impl MediaContent {
                 }
                 MediaSource::Url(_) | MediaSource::Spool(_) => return None,
             };
-            thumbnail::jpeg_thumbnail(&bytes, thumbnail::MESSAGE_THUMBNAIL_WIDTH).ok()
+            let made = thumbnail::jpeg_thumbnail(&bytes, thumbnail::MESSAGE_THUMBNAIL_WIDTH).ok()?;
+            Some((bytes, made))
         })
         .await
         .ok()
         .flatten();
-        if let Some(made) = made {
+        if let Some((bytes, made)) = made {
+            // The file was read whole for its thumbnail: encrypt those bytes, not a second read.
+            content.source = MediaSource::Bytes(bytes);
             content.fields.set("jpegThumbnail", BValue::Bytes(made.jpeg));
             if content.fields.get("width").is_none() {
                 content.fields.set("width", BValue::Uint(made.width.into()));
@@ -408,12 +412,7 @@ impl MediaContent {
         let string = |name: &str| {
             inner.get(name).and_then(BValue::as_str).map(str::to_owned).ok_or_else(|| invalid(format!("the prepared media has no {field}.{name}")))
         };
-        let number = |name: &str| match inner.get(name) {
-            Some(BValue::Int(n)) => Some(*n),
-            Some(BValue::Uint(n)) => i64::try_from(*n).ok(),
-            Some(BValue::Float(f)) if f.fract() == 0.0 => Some(*f as i64),
-            _ => None,
-        };
+        let number = |name: &str| as_count(inner.get(name));
         Ok(self.uploaded(Uploaded {
             url: string("url")?,
             direct_path: string("directPath")?,
