@@ -3,8 +3,9 @@
 # target/debug with `cargo test` instead of compiling every dependency again for a --target dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p baileys-shard --features insecure-test-server
-cargo build -p baileys-shard-mock
+# One cargo run for both: features are unified across the packages of one run, so the addon,
+# the mock and `cargo test` of the crates (scripts/test.sh) share every dependency's build.
+cargo build -p baileys-shard -p baileys-shard-mock --features baileys-shard/insecure-test-server
 mkdir -p target/test-addon
 # Copy then rename: a test already running keeps its loaded file. The temp name is per process
 # so two builds at once do not trip over each other.
