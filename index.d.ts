@@ -443,6 +443,32 @@ export interface GroupParticipant {
   admin: 'admin' | 'superadmin' | null
 }
 
+/**
+ * Baileys 6.7.21's community metadata (its `extractCommunityMetadata`): `size` counts the
+ * participants, a participant is `{ id, admin }`; fields the server did not send are absent.
+ */
+export interface CommunityMetadata {
+  id: string
+  subject: string
+  subjectOwner?: string
+  subjectTime: number
+  size: number
+  creation: number
+  owner?: string
+  desc?: string
+  descId?: string
+  linkedParent?: string
+  restrict: boolean
+  announce: boolean
+  isCommunity: boolean
+  isCommunityAnnounce: boolean
+  joinApprovalMode: boolean
+  memberAddMode: boolean
+  participants: { id: string; admin: 'admin' | 'superadmin' | null }[]
+  ephemeralDuration?: number
+  addressingMode: 'pn' | 'lid'
+}
+
 /** Baileys 6.7.21's `GroupMetadata`; fields the server did not send are absent. */
 export interface GroupMetadata {
   id: string
@@ -746,6 +772,38 @@ export interface ShardSocket {
   groupRequestParticipantsList(jid: string): Promise<{ [attr: string]: string }[]>
   /** Approves or rejects join requests: `status` `'200'` or the server's code per participant. */
   groupRequestParticipantsUpdate(jid: string, participants: string[], action: 'approve' | 'reject'): Promise<{ status: string; jid: string }[]>
+  /*
+   * Communities, as in Baileys 6.7.21. A community is a group (its parent group): the calls
+   * that are also group calls behave as those, with errors naming the community call.
+   */
+  /** Creates a community (join approval on, members may create groups, with a general chat); its `GroupMetadata`. */
+  communityCreate(subject: string, body?: string): Promise<GroupMetadata>
+  /** The community's metadata, fresh from the server. */
+  communityMetadata(jid: string): Promise<CommunityMetadata>
+  /** Every community we are in; also emitted as `groups.update`, as Baileys does. */
+  communityFetchAllParticipating(): Promise<{ [jid: string]: CommunityMetadata }>
+  /** The metadata of the community a code leads to, without joining. */
+  communityGetInviteInfo(code: string): Promise<CommunityMetadata>
+  /** Leaves the community and every group of it we are in (`id`: its jid or bare id). */
+  communityLeave(id: string): Promise<void>
+  /** Whether joining needs an admin's approval. */
+  communityJoinApprovalMode(jid: string, mode: 'on' | 'off'): Promise<void>
+  communityUpdateSubject(jid: string, subject: string): Promise<void>
+  /** An empty or missing description deletes it. */
+  communityUpdateDescription(jid: string, description?: string): Promise<void>
+  /** Members added or removed are added to or removed from the announcements group too. */
+  communityParticipantsUpdate(jid: string, participants: string[], action: ParticipantAction): Promise<GroupParticipantUpdateResult[]>
+  communityRequestParticipantsList(jid: string): Promise<{ [attr: string]: string }[]>
+  communityRequestParticipantsUpdate(jid: string, participants: string[], action: 'approve' | 'reject'): Promise<{ status: string; jid: string }[]>
+  communityInviteCode(jid: string): Promise<string>
+  communityRevokeInvite(jid: string): Promise<string>
+  /** Joins by invite code (and so the announcements group); the community's jid, or undefined while an admin must approve. */
+  communityAcceptInvite(code: string): Promise<string | undefined>
+  communityRevokeInviteV4(communityJid: string, invitedJid: string): Promise<boolean>
+  communityAcceptInviteV4(key: string | WAMessageKey, inviteMessage: { groupJid: string; inviteCode: string; inviteExpiration?: number | bigint; [field: string]: unknown }): Promise<string>
+  communityToggleEphemeral(jid: string, ephemeralExpiration: number): Promise<void>
+  communitySettingUpdate(jid: string, setting: GroupSetting): Promise<void>
+  communityMemberAddMode(jid: string, mode: 'admin_add' | 'all_member_add'): Promise<void>
   /*
    * Profile and blocklist, as in Baileys 6.7.21. Malformed arguments reject with
    * `INVALID_ARGUMENT`; a shard that is not connected, or a refused request, with `NOT_CONNECTED`.

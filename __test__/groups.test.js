@@ -11,7 +11,7 @@ const path = require('node:path')
 const { ShardError, downloadMediaMessage } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { waitFor, pairedManager, userJid } = require('./helpers')
+const { waitFor, pairedManager, userJid, shardEvent, peerEvent } = require('./helpers')
 
 let mock
 let manager
@@ -56,16 +56,9 @@ async function baileys(method, ...args) {
   return ev.result
 }
 
-/** The next `name` event on the Baileys peer matching `pred(data)`. */
-function atPeer(name, pred, ms = 20000) {
-  const from = peer.events.length
-  return peer.waitFor(`Baileys ${name}`, (e) => peer.events.indexOf(e) >= from && e.event === name && pred(e.data), ms)
-}
+const atPeer = (name, pred, ms) => peerEvent(peer, name, pred, ms)
 
-/** The next `name` event on shard `shardId` matching `pred(data)`. */
-function atShard(shardId, name, pred, ms = 20000) {
-  return waitFor(manager, name, (e) => e.shardId === shardId && pred(e.data), ms).then((e) => e.data)
-}
+const atShard = (shardId, name, pred, ms) => shardEvent(manager, shardId, name, pred, ms)
 
 async function expectShardError(promise, code, pattern) {
   const err = await promise.then(

@@ -142,4 +142,15 @@ async function openBaileysPeer(mock, name = 'peer') {
   return { peer, me: open.me }
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer }
+/** The next `name` event of shard `shardId` on `manager` whose data matches `pred`; resolves with the data. */
+function shardEvent(manager, shardId, name, pred = () => true, ms = 20000) {
+  return waitFor(manager, name, (e) => e.shardId === shardId && pred(e.data), ms).then((e) => e.data)
+}
+
+/** The next `name` event the Baileys `peer` reports from now on whose data matches `pred`. */
+function peerEvent(peer, name, pred = () => true, ms = 20000) {
+  const from = peer.events.length
+  return peer.waitFor(`Baileys ${name}`, (e) => peer.events.indexOf(e) >= from && e.event === name && pred(e.data), ms)
+}
+
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardEvent, peerEvent }

@@ -9,6 +9,7 @@ const { ShardConnection } = require('./connection')
 const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
+const { communityCalls } = require('./socket-communities')
 const { internalCalls, signalRepository } = require('./socket-internals')
 const { patchedForSending } = require('./message-patch')
 const { generateMessageIDV2 } = require('./baileys/message-content')
@@ -593,6 +594,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls)
 
 module.exports = { ShardSocket }

@@ -29,6 +29,14 @@ pub fn string(call: &str, name: &str, v: Option<Value>) -> Result<String> {
     }
 }
 
+/// An optional string argument (`undefined` or `null`: none).
+pub fn optional_string(call: &str, name: &str, v: Option<Value>) -> Result<Option<String>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(other) => string(call, name, Some(other)).map(Some),
+    }
+}
+
 /// A string argument naming one of `all` (parsed into `T`).
 pub fn one_of<T: FromStr<Err = ShardError>>(call: &str, name: &str, v: Option<Value>, all: &[&str]) -> Result<T> {
     match v.unwrap_or(Value::Null) {

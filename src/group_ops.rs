@@ -6,7 +6,7 @@ use napi_derive::napi;
 use serde_json::Value;
 use shard_core::group_ops::{GroupSetting, ParticipantAction};
 
-use crate::args::{kind_of, one_of, string};
+use crate::args::{kind_of, one_of, optional_string, string};
 use crate::errors::{invalid_argument, to_napi};
 use crate::js_value::JsBValue;
 use crate::manager::{not_found, NativeShardManager};
@@ -112,16 +112,7 @@ impl NativeShardManager {
     ) -> Result<()> {
         let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
         let jid = string("groupUpdateDescription", "jid", jid)?;
-        let description = match description {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s),
-            Some(other) => {
-                return Err(invalid_argument(format!(
-                    "groupUpdateDescription: description must be a string, got {}",
-                    kind_of(&other)
-                )))
-            }
-        };
+        let description = optional_string("groupUpdateDescription", "description", description)?;
         shard
             .group_update_description(&jid, description.as_deref())
             .await

@@ -2,6 +2,7 @@
 //! The shard logic lives in `crates/shard-core`.
 
 mod args;
+mod community_ops;
 mod errors;
 mod events;
 mod group_admin_ops;

@@ -18,13 +18,6 @@ const PENDING = {
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy'],
   'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
-  'communities': [
-    'communityAcceptInvite', 'communityAcceptInviteV4', 'communityCreate', 'communityFetchAllParticipating',
-    'communityGetInviteInfo', 'communityInviteCode', 'communityJoinApprovalMode', 'communityLeave',
-    'communityMemberAddMode', 'communityMetadata', 'communityParticipantsUpdate', 'communityRequestParticipantsList',
-    'communityRequestParticipantsUpdate', 'communityRevokeInvite', 'communityRevokeInviteV4', 'communitySettingUpdate',
-    'communityToggleEphemeral', 'communityUpdateDescription', 'communityUpdateSubject',
-  ],
   'newsletters': [
     'newsletterAdminCount', 'newsletterChangeOwner', 'newsletterCreate', 'newsletterDelete', 'newsletterDemote',
     'newsletterFetchMessages', 'newsletterFollow', 'newsletterMetadata', 'newsletterMute', 'newsletterReactMessage',

@@ -1,6 +1,6 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
@@ -82,6 +82,25 @@ async function main(): Promise<void> {
   const all: { [jid: string]: GroupMetadata } = await sock.groupFetchAllParticipating()
   console.log(joined, preview.size, Object.keys(all), (await sock.groupMetadata(group.id)).subject)
   await sock.groupLeave(group.id)
+  const community: GroupMetadata = await sock.communityCreate('Neighbours', 'street party')
+  const about: CommunityMetadata = await sock.communityMetadata(community.id)
+  console.log(about.isCommunity, about.participants.map((p) => p.admin), about.desc ?? '')
+  const communities: { [jid: string]: CommunityMetadata } = await sock.communityFetchAllParticipating()
+  const communityCode: string = await sock.communityInviteCode(community.id)
+  console.log(Object.keys(communities), (await sock.communityGetInviteInfo(communityCode)).size)
+  const joinedCommunity: string | undefined = await sock.communityAcceptInvite(communityCode)
+  console.log(joinedCommunity, (await sock.communityParticipantsUpdate(community.id, ['15557654321@s.whatsapp.net'], 'add'))[0].status)
+  await sock.communityUpdateSubject(community.id, 'Elm St')
+  await sock.communityUpdateDescription(community.id)
+  await sock.communitySettingUpdate(community.id, 'locked')
+  await sock.communityToggleEphemeral(community.id, 0)
+  await sock.communityMemberAddMode(community.id, 'all_member_add')
+  await sock.communityJoinApprovalMode(community.id, 'off')
+  const requests = await sock.communityRequestParticipantsList(community.id)
+  await sock.communityRequestParticipantsUpdate(community.id, requests.map((r) => r.jid), 'approve')
+  console.log(await sock.communityRevokeInvite(community.id), await sock.communityRevokeInviteV4(community.id, '15557654321@s.whatsapp.net'))
+  await sock.communityAcceptInviteV4('15557654321@s.whatsapp.net', { groupJid: community.id, inviteCode: 'abc', inviteExpiration: 0 })
+  await sock.communityLeave(community.id)
   manager.on('group-participants.update', ({ data }) => {
     const who: string[] = data.participants
     if (data.action === 'add') console.log(data.id, data.author, who)

@@ -21,6 +21,7 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
 use crate::accounts::{ConnSender, Directory, Outbound};
+use crate::communities::{self, CommunityPart};
 use crate::connection::unix_now;
 use crate::iq_handlers::{attr, error, resolve_jid, result, DeviceAddr};
 use crate::router::Router;
@@ -87,9 +88,34 @@ pub struct Group {
     /// Invitations ("add requests") for people an admin could not add because their privacy
     /// lets only chosen people add them: phone, code, expiry (unix seconds).
     pub v4_invites: Vec<(String, String, u64)>,
+    /// Where it stands in a community, if in one.
+    pub community: CommunityPart,
 }
 
 impl Group {
+    /// A new group with `creator` as its only member (super-admin) and every setting off.
+    pub(crate) fn new(id: String, subject: String, creator: &str, now: u64) -> Self {
+        Group {
+            id,
+            subject,
+            subject_owner: creator.to_owned(),
+            subject_time: now,
+            creator: creator.to_owned(),
+            creation: now,
+            description: None,
+            participants: vec![(creator.to_owned(), Role::SuperAdmin)],
+            announce: false,
+            locked: false,
+            ephemeral: 0,
+            all_member_add: false,
+            invite_code: new_code(),
+            join_approval: false,
+            join_requests: Vec::new(),
+            v4_invites: Vec::new(),
+            community: CommunityPart::None,
+        }
+    }
+
     pub fn jid(&self) -> String {
         format!("{}@{GROUP_SERVER}", self.id)
     }
@@ -109,13 +135,13 @@ impl Group {
         self.participants.iter().map(|(p, _)| p.clone()).collect()
     }
 
-    fn set_role(&mut self, phone: &str, role: Role) {
+    pub(crate) fn set_role(&mut self, phone: &str, role: Role) {
         if let Some(entry) = self.participants.iter_mut().find(|(p, _)| p == phone) {
             entry.1 = role;
         }
     }
 
-    fn remove(&mut self, phone: &str) {
+    pub(crate) fn remove(&mut self, phone: &str) {
         self.participants.retain(|(p, _)| p != phone);
     }
 
@@ -168,6 +194,7 @@ impl Group {
                 .string_content("admin_link")
                 .build(),
         );
+        kids.extend(self.community.nodes());
         for (phone, role) in &self.participants {
             let mut p = NodeBuilder::new("participant").attr("jid", pn(phone));
             if let Some(t) = role.wire() {
@@ -207,7 +234,20 @@ impl GroupDirectory {
         self.groups.values().filter(move |g| g.is_member(&phone))
     }
 
-    fn new_id(&self) -> String {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Group> {
+        self.groups.get_mut(id)
+    }
+
+    pub(crate) fn insert(&mut self, group: Group) {
+        self.groups.insert(group.id.clone(), group);
+    }
+
+    /// The groups linked to the community `parent_id`.
+    pub(crate) fn linked_to<'a>(&'a self, parent_id: &'a str) -> impl Iterator<Item = &'a Group> + 'a {
+        self.groups.values().filter(move |g| g.community.parent_id() == Some(parent_id))
+    }
+
+    pub(crate) fn new_id(&self) -> String {
         loop {
             let id = format!("120363{:012}", rand::random::<u64>() % 1_000_000_000_000);
             if !self.groups.contains_key(&id) {
@@ -221,7 +261,7 @@ impl GroupDirectory {
     }
 }
 
-fn pn(phone: &str) -> String {
+pub(crate) fn pn(phone: &str) -> String {
     format!("{phone}@s.whatsapp.net")
 }
 
@@ -236,7 +276,7 @@ fn new_stanza_id() -> String {
     format!("{:020X}", rand::random::<u128>() >> 48)
 }
 
-fn kids(node: &Node) -> &[Node] {
+pub(crate) fn kids(node: &Node) -> &[Node] {
     node.children().unwrap_or(&[])
 }
 
@@ -249,7 +289,7 @@ fn content_text(node: &Node) -> Option<String> {
 }
 
 /// User part of `ID@g.us` (or of a bare id).
-fn group_id_of(jid: &str) -> String {
+pub(crate) fn group_id_of(jid: &str) -> String {
     jid.split('@').next().unwrap_or(jid).to_owned()
 }
 
@@ -261,14 +301,25 @@ pub struct Fanout {
     pub action: Node,
 }
 
+impl Fanout {
+    /// The phones of the `<participant>`s of a membership notification.
+    fn participant_phones(&self) -> Vec<String> {
+        kids(&self.action)
+            .iter()
+            .filter_map(|p| attr(p, "jid"))
+            .map(|jid| group_id_of(&jid))
+            .collect()
+    }
+}
+
 /// What an iq produced: the reply to the requester, then notifications for members.
-struct Outcome {
-    reply: Node,
-    fanout: Vec<Fanout>,
+pub(crate) struct Outcome {
+    pub(crate) reply: Node,
+    pub(crate) fanout: Vec<Fanout>,
 }
 
 impl Outcome {
-    fn reply(reply: Node) -> Self {
+    pub(crate) fn reply(reply: Node) -> Self {
         Self {
             reply,
             fanout: Vec::new(),
@@ -381,7 +432,13 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
     match (kind.as_str(), tag.as_str()) {
         ("get", "query") => Outcome::reply(result(iq, vec![group.to_node()])),
         ("set", "add" | "remove" | "promote" | "demote") => {
-            participants_change(dir, group, invite_only, me, my_role, iq, first)
+            let mut outcome = participants_change(dir, group, invite_only, me, my_role, iq, first);
+            // Members added to or removed from a community are added to or removed from its
+            // announcements group too.
+            if let Some(changed) = outcome.fanout.first().map(Fanout::participant_phones) {
+                outcome.fanout.extend(communities::mirror_membership(groups, &id, &tag, &changed, &me.phone));
+            }
+            outcome
         }
         ("set", "revoke") => revoke_invites_v4(dir, group, my_role, iq, first),
         ("set", "subject") => {
@@ -514,7 +571,11 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             if !my_role.is_admin() {
                 return Outcome::reply(error(iq, 403, "forbidden"));
             }
-            let state = kids(first).first().filter(|c| c.tag == "group_join").and_then(|c| attr(c, "state"));
+            // Groups say `group_join`, communities (Baileys' communityJoinApprovalMode) `community_join`.
+            let state = kids(first)
+                .first()
+                .filter(|c| c.tag == "group_join" || c.tag == "community_join")
+                .and_then(|c| attr(c, "state"));
             group.join_approval = match state.as_deref() {
                 Some("on") => true,
                 Some("off") => false,
@@ -571,11 +632,14 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
                 }
                 answered.push(node.build());
             }
-            let fanout = if added.is_empty() {
+            let mut fanout = if added.is_empty() {
                 Vec::new()
             } else {
                 vec![notify_all(group, NodeBuilder::new("add").attr("reason", "approval").children(added).build())]
             };
+            if let Some(approved) = fanout.first().map(Fanout::participant_phones) {
+                fanout.extend(communities::mirror_membership(groups, &id, "add", &approved, &me.phone));
+            }
             Outcome {
                 reply: result(
                     iq,
@@ -629,33 +693,31 @@ fn create(
         return Outcome::reply(error(iq, 400, "bad-request"));
     }
     let now = unix_now();
-    let mut participants = vec![(me.phone.clone(), Role::SuperAdmin)];
-    let mut ephemeral = 0;
-    let mut all_member_add = false;
-    let mut description = None;
+    let mut group = Group::new(groups.new_id(), subject, &me.phone, now);
     for c in kids(create) {
         match c.tag.as_ref() {
             "participant" => {
                 // Someone who is not on the (mock) WhatsApp is left out, as the real server does
                 // not make them members either.
                 if let Some(phone) = attr(c, "jid").and_then(|j| phone_of(dir, &j)) {
-                    if !participants.iter().any(|(p, _)| *p == phone) {
-                        participants.push((phone, Role::Member));
+                    if !group.is_member(&phone) {
+                        group.participants.push((phone, Role::Member));
                     }
                 }
             }
             "ephemeral" => {
-                ephemeral = attr(c, "expiration")
+                group.ephemeral = attr(c, "expiration")
                     .and_then(|e| e.parse().ok())
                     .unwrap_or(0)
             }
             "member_add_mode" => {
-                all_member_add = content_text(c).as_deref() == Some("all_member_add")
+                group.all_member_add = content_text(c).as_deref() == Some("all_member_add")
             }
             "description" => {
-                description = c
+                group.description = c
                     .get_optional_child("body")
                     .and_then(content_text)
+                    .filter(|body| !body.is_empty())
                     .map(|body| Description {
                         id: attr(c, "id").unwrap_or_else(new_stanza_id),
                         body,
@@ -666,24 +728,14 @@ fn create(
             _ => {}
         }
     }
-    let group = Group {
-        id: groups.new_id(),
-        subject,
-        subject_owner: me.phone.clone(),
-        subject_time: now,
-        creator: me.phone.clone(),
-        creation: now,
-        description,
-        participants,
-        announce: false,
-        locked: false,
-        ephemeral,
-        all_member_add,
-        invite_code: new_code(),
-        join_approval: false,
-        join_requests: Vec::new(),
-        v4_invites: Vec::new(),
-    };
+    match communities::part_of_new_group(groups, me, create) {
+        Ok(part) => {
+            // A closed community asks an admin's approval for every join.
+            group.join_approval = matches!(part, CommunityPart::Parent { closed: true, .. });
+            group.community = part;
+        }
+        Err(code) => return Outcome::reply(error(iq, code, if code == 404 { "item-not-found" } else { "forbidden" })),
+    }
     log::info!(
         "{}:{} created group {} with {} member(s)",
         me.phone,
@@ -692,16 +744,25 @@ fn create(
         group.participants.len()
     );
     let node = group.to_node();
-    let fanout = Fanout {
-        group_jid: group.jid(),
-        actor: me.phone.clone(),
-        recipients: group.member_phones(),
-        action: NodeBuilder::new("create").children([node.clone()]).build(),
-    };
-    groups.groups.insert(group.id.clone(), group);
+    let mut fanout = vec![created(&group)];
+    let is_parent = matches!(group.community, CommunityPart::Parent { .. });
+    groups.groups.insert(group.id.clone(), group.clone());
+    if is_parent {
+        fanout.extend(communities::create_linked_groups(groups, &group, create, now).iter().map(created));
+    }
     Outcome {
         reply: result(iq, vec![node]),
-        fanout: vec![fanout],
+        fanout,
+    }
+}
+
+/// The `<create>` notification of a new group, to its members.
+fn created(group: &Group) -> Fanout {
+    Fanout {
+        group_jid: group.jid(),
+        actor: group.creator.clone(),
+        recipients: group.member_phones(),
+        action: NodeBuilder::new("create").children([group.to_node()]).build(),
     }
 }
 
@@ -834,13 +895,25 @@ fn ensure_admin(group: &mut Group, actor: &str) -> Option<Fanout> {
 }
 
 /// `<leave><group id/>…</leave>`: a `remove` notification with the leaver as actor (clients
-/// read that as "left"), to the remaining members and the leaver.
+/// read that as "left"), to the remaining members and the leaver. `<community id/>` leaves the
+/// community and every group of it we are in.
 fn leave(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, leave: &Node) -> Outcome {
-    let mut fanout = Vec::new();
-    for g in kids(leave).iter().filter(|c| c.tag == "group") {
-        let Some(id) = attr(g, "id").map(|j| group_id_of(&j)) else {
+    let mut ids = Vec::new();
+    for c in kids(leave) {
+        let Some(id) = attr(c, "id").map(|j| group_id_of(&j)) else {
             continue;
         };
+        match c.tag.as_ref() {
+            "group" => ids.push(id),
+            "community" => {
+                ids.extend(groups.linked_to(&id).map(|g| g.id.clone()));
+                ids.push(id);
+            }
+            _ => {}
+        }
+    }
+    let mut fanout = Vec::new();
+    for id in ids {
         let Some(group) = groups.groups.get_mut(&id) else {
             continue;
         };
@@ -853,11 +926,7 @@ fn leave(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, leave: &Node) 
             group_jid: group.jid(),
             actor: me.phone.clone(),
             recipients,
-            action: NodeBuilder::new("remove")
-                .children([NodeBuilder::new("participant")
-                    .attr("jid", pn(&me.phone))
-                    .build()])
-                .build(),
+            action: participants_node("remove", &[me.phone.clone()]),
         });
         fanout.extend(ensure_admin(group, &me.phone));
         if group.participants.is_empty() {
@@ -868,6 +937,13 @@ fn leave(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, leave: &Node) 
         reply: result(iq, vec![]),
         fanout,
     }
+}
+
+/// `<add|remove|…><participant jid/>…</…>`: the action of a membership notification.
+pub(crate) fn participants_node(tag: &str, phones: &[String]) -> Node {
+    NodeBuilder::new_dynamic(tag.to_owned())
+        .children(phones.iter().map(|p| NodeBuilder::new("participant").attr("jid", pn(p)).build()))
+        .build()
 }
 
 fn invite_code_of(node: &Node) -> Option<String> {
@@ -916,17 +992,18 @@ fn accept_invite(
             .attr("jid", pn(&me.phone))
             .build()])
         .build();
+    let jid = group.jid();
+    let mut fanout = vec![Fanout {
+        group_jid: jid.clone(),
+        actor: me.phone.clone(),
+        recipients: group.member_phones(),
+        action,
+    }];
+    // Joining a community is joining its announcements group too.
+    fanout.extend(communities::mirror_membership(groups, &id, "add", &[me.phone.clone()], &me.phone));
     Outcome {
-        reply: result(
-            iq,
-            vec![NodeBuilder::new("group").attr("jid", group.jid()).build()],
-        ),
-        fanout: vec![Fanout {
-            group_jid: group.jid(),
-            actor: me.phone.clone(),
-            recipients: group.member_phones(),
-            action,
-        }],
+        reply: result(iq, vec![NodeBuilder::new("group").attr("jid", jid).build()]),
+        fanout,
     }
 }
 

@@ -20,7 +20,9 @@ use whatsapp_rust::features::{
 use crate::baileys_value::BValue;
 use crate::content::parse_jid;
 use crate::error::{ErrorCode, Result, ShardError};
+use crate::group_query;
 use crate::shard::Shard;
+use crate::stanza_ops::iq_failure;
 
 /// `groupParticipantsUpdate`'s `action`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,8 +244,9 @@ pub fn baileys_group_metadata(meta: &GroupMetadata) -> BValue {
 /// `GroupMetadata` from a `<create>` notification's `<group>` child (`None` when it has none or
 /// it does not parse).
 pub fn metadata_of_create_node(create: &wacore_binary::Node) -> Option<BValue> {
-    let group = create.get_optional_child("group")?;
-    match <GroupInfoResponse as wacore::protocol::ProtocolNode>::try_from_node(group) {
+    let mut group = create.get_optional_child("group")?.clone();
+    group_query::modes_as_strings(&mut group);
+    match <GroupInfoResponse as wacore::protocol::ProtocolNode>::try_from_node(&group) {
         Ok(info) => Some(baileys_group_metadata(&GroupMetadata::from(info))),
         Err(e) => {
             log::warn!("group create notification with an unreadable <group>: {e}");
@@ -320,7 +323,7 @@ pub(crate) fn participant_jids(what: &str, participants: &[String]) -> Result<Ve
         .collect()
 }
 
-fn invite_code_arg(what: &str, code: &str) -> Result<()> {
+pub(crate) fn invite_code_arg(what: &str, code: &str) -> Result<()> {
     if code.trim().is_empty() {
         return Err(invalid(format!(
             "{what}: the invite code must be a non-empty string"
@@ -379,11 +382,9 @@ impl Shard {
     pub async fn group_metadata(&self, jid: &str) -> Result<BValue> {
         let jid = self.arg(group_jid_arg("groupMetadata", jid))?;
         let client = self.connected_client()?;
-        let meta = client
-            .groups()
-            .get_metadata(&jid)
+        let meta = group_query::metadata(&client, &jid)
             .await
-            .map_err(|e| self.group_failed("groupMetadata", e))?;
+            .map_err(|e| iq_failure(self.id(), "groupMetadata", &e))?;
         Ok(baileys_group_metadata(&meta))
     }
 
@@ -510,11 +511,9 @@ impl Shard {
     pub async fn group_get_invite_info(&self, code: &str) -> Result<BValue> {
         self.arg(invite_code_arg("groupGetInviteInfo", code))?;
         let client = self.connected_client()?;
-        let meta = client
-            .groups()
-            .get_invite_info(code)
+        let meta = group_query::invite_info(&client, code)
             .await
-            .map_err(|e| self.group_failed("groupGetInviteInfo", e))?;
+            .map_err(|e| iq_failure(self.id(), "groupGetInviteInfo", &e))?;
         Ok(baileys_group_metadata(&meta))
     }
 
@@ -533,16 +532,14 @@ impl Shard {
     /// we are in. Like Baileys, it also emits them as `groups.update`.
     pub async fn group_fetch_all_participating(&self) -> Result<BValue> {
         let client = self.connected_client()?;
-        let groups = client
-            .groups()
-            .get_participating()
+        let groups = group_query::participating(&client)
             .await
-            .map_err(|e| self.group_failed("groupFetchAllParticipating", e))?;
+            .map_err(|e| iq_failure(self.id(), "groupFetchAllParticipating", &e))?;
         let mut all: Vec<(String, BValue)> = groups
-            .values()
+            .iter()
             .map(|meta| (meta.id.to_string(), baileys_group_metadata(meta)))
             .collect();
-        // HashMap order is random; a stable order makes the result and the event reproducible.
+        // A stable order makes the result and the event reproducible.
         all.sort_by(|a, b| a.0.cmp(&b.0));
         self.baileys((
             "groups.update",
