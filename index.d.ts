@@ -443,6 +443,20 @@ export interface GroupParticipant {
   admin: 'admin' | 'superadmin' | null
 }
 
+/** A channel as Baileys 6.7.21's `newsletterCreate` gives it. */
+export interface NewsletterMetadata {
+  id: string
+  name: string
+  /** Seconds since the epoch. */
+  creation_time: number
+  description: string
+  invite: string
+  subscribers: number
+  verification: 'VERIFIED' | 'UNVERIFIED'
+  picture: { id: string; directPath: string }
+  mute_state: 'ON' | 'OFF'
+}
+
 /**
  * Baileys 6.7.21's community metadata (its `extractCommunityMetadata`): `size` counts the
  * participants, a participant is `{ id, admin }`; fields the server did not send are absent.
@@ -804,6 +818,34 @@ export interface ShardSocket {
   communityToggleEphemeral(jid: string, ephemeralExpiration: number): Promise<void>
   communitySettingUpdate(jid: string, setting: GroupSetting): Promise<void>
   communityMemberAddMode(jid: string, mode: 'admin_add' | 'all_member_add'): Promise<void>
+  /*
+   * Channels (newsletters), as in Baileys 6.7.21: most results are the server's GraphQL
+   * objects, as Baileys gives them. Refused requests reject with `INVALID_ARGUMENT` naming the
+   * server's reason.
+   */
+  newsletterCreate(name: string, description?: string): Promise<NewsletterMetadata>
+  /** Name, description or picture (base64 JPEG, `''` removes it); admins only. */
+  newsletterUpdate(jid: string, updates: { name?: string; description?: string; picture?: string }): Promise<unknown>
+  newsletterUpdateName(jid: string, name: string): Promise<unknown>
+  newsletterUpdateDescription(jid: string, description: string): Promise<unknown>
+  newsletterUpdatePicture(jid: string, content: Buffer | { url: string }): Promise<unknown>
+  newsletterRemovePicture(jid: string): Promise<unknown>
+  /** The channel as the server describes it (`id`, `state`, `thread_metadata`, `viewer_metadata`). */
+  newsletterMetadata(type: 'jid' | 'invite', key: string): Promise<Record<string, any> | null>
+  newsletterFollow(jid: string): Promise<unknown>
+  newsletterUnfollow(jid: string): Promise<unknown>
+  newsletterMute(jid: string): Promise<unknown>
+  newsletterUnmute(jid: string): Promise<unknown>
+  newsletterSubscribers(jid: string): Promise<{ subscribers: number }>
+  newsletterAdminCount(jid: string): Promise<number>
+  newsletterChangeOwner(jid: string, newOwnerJid: string): Promise<void>
+  newsletterDemote(jid: string, userJid: string): Promise<void>
+  newsletterDelete(jid: string): Promise<void>
+  /** Reacts to the post `serverId`; no reaction takes ours back. */
+  newsletterReactMessage(jid: string, serverId: string, reaction?: string): Promise<void>
+  /** The server's reply node: `<message_updates><messages><message server_id id t type>` with `<plaintext>` and `<reactions>`. */
+  newsletterFetchMessages(jid: string, count: number, since?: number, after?: number): Promise<BinaryNode>
+  subscribeNewsletterUpdates(jid: string): Promise<{ duration: string } | null>
   /*
    * Profile and blocklist, as in Baileys 6.7.21. Malformed arguments reject with
    * `INVALID_ARGUMENT`; a shard that is not connected, or a refused request, with `NOT_CONNECTED`.

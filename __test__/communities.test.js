@@ -5,9 +5,9 @@
 // announcements group, and every community* member is exercised through the public API.
 // Baileys is the oracle: its communityCreate on the same server, its groupMetadata of the same
 // community, and its own extractCommunityMetadata over the node the server sends.
-const { waitFor, pairedManager, userJid, openBaileysPeer, expectShardError, shardEvent, peerEvent } = require('./helpers')
+const { waitFor, expectShardError, shardsAndBaileys, shardEvent, peerEvent } = require('./helpers')
 
-let mock
+let ctx
 let manager
 let peer
 let alice
@@ -21,25 +21,13 @@ let announcementsJid
 const plain = (v) => JSON.parse(JSON.stringify(v))
 
 beforeAll(async () => {
-  const { MockServer } = require('../testing')
-  mock = await MockServer.start({ port: 0 })
-  ;({ manager } = await pairedManager(mock, ['alice', 'bob']))
-  alice = manager.socket('alice')
-  bob = manager.socket('bob')
-  aliceJid = userJid(alice.user.id)
-  bobJid = userJid(bob.user.id)
-  let me
-  ;({ peer, me } = await openBaileysPeer(mock, 'carol-communities'))
-  carolJid = userJid(me.id)
+  ctx = await shardsAndBaileys('carol-communities')
+  ;({ manager, peer, alice, bob, aliceJid, bobJid } = ctx)
+  carolJid = ctx.peerJid
 })
-afterAll(async () => {
-  await peer?.close()
-  await manager?.close()
-  await mock?.close()
-})
+afterAll(() => ctx?.close())
 
 const atShard = (shardId, name, pred, ms) => shardEvent(manager, shardId, name, pred, ms)
-
 const atPeer = (name, pred, ms) => peerEvent(peer, name, pred, ms)
 
 /** What Baileys 6.7.21's own `extractCommunityMetadata` builds from the node the server sends for `jid`. */

@@ -142,6 +142,21 @@ async function openBaileysPeer(mock, name = 'peer') {
   return { peer, me: open.me }
 }
 
+/**
+ * A mock server, two paired shards `alice` and `bob` on one manager, and a real Baileys 6.7.21
+ * client named `peerName` on the same server, open. Resolves with `{ mock, manager, alice, bob,
+ * aliceJid, bobJid, peer, peerJid, close }`.
+ */
+async function shardsAndBaileys(peerName) {
+  const ctx = await aliceAndBob()
+  const { peer, me } = await openBaileysPeer(ctx.mock, peerName)
+  const close = async () => {
+    await peer.close()
+    await ctx.close()
+  }
+  return { ...ctx, peer, peerJid: userJid(me.id), close }
+}
+
 /** The next `name` event of shard `shardId` on `manager` whose data matches `pred`; resolves with the data. */
 function shardEvent(manager, shardId, name, pred = () => true, ms = 20000) {
   return waitFor(manager, name, (e) => e.shardId === shardId && pred(e.data), ms).then((e) => e.data)
@@ -153,4 +168,4 @@ function peerEvent(peer, name, pred = () => true, ms = 20000) {
   return peer.waitFor(`Baileys ${name}`, (e) => peer.events.indexOf(e) >= from && e.event === name && pred(e.data), ms)
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardEvent, peerEvent }
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }

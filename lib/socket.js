@@ -10,6 +10,7 @@ const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
 const { communityCalls } = require('./socket-communities')
+const { newsletterCalls } = require('./socket-newsletters')
 const { internalCalls, signalRepository } = require('./socket-internals')
 const { patchedForSending } = require('./message-patch')
 const { generateMessageIDV2 } = require('./baileys/message-content')
@@ -594,6 +595,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls, newsletterCalls)
 
 module.exports = { ShardSocket }

@@ -11,6 +11,7 @@ mod js_to_bvalue;
 mod js_value;
 mod manager;
 mod media;
+mod newsletter_ops;
 mod options;
 mod poll_ops;
 mod privacy_ops;

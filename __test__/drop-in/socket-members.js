@@ -18,12 +18,6 @@ const PENDING = {
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy'],
   'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
-  'newsletters': [
-    'newsletterAdminCount', 'newsletterChangeOwner', 'newsletterCreate', 'newsletterDelete', 'newsletterDemote',
-    'newsletterFetchMessages', 'newsletterFollow', 'newsletterMetadata', 'newsletterMute', 'newsletterReactMessage',
-    'newsletterRemovePicture', 'newsletterSubscribers', 'newsletterUnfollow', 'newsletterUnmute', 'newsletterUpdate',
-    'newsletterUpdateDescription', 'newsletterUpdateName', 'newsletterUpdatePicture', 'subscribeNewsletterUpdates',
-  ],
 }
 
 /** Members that exist but reject with `NOT_SUPPORTED`, with the reason (also in the README). */

@@ -1,6 +1,6 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type NewsletterMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
@@ -101,6 +101,20 @@ async function main(): Promise<void> {
   console.log(await sock.communityRevokeInvite(community.id), await sock.communityRevokeInviteV4(community.id, '15557654321@s.whatsapp.net'))
   await sock.communityAcceptInviteV4('15557654321@s.whatsapp.net', { groupJid: community.id, inviteCode: 'abc', inviteExpiration: 0 })
   await sock.communityLeave(community.id)
+  const news: NewsletterMetadata = await sock.newsletterCreate('Daily news', 'every morning')
+  console.log(news.invite, news.subscribers, (await sock.newsletterMetadata('jid', news.id))?.thread_metadata)
+  await sock.newsletterFollow(news.id)
+  const { subscribers }: { subscribers: number } = await sock.newsletterSubscribers(news.id)
+  const channelAdmins: number = await sock.newsletterAdminCount(news.id)
+  console.log(subscribers, channelAdmins)
+  await sock.newsletterUpdateName(news.id, 'News')
+  await sock.newsletterUpdatePicture(news.id, { url: './logo.jpg' })
+  await sock.newsletterReactMessage(news.id, '100', '👍')
+  const posts = await sock.newsletterFetchMessages(news.id, 10)
+  console.log(posts.tag, (await sock.subscribeNewsletterUpdates(news.id))?.duration)
+  await sock.newsletterMute(news.id)
+  await sock.newsletterChangeOwner(news.id, '15557654321@s.whatsapp.net')
+  await sock.newsletterDelete(news.id)
   manager.on('group-participants.update', ({ data }) => {
     const who: string[] = data.participants
     if (data.action === 'add') console.log(data.id, data.author, who)

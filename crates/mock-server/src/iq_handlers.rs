@@ -107,6 +107,8 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
         ("w:biz", "get", Some("business_profile")) => vec![crate::business::handle_iq(state, iq)],
+        // Channels: GraphQL (`w:mex`) and message history / live updates (newsletters.rs).
+        (ns, _, _) if crate::newsletters::handles(ns) => crate::newsletters::handle_iq(state, me, iq),
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],
         ("bot", "get", Some("bot")) => vec![bot_list(iq)],
         ("w:m", "set", Some("media_conn")) | ("w:m", "get", Some("media_conn")) => {

@@ -26,6 +26,7 @@ mod http_front;
 pub mod iq_handlers;
 pub mod link;
 pub mod media;
+pub mod newsletters;
 pub mod noise_server;
 pub mod pairing;
 pub mod pairing_code;

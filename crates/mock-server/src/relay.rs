@@ -65,6 +65,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     match attr(node, "to").as_deref() {
         Some(to) if to.ends_with("@g.us") => return crate::group_relay::message(state, me, tx, node),
         Some("status@broadcast") => return crate::group_relay::status_message(state, me, tx, node),
+        Some(to) if to.ends_with("@newsletter") => return crate::newsletters::message(state, me, tx, node),
         _ => {}
     }
     let t = unix_now();
@@ -76,7 +77,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         return true;
     };
     if !(to.ends_with("@s.whatsapp.net") || to.ends_with("@lid")) {
-        log::debug!("{}:{}: message to {to} (broadcasts, newsletters) is not relayed", me.phone, me.device);
+        log::debug!("{}:{}: message to {to} (broadcasts) is not relayed", me.phone, me.device);
         return true;
     }
 

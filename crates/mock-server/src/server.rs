@@ -81,6 +81,8 @@ pub struct ServerState {
     /// Profile pictures, about texts and blocklists (profile.rs).
     pub profiles: Mutex<crate::profile::ProfileDirectory>,
     pub business: Mutex<crate::business::BusinessDirectory>,
+    /// Channels (newsletters.rs).
+    pub channels: Mutex<crate::newsletters::ChannelDirectory>,
     /// Calls placed through the admin API and what devices answered (calls.rs).
     pub calls: Mutex<crate::calls::CallLog>,
     /// Each account's status audience: the accounts its posts reach (group_relay.rs). Lock
@@ -132,6 +134,7 @@ impl MockServer {
             groups: Mutex::default(),
             profiles: Mutex::default(),
             business: Mutex::default(),
+            channels: Mutex::default(),
             calls: Mutex::default(),
             status_audiences: Mutex::default(),
             media: crate::media::MediaStore::new(port)?,

@@ -24,6 +24,7 @@ pub mod handshake_gate;
 pub mod manager;
 pub mod media;
 pub mod message_builder;
+pub mod newsletter_ops;
 pub mod pairing_code;
 pub mod poll_ops;
 pub mod profile_events;
