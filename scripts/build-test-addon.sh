@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The test addon (trusts the mock server) and the mock server binary. Plain cargo, so it shares
+# The test addon (trusts the mock server), the mock server binary and the crates' tests. Plain cargo, so it shares
 # target/debug with `cargo test` instead of compiling every dependency again for a --target dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# One cargo run for both: features are unified across the packages of one run, so the addon,
-# the mock and `cargo test` of the crates (scripts/test.sh) share every dependency's build.
-cargo build -p baileys-shard -p baileys-shard-mock --features baileys-shard/insecure-test-server
+# One cargo run for the addon, the mock and the crates' tests: cargo unifies features across
+# what one run builds (the tests' dev-dependencies turn on features of shared crates, e.g.
+# tempfile → rustix → bitflags/std), so building them together here and running exactly this
+# set in `cargo test` (scripts/test.sh) compiles every dependency once, not twice.
+cargo build --workspace --lib --bins --tests --features baileys-shard/insecure-test-server
 mkdir -p target/test-addon
 # Copy then rename: a test already running keeps its loaded file. The temp name is per process
 # so two builds at once do not trip over each other.
