@@ -443,6 +443,35 @@ export interface GroupParticipant {
   admin: 'admin' | 'superadmin' | null
 }
 
+/** A product to add to a catalog (Baileys 6.7.21's `ProductCreate`). */
+export interface ProductCreate {
+  name: string
+  description?: string
+  retailerId?: string
+  /** In thousandths of the currency unit, as WhatsApp counts (1000 = 1.00). */
+  price: number
+  currency: string
+  isHidden?: boolean
+  /** Country of origin; present but undefined = exempt. */
+  originCountryCode?: string
+  images: (Buffer | { url: string | URL } | { stream: AsyncIterable<Uint8Array> })[]
+}
+
+/** A catalog product (Baileys 6.7.21's `Product`). */
+export interface Product {
+  id: string
+  imageUrls: { requested?: string; original?: string }
+  reviewStatus: { whatsapp?: string }
+  availability: string
+  name: string
+  retailerId?: string
+  url?: string
+  description?: string
+  price: number
+  currency: string
+  isHidden: boolean
+}
+
 /** A channel as Baileys 6.7.21's `newsletterCreate` gives it. */
 export interface NewsletterMetadata {
   id: string
@@ -818,6 +847,16 @@ export interface ShardSocket {
   communityToggleEphemeral(jid: string, ephemeralExpiration: number): Promise<void>
   communitySettingUpdate(jid: string, setting: GroupSetting): Promise<void>
   communityMemberAddMode(jid: string, mode: 'admin_add' | 'all_member_add'): Promise<void>
+  /*
+   * Business catalog, as in Baileys 6.7.21 (`jid` defaults to ours). Pictures not on WhatsApp's
+   * CDN are uploaded first.
+   */
+  getCatalog(options?: { jid?: string; limit?: number; cursor?: string }): Promise<{ products: Product[]; nextPageCursor?: string }>
+  getCollections(jid?: string, limit?: number): Promise<{ collections: { id: string; name: string; products: Product[]; status: { status: string; canAppeal: boolean } }[] }>
+  getOrderDetails(orderId: string, tokenBase64: string): Promise<{ price: { total: number; currency: string }; products: { id: string; name: string; imageUrl: string; price: number; currency: string; quantity: number }[] }>
+  productCreate(create: ProductCreate): Promise<Product>
+  productUpdate(productId: string, update: Partial<ProductCreate>): Promise<Product>
+  productDelete(productIds: string[]): Promise<{ deleted: number }>
   /*
    * Channels (newsletters), as in Baileys 6.7.21: most results are the server's GraphQL
    * objects, as Baileys gives them. Refused requests reject with `INVALID_ARGUMENT` naming the

@@ -23,6 +23,12 @@ export class MockServer {
   placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
   /** A placed call and what the callee's devices answered (`reject`, ...). */
   callLog(id: string): Promise<{ id: string; from: string; to: string; video: boolean; answers: { device: string; action: string; attrs: Record<string, string> }[] }>
+  /** Collections and orders of a business (by phone number), for `getCollections` and `getOrderDetails`. */
+  seedBusinessCatalog(catalog: {
+    phone: string
+    collections?: { id: string; name: string; productIds: string[] }[]
+    orders?: { id: string; token: string; items: { productId: string; quantity: number }[] }[]
+  }): Promise<void>
   /** Makes an account (by phone number) a business with this profile, for `getBusinessProfile`. */
   setBusinessProfile(profile: {
     phone: string

@@ -115,6 +115,21 @@ class MockServer {
   }
 
   /**
+   * Gives a business collections of its products and orders, as the WhatsApp Business app
+   * makes them (`getCollections`, `getOrderDetails` then answer with them).
+   * @param {{ phone: string, collections?: { id: string, name: string, productIds: string[] }[], orders?: { id: string, token: string, items: { productId: string, quantity: number }[] }[] }} catalog
+   * @returns {Promise<void>}
+   */
+  async seedBusinessCatalog(catalog) {
+    const res = await fetch(`${this.httpUrl}/admin/business-catalog`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(catalog),
+    })
+    if (!res.ok) throw new Error(`mock refused the business catalog: HTTP ${res.status} ${(await res.text()).trim()}`)
+  }
+
+  /**
    * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
    * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`.
    * @param {string} from caller's phone number

@@ -11,6 +11,7 @@ const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
 const { communityCalls } = require('./socket-communities')
 const { newsletterCalls } = require('./socket-newsletters')
+const { businessCalls } = require('./socket-business')
 const { internalCalls, signalRepository } = require('./socket-internals')
 const { patchedForSending } = require('./message-patch')
 const { generateMessageIDV2 } = require('./baileys/message-content')
@@ -595,6 +596,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls, newsletterCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls, newsletterCalls, businessCalls)
 
 module.exports = { ShardSocket }

@@ -17,7 +17,6 @@ const PENDING = {
     'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact',
   ],
   'privacy': ['updateDisableLinkPreviewsPrivacy'],
-  'business': ['getCatalog', 'getCollections', 'getOrderDetails', 'productCreate', 'productDelete', 'productUpdate'],
 }
 
 /** Members that exist but reject with `NOT_SUPPORTED`, with the reason (also in the README). */

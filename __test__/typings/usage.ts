@@ -1,6 +1,6 @@
 // Compiled (not run) by __test__/typings.test.js: the public typings must accept real usage
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
-import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type NewsletterMetadata, type ShardErrorCode, type StatusResult } from 'baileys-shard'
+import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type NewsletterMetadata, type Product, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
 import { MockServer } from 'baileys-shard/testing'
 
@@ -115,6 +115,13 @@ async function main(): Promise<void> {
   await sock.newsletterMute(news.id)
   await sock.newsletterChangeOwner(news.id, '15557654321@s.whatsapp.net')
   await sock.newsletterDelete(news.id)
+  const product: Product = await sock.productCreate({ name: 'Mug', price: 12000, currency: 'EUR', images: [Buffer.from('jpeg'), { url: './mug.jpg' }] })
+  const page = await sock.getCatalog({ jid: '15551234567@s.whatsapp.net', limit: 5 })
+  console.log(page.products.map((p) => p.price), page.nextPageCursor ?? 'last page', product.imageUrls.original)
+  await sock.productUpdate(product.id, { price: 15000 })
+  const { collections } = await sock.getCollections()
+  const order = await sock.getOrderDetails('9001', 'dG9rZW4=')
+  console.log(collections.length, order.price.total, (await sock.productDelete([product.id])).deleted)
   manager.on('group-participants.update', ({ data }) => {
     const who: string[] = data.participants
     if (data.action === 'add') console.log(data.id, data.author, who)

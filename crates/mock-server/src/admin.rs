@@ -6,6 +6,7 @@
 //! - `GET /admin/health` — `ok`.
 //! - `GET /admin/accounts` — JSON snapshot of accounts, devices and who is online.
 //! - `POST /admin/business-profile` — makes an account a business with that profile (business.rs).
+//! - `POST /admin/business-catalog` — a business's collections and orders (catalog.rs).
 //! - `POST /admin/calls` — one account's phone calls another (`{ from, to, video? }` → `{ id }`);
 //!   `GET /admin/calls/:id` — that call and what the callee's devices answered (calls.rs).
 
@@ -29,6 +30,7 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("GET", "/admin/health") => Response::text(200, "ok\n"),
         ("GET", "/admin/accounts") => accounts(state),
         ("POST", "/admin/business-profile") => crate::business::set_profile(body, state),
+        ("POST", "/admin/business-catalog") => crate::catalog::seed(body, state),
         ("POST", "/admin/calls") => crate::calls::place(body, state),
         ("GET", p) if p.starts_with("/admin/calls/") => crate::calls::show(&p["/admin/calls/".len()..], state),
         (_, "/admin/mock-phone/scan-qr") => Response::text(405, "use POST with the QR string as the body\n"),

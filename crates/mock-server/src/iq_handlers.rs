@@ -107,6 +107,7 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
         ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
         ("w:biz", "get", Some("business_profile")) => vec![crate::business::handle_iq(state, iq)],
+        ("w:biz:catalog" | "fb:thrift_iq", _, _) => vec![crate::catalog::handle_iq(state, me, iq)],
         // Channels: GraphQL (`w:mex`) and message history / live updates (newsletters.rs).
         (ns, _, _) if crate::newsletters::handles(ns) => crate::newsletters::handle_iq(state, me, iq),
         ("usync", "get", Some("usync")) => vec![usync(state, iq)],

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod admin;
 pub mod business;
 pub mod calls;
+pub mod catalog;
 pub mod communities;
 pub mod connection;
 pub mod group_relay;

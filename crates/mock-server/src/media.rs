@@ -95,7 +95,8 @@ impl Drop for MediaStore {
 /// Whether the media CDN serves this request (the front door asks before its admin routing).
 pub fn is_media_request(method: &str, path: &str, store: &MediaStore) -> bool {
     match method {
-        "POST" => path.starts_with("/mms/") || path == TAMPER_PATH,
+        // `/product/image/<token>`: catalog pictures, uploaded unencrypted.
+        "POST" => path.starts_with("/mms/") || path.starts_with("/product/image/") || path == TAMPER_PATH,
         "GET" | "HEAD" => lock(&store.by_path).contains_key(path) || path.starts_with("/v/t62."),
         _ => false,
     }
@@ -309,7 +310,7 @@ async fn upload(
         .await;
         return;
     }
-    // /mms/<kind>/<token>
+    // /mms/<kind>/<token> or /product/image/<token>
     let mut segs = req.path.trim_start_matches('/').split('/');
     let (_, kind, token) = (
         segs.next(),

@@ -81,6 +81,8 @@ pub struct ServerState {
     /// Profile pictures, about texts and blocklists (profile.rs).
     pub profiles: Mutex<crate::profile::ProfileDirectory>,
     pub business: Mutex<crate::business::BusinessDirectory>,
+    /// Business catalogs (catalog.rs).
+    pub catalogs: Mutex<crate::catalog::CatalogDirectory>,
     /// Channels (newsletters.rs).
     pub channels: Mutex<crate::newsletters::ChannelDirectory>,
     /// Calls placed through the admin API and what devices answered (calls.rs).
@@ -135,6 +137,7 @@ impl MockServer {
             profiles: Mutex::default(),
             business: Mutex::default(),
             channels: Mutex::default(),
+            catalogs: Mutex::default(),
             calls: Mutex::default(),
             status_audiences: Mutex::default(),
             media: crate::media::MediaStore::new(port)?,
