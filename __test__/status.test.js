@@ -45,6 +45,8 @@ test('a text status reaches the users in statusJidList, keyed as Baileys keys it
   expect(bobs.message.extendedTextMessage).toMatchObject({ text: 'out for lunch', backgroundArgb: 0xff1e6e4f, font: 2 })
   const theirs = await toPeer
   expect(theirs.key).toMatchObject({ remoteJid: STATUS, fromMe: false, id })
+  // The sender's LID as the stanza names it (device included), as Baileys keeps it.
+  expect(bobs.key.participantLid).toBe(theirs.key.participantLid)
   expect(theirs.text).toBe('out for lunch')
   // Carol, not in the list: a direct message sent after the post reaches her first.
   const afterId = id.replace(/^3EB0/, '3EB1')

@@ -59,10 +59,11 @@ pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecod
     key.set("id", BValue::String(info.id.clone()));
     if source.is_group {
         key.set("participant", BValue::String(source.sender.to_non_ad_string()));
-        // Baileys adds the sender's other identity from `participant_lid` / `participant_pn`.
+        // Baileys adds the sender's other identity from `participant_lid` / `participant_pn`,
+        // as the attribute says it (with the device, when it names one).
         if let Some(alt) = &source.sender_alt {
             let name = if alt.is_lid() { "participantLid" } else { "participantPn" };
-            key.set(name, BValue::String(alt.to_non_ad_string()));
+            key.set(name, BValue::String(alt.to_string()));
         }
     }
     let mut msg = BValue::object();
