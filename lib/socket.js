@@ -52,10 +52,10 @@ class ShardSocket {
    */
   get authState() {
     const id = this.shardId
-    const native = this._native
+    const addon = this._native
     let creds
     try {
-      creds = native.authCreds(id) ?? undefined
+      creds = this._native.authCreds(id) ?? undefined
     } catch (err) {
       throw fromNative(err, 'LOAD_FAILED')
     }
@@ -72,7 +72,7 @@ class ShardSocket {
             throw new ShardError('keys.get: ids must be an array of strings', 'INVALID_ARGUMENT')
           }
           try {
-            return native.authKeys(id, type, ids)
+            return addon.authKeys(id, type, ids)
           } catch (err) {
             throw fromNative(err, 'LOAD_FAILED')
           }
