@@ -472,6 +472,26 @@ export interface Product {
   isHidden: boolean
 }
 
+/** A channel as WhatsApp's GraphQL describes it (`newsletterMetadata`; times and counts are strings). */
+export interface NewsletterThread {
+  id: string
+  state: { type: string }
+  thread_metadata: {
+    creation_time: string
+    name: { id: string; text: string; update_time: string }
+    description: { id: string; text: string; update_time: string }
+    handle: string | null
+    invite: string
+    picture: { id: string; type: string; direct_path: string } | null
+    preview: { id: string; type: string; direct_path: string } | null
+    subscribers_count: string
+    verification: 'VERIFIED' | 'UNVERIFIED'
+    [field: string]: unknown
+  }
+  viewer_metadata: { mute: 'ON' | 'OFF'; role: 'OWNER' | 'ADMIN' | 'SUBSCRIBER' | 'GUEST'; [field: string]: unknown }
+  [field: string]: unknown
+}
+
 /** A channel as Baileys 6.7.21's `newsletterCreate` gives it. */
 export interface NewsletterMetadata {
   id: string
@@ -869,8 +889,8 @@ export interface ShardSocket {
   newsletterUpdateDescription(jid: string, description: string): Promise<unknown>
   newsletterUpdatePicture(jid: string, content: Buffer | { url: string }): Promise<unknown>
   newsletterRemovePicture(jid: string): Promise<unknown>
-  /** The channel as the server describes it (`id`, `state`, `thread_metadata`, `viewer_metadata`). */
-  newsletterMetadata(type: 'jid' | 'invite', key: string): Promise<Record<string, any> | null>
+  /** The channel as the server describes it (what Baileys 6.7.21 returns, whatever its typings say). */
+  newsletterMetadata(type: 'jid' | 'invite', key: string): Promise<NewsletterThread | null>
   newsletterFollow(jid: string): Promise<unknown>
   newsletterUnfollow(jid: string): Promise<unknown>
   newsletterMute(jid: string): Promise<unknown>

@@ -64,7 +64,7 @@ const newsletterCalls = {
    * `viewer_metadata`), by jid or invite code, like Baileys' `sock.newsletterMetadata`.
    * @param {'jid' | 'invite'} type
    * @param {string} key
-   * @returns {Promise<Record<string, unknown> | null>}
+   * @returns {Promise<import('..').NewsletterThread | null>}
    */
   newsletterMetadata(type, key) {
     return call(() => this._native.newsletterMetadata(this.shardId, type ?? null, key ?? null))
