@@ -1,12 +1,12 @@
 'use strict'
 // Channels (newsletters) end to end: two shards (alice, bob) and a real Baileys 6.7.21 socket
 // (carol) on the mock server. Alice creates a channel and posts to it; bob and carol find it,
-// follow, mute, react and read its posts; ownership moves to bob, who deletes it. Every
+// follow, mute, get its posts live, react and read them back; ownership moves to bob, who deletes it. Every
 // newsletter* member runs through the public API; Baileys, asking the same server the same
 // things, is the oracle for the results.
 const { isDeepStrictEqual } = require('node:util')
 const { proto } = require('..')
-const { expectShardError, shardsAndBaileys } = require('./helpers')
+const { waitFor, expectShardError, shardsAndBaileys } = require('./helpers')
 
 let ctx
 let peer
@@ -90,8 +90,16 @@ test('the owner renames it, describes it, sets and removes its picture; a follow
   await expectShardError(bob.newsletterUpdateName(channel, 'mine now'), 'INVALID_ARGUMENT', /^newsletterUpdate failed.*only the channel's admins/)
 })
 
-test('posts: the owner posts, followers read them (as Baileys reads them) and react', async () => {
-  await alice.sendMessage(channel, { text: 'first post' })
+test('posts: the owner posts, followers get them live and read them (as Baileys does), and react', async () => {
+  const atBob = waitFor(ctx.manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.messages.some((m) => m.key.remoteJid === channel), 20000)
+  const atCarol = peer.waitFor('Baileys to get the post', (e) => e.event === 'upsert' && e.key.remoteJid === channel, 20000)
+  const sent = await alice.sendMessage(channel, { text: 'first post' })
+  const got = (await atBob).data.messages.find((m) => m.key.remoteJid === channel)
+  const theirs = await atCarol
+  expect(got.key).toEqual({ remoteJid: channel, fromMe: false, id: sent.key.id, server_id: '100' })
+  expect(got.message.extendedTextMessage?.text ?? got.message.conversation).toBe('first post')
+  expect(plain(got.key)).toEqual(theirs.key)
+  expect(theirs.text).toBe('first post')
   await alice.sendMessage(channel, { text: 'second post' })
   const ours = await bob.newsletterFetchMessages(channel, 10)
   const posts = postsOf(ours)

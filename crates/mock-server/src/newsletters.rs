@@ -1,7 +1,8 @@
 //! Channels (newsletters): the `w:mex` GraphQL operations clients run on them (create, fetch,
 //! update, follow, unfollow, mute, subscribers, admins, owner, delete), the `newsletter` IQs
 //! (message history, live updates), and what devices send to a channel: plaintext posts from
-//! its admins (acked with the post's `server_id`) and reactions to a post.
+//! its admins (acked with the post's `server_id` and pushed to every follower's devices) and
+//! reactions to a post.
 //!
 //! GraphQL operations are persisted queries named by `query_id`; the server answers
 //! `<result>{"data": {"<field>": …}}</result>`. Both whatsapp-rust 0.7.0's ids and Baileys
@@ -418,11 +419,18 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     if let Some(id) = attr(node, "id") {
         ack = ack.attr("id", id);
     }
+    // A new post and who follows the channel, to push it to them once it is acked.
+    let mut push = None;
     let outcome = {
         let mut channels = lock(&state.channels);
         match channels.by_key(&to, "jid") {
             None => Err("404"),
-            Some(channel) => accept(channel, me, node, t),
+            Some(channel) => accept(channel, me, node, t).inspect(|posted| {
+                if posted.is_some() {
+                    let post = channel.posts.last().expect("just posted");
+                    push = Some((channel.id.clone(), channel.followers.clone(), pushed_post(channel, post, node)));
+                }
+            }),
         }
     };
     let ack = match outcome {
@@ -430,7 +438,39 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         Ok(None) => ack,
         Err(code) => ack.attr("error", code),
     };
-    tx.send(Outbound::Node(ack.build())).is_ok()
+    if tx.send(Outbound::Node(ack.build())).is_err() {
+        return false;
+    }
+    if let Some((channel_id, followers, post)) = push {
+        let id = attr(&post, "id").unwrap_or_default();
+        let dir = lock(&state.directory);
+        let mut router = lock(&state.router);
+        for phone in &followers {
+            let Some(account) = dir.account(phone) else { continue };
+            // Device 0 is the mock phone: it takes nothing.
+            for &device in account.devices.keys().filter(|&&d| d != 0) {
+                router.deliver(&(phone.clone(), device), "message", &id, &channel_id, post.clone());
+            }
+        }
+    }
+    true
+}
+
+/// A post as followers' devices get it: `<message from=ID@newsletter id server_id t type>`
+/// with the `<plaintext>` (and its `mediatype`) as the admin sent it.
+fn pushed_post(channel: &Channel, post: &Post, sent: &Node) -> Node {
+    let mut plaintext = NodeBuilder::new("plaintext").bytes(post.plaintext.clone());
+    if let Some(media) = sent.get_optional_child("plaintext").and_then(|p| attr(p, "mediatype")) {
+        plaintext = plaintext.attr("mediatype", media);
+    }
+    NodeBuilder::new("message")
+        .attr("from", channel.jid())
+        .attr("id", post.id.clone())
+        .attr("server_id", post.server_id.to_string())
+        .attr("t", post.t.to_string())
+        .attr("type", post.kind.clone())
+        .children([plaintext.build()])
+        .build()
 }
 
 /// Stores what `node` brings to `channel`: `Some(server_id)` of a new post.

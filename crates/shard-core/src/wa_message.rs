@@ -66,6 +66,10 @@ pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecod
             key.set(name, BValue::String(alt.to_string()));
         }
     }
+    // A channel post carries its server id, which reactions name (`newsletterReactMessage`).
+    if source.chat.server == wacore_binary::Server::Newsletter && info.server_id > 0 {
+        key.set("server_id", BValue::String(info.server_id.to_string()));
+    }
     let mut msg = BValue::object();
     msg.set("key", key);
     msg.set("messageTimestamp", BValue::Int(info.timestamp.timestamp()));
