@@ -77,6 +77,29 @@ class MockServer {
     if (!res.ok) throw new Error(`mock phone refused the QR: HTTP ${res.status} ${await res.text()}`)
   }
 
+  /**
+   * POSTs a JSON body to an admin endpoint: the mock's answer (parsed when it is JSON); rejects
+   * with the mock's reason when it refuses.
+   * @private
+   * @param {string} path
+   * @param {object} body
+   * @param {string} what what is posted, for the error
+   */
+  async _adminPost(path, body, what) {
+    const res = await fetch(`${this.httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`mock refused ${what}: HTTP ${res.status} ${text.trim()}`)
+    try {
+      return JSON.parse(text)
+    } catch {
+      return text
+    }
+  }
+
   // ---- pairing-code login --------------------------------------------------------------
   /**
    * Makes the mock phone's user type a pairing code (as shown in `login.update` with
@@ -89,14 +112,7 @@ class MockServer {
    *   malformed code, 404 no companion waiting for that number, 410 code expired).
    */
   async enterPairingCode(phoneNumber, code) {
-    const res = await fetch(`${this.httpUrl}/admin/mock-phone/pair-code`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone: String(phoneNumber), code: String(code) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`mock phone refused the pairing code: HTTP ${res.status} ${text.trim()}`)
-    return JSON.parse(text)
+    return this._adminPost('/admin/mock-phone/pair-code', { phone: String(phoneNumber), code: String(code) }, 'the pairing code')
   }
   // ---- end pairing-code login ----------------------------------------------------------
 
@@ -106,12 +122,7 @@ class MockServer {
    * @returns {Promise<void>}
    */
   async setBusinessProfile(profile) {
-    const res = await fetch(`${this.httpUrl}/admin/business-profile`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(profile),
-    })
-    if (!res.ok) throw new Error(`mock refused the business profile: HTTP ${res.status} ${(await res.text()).trim()}`)
+    await this._adminPost('/admin/business-profile', profile, 'the business profile')
   }
 
   /**
@@ -121,12 +132,7 @@ class MockServer {
    * @returns {Promise<void>}
    */
   async seedBusinessCatalog(catalog) {
-    const res = await fetch(`${this.httpUrl}/admin/business-catalog`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(catalog),
-    })
-    if (!res.ok) throw new Error(`mock refused the business catalog: HTTP ${res.status} ${(await res.text()).trim()}`)
+    await this._adminPost('/admin/business-catalog', catalog, 'the business catalog')
   }
 
   /**
@@ -138,14 +144,7 @@ class MockServer {
    * @returns {Promise<{ id: string, devices: number }>} the call id
    */
   async placeCall(from, to, options = {}) {
-    const res = await fetch(`${this.httpUrl}/admin/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ from: String(from), to: String(to), video: !!options.video }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`mock refused the call: HTTP ${res.status} ${text.trim()}`)
-    return JSON.parse(text)
+    return this._adminPost('/admin/calls', { from: String(from), to: String(to), video: !!options.video }, 'the call')
   }
 
   /**
@@ -167,15 +166,8 @@ class MockServer {
    * @param {string} path e.g. `/admin/faults/drop`
    * @param {object} [body]
    */
-  async _fault(path, body = {}) {
-    const res = await fetch(`${this.httpUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`mock refused ${path}: HTTP ${res.status} ${text.trim()}`)
-    return JSON.parse(text)
+  _fault(path, body = {}) {
+    return this._adminPost(path, body, path)
   }
 
   /**
