@@ -18,7 +18,7 @@ const invalid = (message) => new ShardError(message, 'INVALID_ARGUMENT')
 
 // --- Reading answers -------------------------------------------------------------------------
 
-const childrenOf = (node, tag) => (Array.isArray(node?.content) ? node.content.filter((c) => c.tag === tag) : [])
+const { children: childrenOf } = require('./socket-internals')
 const childOf = (node, tag) => childrenOf(node, tag)[0]
 /** A child's text content (Baileys' `getBinaryNodeChildString`): undefined without that child. */
 function textOf(node, tag) {

@@ -159,4 +159,4 @@ function signalRepository() {
   return new Proxy({}, { get: (_, key) => (key === 'then' ? undefined : reject) })
 }
 
-module.exports = { internalCalls, signalRepository, NOT_SUPPORTED_REASONS }
+module.exports = { internalCalls, signalRepository, NOT_SUPPORTED_REASONS, children }

@@ -55,7 +55,7 @@ pub fn set_profile(body: &[u8], state: &ServerState) -> Response {
     Response::text(200, "ok\n")
 }
 
-fn text(tag: &'static str, content: &str) -> Node {
+pub(crate) fn text(tag: &'static str, content: &str) -> Node {
     NodeBuilder::new(tag).bytes(content.as_bytes().to_vec()).build()
 }
 

@@ -12,8 +12,10 @@ use serde::Deserialize;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
+use crate::business::text;
+use crate::groups::kids;
 use crate::http_front::Response;
-use crate::iq_handlers::{attr, error, result, DeviceAddr};
+use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
 use crate::server::{lock, ServerState};
 
 #[derive(Clone, Debug, Default)]
@@ -92,10 +94,6 @@ pub fn seed(body: &[u8], state: &ServerState) -> Response {
     Response::text(200, "ok\n")
 }
 
-fn kids(node: &Node) -> &[Node] {
-    node.children().unwrap_or(&[])
-}
-
 fn text_of(node: &Node, tag: &str) -> Option<String> {
     let child = kids(node).iter().find(|c| c.tag == tag)?;
     match &child.content {
@@ -105,12 +103,9 @@ fn text_of(node: &Node, tag: &str) -> Option<String> {
     }
 }
 
-fn text(tag: &'static str, content: &str) -> Node {
-    NodeBuilder::new(tag).bytes(content.as_bytes().to_vec()).build()
-}
-
+/// The account a jid names (`PHONE[:DEVICE]@s.whatsapp.net`).
 fn phone_of(jid: &str) -> String {
-    jid.split(['@', ':']).next().unwrap_or(jid).to_owned()
+    split_jid(jid).map(|(phone, _, _)| phone).unwrap_or_default()
 }
 
 impl Product {

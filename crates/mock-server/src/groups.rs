@@ -23,7 +23,7 @@ use wacore_binary::{Node, NodeContent};
 use crate::accounts::{ConnSender, Directory, Outbound};
 use crate::communities::{self, CommunityPart};
 use crate::connection::unix_now;
-use crate::iq_handlers::{attr, error, resolve_jid, result, DeviceAddr};
+use crate::iq_handlers::{attr, error, resolve_jid, result, split_jid, DeviceAddr};
 use crate::router::Router;
 use crate::server::{lock, ServerState};
 
@@ -307,7 +307,7 @@ impl Fanout {
         kids(&self.action)
             .iter()
             .filter_map(|p| attr(p, "jid"))
-            .map(|jid| group_id_of(&jid))
+            .filter_map(|jid| split_jid(&jid).map(|(phone, _, _)| phone))
             .collect()
     }
 }

@@ -17,7 +17,8 @@ use wacore_binary::{Node, NodeContent};
 
 use crate::accounts::{ConnSender, Outbound};
 use crate::connection::unix_now;
-use crate::iq_handlers::{attr, error, result, DeviceAddr};
+use crate::groups::kids;
+use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
 use crate::server::{lock, ServerState};
 
 pub const NEWSLETTER_SERVER: &str = "newsletter";
@@ -212,10 +213,6 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
     vec![reply]
 }
 
-fn kids(node: &Node) -> &[Node] {
-    node.children().unwrap_or(&[])
-}
-
 fn mex(channels: &mut ChannelDirectory, me: &DeviceAddr, iq: &Node) -> Node {
     let Some(query) = kids(iq).iter().find(|c| c.tag == "query") else {
         return error(iq, 400, "bad-request");
@@ -245,10 +242,6 @@ fn graphql_error(code: u16, message: &str) -> Value {
 fn named<'a>(channels: &'a mut ChannelDirectory, vars: &Value) -> Result<&'a mut Channel, (u16, String)> {
     let id = vars["newsletter_id"].as_str().or_else(|| vars["input"]["newsletter_id"].as_str()).unwrap_or_default();
     channels.by_key(id, "jid").ok_or((404, format!("newsletter {id} not found")))
-}
-
-fn phone_of_jid(jid: &str) -> String {
-    jid.split(['@', ':']).next().unwrap_or(jid).to_owned()
 }
 
 fn run(channels: &mut ChannelDirectory, me: &DeviceAddr, op: Op, vars: &Value) -> Result<Value, (u16, String)> {
@@ -334,7 +327,7 @@ fn run(channels: &mut ChannelDirectory, me: &DeviceAddr, op: Op, vars: &Value) -
             if channel.owner != viewer {
                 return Err((403, "only the channel's owner may do that".into()));
             }
-            let user = phone_of_jid(vars["user_id"].as_str().unwrap_or_default());
+            let user = split_jid(vars["user_id"].as_str().unwrap_or_default()).map(|(user, _, _)| user).unwrap_or_default();
             if op == Op::ChangeOwner {
                 // WhatsApp hands a channel only to one of its admins, who are invited from the
                 // apps; this mock does not model those invitations, so a follower will do. The

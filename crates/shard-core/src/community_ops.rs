@@ -17,15 +17,12 @@ use whatsapp_rust::features::{
 };
 
 use crate::baileys_value::BValue;
-use crate::error::{ErrorCode, Result, ShardError};
+use crate::content::invalid;
+use crate::error::Result;
 use crate::group_ops::{baileys_group_metadata, group_jid_arg, invite_code_arg};
 use crate::group_query;
 use crate::shard::Shard;
 use crate::stanza_ops::iq_failure;
-
-fn invalid(message: String) -> ShardError {
-    ShardError::new(ErrorCode::InvalidArgument, message)
-}
 
 /// Baileys 6.7.21's community metadata (`extractCommunityMetadata`): its keys in its order,
 /// a key it leaves `undefined` absent. Unlike `GroupMetadata`, `size` counts the participants

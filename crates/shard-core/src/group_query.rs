@@ -3,7 +3,9 @@
 //! only when their content decodes as a string, but `all_member_add` and its kin are not in
 //! WhatsApp's token dictionary, so they arrive as bytes and every group would read as if only
 //! admins could add members (Baileys, which reads the bytes, says otherwise). The reply is
-//! handed to the engine's parser with those contents as strings.
+//! handed to the engine's parser with those contents as strings. Unlike the engine's
+//! `get_metadata`, participants' phone numbers are not filled in from its LID cache: they are
+//! what the server sent, as in Baileys.
 
 use wacore::iq::groups::{
     CommunityParticipatingIq, GetGroupInviteInfoIq, GroupInfoOutcome, GroupParticipatingIq, GroupQueryIq,

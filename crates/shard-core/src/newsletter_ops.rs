@@ -12,13 +12,13 @@ use wacore::iq::mex_operations as ops;
 use wacore::request::InfoQuery;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Jid, NodeContent, Server};
-use whatsapp_rust::features::{MexError, MexRequest};
+use whatsapp_rust::features::{MexError, MexRequest, NewsletterError};
 use whatsapp_rust::IqError;
 
 use crate::baileys_value::BValue;
 use crate::binary_node::node_to_baileys;
-use crate::content::parse_jid;
-use crate::error::{ErrorCode, Result, ShardError};
+use crate::content::{invalid, parse_jid};
+use crate::error::{Result, ShardError};
 use crate::shard::Shard;
 use crate::stanza_ops::iq_failure;
 
@@ -30,30 +30,26 @@ pub struct Operation {
 }
 
 impl Operation {
-    const fn engine(name: &'static str, id: &'static str, field: &'static str) -> Self {
+    const fn new(name: &'static str, id: &'static str, field: &'static str) -> Self {
         Operation { name, id, field }
     }
 }
 
-const CREATE: Operation = Operation::engine(ops::create_newsletter::NAME, ops::create_newsletter::DOC_ID, "xwa2_newsletter_create");
-const UPDATE: Operation = Operation::engine(ops::update_newsletter::NAME, ops::update_newsletter::DOC_ID, "xwa2_newsletter_update");
-const FETCH: Operation = Operation::engine(ops::fetch_newsletter::NAME, ops::fetch_newsletter::DOC_ID, "xwa2_newsletter");
-const FOLLOW: Operation = Operation::engine(ops::join_newsletter::NAME, ops::join_newsletter::DOC_ID, "xwa2_newsletter_join_v2");
-const UNFOLLOW: Operation = Operation::engine(ops::leave_newsletter::NAME, ops::leave_newsletter::DOC_ID, "xwa2_newsletter_leave_v2");
+const CREATE: Operation = Operation::new(ops::create_newsletter::NAME, ops::create_newsletter::DOC_ID, "xwa2_newsletter_create");
+const UPDATE: Operation = Operation::new(ops::update_newsletter::NAME, ops::update_newsletter::DOC_ID, "xwa2_newsletter_update");
+const FETCH: Operation = Operation::new(ops::fetch_newsletter::NAME, ops::fetch_newsletter::DOC_ID, "xwa2_newsletter");
+const FOLLOW: Operation = Operation::new(ops::join_newsletter::NAME, ops::join_newsletter::DOC_ID, "xwa2_newsletter_join_v2");
+const UNFOLLOW: Operation = Operation::new(ops::leave_newsletter::NAME, ops::leave_newsletter::DOC_ID, "xwa2_newsletter_leave_v2");
 const CHANGE_OWNER: Operation =
-    Operation::engine(ops::change_newsletter_owner::NAME, ops::change_newsletter_owner::DOC_ID, "xwa2_newsletter_change_owner");
+    Operation::new(ops::change_newsletter_owner::NAME, ops::change_newsletter_owner::DOC_ID, "xwa2_newsletter_change_owner");
 const DEMOTE: Operation =
-    Operation::engine(ops::demote_newsletter_admin::NAME, ops::demote_newsletter_admin::DOC_ID, "xwa2_newsletter_admin_demote");
-const DELETE: Operation = Operation::engine(ops::delete_newsletter::NAME, ops::delete_newsletter::DOC_ID, "xwa2_newsletter_delete_v2");
+    Operation::new(ops::demote_newsletter_admin::NAME, ops::demote_newsletter_admin::DOC_ID, "xwa2_newsletter_admin_demote");
+const DELETE: Operation = Operation::new(ops::delete_newsletter::NAME, ops::delete_newsletter::DOC_ID, "xwa2_newsletter_delete_v2");
 // Baileys 6.7.21's ids (Types/Newsletter.ts), for what the engine has no operation for.
-const MUTE: Operation = Operation::engine("BaileysNewsletterMute", "29766401636284406", "xwa2_newsletter_mute_v2");
-const UNMUTE: Operation = Operation::engine("BaileysNewsletterUnmute", "9864994326891137", "xwa2_newsletter_unmute_v2");
-const SUBSCRIBERS: Operation = Operation::engine("BaileysNewsletterSubscribers", "9783111038412085", "xwa2_newsletter_subscribers");
-const ADMIN_COUNT: Operation = Operation::engine("BaileysNewsletterAdminCount", "7130823597031706", "xwa2_newsletter_admin");
-
-fn invalid(message: String) -> ShardError {
-    ShardError::new(ErrorCode::InvalidArgument, message)
-}
+const MUTE: Operation = Operation::new("BaileysNewsletterMute", "29766401636284406", "xwa2_newsletter_mute_v2");
+const UNMUTE: Operation = Operation::new("BaileysNewsletterUnmute", "9864994326891137", "xwa2_newsletter_unmute_v2");
+const SUBSCRIBERS: Operation = Operation::new("BaileysNewsletterSubscribers", "9783111038412085", "xwa2_newsletter_subscribers");
+const ADMIN_COUNT: Operation = Operation::new("BaileysNewsletterAdminCount", "7130823597031706", "xwa2_newsletter_admin");
 
 /// A channel jid argument (`<id>@newsletter`).
 fn newsletter_jid(what: &str, jid: &str) -> Result<Jid> {
@@ -108,6 +104,15 @@ impl Shard {
         }
     }
 
+    /// An engine newsletter call that failed: a lost connection is `NOT_CONNECTED`, as for
+    /// every call; anything else is `INVALID_ARGUMENT` with the engine's reason.
+    fn newsletter_failed(&self, what: &str, e: NewsletterError) -> ShardError {
+        match e {
+            NewsletterError::Iq(e) => iq_failure(self.id(), what, &e),
+            other => invalid(format!("{what} failed on shard {}: {other}", self.id())).for_shard(self.id()),
+        }
+    }
+
     fn jid_arg(&self, what: &str, jid: &str) -> Result<Jid> {
         newsletter_jid(what, jid).map_err(|e| e.for_shard(self.id()))
     }
@@ -116,7 +121,7 @@ impl Shard {
     /// `NewsletterMetadata` (`id`, `name`, `invite`, `subscribers`, `picture`, ...).
     pub async fn newsletter_create(&self, name: &str, description: Option<&str>) -> Result<BValue> {
         if name.trim().is_empty() {
-            return Err(invalid("newsletterCreate: name must be a non-empty string".into()).for_shard(self.id()));
+            return Err(invalid("newsletterCreate: name must be a non-empty string").for_shard(self.id()));
         }
         let created = self.mex("newsletterCreate", &CREATE, json!({ "input": { "name": name, "description": description } })).await?;
         Ok(created_newsletter(&created))
@@ -201,7 +206,7 @@ impl Shard {
             .newsletter()
             .send_reaction(&jid, server_id, reaction.unwrap_or_default())
             .await
-            .map_err(|e| invalid(format!("{what} failed on shard {}: {e}", self.id())).for_shard(self.id()))
+            .map_err(|e| self.newsletter_failed(what, e))
     }
 
     /// Baileys' `sock.newsletterFetchMessages(jid, count, since, after)`: the server's reply
@@ -233,7 +238,7 @@ impl Shard {
             .newsletter()
             .subscribe_live_updates(jid)
             .await
-            .map_err(|e| invalid(format!("{what} failed on shard {}: {e}", self.id())).for_shard(self.id()))?;
+            .map_err(|e| self.newsletter_failed(what, e))?;
         Ok(BValue::obj([("duration", BValue::String(seconds.to_string()))]))
     }
 }
