@@ -78,17 +78,22 @@ function jsFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsFiles(path.join(dir, e.name)) : e.name.endsWith('.js') ? [path.join(dir, e.name)] : []))
 }
 
-/** Every call into the addon in the JS layer: `{ kind: 'method' | 'function' | 'class', name, args, where }`. */
+/**
+ * Every call into the addon in the JS layer: `{ kind, name, args, where }`, `kind` being
+ * `manager` (a `NativeShardManager` method), `shard` (a `NativeShard` method: `sock._shard`),
+ * `function` or `class`.
+ */
 function nativeCalls() {
   const calls = []
   for (const file of [...jsFiles(path.join(ROOT, 'lib')), path.join(ROOT, 'index.js'), path.join(ROOT, 'testing.js')]) {
     const source = fs.readFileSync(file, 'utf8')
     const where = path.relative(ROOT, file)
     const patterns = [
-      // `addon`: `this._native` held by a closure (socket.js `authState`).
-      [/\b(?:_native|addon)\.(\w+)\(/g, 'method'],
+      [/\b_native\.(\w+)\(/g, 'manager'],
+      // `shard`: `this._shard` held by a closure (socket.js `authState`).
+      [/\b_?shard\.(\w+)\(/g, 'shard'],
       // The group calls name their native method as a string (socket.js `_group`).
-      [/\b_group\('(\w+)'(,|\))/g, 'method'],
+      [/\b_group\('(\w+)'(,|\))/g, 'shard'],
       [/\bnew native\.(\w+)\(/g, 'class'],
       [/(?<![\w.]|new )native\.(\w+)\(/g, 'function'],
       [/require\('\.\.?\/native'\)\.(\w+)\(/g, 'function'],
@@ -96,8 +101,8 @@ function nativeCalls() {
     for (const [re, kind] of patterns) {
       for (const m of source.matchAll(re)) {
         const openParen = m.index + m[0].lastIndexOf('(') + 1
-        // `_group('name', a, b)` passes the shard id and then its own arguments.
-        const args = kind === 'method' && m[0].startsWith('_group') ? (m[2] === ')' ? 1 : argCount(source, m.index + m[0].indexOf('(') + 1)) : argCount(source, openParen)
+        // `_group('name', a, b)` passes its own arguments after the name.
+        const args = m[0].startsWith('_group') ? (m[2] === ')' ? 0 : argCount(source, m.index + m[0].indexOf('(') + 1) - 1) : argCount(source, openParen)
         calls.push({ kind, name: m[1], args, where })
       }
     }
@@ -109,14 +114,14 @@ const surface = fs.existsSync(NATIVE_DTS) ? nativeSurface(fs.readFileSync(NATIVE
 
 test('the generated typings exist (npm run build writes them)', () => {
   expect(surface).not.toBeNull()
-  expect(Object.keys(surface.classes.NativeShardManager ?? {}).length).toBeGreaterThan(50)
+  expect(Object.keys(surface.classes.NativeShardManager ?? {}).length).toBeGreaterThan(10)
+  expect(Object.keys(surface.classes.NativeShard ?? {}).length).toBeGreaterThan(50)
 })
 
 test('every native call of the JS layer exists in the addon with enough parameters', () => {
-  const manager = surface.classes.NativeShardManager
   const problems = []
   for (const call of nativeCalls()) {
-    const declared = call.kind === 'method' ? manager[call.name] : call.kind === 'class' ? surface.classes[call.name]?.constructor : surface.functions[call.name] ?? (surface.classes[call.name] ? 0 : undefined)
+    const declared = call.kind === 'manager' ? surface.classes.NativeShardManager[call.name] : call.kind === 'shard' ? surface.classes.NativeShard[call.name] : call.kind === 'class' ? surface.classes[call.name]?.constructor : surface.functions[call.name] ?? (surface.classes[call.name] ? 0 : undefined)
     if (declared === undefined) problems.push(`${call.where}: ${call.kind} ${call.name} is not in the addon`)
     else if (call.args > declared) problems.push(`${call.where}: ${call.name} gets ${call.args} arguments, the addon takes ${declared}`)
   }
@@ -126,6 +131,51 @@ test('every native call of the JS layer exists in the addon with enough paramete
 test('every method and function the addon exports is used by the JS layer (or, for test hooks, by a test)', () => {
   const testSources = fs.readdirSync(__dirname).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(__dirname, f), 'utf8')).join('\n')
   const used = new Set([...nativeCalls().map((c) => c.name), ...[...testSources.matchAll(/\bnative\.(\w+)\(/g)].map((m) => m[1])])
-  const exported = [...Object.keys(surface.classes.NativeShardManager).filter((m) => m !== 'constructor'), ...Object.keys(surface.functions)]
+  const methods = (cls) => Object.keys(surface.classes[cls]).filter((m) => m !== 'constructor')
+  const exported = [...methods('NativeShardManager'), ...methods('NativeShard'), ...Object.keys(surface.functions)]
   expect(exported.filter((name) => !used.has(name))).toEqual([])
+})
+
+/** The top-level field names of the `{ ... }` block that starts at `from` in `text`. */
+function blockFields(text, from) {
+  const open = text.indexOf('{', from)
+  let depth = 0
+  const names = []
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === '{') depth++
+    else if (ch === '}' && --depth === 0) break
+    else if (depth === 1 && /\w/.test(ch) && !/\w/.test(text[i - 1])) {
+      const m = /^(\w+)\??:/.exec(text.slice(i))
+      if (m) names.push(m[1])
+    }
+  }
+  return names.sort()
+}
+
+/** Fields of `export interface Name` / `export class Name` (constructor and methods left out). */
+function declared(text, name) {
+  const fieldsOnly = text.replace(/\n\s*(constructor|\w+)\(.*(?=\n)/g, '')
+  const m = new RegExp(`export (?:declare )?(?:interface|class) ${name}\\b`).exec(fieldsOnly)
+  if (!m) throw new Error(`${name} is not declared`)
+  return blockFields(fieldsOnly, m.index)
+}
+
+test('the result structs the addon gives users as they are have the fields index.d.ts promises', () => {
+  const native = fs.readFileSync(NATIVE_DTS, 'utf8')
+  const index = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
+  const inline = (signature) => blockFields(index, index.indexOf(signature) + signature.length)
+  const pairs = [
+    ['ShardUser', declared(index, 'ShardUser')],
+    ['SessionStatusFields', declared(index, 'SessionStatus')],
+    ['ShardInfoFields', declared(index, 'ShardInfo')],
+    ['StatusEntry', declared(index, 'StatusResult')],
+    ['OnWhatsAppEntry', inline('onWhatsApp(...phoneNumbers: string[]): Promise<')],
+    ['JidWithDevice', inline('ignoreZeroDevices?: boolean): Promise<')],
+    ['UploadedMedia', inline('timeoutMs?: number }): Promise<')],
+  ]
+  expect(pairs.every(([, fields]) => fields.length >= 2)).toBe(true)
+  for (const [nativeName, publicFields] of pairs) {
+    expect({ [nativeName]: declared(native, nativeName) }).toEqual({ [nativeName]: publicFields })
+  }
 })

@@ -170,7 +170,7 @@ describe('decodeProtoMessage gives what Baileys decodes', () => {
   })
 
   test('malformed bytes throw instead of crashing', () => {
-    expect(() => native.decodeProtoMessage(Buffer.from([0x0a, 0x05, 0x61]))).toThrow(/INVALID_ARGUMENT/)
+    expect(() => native.decodeProtoMessage(Buffer.from([0x0a, 0x05, 0x61]))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('unexpected end of input') }))
   })
 })
 

@@ -47,7 +47,7 @@ class ShardConnection {
    */
   async close() {
     try {
-      await this._sock._native.dropConnection(this._sock.shardId)
+      await this._sock._shard.dropConnection()
     } catch (err) {
       throw fromNative(err, 'NOT_CONNECTED')
     }

@@ -13,17 +13,27 @@ class ShardError extends Error {
   }
 }
 
-// The native side prefixes messages with `[CODE] ` (src/errors.rs).
-const NATIVE_CODE = /^\[([A-Z_]+)\] ([\s\S]*)$/
+// The addon throws (or rejects with) errors whose `code` is a ShardError code (src/errors.rs);
+// N-API's own errors carry N-API status names instead. Loaded lazily: the addon loads after this.
+let shardCodes = null
+function isShardCode(code) {
+  shardCodes ??= new Set(require('./native').errorCodes())
+  return shardCodes.has(code)
+}
+
+// The N-API statuses of an argument it could not convert to what the Rust side takes.
+const UNREADABLE_ARGUMENT = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected', 'ArrayBufferExpected'])
 
 /**
- * Turns an error thrown by the addon into a ShardError. Native input errors keep their own
- * code; anything else gets `fallbackCode` (the code of the operation that failed).
+ * Turns an error thrown by the addon into a ShardError: the addon's own errors keep their
+ * code, an argument N-API could not read is INVALID_ARGUMENT, anything else gets
+ * `fallbackCode` (the code of the operation that failed).
  */
 function fromNative(err, fallbackCode) {
   if (err instanceof ShardError) return err
-  const match = NATIVE_CODE.exec(err && err.message ? err.message : String(err))
-  const error = match ? new ShardError(match[2], match[1]) : new ShardError(String(err && err.message ? err.message : err), fallbackCode)
+  const message = err && err.message ? err.message : String(err)
+  const code = err?.code
+  const error = new ShardError(message, isShardCode(code) ? code : UNREADABLE_ARGUMENT.has(code) ? 'INVALID_ARGUMENT' : fallbackCode)
   if (err && err.stack) error.cause = err
   return error
 }
@@ -52,4 +62,4 @@ function boom(message, statusCode) {
   return error
 }
 
-module.exports = { ShardError, fromNative, callNative, boom }
+module.exports = { ShardError, fromNative, callNative, boom, isShardCode }

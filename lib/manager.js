@@ -105,7 +105,7 @@ class ShardManager extends EventEmitter {
   async loadAllShards(options = {}) {
     let ids
     try {
-      ids = await this._native.loadAllShards(options.staggerMs ?? 100)
+      ids = this._adopt(await this._native.loadAllShards(options.staggerMs ?? 100))
     } catch (err) {
       const error = fromNative(err, 'LOAD_FAILED')
       this._fail(null, error)
@@ -114,7 +114,6 @@ class ShardManager extends EventEmitter {
     } finally {
       this._drain()
     }
-    for (const id of ids) this._sockFor(id)
     this._afterStateChange()
     return ids
   }
@@ -127,8 +126,10 @@ class ShardManager extends EventEmitter {
    */
   async recreateShard({ id, clearSession = false } = {}) {
     if (typeof id !== 'string') throw this._fail(null, new ShardError('recreateShard needs { id }: the shard id as a string', 'RECREATE_FAILED'))
+    // Calls made while it restarts reach whichever shard holds the id at that moment.
+    this._releaseHandle(id)
     try {
-      await this._native.recreateShard(String(id), Boolean(clearSession))
+      this._adopt([await this._native.recreateShard(String(id), Boolean(clearSession))])
     } catch (err) {
       throw this._fail(id, fromNative(err, 'RECREATE_FAILED'))
     } finally {
@@ -183,13 +184,16 @@ class ShardManager extends EventEmitter {
     let id
     try {
       const socket = options?.socket
-      id = await this._native.createShard(socket ? { ...options, socket: nativeSocketConfig(socket) } : (options ?? {}))
+      if (typeof options?.id === 'string') this._releaseHandle(options.id)
+      const handle = await this._native.createShard(socket ? { ...options, socket: nativeSocketConfig(socket) } : (options ?? {}))
+      id = handle.id
       if (socket) {
         this._shardSocketOptions.set(id, socket)
         // Its first events may have made the socket already, with the manager's options.
         const early = this._socks.get(id)
         if (early) early.logger = shardLogger(this._socketOption(id, 'logger'), id)
       }
+      this._adopt([handle])
     } catch (err) {
       throw this._fail(options && options.id, fromNative(err, 'CREATE_FAILED'))
     }
@@ -225,7 +229,7 @@ class ShardManager extends EventEmitter {
    * @param {string} id
    */
   socket(id) {
-    return this._native.hasShard(id) ? this._sockFor(id) : undefined
+    return this._native.shard(id) ? this._sockFor(id) : undefined
   }
 
   /**
@@ -233,7 +237,7 @@ class ShardManager extends EventEmitter {
    * @param {string} id
    */
   shard(id) {
-    if (!this._native.hasShard(id)) return null
+    if (!this._native.shard(id)) return null
     let emitter = this._emitters.get(id)
     if (!emitter) {
       emitter = new EventEmitter()
@@ -279,6 +283,31 @@ class ShardManager extends EventEmitter {
   /** @private A socket option of shard `id`: its own `socket` option over `socketConfig`. */
   _socketOption(id, name) {
     return this._shardSocketOptions.get(id)?.[name] ?? this._socketConfig?.[name]
+  }
+
+  /**
+   * @private Gives each native shard handle to its socket (made if need be); returns the ids.
+   * @param {import('./native').NativeShard[]} handles
+   */
+  _adopt(handles) {
+    return handles.map((handle) => {
+      const id = handle.id
+      this._sockFor(id)._handle = handle
+      return id
+    })
+  }
+
+  /** @private Forgets a socket's handle: its shard is about to be replaced. */
+  _releaseHandle(id) {
+    const sock = this._socks.get(id)
+    if (sock) sock._handle = null
+  }
+
+  /** @private The native shard with this id, for a socket that has no handle yet. */
+  _nativeShard(id) {
+    const handle = this._native.shard(id)
+    if (!handle) throw new ShardError(`no shard with id ${JSON.stringify(id)}; create it with createShard first`, 'SHARD_NOT_FOUND')
+    return handle
   }
 
   /** @private */

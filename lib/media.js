@@ -3,7 +3,7 @@
 // stream is never held whole), and `downloadMediaMessage` (Baileys' signature) downloads
 // through the native verifier. No crypto here: encryption and the MAC check are native.
 const { Readable } = require('node:stream')
-const { ShardError, fromNative } = require('./errors')
+const { ShardError, fromNative, isShardCode } = require('./errors')
 
 const MEDIA_KINDS = ['image', 'video', 'audio', 'document', 'sticker']
 const NOT_MEDIA = ['text', 'react', 'delete', 'location', 'contacts', 'poll', 'forward', 'disappearingMessagesInChat', 'groupInvite', 'pin',
@@ -45,7 +45,7 @@ async function prepareMediaContent(content) {
   } catch (err) {
     spool?.abort()
     if (err instanceof ShardError) throw err
-    if (err && /^\[[A-Z_]+\] /.test(err.message)) throw fromNative(err, 'MEDIA_FAILED')
+    if (isShardCode(err?.code)) throw fromNative(err, 'MEDIA_FAILED')
     const error = new ShardError(`reading content.${kind}.stream failed: ${err?.message ?? err}`, 'MEDIA_FAILED')
     error.cause = err
     throw error

@@ -47,7 +47,7 @@ async function emitPollVotes(sock, events) {
         sock.logger.warn({ key: pollKey }, 'poll creation message not found (getMessage), cannot decrypt the vote')
         continue
       }
-      const selectedOptions = await sock._native.decryptPollVote(sock.shardId, {
+      const selectedOptions = await sock._shard.decryptPollVote({
         encPayload: bytes(update.vote.encPayload),
         encIv: bytes(update.vote.encIv),
         pollEncKey: secret,

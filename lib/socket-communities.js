@@ -32,7 +32,7 @@ const communityCalls = {
    * @returns {Promise<import('..').GroupMetadata>}
    */
   communityCreate(subject, body) {
-    return call(() => this._native.communityCreate(this.shardId, subject ?? null, body ?? null))
+    return call(() => this._shard.communityCreate(subject ?? null, body ?? null))
   },
 
   /**
@@ -41,7 +41,7 @@ const communityCalls = {
    * @returns {Promise<import('..').CommunityMetadata>}
    */
   communityMetadata(jid) {
-    return call(() => this._native.communityMetadata(this.shardId, jid ?? null))
+    return call(() => this._shard.communityMetadata(jid ?? null))
   },
 
   /**
@@ -50,7 +50,7 @@ const communityCalls = {
    * @returns {Promise<{ [jid: string]: import('..').CommunityMetadata }>}
    */
   communityFetchAllParticipating() {
-    return call(() => this._native.communityFetchAllParticipating(this.shardId))
+    return call(() => this._shard.communityFetchAllParticipating())
   },
 
   /**
@@ -60,7 +60,7 @@ const communityCalls = {
    * @returns {Promise<import('..').CommunityMetadata>}
    */
   communityGetInviteInfo(code) {
-    return call(() => this._native.communityGetInviteInfo(this.shardId, code ?? null))
+    return call(() => this._shard.communityGetInviteInfo(code ?? null))
   },
 
   /**
@@ -69,7 +69,7 @@ const communityCalls = {
    * @returns {Promise<void>}
    */
   communityLeave(id) {
-    return call(() => this._native.communityLeave(this.shardId, id ?? null))
+    return call(() => this._shard.communityLeave(id ?? null))
   },
 
   /**
@@ -80,7 +80,7 @@ const communityCalls = {
    * @returns {Promise<void>}
    */
   communityJoinApprovalMode(jid, mode) {
-    return call(() => this._native.communityJoinApprovalMode(this.shardId, jid ?? null, mode ?? null))
+    return call(() => this._shard.communityJoinApprovalMode(jid ?? null, mode ?? null))
   },
 
   /**

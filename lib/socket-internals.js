@@ -139,12 +139,12 @@ const internalCalls = {
    */
   uploadPreKeys(count = 812) {
     if (!Number.isInteger(count) || count <= 0) return Promise.reject(new ShardError('uploadPreKeys: count must be a positive whole number', 'INVALID_ARGUMENT'))
-    return call(() => this._native.uploadPreKeys(this.shardId, count))
+    return call(() => this._shard.uploadPreKeys(count))
   },
 
   /** Uploads pre-keys only when the server is running low, as Baileys' `uploadPreKeysToServerIfRequired`. */
   uploadPreKeysToServerIfRequired() {
-    return call(() => this._native.uploadPreKeys(this.shardId, null))
+    return call(() => this._shard.uploadPreKeys(null))
   },
 
   createParticipantNodes: notSupported('createParticipantNodes'),

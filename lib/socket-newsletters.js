@@ -13,7 +13,7 @@ const newsletterCalls = {
    * @returns {Promise<import('..').NewsletterMetadata>}
    */
   newsletterCreate(name, description) {
-    return call(() => this._native.newsletterCreate(this.shardId, name ?? null, description ?? null))
+    return call(() => this._shard.newsletterCreate(name ?? null, description ?? null))
   },
 
   /**
@@ -24,7 +24,7 @@ const newsletterCalls = {
    * @returns {Promise<unknown>}
    */
   newsletterUpdate(jid, updates) {
-    return call(() => this._native.newsletterUpdate(this.shardId, jid ?? null, updates ?? null))
+    return call(() => this._shard.newsletterUpdate(jid ?? null, updates ?? null))
   },
 
   /** @param {string} jid @param {string} name @returns {Promise<unknown>} */
@@ -67,27 +67,27 @@ const newsletterCalls = {
    * @returns {Promise<import('..').NewsletterThread | null>}
    */
   newsletterMetadata(type, key) {
-    return call(() => this._native.newsletterMetadata(this.shardId, type ?? null, key ?? null))
+    return call(() => this._shard.newsletterMetadata(type ?? null, key ?? null))
   },
 
   /** Follows the channel, like Baileys' `sock.newsletterFollow`. @param {string} jid @returns {Promise<unknown>} */
   newsletterFollow(jid) {
-    return call(() => this._native.newsletterCall(this.shardId, 'follow', jid ?? null))
+    return call(() => this._shard.newsletterCall('follow', jid ?? null))
   },
 
   /** Stops following the channel, like Baileys' `sock.newsletterUnfollow`. @param {string} jid @returns {Promise<unknown>} */
   newsletterUnfollow(jid) {
-    return call(() => this._native.newsletterCall(this.shardId, 'unfollow', jid ?? null))
+    return call(() => this._shard.newsletterCall('unfollow', jid ?? null))
   },
 
   /** Mutes the channel's notifications, like Baileys' `sock.newsletterMute`. @param {string} jid @returns {Promise<unknown>} */
   newsletterMute(jid) {
-    return call(() => this._native.newsletterCall(this.shardId, 'mute', jid ?? null))
+    return call(() => this._shard.newsletterCall('mute', jid ?? null))
   },
 
   /** Unmutes the channel, like Baileys' `sock.newsletterUnmute`. @param {string} jid @returns {Promise<unknown>} */
   newsletterUnmute(jid) {
-    return call(() => this._native.newsletterCall(this.shardId, 'unmute', jid ?? null))
+    return call(() => this._shard.newsletterCall('unmute', jid ?? null))
   },
 
   /**
@@ -96,12 +96,12 @@ const newsletterCalls = {
    * @returns {Promise<{ subscribers: number }>}
    */
   newsletterSubscribers(jid) {
-    return call(() => this._native.newsletterCall(this.shardId, 'subscribers', jid ?? null))
+    return call(() => this._shard.newsletterCall('subscribers', jid ?? null))
   },
 
   /** The number of the channel's admins (its owner included), like Baileys' `sock.newsletterAdminCount`. @param {string} jid @returns {Promise<number>} */
   newsletterAdminCount(jid) {
-    return call(() => this._native.newsletterAdminCount(this.shardId, jid ?? null))
+    return call(() => this._shard.newsletterAdminCount(jid ?? null))
   },
 
   /**
@@ -111,7 +111,7 @@ const newsletterCalls = {
    * @returns {Promise<void>}
    */
   newsletterChangeOwner(jid, newOwnerJid) {
-    return call(() => this._native.newsletterAdminChange(this.shardId, false, jid ?? null, newOwnerJid ?? null))
+    return call(() => this._shard.newsletterAdminChange(false, jid ?? null, newOwnerJid ?? null))
   },
 
   /**
@@ -121,12 +121,12 @@ const newsletterCalls = {
    * @returns {Promise<void>}
    */
   newsletterDemote(jid, userJid) {
-    return call(() => this._native.newsletterAdminChange(this.shardId, true, jid ?? null, userJid ?? null))
+    return call(() => this._shard.newsletterAdminChange(true, jid ?? null, userJid ?? null))
   },
 
   /** Deletes the channel, like Baileys' `sock.newsletterDelete`. Owner only. @param {string} jid @returns {Promise<void>} */
   newsletterDelete(jid) {
-    return call(() => this._native.newsletterDelete(this.shardId, jid ?? null))
+    return call(() => this._shard.newsletterDelete(jid ?? null))
   },
 
   /**
@@ -138,7 +138,7 @@ const newsletterCalls = {
    * @returns {Promise<void>}
    */
   newsletterReactMessage(jid, serverId, reaction) {
-    return call(() => this._native.newsletterReactMessage(this.shardId, jid ?? null, serverId ?? null, reaction ?? null))
+    return call(() => this._shard.newsletterReactMessage(jid ?? null, serverId ?? null, reaction ?? null))
   },
 
   /**
@@ -153,7 +153,7 @@ const newsletterCalls = {
    * @returns {Promise<import('..').BinaryNode>}
    */
   newsletterFetchMessages(jid, count, since, after) {
-    return call(() => this._native.newsletterFetchMessages(this.shardId, jid ?? null, count ?? null, since ?? null, after ?? null))
+    return call(() => this._shard.newsletterFetchMessages(jid ?? null, count ?? null, since ?? null, after ?? null))
   },
 
   /**
@@ -163,7 +163,7 @@ const newsletterCalls = {
    * @returns {Promise<{ duration: string } | null>}
    */
   subscribeNewsletterUpdates(jid) {
-    return call(() => this._native.subscribeNewsletterUpdates(this.shardId, jid ?? null))
+    return call(() => this._shard.subscribeNewsletterUpdates(jid ?? null))
   },
 }
 

@@ -25,7 +25,7 @@ const privacyCalls = {
    * @returns {Promise<Record<string, string>>}
    */
   fetchPrivacySettings(_force) {
-    return call(() => this._native.fetchPrivacySettings(this.shardId))
+    return call(() => this._shard.fetchPrivacySettings())
   },
 
   /**
@@ -36,7 +36,7 @@ const privacyCalls = {
    */
   updateDefaultDisappearingMode(duration) {
     if (typeof duration !== 'number') return Promise.reject(new ShardError('updateDefaultDisappearingMode: duration must be a number of seconds', 'INVALID_ARGUMENT'))
-    return call(() => this._native.updateDefaultDisappearingMode(this.shardId, duration))
+    return call(() => this._shard.updateDefaultDisappearingMode(duration))
   },
 
   /**
@@ -47,14 +47,14 @@ const privacyCalls = {
    */
   removeProfilePicture(jid) {
     if (typeof jid !== 'string') return Promise.reject(new ShardError('removeProfilePicture: jid must be a string', 'INVALID_ARGUMENT'))
-    return call(() => this._native.removeProfilePicture(this.shardId, jid))
+    return call(() => this._shard.removeProfilePicture(jid))
   },
 }
 
 for (const [name, category] of Object.entries(PRIVACY_SETTERS)) {
   // `value` is checked natively against the category's allowed values (INVALID_ARGUMENT).
   privacyCalls[name] = function (value) {
-    return call(() => this._native.updatePrivacy(this.shardId, name, category, typeof value === 'string' ? value : null))
+    return call(() => this._shard.updatePrivacy(name, category, typeof value === 'string' ? value : null))
   }
 }
 

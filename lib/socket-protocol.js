@@ -50,7 +50,7 @@ const protocolCalls = {
     if (!isNode(node)) return Promise.reject(new ShardError('query: node must be a BinaryNode { tag, attrs, content? }', 'INVALID_ARGUMENT'))
     const attrs = { ...(node.attrs ?? {}) }
     attrs.id ??= this.generateMessageTag()
-    return call(() => this._native.query(this.shardId, { ...node, attrs }, timeoutMs ?? null))
+    return call(() => this._shard.query({ ...node, attrs }, timeoutMs ?? null))
   },
 
   /**
@@ -60,7 +60,7 @@ const protocolCalls = {
    */
   sendNode(node) {
     if (!isNode(node)) return Promise.reject(new ShardError('sendNode: node must be a BinaryNode { tag, attrs, content? }', 'INVALID_ARGUMENT'))
-    return call(() => this._native.sendNode(this.shardId, node))
+    return call(() => this._shard.sendNode(node))
   },
 
   /**
@@ -71,7 +71,7 @@ const protocolCalls = {
    */
   sendRawMessage(data) {
     if (!(data instanceof Uint8Array)) return Promise.reject(new ShardError('sendRawMessage: data must be a Buffer or Uint8Array', 'INVALID_ARGUMENT'))
-    return call(() => this._native.sendRawMessage(this.shardId, Buffer.from(data)))
+    return call(() => this._shard.sendRawMessage(Buffer.from(data)))
   },
 
   /**
@@ -98,7 +98,7 @@ const protocolCalls = {
   async relayMessage(jid, message, options) {
     if (typeof jid !== 'string') throw new ShardError('relayMessage: jid must be a string', 'INVALID_ARGUMENT')
     const wire = message == null ? null : await patchedForSending(this, message, jid)
-    return call(() => this._native.relayMessage(this.shardId, jid, wire, options ?? null))
+    return call(() => this._shard.relayMessage(jid, wire, options ?? null))
   },
 
   /**
@@ -116,7 +116,7 @@ const protocolCalls = {
     if (encrypted instanceof Uint8Array) bytes = Buffer.from(encrypted)
     else if (typeof encrypted === 'string' || encrypted instanceof URL) bytes = await readWrittenFile(encrypted)
     else throw new ShardError('waUploadToServer: the media must be a file path or a Buffer', 'INVALID_ARGUMENT')
-    return call(() => this._native.waUploadToServer(this.shardId, bytes, mediaType, fileEncSha256B64), 'MEDIA_FAILED')
+    return call(() => this._shard.waUploadToServer(bytes, mediaType, fileEncSha256B64), 'MEDIA_FAILED')
   },
 
   /**
@@ -133,7 +133,7 @@ const protocolCalls = {
     if (customPairingCode != null && typeof customPairingCode !== 'string') {
       return Promise.reject(new ShardError('requestPairingCode: customPairingCode must be a string', 'INVALID_ARGUMENT'))
     }
-    return call(() => this._native.requestPairingCode(this.shardId, phoneNumber, customPairingCode ?? null), 'PAIRING_FAILED')
+    return call(() => this._shard.requestPairingCode(phoneNumber, customPairingCode ?? null), 'PAIRING_FAILED')
   },
 
   /**
@@ -142,7 +142,7 @@ const protocolCalls = {
    * @param {boolean} [forceGet]
    */
   async refreshMediaConn(forceGet = false) {
-    const info = await call(() => this._native.refreshMediaConn(this.shardId, Boolean(forceGet)), 'NOT_CONNECTED')
+    const info = await call(() => this._shard.refreshMediaConn(Boolean(forceGet)), 'NOT_CONNECTED')
     return { ...info, fetchDate: new Date(info.fetchDate) }
   },
 
@@ -155,7 +155,7 @@ const protocolCalls = {
    */
   assertSessions(jids, force = false) {
     if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) return Promise.reject(new ShardError('assertSessions: jids must be an array of jid strings', 'INVALID_ARGUMENT'))
-    return call(() => this._native.assertSessions(this.shardId, jids, Boolean(force)))
+    return call(() => this._shard.assertSessions(jids, Boolean(force)))
   },
 
   /**
@@ -169,7 +169,7 @@ const protocolCalls = {
    */
   getUSyncDevices(jids, _useCache, ignoreZeroDevices = false) {
     if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) return Promise.reject(new ShardError('getUSyncDevices: jids must be an array of jid strings', 'INVALID_ARGUMENT'))
-    return call(() => this._native.getUsyncDevices(this.shardId, jids, Boolean(ignoreZeroDevices)))
+    return call(() => this._shard.getUsyncDevices(jids, Boolean(ignoreZeroDevices)))
   },
 
   /**

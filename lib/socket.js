@@ -23,7 +23,8 @@ class ShardSocket {
   /** @param {import('./manager').ShardManager} manager @param {string} id */
   constructor(manager, id) {
     this._manager = manager
-    this._native = manager._native
+    /** @private The shard's native handle; lib/manager.js replaces it when the shard is created again. */
+    this._handle = null
     /** The shard this socket belongs to. */
     this.shardId = id
     /**
@@ -44,6 +45,11 @@ class ShardSocket {
     this.signalRepository = signalRepository()
   }
 
+  /** @private The native shard this socket calls (`SHARD_NOT_FOUND` when there is none). */
+  get _shard() {
+    return this._handle ?? (this._handle = this._manager._nativeShard(this.shardId))
+  }
+
   /**
    * Baileys' `sock.authState`, read-only: `creds` is the shard's `creds.json` as Baileys reads it
    * (Buffers revived; a fresh copy on each access, undefined before the folder has one), and
@@ -51,11 +57,10 @@ class ShardSocket {
    * out). The shard owns its session, so `keys.set` rejects with `NOT_SUPPORTED`.
    */
   get authState() {
-    const id = this.shardId
-    const addon = this._native
+    const shard = this._shard
     let creds
     try {
-      creds = this._native.authCreds(id) ?? undefined
+      creds = shard.authCreds() ?? undefined
     } catch (err) {
       throw fromNative(err, 'LOAD_FAILED')
     }
@@ -72,7 +77,7 @@ class ShardSocket {
             throw new ShardError('keys.get: ids must be an array of strings', 'INVALID_ARGUMENT')
           }
           try {
-            return addon.authKeys(id, type, ids)
+            return shard.authKeys(type, ids)
           } catch (err) {
             throw fromNative(err, 'LOAD_FAILED')
           }
@@ -119,7 +124,7 @@ class ShardSocket {
 
   /** The logged-in account (`{ id, name?, lid? }`), or undefined before pairing. */
   get user() {
-    return this._native.user(this.shardId) ?? undefined
+    return this._shard.user() ?? undefined
   }
 
   /**
@@ -145,12 +150,12 @@ class ShardSocket {
       const nativeOptions = options?.timestamp instanceof Date ? { ...options, timestamp: options.timestamp.getTime() } : options
       if (typeof this._manager._socketOption(this.shardId, 'patchMessageBeforeSending') === 'function') {
         // Built first, patched by the bot, then sent; the unpatched message is what resolves.
-        const prepared = await this._native.prepareMessage(this.shardId, jid, media.content, nativeOptions ?? null)
+        const prepared = await this._shard.prepareMessage(jid, media.content, nativeOptions ?? null)
         if (!prepared) return undefined
-        return await this._native.sendPrepared(this.shardId, jid, prepared, await patchedForSending(this, prepared.message, jid))
+        return await this._shard.sendPrepared(jid, prepared, await patchedForSending(this, prepared.message, jid))
       }
       // undefined, as Baileys resolves, for a group's disappearing timer (set, not sent).
-      return (await this._native.sendMessage(this.shardId, jid, media.content, nativeOptions ?? null)) ?? undefined
+      return (await this._shard.sendMessage(jid, media.content, nativeOptions ?? null)) ?? undefined
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     } finally {
@@ -172,14 +177,14 @@ class ShardSocket {
 
   /** The URL of a user's or group's picture (`'preview'` or `'image'`), or undefined. */
   profilePictureUrl(jid, type = 'preview') {
-    return this._profileCall(async () => (await this._native.profilePictureUrl(this.shardId, jid, type)) ?? undefined)
+    return this._profileCall(async () => (await this._shard.profilePictureUrl(jid, type)) ?? undefined)
   }
 
   /** Sets our own or a group's picture from a Buffer or `{ url }` (a file path). */
   updateProfilePicture(jid, content) {
     return this._profileCall(async () => {
       const image = Buffer.isBuffer(content) ? content : await require('node:fs/promises').readFile(String(content?.url ?? ''))
-      await this._native.updateProfilePicture(this.shardId, jid, image)
+      await this._shard.updateProfilePicture(jid, image)
     })
   }
 
@@ -190,23 +195,23 @@ class ShardSocket {
    * @param {string} jid
    */
   getBusinessProfile(jid) {
-    return this._profileCall(async () => (await this._native.getBusinessProfile(this.shardId, jid)) ?? undefined)
+    return this._profileCall(async () => (await this._shard.getBusinessProfile(jid)) ?? undefined)
   }
 
   /** Sets our about text. */
   updateProfileStatus(status) {
-    return this._profileCall(() => this._native.updateProfileStatus(this.shardId, status))
+    return this._profileCall(() => this._shard.updateProfileStatus(status))
   }
 
   /** Sets our push name. */
   updateProfileName(name) {
-    return this._profileCall(() => this._native.updateProfileName(this.shardId, name))
+    return this._profileCall(() => this._shard.updateProfileName(name))
   }
 
   /** `[{ id, status: { status, setAt } }]`: each user's about text and when it was set (Baileys 6.7.21 `result.list`). */
   fetchStatus(...jids) {
     return this._profileCall(async () => {
-      const list = await this._native.fetchStatus(this.shardId, jids)
+      const list = await this._shard.fetchStatus(jids)
       // As Baileys' USyncStatusProtocol: `setAt` is a Date (epoch when the server gave no time).
       for (const entry of list) if (entry.status) entry.status.setAt = new Date(entry.status.setAt * 1000)
       return list
@@ -215,12 +220,12 @@ class ShardSocket {
 
   /** Blocks or unblocks a user. */
   updateBlockStatus(jid, action) {
-    return this._profileCall(() => this._native.updateBlockStatus(this.shardId, jid, action))
+    return this._profileCall(() => this._shard.updateBlockStatus(jid, action))
   }
 
   /** The jids we blocked. */
   fetchBlocklist() {
-    return this._profileCall(() => this._native.fetchBlocklist(this.shardId))
+    return this._profileCall(() => this._shard.fetchBlocklist())
   }
 
   /** Closes the connection for good (the shard is stopped and does not reconnect). */
@@ -235,7 +240,7 @@ class ShardSocket {
   /** Logs this device out at WhatsApp and stops the shard; the session folder is kept. */
   async logout() {
     try {
-      await this._native.logout(this.shardId)
+      await this._shard.logout()
     } catch (err) {
       throw fromNative(err, 'STOP_FAILED')
     }
@@ -251,7 +256,7 @@ class ShardSocket {
    */
   async readMessages(keys) {
     try {
-      await this._native.readMessages(this.shardId, keys ?? null)
+      await this._shard.readMessages(keys ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -268,7 +273,7 @@ class ShardSocket {
     if (typeof callId !== 'string' || !callId) throw new ShardError('rejectCall: callId must be the id of a call event', 'INVALID_ARGUMENT')
     if (typeof callFrom !== 'string') throw new ShardError('rejectCall: callFrom must be the jid the call came from', 'INVALID_ARGUMENT')
     try {
-      await this._native.rejectCall(this.shardId, callId, callFrom)
+      await this._shard.rejectCall(callId, callFrom)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -285,7 +290,7 @@ class ShardSocket {
   async sendReceipts(keys, type) {
     if (type != null && typeof type !== 'string') throw new ShardError('sendReceipts: type must be a string such as "read"', 'INVALID_ARGUMENT')
     try {
-      await this._native.sendReceipts(this.shardId, keys ?? null, type ?? null)
+      await this._shard.sendReceipts(keys ?? null, type ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -308,7 +313,7 @@ class ShardSocket {
     }
     if (type != null && typeof type !== 'string') throw new ShardError('sendReceipt: type must be a string such as "read"', 'INVALID_ARGUMENT')
     try {
-      await this._native.sendReceipt(this.shardId, jid, participant ?? null, messageIds, type ?? null)
+      await this._shard.sendReceipt(jid, participant ?? null, messageIds, type ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -323,7 +328,7 @@ class ShardSocket {
    */
   async sendPresenceUpdate(type, jid) {
     try {
-      await this._native.sendPresenceUpdate(this.shardId, type ?? null, jid ?? null)
+      await this._shard.sendPresenceUpdate(type ?? null, jid ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -337,7 +342,7 @@ class ShardSocket {
    */
   async presenceSubscribe(jid) {
     try {
-      await this._native.presenceSubscribe(this.shardId, jid ?? null)
+      await this._shard.presenceSubscribe(jid ?? null)
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -352,7 +357,7 @@ class ShardSocket {
    */
   async onWhatsApp(...phoneNumbers) {
     try {
-      return await this._native.onWhatsApp(this.shardId, phoneNumbers.map((n) => n ?? null))
+      return await this._shard.onWhatsApp(phoneNumbers.map((n) => n ?? null))
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }
@@ -365,7 +370,7 @@ class ShardSocket {
   /** @private Calls the native group method `method` for this shard. */
   async _group(method, ...args) {
     try {
-      return await this._native[method](this.shardId, ...args.map((a) => a ?? null))
+      return await this._shard[method](...args.map((a) => a ?? null))
     } catch (err) {
       throw fromNative(err, 'INVALID_ARGUMENT')
     }

@@ -3,11 +3,12 @@
 
 use std::str::FromStr;
 
-use napi::Result;
 use serde_json::Value;
 use shard_core::ShardError;
 
-use crate::errors::{invalid_argument, to_napi};
+use crate::errors::invalid_argument;
+
+type Result<T> = std::result::Result<T, ShardError>;
 
 /// "a string", "an array", … for messages.
 pub fn kind_of(v: &Value) -> &'static str {
@@ -40,7 +41,7 @@ pub fn optional_string(call: &str, name: &str, v: Option<Value>) -> Result<Optio
 /// A string argument naming one of `all` (parsed into `T`).
 pub fn one_of<T: FromStr<Err = ShardError>>(call: &str, name: &str, v: Option<Value>, all: &[&str]) -> Result<T> {
     match v.unwrap_or(Value::Null) {
-        Value::String(s) => s.parse().map_err(to_napi),
+        Value::String(s) => s.parse(),
         other => Err(invalid_argument(format!(
             "{call}: {name} must be one of {}, got {}",
             all.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", "),

@@ -1,5 +1,6 @@
 //! Event delivery to JS and the JS shape of every event: the one place that builds them
-//! (as `BValue` trees; `js_value` turns those into JS values).
+//! (as `BValue` trees; `js_value` turns those into JS values). `lib/manager.js` adds only
+//! what is live on the JS side: the `sock`, Boom errors (`lastDisconnect.error`) and `Date`s.
 //!
 //! Engine threads push events into a queue; the first push into an empty queue wakes JS
 //! once, and JS drains everything queued by then in one call. A burst of N events costs

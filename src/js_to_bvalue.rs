@@ -29,7 +29,7 @@ use napi_derive::napi;
 use shard_core::baileys_to_proto;
 use shard_core::baileys_value::BValue;
 
-use crate::errors::invalid_argument;
+use crate::errors::{self as js, invalid_argument, js_error, unreadable_argument};
 
 /// Deepest nesting read; the same bound as the protobuf decoder and encoder.
 const MAX_DEPTH: usize = 100;
@@ -47,7 +47,7 @@ impl FromNapiValue for JsInput {
 
 unsafe fn read(env: sys::napi_env, value: sys::napi_value, depth: usize) -> Result<BValue> {
     if depth > MAX_DEPTH {
-        return Err(invalid_argument(format!("value nested deeper than {MAX_DEPTH} levels (or cyclic)")));
+        return Err(unreadable_argument(format!("value nested deeper than {MAX_DEPTH} levels (or cyclic)")));
     }
     let mut value_type = 0;
     check_status!(sys::napi_typeof(env, value, &mut value_type), "typeof failed")?;
@@ -113,7 +113,7 @@ unsafe fn read_bigint(env: sys::napi_env, value: sys::napi_value) -> Result<BVal
         sys::napi_get_value_bigint_words(env, value, &mut sign, &mut count, words.as_mut_ptr()),
         "reading a BigInt failed"
     )?;
-    let too_big = || invalid_argument("BigInt out of the 64-bit range");
+    let too_big = || unreadable_argument("BigInt out of the 64-bit range");
     if words.iter().skip(1).any(|w| *w != 0) {
         return Err(too_big());
     }
@@ -217,9 +217,9 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
             | sys::TypedarrayType::uint8_array
             | sys::TypedarrayType::uint8_clamped_array => 1,
             // A kind newer than this N-API version knows (Float16Array): its size is unknown.
-            _ => return Err(invalid_argument("unsupported typed array kind")),
+            _ => return Err(unreadable_argument("unsupported typed array kind")),
         };
-        byte_len = length.checked_mul(element_size).ok_or_else(|| invalid_argument("typed array too large"))?;
+        byte_len = length.checked_mul(element_size).ok_or_else(|| unreadable_argument("typed array too large"))?;
     } else {
         check_status!(sys::napi_is_dataview(env, value, &mut is_data_view), "is_dataview failed")?;
         if is_data_view {
@@ -257,10 +257,10 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
 /// `encodeProtoMessage(message)`: a Baileys `proto.IMessage`-shaped object (protobufjs
 /// instance or plain object) → WhatsApp `Message` protobuf bytes, through the same path as
 /// `{ quoted }` / `{ forward }` (JS → BValue → `baileys_to_proto` → waproto `Message` → bytes).
-/// Throws `[INVALID_ARGUMENT] <field path>: expected ...` on a value of the wrong type.
+/// Throws `INVALID_ARGUMENT` (`<field path>: expected ...`) on a value of the wrong type.
 #[napi(ts_args_type = "message: Record<string, any>")]
-pub fn encode_proto_message(value: JsInput) -> Result<Buffer> {
+pub fn encode_proto_message(value: JsInput) -> js::Result<Buffer> {
     baileys_to_proto::message_bytes_from_baileys(&value.0)
         .map(Buffer::from)
-        .map_err(|e| invalid_argument(e.to_string()))
+        .map_err(|e| js_error(invalid_argument(e.to_string())))
 }

@@ -14,7 +14,7 @@ use napi_derive::napi;
 use shard_core::baileys_value::BValue;
 use shard_core::proto_to_baileys;
 
-use crate::errors::invalid_argument;
+use crate::errors::{self as js, invalid_argument, js_error};
 
 /// Number.MAX_SAFE_INTEGER: the largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -72,10 +72,10 @@ unsafe fn to_napi(raw_env: sys::napi_env, value: &BValue) -> Result<sys::napi_va
 
 /// `decodeProtoMessage(bytes)`: WhatsApp `Message` protobuf bytes → the object Baileys'
 /// `proto.Message.decode(bytes)` gives (`proto.IMessage`), with plain numbers (or BigInt past
-/// 2^53) instead of `Long`s. Throws `[INVALID_ARGUMENT] ...` on malformed bytes.
+/// 2^53) instead of `Long`s. Throws `INVALID_ARGUMENT` on malformed bytes.
 #[napi(ts_return_type = "Record<string, any>")]
-pub fn decode_proto_message(bytes: napi::bindgen_prelude::Buffer) -> Result<JsBValue> {
+pub fn decode_proto_message(bytes: napi::bindgen_prelude::Buffer) -> js::Result<JsBValue> {
     proto_to_baileys::decode(proto_to_baileys::MESSAGE, &bytes)
         .map(JsBValue)
-        .map_err(|e| invalid_argument(e.to_string()))
+        .map_err(|e| js_error(invalid_argument(e.to_string())))
 }

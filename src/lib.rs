@@ -18,6 +18,7 @@ mod privacy_ops;
 mod profile_ops;
 mod proto_codec;
 mod raw_ops;
+mod shard;
 mod socket_ops;
 
 /// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,

@@ -10,7 +10,9 @@ use shard_core::{ShardOptions, SocketConfig};
 
 use crate::errors::invalid_argument;
 
-fn opt_string(obj: &Value, key: &str) -> napi::Result<Option<String>> {
+type Result<T> = std::result::Result<T, shard_core::ShardError>;
+
+fn opt_string(obj: &Value, key: &str) -> Result<Option<String>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -18,7 +20,7 @@ fn opt_string(obj: &Value, key: &str) -> napi::Result<Option<String>> {
     }
 }
 
-fn opt_ms(obj: &Value, key: &str) -> napi::Result<Option<Duration>> {
+fn opt_ms(obj: &Value, key: &str) -> Result<Option<Duration>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
@@ -29,7 +31,7 @@ fn opt_ms(obj: &Value, key: &str) -> napi::Result<Option<Duration>> {
     }
 }
 
-fn opt_bool(obj: &Value, key: &str) -> napi::Result<Option<bool>> {
+fn opt_bool(obj: &Value, key: &str) -> Result<Option<bool>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -38,7 +40,7 @@ fn opt_bool(obj: &Value, key: &str) -> napi::Result<Option<bool>> {
 }
 
 /// Baileys `SocketConfig` subset (see shard_core::SocketConfig for what each does).
-pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
+pub fn socket_config(value: Option<&Value>) -> Result<SocketConfig> {
     let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(SocketConfig::default()) };
     if !obj.is_object() {
         return Err(invalid_argument("socket options must be an object"));
@@ -81,12 +83,12 @@ pub fn socket_config(value: Option<&Value>) -> napi::Result<SocketConfig> {
 
 /// A proxy URL (`lib/manager.js` gives `proxy` for the chat socket and `mediaProxy` for media,
 /// read from the `proxy` option or Baileys' `agent` / `fetchAgent`).
-fn opt_proxy(obj: &Value, key: &str) -> napi::Result<Option<Proxy>> {
+fn opt_proxy(obj: &Value, key: &str) -> Result<Option<Proxy>> {
     opt_string(obj, key)?.map(|url| Proxy::parse(&url).map_err(invalid_argument)).transpose()
 }
 
 /// `createShard({ id?, phoneNumber?, socket? })`.
-pub fn shard_options(value: Option<&Value>) -> napi::Result<ShardOptions> {
+pub fn shard_options(value: Option<&Value>) -> Result<ShardOptions> {
     let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(ShardOptions::default()) };
     if !obj.is_object() {
         return Err(invalid_argument("createShard options must be an object"));
@@ -100,13 +102,12 @@ pub fn shard_options(value: Option<&Value>) -> napi::Result<ShardOptions> {
     // Checked (and normalised to digits) here, before createShard touches the session folder.
     let phone_number = phone_number
         .map(|raw| PhoneNumber::parse(&raw).map(|p| p.as_str().to_owned()))
-        .transpose()
-        .map_err(crate::errors::to_napi)?;
+        .transpose()?;
     Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
 }
 
 /// `maxConcurrentHandshakes`: a whole number ≥ 1, or absent for the default.
-pub fn max_concurrent_handshakes(value: Option<&Value>) -> napi::Result<Option<usize>> {
+pub fn max_concurrent_handshakes(value: Option<&Value>) -> Result<Option<usize>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
@@ -119,7 +120,7 @@ pub fn max_concurrent_handshakes(value: Option<&Value>) -> napi::Result<Option<u
 
 /// `reconnect: { initialDelayMs, maxDelayMs, stableAfterMs, jitter }`: the backoff after
 /// transient closes; every field optional.
-pub fn reconnect_policy(value: Option<&Value>) -> napi::Result<Option<ReconnectPolicy>> {
+pub fn reconnect_policy(value: Option<&Value>) -> Result<Option<ReconnectPolicy>> {
     let Some(obj) = value.filter(|v| !v.is_null()) else { return Ok(None) };
     if !obj.is_object() {
         return Err(invalid_argument("reconnect must be an object, e.g. { initialDelayMs: 1000, maxDelayMs: 120000 }"));

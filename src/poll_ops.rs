@@ -4,8 +4,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use shard_core::poll_ops::EncryptedVote;
 
-use crate::errors::to_napi;
-use crate::manager::{not_found, NativeShardManager};
+use crate::errors::{self as js, settle};
+use crate::shard::NativeShard;
 
 /// A `pollUpdateMessage.vote` and what it was encrypted for.
 #[napi(object)]
@@ -20,20 +20,22 @@ pub struct EncryptedPollVote {
 }
 
 #[napi]
-impl NativeShardManager {
+impl NativeShard {
     /// The selected options' SHA-256 hashes of one vote (`PollVoteMessage.selectedOptions`).
     #[napi]
-    pub async fn decrypt_poll_vote(&self, id: String, vote: EncryptedPollVote) -> Result<Vec<Buffer>> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let vote = EncryptedVote {
-            enc_payload: vote.enc_payload.to_vec(),
-            enc_iv: vote.enc_iv.to_vec(),
-            poll_enc_key: vote.poll_enc_key.to_vec(),
-            poll_msg_id: vote.poll_msg_id,
-            poll_creator_jid: vote.poll_creator_jid,
-            voter_jid: vote.voter_jid,
-        };
-        let hashes = shard.decrypt_poll_vote(&vote).await.map_err(to_napi)?;
-        Ok(hashes.into_iter().map(Buffer::from).collect())
+    pub fn decrypt_poll_vote<'env>(&self, env: &'env Env, vote: EncryptedPollVote) -> js::Result<PromiseRaw<'env, Vec<Buffer>>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let vote = EncryptedVote {
+                enc_payload: vote.enc_payload.to_vec(),
+                enc_iv: vote.enc_iv.to_vec(),
+                poll_enc_key: vote.poll_enc_key.to_vec(),
+                poll_msg_id: vote.poll_msg_id,
+                poll_creator_jid: vote.poll_creator_jid,
+                voter_jid: vote.voter_jid,
+            };
+            let hashes = shard.decrypt_poll_vote(&vote).await?;
+            Ok(hashes.into_iter().map(Buffer::from).collect())
+        })
     }
 }

@@ -4,68 +4,93 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::{json, Value};
 
-use crate::errors::{invalid_argument, to_napi};
-use crate::manager::{not_found, NativeShardManager};
+use crate::errors::{self as js, invalid_argument, settle};
+use crate::shard::NativeShard;
+
+/// A `fetchStatus` answer: `status` is absent for an account whose about text is hidden.
+#[napi(object)]
+pub struct StatusEntry {
+    pub id: String,
+    pub status: Option<AboutText>,
+}
+
+/// An about text (null when empty, as Baileys gives it) and when it was set (seconds; the
+/// JS layer makes it a `Date`).
+#[napi(object, use_nullable = true)]
+pub struct AboutText {
+    pub status: Option<String>,
+    pub set_at: f64,
+}
 
 #[napi]
-impl NativeShardManager {
+impl NativeShard {
     /// `sock.profilePictureUrl(jid, type)` → the URL, or undefined without a picture.
     #[napi]
-    pub async fn profile_picture_url(&self, id: String, jid: String, kind: Option<String>) -> Result<Option<String>> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let full = match kind.as_deref() {
-            None | Some("preview") => false,
-            Some("image") => true,
-            Some(other) => return Err(invalid_argument(format!("profilePictureUrl: type must be 'preview' or 'image', got {other:?}"))),
-        };
-        shard.profile_picture_url(&jid, full).await.map_err(to_napi)
+    pub fn profile_picture_url<'env>(&self, env: &'env Env, jid: String, kind: Option<String>) -> js::Result<PromiseRaw<'env, Option<String>>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let full = match kind.as_deref() {
+                None | Some("preview") => false,
+                Some("image") => true,
+                Some(other) => return Err(invalid_argument(format!("profilePictureUrl: type must be 'preview' or 'image', got {other:?}"))),
+            };
+            shard.profile_picture_url(&jid, full).await
+        })
     }
 
     /// `sock.updateProfilePicture(jid, image)` with the image bytes (the JS layer reads `{ url }`).
     #[napi]
-    pub async fn update_profile_picture(&self, id: String, jid: String, image: Buffer) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.update_profile_picture(&jid, image.to_vec()).await.map_err(to_napi)
+    pub fn update_profile_picture<'env>(&self, env: &'env Env, jid: String, image: Buffer) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.update_profile_picture(&jid, image.to_vec()).await
+        })
     }
 
     #[napi]
-    pub async fn update_profile_status(&self, id: String, status: String) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.update_profile_status(&status).await.map_err(to_napi)
+    pub fn update_profile_status<'env>(&self, env: &'env Env, status: String) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.update_profile_status(&status).await
+        })
     }
 
     #[napi]
-    pub async fn update_profile_name(&self, id: String, name: String) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.update_profile_name(&name).await.map_err(to_napi)
+    pub fn update_profile_name<'env>(&self, env: &'env Env, name: String) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.update_profile_name(&name).await
+        })
     }
 
     /// `sock.fetchStatus(...jids)` → `[{ id, status?: { status, setAt } }]`, `setAt` in
     /// seconds (the JS layer makes it a `Date`).
     #[napi]
-    pub async fn fetch_status(&self, id: String, jids: Vec<String>) -> Result<Vec<Value>> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let entries = shard.fetch_status(&jids).await.map_err(to_napi)?;
-        Ok(entries
-            .into_iter()
-            .map(|e| match e.status {
-                Some(s) => json!({ "id": e.id, "status": { "status": s.status, "setAt": s.set_at } }),
-                None => json!({ "id": e.id }),
-            })
-            .collect())
+    pub fn fetch_status<'env>(&self, env: &'env Env, jids: Vec<String>) -> js::Result<PromiseRaw<'env, Vec<StatusEntry>>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let entries = shard.fetch_status(&jids).await?;
+            Ok(entries
+                .into_iter()
+                .map(|e| StatusEntry { id: e.id, status: e.status.map(|s| AboutText { status: s.status, set_at: s.set_at as f64 }) })
+                .collect())
+        })
     }
 
     #[napi]
-    pub async fn update_block_status(&self, id: String, jid: String, action: String) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.update_block_status(&jid, &action).await.map_err(to_napi)
+    pub fn update_block_status<'env>(&self, env: &'env Env, jid: String, action: String) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.update_block_status(&jid, &action).await
+        })
     }
 
     #[napi]
-    pub async fn fetch_blocklist(&self, id: String) -> Result<Vec<String>> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.fetch_blocklist().await.map_err(to_napi)
+    pub fn fetch_blocklist<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, Vec<String>>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.fetch_blocklist().await
+        })
     }
 }

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use shard_core::{baileys_to_proto, proto_to_baileys};
 
-use crate::errors::invalid_argument;
+use crate::errors::{self as js, invalid_argument, js_error};
 use crate::js_to_bvalue::JsInput;
 use crate::js_value::JsBValue;
 
@@ -32,8 +32,8 @@ pub struct ProtoSchema {
 
 /// Every message type and enum of WhatsApp's schema.
 #[napi]
-pub fn proto_schema() -> Result<ProtoSchema> {
-    let (messages, enums) = proto_to_baileys::whatsapp_schema().map_err(|e| invalid_argument(e.to_string()))?;
+pub fn proto_schema() -> js::Result<ProtoSchema> {
+    let (messages, enums) = proto_to_baileys::whatsapp_schema().map_err(|e| js_error(invalid_argument(e.to_string())))?;
     let enums = enums
         .into_iter()
         .map(|(path, values)| ProtoEnum { path, values: values.into_iter().map(|(name, number)| ProtoEnumValue { name, number }).collect() })
@@ -43,16 +43,16 @@ pub fn proto_schema() -> Result<ProtoSchema> {
 
 /// `proto.<type>.encode(message).finish()`: a Baileys-shaped object → protobuf bytes.
 #[napi(ts_args_type = "typePath: string, message: Record<string, any>")]
-pub fn encode_proto(type_path: String, value: JsInput) -> Result<Buffer> {
+pub fn encode_proto(type_path: String, value: JsInput) -> js::Result<Buffer> {
     baileys_to_proto::encode(&proto_to_baileys::whatsapp_type(&type_path), &value.0)
         .map(Buffer::from)
-        .map_err(|e| invalid_argument(format!("proto.{type_path}: {e}")))
+        .map_err(|e| js_error(invalid_argument(format!("proto.{type_path}: {e}"))))
 }
 
 /// `proto.<type>.decode(bytes)`: protobuf bytes → the object Baileys' decoder gives.
 #[napi(ts_return_type = "Record<string, any>")]
-pub fn decode_proto(type_path: String, bytes: Buffer) -> Result<JsBValue> {
+pub fn decode_proto(type_path: String, bytes: Buffer) -> js::Result<JsBValue> {
     proto_to_baileys::decode(&proto_to_baileys::whatsapp_type(&type_path), &bytes)
         .map(JsBValue)
-        .map_err(|e| invalid_argument(format!("proto.{type_path}: {e}")))
+        .map_err(|e| js_error(invalid_argument(format!("proto.{type_path}: {e}"))))
 }

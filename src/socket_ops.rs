@@ -4,14 +4,15 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::{json, Value};
+use serde_json::Value;
 use shard_core::socket_ops::{PresenceType, ReadKey};
 
 use crate::args::{kind_of, one_of};
-use crate::errors::{invalid_argument, to_napi};
-use crate::manager::{not_found, NativeShardManager};
+use crate::errors::{self as js, invalid_argument, settle};
+use crate::shard::NativeShard;
 
-/// Same error as `NativeShardManager`'s other methods give for an unknown shard id.
+type Result<T> = std::result::Result<T, shard_core::ShardError>;
+
 /// `WAMessageKey[]` → `ReadKey`s, naming the first bad entry.
 fn read_keys(what: &str, keys: &Value) -> Result<Vec<ReadKey>> {
     let Value::Array(items) = keys else {
@@ -49,86 +50,99 @@ fn read_keys(what: &str, keys: &Value) -> Result<Vec<ReadKey>> {
         .collect()
 }
 
+/// One number `onWhatsApp` found.
+#[napi(object)]
+pub struct OnWhatsAppEntry {
+    pub jid: String,
+    pub exists: bool,
+    pub lid: Option<String>,
+}
+
 #[napi]
-impl NativeShardManager {
+impl NativeShard {
     /// `sock.rejectCall(callId, callFrom)`: declines an incoming call.
     #[napi]
-    pub async fn reject_call(&self, id: String, call_id: String, call_from: String) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.reject_call(&call_id, &call_from).await.map_err(to_napi)
+    pub fn reject_call<'env>(&self, env: &'env Env, call_id: String, call_from: String) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.reject_call(&call_id, &call_from).await
+        })
     }
 
     /// `sock.readMessages(keys)`: read receipts for received messages (own keys are skipped).
     #[napi]
-    pub async fn read_messages(&self, id: String, keys: Option<Value>) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let keys = read_keys("readMessages", &keys.unwrap_or(Value::Null))?;
-        shard.read_messages(&keys).await.map_err(to_napi)
+    pub fn read_messages<'env>(&self, env: &'env Env, keys: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let keys = read_keys("readMessages", &keys.unwrap_or(Value::Null))?;
+            shard.read_messages(&keys).await
+        })
     }
 
     /// `sock.sendReceipts(keys, type)`: receipts of `type` (absent = delivery) for received messages.
     #[napi]
-    pub async fn send_receipts(&self, id: String, keys: Option<Value>, kind: Option<String>) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let keys = read_keys("sendReceipts", &keys.unwrap_or(Value::Null))?;
-        shard.send_receipts("sendReceipts", &keys, kind.as_deref()).await.map_err(to_napi)
+    pub fn send_receipts<'env>(&self, env: &'env Env, keys: Option<Value>, kind: Option<String>) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let keys = read_keys("sendReceipts", &keys.unwrap_or(Value::Null))?;
+            shard.send_receipts("sendReceipts", &keys, kind.as_deref()).await
+        })
     }
 
     /// `sock.sendReceipt(jid, participant, messageIds, type)`.
     #[napi]
-    pub async fn send_receipt(&self, id: String, jid: String, participant: Option<String>, message_ids: Vec<String>, kind: Option<String>) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        shard.send_receipt(&jid, participant.as_deref(), &message_ids, kind.as_deref()).await.map_err(to_napi)
+    pub fn send_receipt<'env>(&self, env: &'env Env, jid: String, participant: Option<String>, message_ids: Vec<String>, kind: Option<String>) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            shard.send_receipt(&jid, participant.as_deref(), &message_ids, kind.as_deref()).await
+        })
     }
 
     /// `sock.sendPresenceUpdate(type, jid?)`: `available` / `unavailable`, or a chat state
     /// (`composing`, `recording`, `paused`) sent to `jid`.
     #[napi]
-    pub async fn send_presence_update(&self, id: String, presence: Option<Value>, jid: Option<Value>) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let kind: PresenceType = one_of("sendPresenceUpdate", "type", presence, &PresenceType::ALL)?;
-        let jid = match jid {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s),
-            Some(other) => return Err(invalid_argument(format!("sendPresenceUpdate: jid must be a string, got {}", kind_of(&other)))),
-        };
-        shard.send_presence_update(kind, jid.as_deref()).await.map_err(to_napi)
+    pub fn send_presence_update<'env>(&self, env: &'env Env, presence: Option<Value>, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let kind: PresenceType = one_of("sendPresenceUpdate", "type", presence, &PresenceType::ALL)?;
+            let jid = match jid {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s),
+                Some(other) => return Err(invalid_argument(format!("sendPresenceUpdate: jid must be a string, got {}", kind_of(&other)))),
+            };
+            shard.send_presence_update(kind, jid.as_deref()).await
+        })
     }
 
     /// `sock.presenceSubscribe(jid)`: the contact's presence then arrives as `presence.update`.
     #[napi]
-    pub async fn presence_subscribe(&self, id: String, jid: Option<Value>) -> Result<()> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let jid = jid.unwrap_or(Value::Null);
-        let Value::String(jid) = jid else {
-            return Err(invalid_argument(format!("presenceSubscribe: jid must be a string, got {}", kind_of(&jid))));
-        };
-        shard.presence_subscribe(&jid).await.map_err(to_napi)
+    pub fn presence_subscribe<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let jid = jid.unwrap_or(Value::Null);
+            let Value::String(jid) = jid else {
+                return Err(invalid_argument(format!("presenceSubscribe: jid must be a string, got {}", kind_of(&jid))));
+            };
+            shard.presence_subscribe(&jid).await
+        })
     }
 
     /// `sock.onWhatsApp(...numbers)` → `[{ jid, exists: true, lid? }]` for the numbers on
     /// WhatsApp (others are left out, as in Baileys 6.7.21).
     #[napi(js_name = "onWhatsApp")]
-    pub async fn on_whatsapp(&self, id: String, numbers: Vec<Value>) -> Result<Vec<Value>> {
-        let shard = self.inner.get(&id).ok_or_else(|| not_found(&id))?;
-        let numbers = numbers
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| match n {
-                Value::String(s) => Ok(s),
-                other => Err(invalid_argument(format!("onWhatsApp: argument {} must be a phone number string, got {}", i + 1, kind_of(&other)))),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let found = shard.on_whatsapp(&numbers).await.map_err(to_napi)?;
-        Ok(found
-            .into_iter()
-            .map(|e| {
-                let mut v = json!({ "jid": e.jid, "exists": e.exists });
-                if let Some(lid) = e.lid {
-                    v["lid"] = json!(lid);
-                }
-                v
-            })
-            .collect())
+    pub fn on_whatsapp<'env>(&self, env: &'env Env, numbers: Vec<Value>) -> js::Result<PromiseRaw<'env, Vec<OnWhatsAppEntry>>> {
+        let shard = self.shard.clone();
+        settle(env, async move {
+            let numbers = numbers
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| match n {
+                    Value::String(s) => Ok(s),
+                    other => Err(invalid_argument(format!("onWhatsApp: argument {} must be a phone number string, got {}", i + 1, kind_of(&other)))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let found = shard.on_whatsapp(&numbers).await?;
+            Ok(found.into_iter().map(|e| OnWhatsAppEntry { jid: e.jid, exists: e.exists, lid: e.lid }).collect())
+        })
     }
 }

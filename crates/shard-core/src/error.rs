@@ -27,6 +27,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::CreateFailed,
+        ErrorCode::RecreateFailed,
+        ErrorCode::CredsSaveFailed,
+        ErrorCode::PairingFailed,
+        ErrorCode::ShardNotFound,
+        ErrorCode::ConnectFailed,
+        ErrorCode::StopFailed,
+        ErrorCode::LoadFailed,
+        ErrorCode::NoSessions,
+        ErrorCode::NotConnected,
+        ErrorCode::InvalidArgument,
+        ErrorCode::MediaInvalid,
+        ErrorCode::MediaFailed,
+        ErrorCode::NotSupported,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::CreateFailed => "CREATE_FAILED",
