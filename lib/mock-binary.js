@@ -3,20 +3,22 @@
 // package, or a cargo build inside this repository (development and CI).
 const fs = require('node:fs')
 const path = require('node:path')
+const { candidatePlatforms } = require('./platform')
 
 const EXE = process.platform === 'win32' ? 'baileys-shard-mock.exe' : 'baileys-shard-mock'
 
 function candidates() {
   const list = []
   if (process.env.BAILEYS_SHARD_MOCK_BIN) list.push(process.env.BAILEYS_SHARD_MOCK_BIN)
-  try {
-    const platformPkg = `baileys-shard-${process.platform}-${process.arch}-gnu/package.json`
-    list.push(path.join(path.dirname(require.resolve(platformPkg)), EXE))
-  } catch {
-    // Not installed from npm: fall through to a local cargo build.
-  }
   const root = path.join(__dirname, '..')
-  list.push(path.join(root, 'npm', `${process.platform}-${process.arch}-gnu`, EXE))
+  for (const name of candidatePlatforms()) {
+    try {
+      list.push(path.join(path.dirname(require.resolve(`baileys-shard-${name}/package.json`)), EXE))
+    } catch {
+      // Not installed from npm: fall through to a local cargo build.
+    }
+    list.push(path.join(root, 'npm', name, EXE))
+  }
   list.push(path.join(root, 'target', 'debug', EXE))
   list.push(path.join(root, 'target', 'release', EXE))
   return list
