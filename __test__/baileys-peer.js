@@ -225,7 +225,8 @@ class BaileysChild {
 
   onEvent(ev) {
     this.events.push(ev)
-    for (const w of [...this.waiters]) {
+    // A copy: a satisfied waiter is removed from the list inside the loop.
+    for (const w of this.waiters.slice()) {
       if (w.pred(ev)) {
         this.waiters.splice(this.waiters.indexOf(w), 1)
         clearTimeout(w.timer)

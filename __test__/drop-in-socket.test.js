@@ -12,7 +12,6 @@ let session
 let peer
 let peerMe
 const logs = []
-const userOf = (jid) => jid.split(/[:@]/)[0]
 
 /** A pino-shaped logger that records what it gets, with its child bindings. */
 function recordingLogger(bindings = {}) {

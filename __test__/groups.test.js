@@ -11,7 +11,7 @@ const path = require('node:path')
 const { ShardError, downloadMediaMessage } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { waitFor, pairedManager, userJid, shardEvent, peerEvent } = require('./helpers')
+const { pairedManager, userJid, shardEvent, peerEvent } = require('./helpers')
 
 let mock
 let manager

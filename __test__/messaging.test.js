@@ -7,13 +7,12 @@ const { waitFor, pairedManager, userJid } = require('./helpers')
 
 let mock
 let manager
-let session
 const kids = []
 const userOf = (jid) => jid.split(/[:@]/)[0]
 
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  ;({ manager, session } = await pairedManager(mock, ['alice', 'bob']))
+  ;({ manager } = await pairedManager(mock, ['alice', 'bob']))
 })
 afterAll(async () => {
   for (const k of kids) await k.close()

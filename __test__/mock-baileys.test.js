@@ -105,7 +105,8 @@ describe('mock server with the real Baileys client', () => {
 
   function onEvent(ev) {
     events.push(ev)
-    for (const w of [...waiters]) {
+    // A copy: a satisfied waiter is removed from the list inside the loop.
+    for (const w of waiters.slice()) {
       if (w.pred(ev)) {
         waiters.splice(waiters.indexOf(w), 1)
         clearTimeout(w.timer)

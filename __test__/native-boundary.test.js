@@ -22,7 +22,7 @@ function nativeSurface(dts) {
       current = classes[cls[1]] = Object.create(null)
       continue
     }
-    if (current && /^}/.test(line)) {
+    if (current && line.startsWith('}')) {
       current = null
       continue
     }

@@ -214,7 +214,7 @@ describe('the real Baileys 6.7.21', () => {
     child.stderr.on('data', (d) => (stderr += d))
     const onEvent = (ev) => {
       events.push(ev)
-      for (const w of [...waiters]) if (w.pred(ev)) w.resolve(ev)
+      for (const w of waiters.slice()) if (w.pred(ev)) w.resolve(ev) // a copy: resolving removes it
     }
     child.on('exit', (code) => onEvent({ event: 'exit', code }))
     readline.createInterface({ input: child.stdout }).on('line', (line) => {

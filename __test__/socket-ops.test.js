@@ -174,7 +174,6 @@ describe('presenceSubscribe', () => {
 
   test('without a subscription no presence arrives', async () => {
     const alice = manager.socket('alice')
-    const bob = manager.socket('bob')
     const aliceJid = userJid(alice.user.id)
     // bob never subscribed to alice.
     const seen = []

@@ -48,7 +48,7 @@ const protocolCalls = {
    */
   query(node, timeoutMs) {
     if (!isNode(node)) return Promise.reject(new ShardError('query: node must be a BinaryNode { tag, attrs, content? }', 'INVALID_ARGUMENT'))
-    const attrs = { ...(node.attrs ?? {}) }
+    const attrs = { ...node.attrs }
     attrs.id ??= this.generateMessageTag()
     return call(() => this._shard.query({ ...node, attrs }, timeoutMs ?? null))
   },

@@ -26,12 +26,6 @@ const { useMultiFileAuthState, DEFAULT_CONNECTION_CONFIG, jidNormalizedUser } = 
 
 const GROUP = '120363000000000001@g.us'
 
-async function withTimeout(p, ms, what) {
-  let t
-  const timeout = new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms) })
-  try { return await Promise.race([p, timeout]) } finally { clearTimeout(t) }
-}
-
 async function exchange(from, to, toJid, text) {
   from.command({ cmd: 'send', to: toJid, text })
   const sent = await from.waitFor(`${from.name} to send`, (e) => (e.event === 'sent' || e.event === 'cmd-error') && !e.consumed, 20000)

@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== lint (oxlint, config in .oxlintrc.json)"
+npm run --silent lint
+
 echo "== build the test addon (trusts the mock), the mock server and the crates' tests"
 npm run --silent build:test
 
@@ -10,7 +13,7 @@ echo "== cargo test (shard-core, mock server)"
 # The same packages and features as build:test, so nothing is compiled again.
 cargo test --workspace --features baileys-shard/insecure-test-server
 
-echo "== build the release addon (verifies WhatsApp's certificate chain)"
+echo "== build the release addon (verifies WhatsApp's certificate chain; glibc 2.17 on Linux x64) and the release mock"
 npm run --silent build
 
 echo "== jest"

@@ -100,7 +100,7 @@ function generateWAMessageFromContent(jid, message, options = {}) {
   }
   if (options.ephemeralExpiration && kind !== 'protocolMessage' && kind !== 'ephemeralMessage' && !isJidNewsletter(jid)) {
     if (inner[kind] && typeof inner[kind] === 'object') {
-      inner[kind].contextInfo = { ...(inner[kind].contextInfo || {}), expiration: options.ephemeralExpiration }
+      inner[kind].contextInfo = { ...inner[kind].contextInfo, expiration: options.ephemeralExpiration }
     }
   }
   const msg = {
