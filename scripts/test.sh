@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== lint (oxlint, config in .oxlintrc.json)"
+echo "== lint (rustfmt: rustfmt.toml; oxlint: .oxlintrc.json)"
+cargo fmt --all --check
 npm run --silent lint
 
 echo "== build the test addon (trusts the mock), the mock server and the crates' tests"

@@ -14,7 +14,12 @@ use crate::shard::NativeShard;
 impl NativeShard {
     /// `sock.communityCreate(subject, body)` → the community's `GroupMetadata`.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn community_create<'env>(&self, env: &'env Env, subject: Option<Value>, body: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn community_create<'env>(
+        &self,
+        env: &'env Env,
+        subject: Option<Value>,
+        body: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let subject = string("communityCreate", "subject", subject)?;
@@ -47,9 +52,7 @@ impl NativeShard {
     #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>")]
     pub fn community_fetch_all_participating<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.community_fetch_all_participating().await.map(JsBValue)
-        })
+        settle(env, async move { shard.community_fetch_all_participating().await.map(JsBValue) })
     }
 
     /// `sock.communityLeave(id)`.
@@ -64,7 +67,12 @@ impl NativeShard {
 
     /// `sock.communityJoinApprovalMode(jid, 'on' | 'off')`.
     #[napi]
-    pub fn community_join_approval_mode<'env>(&self, env: &'env Env, jid: Option<Value>, mode: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn community_join_approval_mode<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        mode: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("communityJoinApprovalMode", "jid", jid)?;

@@ -45,7 +45,6 @@ impl EventQueue {
     }
 }
 
-
 /// `{ event, shardId, data }`: `event` is the name the JS layer emits; `data` the payload
 /// without `shardId`/`sock` (the JS layer adds those).
 fn to_js(event: ShardEvent) -> BValue {
@@ -77,7 +76,9 @@ fn shard_error(error: ShardError) -> BValue {
 }
 
 fn login_update(update: LoginUpdate) -> BValue {
-    let connecting = |kind: &str, code: String| BValue::obj([("state", BValue::str("connecting")), ("type", BValue::str(kind)), ("code", BValue::String(code))]);
+    let connecting = |kind: &str, code: String| {
+        BValue::obj([("state", BValue::str("connecting")), ("type", BValue::str(kind)), ("code", BValue::String(code))])
+    };
     let closed = |state: &str, reason: String, code: u16| {
         BValue::obj([("state", BValue::str(state)), ("reason", BValue::String(reason)), ("statusCode", BValue::Uint(code.into()))])
     };
@@ -111,7 +112,10 @@ fn connection_update(update: ConnectionUpdate) -> BValue {
             ("connection", BValue::str("close")),
             (
                 "lastDisconnect",
-                BValue::obj([("error", BValue::obj([("message", BValue::String(reason)), ("statusCode", BValue::Uint(status_code.into()))]))]),
+                BValue::obj([(
+                    "error",
+                    BValue::obj([("message", BValue::String(reason)), ("statusCode", BValue::Uint(status_code.into()))]),
+                )]),
             ),
         ]),
     }

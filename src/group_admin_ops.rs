@@ -16,7 +16,12 @@ use crate::shard::NativeShard;
 impl NativeShard {
     /// `sock.groupJoinApprovalMode(jid, 'on' | 'off')`.
     #[napi]
-    pub fn group_join_approval_mode<'env>(&self, env: &'env Env, jid: Option<Value>, mode: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn group_join_approval_mode<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        mode: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupJoinApprovalMode", "jid", jid)?;
@@ -48,7 +53,13 @@ impl NativeShard {
 
     /// `sock.groupRequestParticipantsUpdate(jid, participants, 'approve' | 'reject')` → `[{ status, jid }]`.
     #[napi(ts_return_type = "Promise<{ status: string, jid: string }[]>")]
-    pub fn group_request_participants_update<'env>(&self, env: &'env Env, jid: Option<Value>, participants: Option<Value>, action: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn group_request_participants_update<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        participants: Option<Value>,
+        action: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupRequestParticipantsUpdate", "jid", jid)?;
@@ -60,16 +71,26 @@ impl NativeShard {
 
     /// The join of `sock.groupAcceptInviteV4(key, inviteMessage)` → the group's jid.
     #[napi]
-    pub fn group_accept_invite_v4<'env>(&self, env: &'env Env, group_jid: String, code: String, expiration: i64, admin: String) -> js::Result<PromiseRaw<'env, String>> {
+    pub fn group_accept_invite_v4<'env>(
+        &self,
+        env: &'env Env,
+        group_jid: String,
+        code: String,
+        expiration: i64,
+        admin: String,
+    ) -> js::Result<PromiseRaw<'env, String>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.group_accept_invite_v4(&group_jid, &code, expiration, &admin).await
-        })
+        settle(env, async move { shard.group_accept_invite_v4(&group_jid, &code, expiration, &admin).await })
     }
 
     /// `sock.groupRevokeInviteV4(groupJid, invitedJid)` → true.
     #[napi]
-    pub fn group_revoke_invite_v4<'env>(&self, env: &'env Env, group_jid: Option<Value>, invited_jid: Option<Value>) -> js::Result<PromiseRaw<'env, bool>> {
+    pub fn group_revoke_invite_v4<'env>(
+        &self,
+        env: &'env Env,
+        group_jid: Option<Value>,
+        invited_jid: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, bool>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let group_jid = string("groupRevokeInviteV4", "groupJid", group_jid)?;

@@ -27,10 +27,7 @@ pub(crate) fn jid_list(call: &str, v: Option<Value>) -> Result<Vec<String>> {
         .enumerate()
         .map(|(i, item)| match item {
             Value::String(s) => Ok(s),
-            other => Err(invalid_argument(format!(
-                "{call}: participants[{i}] must be a jid string, got {}",
-                kind_of(&other)
-            ))),
+            other => Err(invalid_argument(format!("{call}: participants[{i}] must be a jid string, got {}", kind_of(&other)))),
         })
         .collect()
 }
@@ -39,16 +36,17 @@ pub(crate) fn jid_list(call: &str, v: Option<Value>) -> Result<Vec<String>> {
 impl NativeShard {
     /// `sock.groupCreate(subject, participants)` → `GroupMetadata`.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn group_create<'env>(&self, env: &'env Env, subject: Option<Value>, participants: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn group_create<'env>(
+        &self,
+        env: &'env Env,
+        subject: Option<Value>,
+        participants: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let subject = string("groupCreate", "subject", subject)?;
             let participants = jid_list("groupCreate", participants)?;
-            shard
-                .group_create(&subject, &participants)
-                .await
-                .map(JsBValue)
-                
+            shard.group_create(&subject, &participants).await.map(JsBValue)
         })
     }
 
@@ -58,69 +56,73 @@ impl NativeShard {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupMetadata", "jid", jid)?;
-            shard
-                .group_metadata(&jid)
-                .await
-                .map(JsBValue)
-                
+            shard.group_metadata(&jid).await.map(JsBValue)
         })
     }
 
     /// `sock.groupParticipantsUpdate(jid, participants, action)` → `[{ status, jid, content }]`.
     #[napi(ts_return_type = "Promise<Record<string, unknown>[]>")]
-    pub fn group_participants_update<'env>(&self, env: &'env Env, jid: Option<Value>, participants: Option<Value>, action: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn group_participants_update<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        participants: Option<Value>,
+        action: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupParticipantsUpdate", "jid", jid)?;
             let participants = jid_list("groupParticipantsUpdate", participants)?;
             let action: ParticipantAction = one_of("groupParticipantsUpdate", "action", action, &ParticipantAction::ALL)?;
-            shard
-                .group_participants_update(&jid, &participants, action)
-                .await
-                .map(JsBValue)
-                
+            shard.group_participants_update(&jid, &participants, action).await.map(JsBValue)
         })
     }
 
     /// `sock.groupUpdateSubject(jid, subject)`.
     #[napi]
-    pub fn group_update_subject<'env>(&self, env: &'env Env, jid: Option<Value>, subject: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn group_update_subject<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        subject: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupUpdateSubject", "jid", jid)?;
             let subject = string("groupUpdateSubject", "subject", subject)?;
-            shard
-                .group_update_subject(&jid, &subject)
-                .await
-                
+            shard.group_update_subject(&jid, &subject).await
         })
     }
 
     /// `sock.groupUpdateDescription(jid, description?)`: none (or '') deletes it.
     #[napi]
-    pub fn group_update_description<'env>(&self, env: &'env Env, jid: Option<Value>, description: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn group_update_description<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        description: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupUpdateDescription", "jid", jid)?;
             let description = optional_string("groupUpdateDescription", "description", description)?;
-            shard
-                .group_update_description(&jid, description.as_deref())
-                .await
-                
+            shard.group_update_description(&jid, description.as_deref()).await
         })
     }
 
     /// `sock.groupSettingUpdate(jid, 'announcement' | 'not_announcement' | 'locked' | 'unlocked')`.
     #[napi]
-    pub fn group_setting_update<'env>(&self, env: &'env Env, jid: Option<Value>, setting: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn group_setting_update<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        setting: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupSettingUpdate", "jid", jid)?;
             let setting: GroupSetting = one_of("groupSettingUpdate", "setting", setting, &GroupSetting::ALL)?;
-            shard
-                .group_setting_update(&jid, setting)
-                .await
-                
+            shard.group_setting_update(&jid, setting).await
         })
     }
 
@@ -160,11 +162,7 @@ impl NativeShard {
         let shard = self.shard.clone();
         settle(env, async move {
             let code = string("groupGetInviteInfo", "code", code)?;
-            shard
-                .group_get_invite_info(&code)
-                .await
-                .map(JsBValue)
-                
+            shard.group_get_invite_info(&code).await.map(JsBValue)
         })
     }
 
@@ -182,18 +180,17 @@ impl NativeShard {
     #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>")]
     pub fn group_fetch_all_participating<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard
-                .group_fetch_all_participating()
-                .await
-                .map(JsBValue)
-                
-        })
+        settle(env, async move { shard.group_fetch_all_participating().await.map(JsBValue) })
     }
 
     /// `sock.groupToggleEphemeral(jid, expiration)`: seconds, 0 = off.
     #[napi]
-    pub fn group_toggle_ephemeral<'env>(&self, env: &'env Env, jid: Option<Value>, expiration: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn group_toggle_ephemeral<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        expiration: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("groupToggleEphemeral", "jid", jid)?;
@@ -201,16 +198,18 @@ impl NativeShard {
                 // Baileys treats a falsy expiration as "off".
                 Value::Null => 0,
                 Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-                    invalid_argument(format!("groupToggleEphemeral: expiration must be a whole number of seconds (0 turns it off), got {n}"))
+                    invalid_argument(format!(
+                        "groupToggleEphemeral: expiration must be a whole number of seconds (0 turns it off), got {n}"
+                    ))
                 })?,
                 other => {
-                    return Err(invalid_argument(format!("groupToggleEphemeral: expiration must be a number of seconds, got {}", kind_of(&other))))
+                    return Err(invalid_argument(format!(
+                        "groupToggleEphemeral: expiration must be a number of seconds, got {}",
+                        kind_of(&other)
+                    )))
                 }
             };
-            shard
-                .group_toggle_ephemeral(&jid, expiration)
-                .await
-                
+            shard.group_toggle_ephemeral(&jid, expiration).await
         })
     }
 }

@@ -82,10 +82,7 @@ fn number(n: f64) -> BValue {
 
 unsafe fn read_string(env: sys::napi_env, value: sys::napi_value) -> Result<String> {
     let mut len = 0usize;
-    check_status!(
-        sys::napi_get_value_string_utf8(env, value, std::ptr::null_mut(), 0, &mut len),
-        "reading a string failed"
-    )?;
+    check_status!(sys::napi_get_value_string_utf8(env, value, std::ptr::null_mut(), 0, &mut len), "reading a string failed")?;
     // N-API writes a terminating NUL, hence the extra byte.
     let mut buf = vec![0u8; len + 1];
     let mut written = 0usize;
@@ -109,10 +106,7 @@ unsafe fn read_bigint(env: sys::napi_env, value: sys::napi_value) -> Result<BVal
     )?;
     let mut words = vec![0u64; count.max(1)];
     let mut count = words.len();
-    check_status!(
-        sys::napi_get_value_bigint_words(env, value, &mut sign, &mut count, words.as_mut_ptr()),
-        "reading a BigInt failed"
-    )?;
+    check_status!(sys::napi_get_value_bigint_words(env, value, &mut sign, &mut count, words.as_mut_ptr()), "reading a BigInt failed")?;
     let too_big = || unreadable_argument("BigInt out of the 64-bit range");
     if words.iter().skip(1).any(|w| *w != 0) {
         return Err(too_big());
@@ -194,28 +188,14 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
         let mut array_buffer = std::ptr::null_mut();
         let mut offset = 0usize;
         check_status!(
-            sys::napi_get_typedarray_info(
-                env,
-                value,
-                &mut kind,
-                &mut length,
-                &mut data,
-                &mut array_buffer,
-                &mut offset
-            ),
+            sys::napi_get_typedarray_info(env, value, &mut kind, &mut length, &mut data, &mut array_buffer, &mut offset),
             "reading a typed array failed"
         )?;
         let element_size = match kind {
             sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
-            sys::TypedarrayType::int32_array
-            | sys::TypedarrayType::uint32_array
-            | sys::TypedarrayType::float32_array => 4,
-            sys::TypedarrayType::float64_array
-            | sys::TypedarrayType::bigint64_array
-            | sys::TypedarrayType::biguint64_array => 8,
-            sys::TypedarrayType::int8_array
-            | sys::TypedarrayType::uint8_array
-            | sys::TypedarrayType::uint8_clamped_array => 1,
+            sys::TypedarrayType::int32_array | sys::TypedarrayType::uint32_array | sys::TypedarrayType::float32_array => 4,
+            sys::TypedarrayType::float64_array | sys::TypedarrayType::bigint64_array | sys::TypedarrayType::biguint64_array => 8,
+            sys::TypedarrayType::int8_array | sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array => 1,
             // A kind newer than this N-API version knows (Float16Array): its size is unknown.
             _ => return Err(unreadable_argument("unsupported typed array kind")),
         };
@@ -237,10 +217,7 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
                 return Ok(None);
             }
             let mut length = 0usize;
-            check_status!(
-                sys::napi_get_arraybuffer_info(env, value, &mut data, &mut length),
-                "reading an ArrayBuffer failed"
-            )?;
+            check_status!(sys::napi_get_arraybuffer_info(env, value, &mut data, &mut length), "reading an ArrayBuffer failed")?;
             byte_len = length;
         }
     }
@@ -260,7 +237,5 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
 /// Throws `INVALID_ARGUMENT` (`<field path>: expected ...`) on a value of the wrong type.
 #[napi(ts_args_type = "message: Record<string, any>")]
 pub fn encode_proto_message(value: JsInput) -> js::Result<Buffer> {
-    baileys_to_proto::message_bytes_from_baileys(&value.0)
-        .map(Buffer::from)
-        .map_err(|e| js_error(invalid_argument(e.to_string())))
+    baileys_to_proto::message_bytes_from_baileys(&value.0).map(Buffer::from).map_err(|e| js_error(invalid_argument(e.to_string())))
 }

@@ -75,7 +75,5 @@ unsafe fn to_napi(raw_env: sys::napi_env, value: &BValue) -> Result<sys::napi_va
 /// 2^53) instead of `Long`s. Throws `INVALID_ARGUMENT` on malformed bytes.
 #[napi(ts_return_type = "Record<string, any>")]
 pub fn decode_proto_message(bytes: napi::bindgen_prelude::Buffer) -> js::Result<JsBValue> {
-    proto_to_baileys::decode(proto_to_baileys::MESSAGE, &bytes)
-        .map(JsBValue)
-        .map_err(|e| js_error(invalid_argument(e.to_string())))
+    proto_to_baileys::decode(proto_to_baileys::MESSAGE, &bytes).map(JsBValue).map_err(|e| js_error(invalid_argument(e.to_string())))
 }

@@ -32,23 +32,17 @@ impl MediaSpool {
     #[napi(constructor)]
     pub fn new(kind: String) -> js::Result<Self> {
         let kind = MediaKind::from_content_key(&kind).ok_or_else(|| {
-            js_error(invalid_argument(format!(
-                "unknown media kind {kind:?}: expected image, video, audio, document or sticker"
-            )))
+            js_error(invalid_argument(format!("unknown media kind {kind:?}: expected image, video, audio, document or sticker")))
         })?;
         let spool = media::MediaSpool::create(kind).map_err(js_error)?;
-        Ok(MediaSpool {
-            inner: Mutex::new(Some(spool)),
-        })
+        Ok(MediaSpool { inner: Mutex::new(Some(spool)) })
     }
 
     /// Encrypts and stores the next chunk.
     #[napi]
     pub fn write(&self, chunk: Buffer) -> js::Result<()> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let spool = guard
-            .as_mut()
-            .ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
+        let spool = guard.as_mut().ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
         spool.write(&chunk).map_err(js_error)
     }
 
@@ -56,8 +50,7 @@ impl MediaSpool {
     #[napi]
     pub fn finish(&self) -> js::Result<String> {
         let spool = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let spool =
-            spool.ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
+        let spool = spool.ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
         Ok(media::register_spool(spool.finish().map_err(js_error)?))
     }
 
@@ -123,7 +116,11 @@ impl EncryptedMedia {
 /// Encrypts the media of `content` (`{ image | video | audio | document | sticker, ... }`)
 /// into a temporary file; `mediaTypeOverride` picks other media keys (`thumbnail-link`, ...).
 #[napi]
-pub fn encrypt_media<'env>(env: &'env Env, content: JsInput, media_type_override: Option<String>) -> js::Result<PromiseRaw<'env, EncryptedMedia>> {
+pub fn encrypt_media<'env>(
+    env: &'env Env,
+    content: JsInput,
+    media_type_override: Option<String>,
+) -> js::Result<PromiseRaw<'env, EncryptedMedia>> {
     settle(env, async move {
         let kind = MediaKind::of_content(&content.0)
             .ok_or_else(|| invalid_argument("prepareWAMessageMedia: the content has no image, video, audio, document or sticker"))?;
@@ -202,7 +199,11 @@ impl MediaDownload {
 
 /// Starts a streamed download (see `MediaDownload`).
 #[napi]
-pub fn open_media_download<'env>(env: &'env Env, message: JsInput, media_host: Option<String>) -> js::Result<PromiseRaw<'env, MediaDownload>> {
+pub fn open_media_download<'env>(
+    env: &'env Env,
+    message: JsInput,
+    media_host: Option<String>,
+) -> js::Result<PromiseRaw<'env, MediaDownload>> {
     settle(env, async move {
         let media = media_ref(&message)?;
         Ok(MediaDownload { rx: Arc::new(tokio::sync::Mutex::new(media::download_stream(media, media_host))) })

@@ -25,7 +25,12 @@ fn optional_count(call: &str, name: &str, v: Option<Value>) -> Result<Option<u64
 impl NativeShard {
     /// `sock.newsletterCreate(name, description?)` → Baileys' `NewsletterMetadata`.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn newsletter_create<'env>(&self, env: &'env Env, name: Option<Value>, description: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn newsletter_create<'env>(
+        &self,
+        env: &'env Env,
+        name: Option<Value>,
+        description: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let name = string("newsletterCreate", "name", name)?;
@@ -36,7 +41,12 @@ impl NativeShard {
 
     /// `sock.newsletterUpdate(jid, { name?, description?, picture? })` → the server's answer.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn newsletter_update<'env>(&self, env: &'env Env, jid: Option<Value>, updates: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn newsletter_update<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        updates: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let jid = string("newsletterUpdate", "jid", jid)?;
@@ -44,12 +54,17 @@ impl NativeShard {
                 Some(Value::Object(map)) => map,
                 other => {
                     let got = other.unwrap_or(Value::Null);
-                    return Err(invalid_argument(format!("newsletterUpdate: updates must be an object {{ name?, description?, picture? }}, got {}", kind_of(&got))));
+                    return Err(invalid_argument(format!(
+                        "newsletterUpdate: updates must be an object {{ name?, description?, picture? }}, got {}",
+                        kind_of(&got)
+                    )));
                 }
             };
             for (key, value) in &updates {
                 if !matches!(key.as_str(), "name" | "description" | "picture") || !value.is_string() {
-                    return Err(invalid_argument(format!("newsletterUpdate: updates.{key} is not a string field of name, description, picture")));
+                    return Err(invalid_argument(format!(
+                        "newsletterUpdate: updates.{key} is not a string field of name, description, picture"
+                    )));
                 }
             }
             shard.newsletter_update(&jid, updates).await.map(JsBValue)
@@ -58,7 +73,12 @@ impl NativeShard {
 
     /// `sock.newsletterMetadata('jid' | 'invite', key)` → the channel as the server describes it.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn newsletter_metadata<'env>(&self, env: &'env Env, kind: Option<Value>, key: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn newsletter_metadata<'env>(
+        &self,
+        env: &'env Env,
+        kind: Option<Value>,
+        key: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let kind = string("newsletterMetadata", "type", kind)?;
@@ -99,7 +119,13 @@ impl NativeShard {
 
     /// `sock.newsletterChangeOwner(jid, newOwnerJid)` / `sock.newsletterDemote(jid, userJid)`.
     #[napi]
-    pub fn newsletter_admin_change<'env>(&self, env: &'env Env, demote: bool, jid: Option<Value>, user: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn newsletter_admin_change<'env>(
+        &self,
+        env: &'env Env,
+        demote: bool,
+        jid: Option<Value>,
+        user: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let (call, user_name) = if demote { ("newsletterDemote", "userJid") } else { ("newsletterChangeOwner", "newOwnerJid") };
@@ -121,7 +147,13 @@ impl NativeShard {
 
     /// `sock.newsletterReactMessage(jid, serverId, reaction?)`.
     #[napi]
-    pub fn newsletter_react_message<'env>(&self, env: &'env Env, jid: Option<Value>, server_id: Option<Value>, reaction: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn newsletter_react_message<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        server_id: Option<Value>,
+        reaction: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let call = "newsletterReactMessage";
@@ -137,7 +169,14 @@ impl NativeShard {
 
     /// `sock.newsletterFetchMessages(jid, count, since?, after?)` → the reply node.
     #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
-    pub fn newsletter_fetch_messages<'env>(&self, env: &'env Env, jid: Option<Value>, count: Option<Value>, since: Option<Value>, after: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn newsletter_fetch_messages<'env>(
+        &self,
+        env: &'env Env,
+        jid: Option<Value>,
+        count: Option<Value>,
+        since: Option<Value>,
+        after: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let call = "newsletterFetchMessages";

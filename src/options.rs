@@ -100,9 +100,7 @@ pub fn shard_options(value: Option<&Value>) -> Result<ShardOptions> {
         Some(other) => return Err(invalid_argument(format!("phoneNumber must be a string of digits, got {other}"))),
     };
     // Checked (and normalised to digits) here, before createShard touches the session folder.
-    let phone_number = phone_number
-        .map(|raw| PhoneNumber::parse(&raw).map(|p| p.as_str().to_owned()))
-        .transpose()?;
+    let phone_number = phone_number.map(|raw| PhoneNumber::parse(&raw).map(|p| p.as_str().to_owned())).transpose()?;
     Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
 }
 

@@ -24,7 +24,13 @@ impl NativeShard {
     /// One of the `update*Privacy(value)` calls: `what` names it in errors, `category` is the
     /// privacy category's wire name.
     #[napi]
-    pub fn update_privacy<'env>(&self, env: &'env Env, what: String, category: String, value: Option<String>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn update_privacy<'env>(
+        &self,
+        env: &'env Env,
+        what: String,
+        category: String,
+        value: Option<String>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let value = value.ok_or_else(|| invalid_argument(format!("{what}: the value must be a string")))?;
@@ -38,7 +44,9 @@ impl NativeShard {
         let shard = self.shard.clone();
         settle(env, async move {
             if !(seconds.is_finite() && seconds >= 0.0 && seconds.fract() == 0.0 && seconds <= u32::MAX as f64) {
-                return Err(invalid_argument(format!("updateDefaultDisappearingMode: duration must be whole seconds (0 = off), got {seconds}")));
+                return Err(invalid_argument(format!(
+                    "updateDefaultDisappearingMode: duration must be whole seconds (0 = off), got {seconds}"
+                )));
             }
             shard.update_default_disappearing_mode(seconds as u32).await
         })
@@ -48,17 +56,13 @@ impl NativeShard {
     #[napi(ts_return_type = "Promise<Record<string, unknown> | null>")]
     pub fn get_business_profile<'env>(&self, env: &'env Env, jid: String) -> js::Result<PromiseRaw<'env, Option<JsBValue>>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            Ok(shard.get_business_profile(&jid).await?.map(JsBValue))
-        })
+        settle(env, async move { Ok(shard.get_business_profile(&jid).await?.map(JsBValue)) })
     }
 
     /// `sock.removeProfilePicture(jid)`.
     #[napi]
     pub fn remove_profile_picture<'env>(&self, env: &'env Env, jid: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.remove_profile_picture(&jid).await
-        })
+        settle(env, async move { shard.remove_profile_picture(&jid).await })
     }
 }

@@ -27,13 +27,20 @@ pub struct AboutText {
 impl NativeShard {
     /// `sock.profilePictureUrl(jid, type)` → the URL, or undefined without a picture.
     #[napi]
-    pub fn profile_picture_url<'env>(&self, env: &'env Env, jid: String, kind: Option<String>) -> js::Result<PromiseRaw<'env, Option<String>>> {
+    pub fn profile_picture_url<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        kind: Option<String>,
+    ) -> js::Result<PromiseRaw<'env, Option<String>>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let full = match kind.as_deref() {
                 None | Some("preview") => false,
                 Some("image") => true,
-                Some(other) => return Err(invalid_argument(format!("profilePictureUrl: type must be 'preview' or 'image', got {other:?}"))),
+                Some(other) => {
+                    return Err(invalid_argument(format!("profilePictureUrl: type must be 'preview' or 'image', got {other:?}")))
+                }
             };
             shard.profile_picture_url(&jid, full).await
         })
@@ -43,25 +50,19 @@ impl NativeShard {
     #[napi]
     pub fn update_profile_picture<'env>(&self, env: &'env Env, jid: String, image: Buffer) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.update_profile_picture(&jid, image.to_vec()).await
-        })
+        settle(env, async move { shard.update_profile_picture(&jid, image.to_vec()).await })
     }
 
     #[napi]
     pub fn update_profile_status<'env>(&self, env: &'env Env, status: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.update_profile_status(&status).await
-        })
+        settle(env, async move { shard.update_profile_status(&status).await })
     }
 
     #[napi]
     pub fn update_profile_name<'env>(&self, env: &'env Env, name: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.update_profile_name(&name).await
-        })
+        settle(env, async move { shard.update_profile_name(&name).await })
     }
 
     /// `sock.fetchStatus(...jids)` → `[{ id, status?: { status, setAt } }]`, `setAt` in
@@ -81,16 +82,12 @@ impl NativeShard {
     #[napi]
     pub fn update_block_status<'env>(&self, env: &'env Env, jid: String, action: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.update_block_status(&jid, &action).await
-        })
+        settle(env, async move { shard.update_block_status(&jid, &action).await })
     }
 
     #[napi]
     pub fn fetch_blocklist<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, Vec<String>>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.fetch_blocklist().await
-        })
+        settle(env, async move { shard.fetch_blocklist().await })
     }
 }

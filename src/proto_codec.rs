@@ -36,7 +36,10 @@ pub fn proto_schema() -> js::Result<ProtoSchema> {
     let (messages, enums) = proto_to_baileys::whatsapp_schema().map_err(|e| js_error(invalid_argument(e.to_string())))?;
     let enums = enums
         .into_iter()
-        .map(|(path, values)| ProtoEnum { path, values: values.into_iter().map(|(name, number)| ProtoEnumValue { name, number }).collect() })
+        .map(|(path, values)| ProtoEnum {
+            path,
+            values: values.into_iter().map(|(name, number)| ProtoEnumValue { name, number }).collect(),
+        })
         .collect();
     Ok(ProtoSchema { messages, enums })
 }

@@ -49,59 +49,57 @@ impl NativeShard {
     #[napi]
     pub fn send_node<'env>(&self, env: &'env Env, node: JsInput) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.send_node(&node.0).await
-        })
+        settle(env, async move { shard.send_node(&node.0).await })
     }
 
     /// `sock.sendRawMessage(data)`: an encoded binary node.
     #[napi]
     pub fn send_raw_message<'env>(&self, env: &'env Env, data: Buffer) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.send_raw_message(&data).await
-        })
+        settle(env, async move { shard.send_raw_message(&data).await })
     }
 
     /// `sock.requestPairingCode(phoneNumber, customPairingCode?)` → the 8-character code.
     #[napi]
-    pub fn request_pairing_code<'env>(&self, env: &'env Env, phone_number: String, custom_code: Option<String>) -> js::Result<PromiseRaw<'env, String>> {
+    pub fn request_pairing_code<'env>(
+        &self,
+        env: &'env Env,
+        phone_number: String,
+        custom_code: Option<String>,
+    ) -> js::Result<PromiseRaw<'env, String>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.request_pairing_code(&phone_number, custom_code).await
-        })
+        settle(env, async move { shard.request_pairing_code(&phone_number, custom_code).await })
     }
 
     /// `sock.refreshMediaConn(force)` → Baileys' `MediaConnInfo`.
     #[napi]
     pub fn refresh_media_conn<'env>(&self, env: &'env Env, force: bool) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            Ok(JsBValue(shard.refresh_media_conn(force).await?))
-        })
+        settle(env, async move { Ok(JsBValue(shard.refresh_media_conn(force).await?)) })
     }
 
     /// `sock.assertSessions(jids, force)` → whether a session had to be fetched.
     #[napi]
     pub fn assert_sessions<'env>(&self, env: &'env Env, jids: Vec<String>, force: bool) -> js::Result<PromiseRaw<'env, bool>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.assert_sessions(&jids, force).await
-        })
+        settle(env, async move { shard.assert_sessions(&jids, force).await })
     }
 
     /// `sock.uploadPreKeys(count)`; without a count `uploadPreKeysToServerIfRequired()`.
     #[napi]
     pub fn upload_pre_keys<'env>(&self, env: &'env Env, count: Option<u32>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.upload_pre_keys(count.map(|c| c as usize)).await
-        })
+        settle(env, async move { shard.upload_pre_keys(count.map(|c| c as usize)).await })
     }
 
     /// `sock.getUSyncDevices(jids, useCache, ignoreZeroDevices)` → `[{ user, device }]`.
     #[napi]
-    pub fn get_usync_devices<'env>(&self, env: &'env Env, jids: Vec<String>, ignore_zero_devices: bool) -> js::Result<PromiseRaw<'env, Vec<JidWithDevice>>> {
+    pub fn get_usync_devices<'env>(
+        &self,
+        env: &'env Env,
+        jids: Vec<String>,
+        ignore_zero_devices: bool,
+    ) -> js::Result<PromiseRaw<'env, Vec<JidWithDevice>>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let devices = shard.usync_devices(&jids, ignore_zero_devices).await?;
@@ -111,7 +109,13 @@ impl NativeShard {
 
     /// `sock.relayMessage(jid, message, options)` → the message id.
     #[napi]
-    pub fn relay_message<'env>(&self, env: &'env Env, jid: String, message: JsInput, options: Option<JsInput>) -> js::Result<PromiseRaw<'env, String>> {
+    pub fn relay_message<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        message: JsInput,
+        options: Option<JsInput>,
+    ) -> js::Result<PromiseRaw<'env, String>> {
         let shard = self.shard.clone();
         settle(env, async move {
             if !matches!(message.0, BValue::Object(_)) {
@@ -124,7 +128,13 @@ impl NativeShard {
 
     /// `sock.waUploadToServer(encrypted, { mediaType, fileEncSha256B64 })`.
     #[napi]
-    pub fn wa_upload_to_server<'env>(&self, env: &'env Env, encrypted: Buffer, media_type: String, file_enc_sha256_b64: String) -> js::Result<PromiseRaw<'env, UploadedMedia>> {
+    pub fn wa_upload_to_server<'env>(
+        &self,
+        env: &'env Env,
+        encrypted: Buffer,
+        media_type: String,
+        file_enc_sha256_b64: String,
+    ) -> js::Result<PromiseRaw<'env, UploadedMedia>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let uploaded = shard.upload_encrypted(encrypted.to_vec(), &media_type, &file_enc_sha256_b64).await?;

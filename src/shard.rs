@@ -101,7 +101,13 @@ impl NativeShard {
 
     /// `sock.sendMessage(jid, content, options)` → the sent `WAMessage`.
     #[napi(ts_return_type = "Promise<Record<string, any>>")]
-    pub fn send_message<'env>(&self, env: &'env Env, jid: String, content: JsInput, options: Option<JsInput>) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn send_message<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        content: JsInput,
+        options: Option<JsInput>,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let (content, options) = content_and_options(content, options)?;
@@ -112,7 +118,13 @@ impl NativeShard {
     /// `patchMessageBeforeSending`, step 1: what `sendMessage` would send, or null when there
     /// is nothing to send (a group's disappearing timer, set instead).
     #[napi]
-    pub fn prepare_message<'env>(&self, env: &'env Env, jid: String, content: JsInput, options: Option<JsInput>) -> js::Result<PromiseRaw<'env, Option<PreparedSend>>> {
+    pub fn prepare_message<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        content: JsInput,
+        options: Option<JsInput>,
+    ) -> js::Result<PromiseRaw<'env, Option<PreparedSend>>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let (content, options) = content_and_options(content, options)?;
@@ -132,14 +144,25 @@ impl NativeShard {
         ts_args_type = "jid: string, prepared: PreparedSend, wire: Record<string, any>",
         ts_return_type = "Promise<Record<string, any>>"
     )]
-    pub fn send_prepared<'env>(&self, env: &'env Env, jid: String, prepared: JsInput, wire: JsInput) -> js::Result<PromiseRaw<'env, JsBValue>> {
+    pub fn send_prepared<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        prepared: JsInput,
+        wire: JsInput,
+    ) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let message_of = |value: Option<&BValue>, what: &str| {
                 message_from_baileys(value.unwrap_or(&BValue::Null)).map_err(|e| invalid_argument(format!("{what}: {e}")))
             };
             let prepared = PreparedMessage {
-                id: prepared.0.get("id").and_then(BValue::as_str).ok_or_else(|| invalid_argument("prepared.id must be the id prepareMessage gave"))?.to_owned(),
+                id: prepared
+                    .0
+                    .get("id")
+                    .and_then(BValue::as_str)
+                    .ok_or_else(|| invalid_argument("prepared.id must be the id prepareMessage gave"))?
+                    .to_owned(),
                 message: message_of(prepared.0.get("message"), "prepared.message")?,
                 timestamp: match prepared.0.get("timestamp") {
                     Some(BValue::Int(t)) => *t,

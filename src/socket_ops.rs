@@ -16,7 +16,10 @@ type Result<T> = std::result::Result<T, shard_core::ShardError>;
 /// `WAMessageKey[]` → `ReadKey`s, naming the first bad entry.
 fn read_keys(what: &str, keys: &Value) -> Result<Vec<ReadKey>> {
     let Value::Array(items) = keys else {
-        return Err(invalid_argument(format!("{what}: keys must be an array of message keys ({{ remoteJid, id, fromMe?, participant? }}), got {}", kind_of(keys))));
+        return Err(invalid_argument(format!(
+            "{what}: keys must be an array of message keys ({{ remoteJid, id, fromMe?, participant? }}), got {}",
+            kind_of(keys)
+        )));
     };
     items
         .iter()
@@ -64,9 +67,7 @@ impl NativeShard {
     #[napi]
     pub fn reject_call<'env>(&self, env: &'env Env, call_id: String, call_from: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.reject_call(&call_id, &call_from).await
-        })
+        settle(env, async move { shard.reject_call(&call_id, &call_from).await })
     }
 
     /// `sock.readMessages(keys)`: read receipts for received messages (own keys are skipped).
@@ -91,17 +92,27 @@ impl NativeShard {
 
     /// `sock.sendReceipt(jid, participant, messageIds, type)`.
     #[napi]
-    pub fn send_receipt<'env>(&self, env: &'env Env, jid: String, participant: Option<String>, message_ids: Vec<String>, kind: Option<String>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn send_receipt<'env>(
+        &self,
+        env: &'env Env,
+        jid: String,
+        participant: Option<String>,
+        message_ids: Vec<String>,
+        kind: Option<String>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
-        settle(env, async move {
-            shard.send_receipt(&jid, participant.as_deref(), &message_ids, kind.as_deref()).await
-        })
+        settle(env, async move { shard.send_receipt(&jid, participant.as_deref(), &message_ids, kind.as_deref()).await })
     }
 
     /// `sock.sendPresenceUpdate(type, jid?)`: `available` / `unavailable`, or a chat state
     /// (`composing`, `recording`, `paused`) sent to `jid`.
     #[napi]
-    pub fn send_presence_update<'env>(&self, env: &'env Env, presence: Option<Value>, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
+    pub fn send_presence_update<'env>(
+        &self,
+        env: &'env Env,
+        presence: Option<Value>,
+        jid: Option<Value>,
+    ) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
             let kind: PresenceType = one_of("sendPresenceUpdate", "type", presence, &PresenceType::ALL)?;
@@ -138,7 +149,11 @@ impl NativeShard {
                 .enumerate()
                 .map(|(i, n)| match n {
                     Value::String(s) => Ok(s),
-                    other => Err(invalid_argument(format!("onWhatsApp: argument {} must be a phone number string, got {}", i + 1, kind_of(&other)))),
+                    other => Err(invalid_argument(format!(
+                        "onWhatsApp: argument {} must be a phone number string, got {}",
+                        i + 1,
+                        kind_of(&other)
+                    ))),
                 })
                 .collect::<Result<Vec<_>>>()?;
             let found = shard.on_whatsapp(&numbers).await?;

@@ -30,9 +30,9 @@ fn locate_waproto_descriptor() -> Result<PathBuf, String> {
     // resolves the whole workspace, and a build of one member (`cargo test -p shard-core` on a
     // fresh machine) has not downloaded the other members' crates; then metadata is allowed to
     // fetch them (`--locked`: exactly the versions in Cargo.lock, never a lock-file change).
-    metadata(&["--offline"]).or_else(|offline| {
-        metadata(&["--locked"]).map_err(|online| format!("{offline}\nretried online: {online}"))
-    }).and_then(|metadata| waproto_descriptor(&metadata))
+    metadata(&["--offline"])
+        .or_else(|offline| metadata(&["--locked"]).map_err(|online| format!("{offline}\nretried online: {online}")))
+        .and_then(|metadata| waproto_descriptor(&metadata))
 }
 
 fn metadata(mode: &[&str]) -> Result<serde_json::Value, String> {
@@ -65,10 +65,7 @@ fn waproto_descriptor(metadata: &serde_json::Value) -> Result<PathBuf, String> {
         .find(|p| p["name"] == "waproto" && p["version"] == WAPROTO_VERSION)
         .ok_or_else(|| format!("waproto {WAPROTO_VERSION} is not in the dependency graph"))?;
     let manifest_path = waproto["manifest_path"].as_str().ok_or("waproto has no manifest_path")?;
-    let crate_dir = PathBuf::from(manifest_path)
-        .parent()
-        .map(PathBuf::from)
-        .ok_or("waproto's manifest_path has no parent directory")?;
+    let crate_dir = PathBuf::from(manifest_path).parent().map(PathBuf::from).ok_or("waproto's manifest_path has no parent directory")?;
     let descriptor = crate_dir.join("src").join("whatsapp.desc");
     if !descriptor.is_file() {
         return Err(format!("{} does not exist", descriptor.display()));

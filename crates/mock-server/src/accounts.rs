@@ -130,30 +130,20 @@ impl Account {
     fn new(name: &str, phone: String) -> Self {
         let signing_key = KeyPair::generate(&mut rand::rng());
         let spk = KeyPair::generate(&mut rand::rng());
-        let signature = signing_key
-            .calculate_signature(&spk.public_key.serialize(), &mut rand::rng())
-            .map(|s| s.to_vec())
-            .ok();
+        let signature = signing_key.calculate_signature(&spk.public_key.serialize(), &mut rand::rng()).map(|s| s.to_vec()).ok();
         let adv_raw_id: u32 = rand::random();
         let app_state_key = AppStateKey {
             key_id: rand::random(),
             key_data: rand::random(),
             raw_id: adv_raw_id,
-            timestamp_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
+            timestamp_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
         };
         Self {
             name: name.to_owned(),
             lid: lid_for_phone(&phone),
             phone,
             signing_key,
-            phone_signed_pre_key: UploadedKey {
-                id: 1,
-                public: spk.public_key.public_key_bytes().to_vec(),
-                signature,
-            },
+            phone_signed_pre_key: UploadedKey { id: 1, public: spk.public_key.public_key_bytes().to_vec(), signature },
             phone_registration_id: rand::random::<u32>() & 0x3fff,
             adv_raw_id,
             app_state_key,
@@ -182,11 +172,7 @@ impl Account {
 
     /// Device JID as the server writes it in `from`: device 0 has no `:0`.
     pub fn device_jid(&self, device: u16, lid: bool) -> String {
-        let (user, server) = if lid {
-            (&self.lid, "lid")
-        } else {
-            (&self.phone, "s.whatsapp.net")
-        };
+        let (user, server) = if lid { (&self.lid, "lid") } else { (&self.phone, "s.whatsapp.net") };
         if device == 0 {
             format!("{user}@{server}")
         } else {
@@ -219,17 +205,13 @@ impl Directory {
     /// The account for `name` (a push name or an anonymous name), created on first use.
     pub fn account_for_name(&mut self, name: &str) -> &mut Account {
         let phone = phone_for_push_name(name);
-        self.accounts
-            .entry(phone.clone())
-            .or_insert_with(|| Account::new(name, phone))
+        self.accounts.entry(phone.clone()).or_insert_with(|| Account::new(name, phone))
     }
 
     /// The account of a given phone number (pairing-code login names its number), created on
     /// first use with `name` as its label.
     pub fn account_for_phone(&mut self, phone: &str, name: &str) -> &mut Account {
-        self.accounts
-            .entry(phone.to_owned())
-            .or_insert_with(|| Account::new(name, phone.to_owned()))
+        self.accounts.entry(phone.to_owned()).or_insert_with(|| Account::new(name, phone.to_owned()))
     }
 
     pub fn account(&self, phone: &str) -> Option<&Account> {
@@ -272,19 +254,12 @@ impl Directory {
 
     /// Live connections of every device of `phone` (what a message router fans out to).
     pub fn online_devices_of(&self, phone: &str) -> Vec<(u16, OnlineDevice)> {
-        self.online
-            .iter()
-            .filter(|((p, _), _)| p == phone)
-            .map(|((_, d), o)| (*d, o.clone()))
-            .collect()
+        self.online.iter().filter(|((p, _), _)| p == phone).map(|((_, d), o)| (*d, o.clone())).collect()
     }
 
     /// Phone number of the account with this LID user, if any.
     pub fn phone_for_lid(&self, lid: &str) -> Option<String> {
-        self.accounts
-            .values()
-            .find(|a| a.lid == lid)
-            .map(|a| a.phone.clone())
+        self.accounts.values().find(|a| a.lid == lid).map(|a| a.phone.clone())
     }
 }
 

@@ -12,7 +12,6 @@
 
 use std::time::Instant;
 
-
 use crate::connection::account_name_for;
 use crate::http_front::Response;
 use crate::pairing::{self, ScanRefusal};

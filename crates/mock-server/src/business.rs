@@ -46,7 +46,12 @@ pub struct BusinessDirectory {
 pub fn set_profile(body: &[u8], state: &ServerState) -> Response {
     let profile: BusinessProfile = match serde_json::from_slice(body) {
         Ok(p) => p,
-        Err(e) => return Response::text(400, format!("expected {{ phone, description, email?, website?, category?, address?, timezone?, hours? }}: {e}\n")),
+        Err(e) => {
+            return Response::text(
+                400,
+                format!("expected {{ phone, description, email?, website?, category?, address?, timezone?, hours? }}: {e}\n"),
+            )
+        }
     };
     if lock(&state.directory).account(&profile.phone).is_none() {
         return Response::text(404, format!("no account with phone {}\n", profile.phone));
@@ -82,11 +87,16 @@ pub fn handle_iq(state: &ServerState, iq: &Node) -> Node {
             kids.push(text("email", e));
         }
         if let Some(c) = &p.category {
-            kids.push(NodeBuilder::new("categories").children([NodeBuilder::new("category").attr("id", "1").bytes(c.as_bytes().to_vec()).build()]).build());
+            kids.push(
+                NodeBuilder::new("categories")
+                    .children([NodeBuilder::new("category").attr("id", "1").bytes(c.as_bytes().to_vec()).build()])
+                    .build(),
+            );
         }
         if p.timezone.is_some() || !p.hours.is_empty() {
             let days = p.hours.iter().map(|d| {
-                let mut b = NodeBuilder::new("business_hours_config").attr("day_of_week", d.day_of_week.clone()).attr("mode", d.mode.clone());
+                let mut b =
+                    NodeBuilder::new("business_hours_config").attr("day_of_week", d.day_of_week.clone()).attr("mode", d.mode.clone());
                 if let Some(t) = d.open_time {
                     b = b.attr("open_time", t.to_string());
                 }

@@ -72,17 +72,21 @@ pub fn place(body: &[u8], state: &ServerState) -> Response {
         NodeBuilder::new("encopt").attr("keygen", "2").build(),
     ];
     if req.video {
-        offer.push(NodeBuilder::new("video").attr("enc", "vp8").attr("dec", "vp8").attr("orientation", "0").attr("screen_width", "1080").attr("screen_height", "1920").build());
+        offer.push(
+            NodeBuilder::new("video")
+                .attr("enc", "vp8")
+                .attr("dec", "vp8")
+                .attr("orientation", "0")
+                .attr("screen_width", "1080")
+                .attr("screen_height", "1920")
+                .build(),
+        );
     }
     let node = NodeBuilder::new("call")
         .attr("from", pn(&req.from))
         .attr("id", stanza_id.clone())
         .attr("t", unix_now().to_string())
-        .children([NodeBuilder::new("offer")
-            .attr("call-id", call_id.clone())
-            .attr("call-creator", pn(&req.from))
-            .children(offer)
-            .build()])
+        .children([NodeBuilder::new("offer").attr("call-id", call_id.clone()).attr("call-creator", pn(&req.from)).children(offer).build()])
         .build();
     {
         let mut router = lock(&state.router);
@@ -119,7 +123,8 @@ pub fn from_device(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: 
             }
         }
     }
-    let mut ack = NodeBuilder::new("ack").attr("class", "call").attr("from", attr(node, "to").unwrap_or_else(|| "s.whatsapp.net".to_owned()));
+    let mut ack =
+        NodeBuilder::new("ack").attr("class", "call").attr("from", attr(node, "to").unwrap_or_else(|| "s.whatsapp.net".to_owned()));
     if let Some(id) = attr(node, "id") {
         ack = ack.attr("id", id);
     }

@@ -121,7 +121,9 @@ impl Product {
             text("price", &self.price),
             text("currency", &self.currency),
             NodeBuilder::new("media")
-                .children([NodeBuilder::new("image").children([text("request_image_url", &image), text("original_image_url", &image)]).build()])
+                .children([NodeBuilder::new("image")
+                    .children([text("request_image_url", &image), text("original_image_url", &image)])
+                    .build()])
                 .build(),
             NodeBuilder::new("status_info").children([text("status", "APPROVED"), text("can_appeal", "false")]).build(),
         ];
@@ -203,7 +205,12 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Nod
                 product.apply(node);
                 product.clone()
             };
-            result(iq, vec![NodeBuilder::new(if tag == "product_catalog_add" { "product_catalog_add" } else { "product_catalog_edit" }).children([product.to_node()]).build()])
+            result(
+                iq,
+                vec![NodeBuilder::new(if tag == "product_catalog_add" { "product_catalog_add" } else { "product_catalog_edit" })
+                    .children([product.to_node()])
+                    .build()],
+            )
         }
         "product_catalog_delete" => {
             let ids: Vec<String> = kids(request).iter().filter(|c| c.tag == "product").filter_map(|p| text_of(p, "id")).collect();
@@ -220,7 +227,11 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Nod
             let collections = catalog.collections.iter().map(|c| {
                 let mut children = vec![text("id", &c.id), text("name", &c.name)];
                 children.extend(
-                    catalog.products.iter().filter(|p| c.product_ids.contains(&p.id) && (!p.hidden || owner == me.phone)).map(Product::to_node),
+                    catalog
+                        .products
+                        .iter()
+                        .filter(|p| c.product_ids.contains(&p.id) && (!p.hidden || owner == me.phone))
+                        .map(Product::to_node),
                 );
                 children.push(NodeBuilder::new("status_info").children([text("status", "APPROVED"), text("can_appeal", "false")]).build());
                 NodeBuilder::new("collection").children(children).build()

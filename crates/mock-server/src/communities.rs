@@ -139,11 +139,7 @@ pub fn mirror_membership(groups: &mut GroupDirectory, parent_id: &str, action: &
         return Vec::new();
     };
     let before = group.member_phones();
-    let changed: Vec<String> = phones
-        .iter()
-        .filter(|p| group.is_member(p) == (action == "remove"))
-        .cloned()
-        .collect();
+    let changed: Vec<String> = phones.iter().filter(|p| group.is_member(p) == (action == "remove")).cloned().collect();
     if changed.is_empty() {
         return Vec::new();
     }

@@ -35,10 +35,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const FIRST_STANZA_DELAY: Duration = Duration::from_millis(50);
 
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Splits the client's byte stream into Noise frames, after stripping the one-time intro
@@ -51,11 +48,7 @@ struct Inbound {
 
 impl Inbound {
     fn new() -> Self {
-        Self {
-            pending: Vec::new(),
-            intro_done: false,
-            frames: FrameDecoder::new(),
-        }
+        Self { pending: Vec::new(), intro_done: false, frames: FrameDecoder::new() }
     }
 
     fn push(&mut self, data: &[u8]) -> Result<(), String> {
@@ -82,11 +75,7 @@ impl Inbound {
             return Ok(());
         }
         if buf[offset..offset + 4] != WA_CONN_HEADER {
-            return Err(format!(
-                "bad intro header {:02x?} (expected {:02x?})",
-                &buf[offset..offset + 4],
-                WA_CONN_HEADER
-            ));
+            return Err(format!("bad intro header {:02x?} (expected {:02x?})", &buf[offset..offset + 4], WA_CONN_HEADER));
         }
         if offset > 0 {
             log::debug!("client sent {} bytes of edge-routing info", offset - 7);
@@ -201,10 +190,7 @@ where
     let conn_id = state.next_conn_id();
     let (mut conn_faults, writer_faults) = state.faults.register(conn_id);
     let (mut sink, stream) = ws.split();
-    let mut reader = Reader {
-        stream,
-        inbound: Inbound::new(),
-    };
+    let mut reader = Reader { stream, inbound: Inbound::new() };
 
     let handshaken = tokio::select! {
         r = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&state, &mut reader, &mut sink)) => r,
@@ -241,13 +227,7 @@ where
             None => LoginOutcome::Refused,
         },
     );
-    let mut writer = tokio::spawn(write_loop(
-        sink,
-        FrameCrypto::new(established.ciphers.send),
-        rx,
-        conn_id,
-        writer_faults,
-    ));
+    let mut writer = tokio::spawn(write_loop(sink, FrameCrypto::new(established.ciphers.send), rx, conn_id, writer_faults));
     let mut recv_crypto = FrameCrypto::new(established.ciphers.recv);
     if let Some(mut role) = role {
         let mut shutdown = state.shutdown.clone();
@@ -301,10 +281,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(None);
     };
     match respond_to_client_hello(&state.identity, &hello).map_err(|e| e.to_string())? {
-        AfterClientHello::Done {
-            server_hello,
-            established,
-        } => {
+        AfterClientHello::Done { server_hello, established } => {
             send_raw_frame(sink, &server_hello).await?;
             Ok(Some(*established))
         }
@@ -313,10 +290,7 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
             let Some(finish) = reader.next_frame().await? else {
                 return Ok(None);
             };
-            pending
-                .read_client_finish(&finish)
-                .map(Some)
-                .map_err(|e| e.to_string())
+            pending.read_client_finish(&finish).map(Some).map_err(|e| e.to_string())
         }
     }
 }
@@ -329,10 +303,7 @@ fn decode_node(crypto: &mut FrameCrypto, frame: &[u8]) -> Result<Node, String> {
 }
 
 fn failure(reason: &str) -> Node {
-    NodeBuilder::new("failure")
-        .attr("reason", reason)
-        .attr("location", "mock")
-        .build()
+    NodeBuilder::new("failure").attr("reason", reason).attr("location", "mock").build()
 }
 
 /// Reads the `ClientPayload` and decides what the connection is. Sends the first stanza
@@ -367,11 +338,7 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
                 platform_type: p.platform_type.map(|t| waproto::buffa::Enumeration::proto_name(&t).to_owned()),
             })
             .unwrap_or_default();
-        log::info!(
-            "conn {conn_id}: new device registering (push name {:?}); sending {} QR refs",
-            push_name,
-            refs.len()
-        );
+        log::info!("conn {conn_id}: new device registering (push name {:?}); sending {} QR refs", push_name, refs.len());
         let pair_device = NodeBuilder::new("iq")
             .attr("from", SERVER)
             .attr("type", "set")
@@ -424,20 +391,12 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
                 Some(a) => (a.lid_jid(device), a.name.clone()),
                 None => return None,
             };
-            let replaced = dir.set_online(
-                &phone,
-                device,
-                OnlineDevice {
-                    conn_id,
-                    sender: tx.clone(),
-                },
-            );
+            let replaced = dir.set_online(&phone, device, OnlineDevice { conn_id, sender: tx.clone() });
             drop(dir);
             if let Some(old) = replaced {
                 // WhatsApp allows one connection per device: the older one is told it was replaced.
-                let conflict = NodeBuilder::new("stream:error")
-                    .children([NodeBuilder::new("conflict").attr("type", "replaced").build()])
-                    .build();
+                let conflict =
+                    NodeBuilder::new("stream:error").children([NodeBuilder::new("conflict").attr("type", "replaced").build()]).build();
                 let _ = old.sender.send(Outbound::CloseAfter(conflict));
             }
             let now = unix_now();
@@ -451,10 +410,7 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
                 .attr("lid", lid)
                 .attr("display_name", "")
                 .build();
-            log::info!(
-                "conn {conn_id}: {phone}:{device} ({account_name}) logged in (Noise {})",
-                est.pattern
-            );
+            log::info!("conn {conn_id}: {phone}:{device} ({account_name}) logged in (Noise {})", est.pattern);
             let _ = tx.send(Outbound::Node(success));
             Some(Role::Device(DeviceAddr { phone, device }))
         }
@@ -552,10 +508,8 @@ fn finish_pairing(state: &ServerState, conn_id: u64, tx: &ConnSender, node: &Nod
         log::warn!("conn {conn_id}: pair-device-sign answers the wrong iq id");
         return false;
     }
-    let signed = node
-        .get_optional_child("pair-device-sign")
-        .and_then(|s| s.get_optional_child("device-identity"))
-        .and_then(|d| match &d.content {
+    let signed =
+        node.get_optional_child("pair-device-sign").and_then(|s| s.get_optional_child("device-identity")).and_then(|d| match &d.content {
             Some(wacore_binary::NodeContent::Bytes(b)) => Some(b.clone()),
             _ => None,
         });
@@ -586,11 +540,7 @@ fn finish_pairing(state: &ServerState, conn_id: u64, tx: &ConnSender, node: &Nod
             props: link.props.clone(),
         },
     );
-    log::info!(
-        "conn {conn_id}: device {}:{} linked; restarting stream (515)",
-        link.phone,
-        link.device
-    );
+    log::info!("conn {conn_id}: device {}:{} linked; restarting stream (515)", link.phone, link.device);
     let restart = NodeBuilder::new("stream:error").attr("code", "515").build();
     let _ = tx.send(Outbound::CloseAfter(restart));
     // Keep reading: the client closes its side once it has seen the 515.

@@ -119,22 +119,11 @@ impl StreamErrorKind {
     }
 
     pub fn node(self) -> Node {
-        let conflict = |kind: &str| {
-            NodeBuilder::new("conflict")
-                .attr("type", kind.to_owned())
-                .build()
-        };
+        let conflict = |kind: &str| NodeBuilder::new("conflict").attr("type", kind.to_owned()).build();
         match self {
-            Self::Replaced => NodeBuilder::new("stream:error")
-                .children([conflict("replaced")])
-                .build(),
-            Self::LoggedOut => NodeBuilder::new("stream:error")
-                .attr("code", "401")
-                .children([conflict("device_removed")])
-                .build(),
-            other => NodeBuilder::new("stream:error")
-                .attr("code", other.code().to_string())
-                .build(),
+            Self::Replaced => NodeBuilder::new("stream:error").children([conflict("replaced")]).build(),
+            Self::LoggedOut => NodeBuilder::new("stream:error").attr("code", "401").children([conflict("device_removed")]).build(),
+            other => NodeBuilder::new("stream:error").attr("code", other.code().to_string()).build(),
         }
     }
 }
@@ -178,8 +167,7 @@ impl MalformedFrame {
         match self.kind {
             MalformedKind::BadNode => crypto.encrypt(&NOT_A_NODE).map_err(|e| e.to_string()),
             MalformedKind::BadCipher => {
-                let plain = wacore_binary::marshal(&NodeBuilder::new("ib").build())
-                    .map_err(|e| e.to_string())?;
+                let plain = wacore_binary::marshal(&NodeBuilder::new("ib").build()).map_err(|e| e.to_string())?;
                 let mut ct = crypto.encrypt(&plain).map_err(|e| e.to_string())?;
                 if let Some(last) = ct.last_mut() {
                     *last ^= 0xFF; // break the GCM tag
@@ -246,11 +234,7 @@ impl Delay {
         match self.scope {
             DelayScope::All => true,
             DelayScope::IqResponses => {
-                node.tag == "iq"
-                    && node
-                        .attrs
-                        .get("type")
-                        .is_some_and(|t| t.as_str() == "result" || t.as_str() == "error")
+                node.tag == "iq" && node.attrs.get("type").is_some_and(|t| t.as_str() == "result" || t.as_str() == "error")
             }
         }
     }
@@ -270,10 +254,7 @@ impl RefuseHow {
     pub fn response(self) -> Option<Response> {
         match self {
             Self::Close => None,
-            Self::Http503 => Some(Response::text(
-                503,
-                "mock server is refusing connections (fault injection)\n",
-            )),
+            Self::Http503 => Some(Response::text(503, "mock server is refusing connections (fault injection)\n")),
         }
     }
 
@@ -304,13 +285,8 @@ pub struct PairingCodeRefusal {
 
 /// The `code`s WhatsApp answers a refused `companion_hello` with, and the `text` it pairs with
 /// each (WA Web rejects a response whose two disagree; whatsapp-rust classifies both).
-const PAIRING_CODE_REFUSALS: [(u16, &str); 5] = [
-    (400, "bad-request"),
-    (403, "forbidden"),
-    (429, "rate-overlimit"),
-    (452, "feature-not-available"),
-    (500, "internal-server-error"),
-];
+const PAIRING_CODE_REFUSALS: [(u16, &str); 5] =
+    [(400, "bad-request"), (403, "forbidden"), (429, "rate-overlimit"), (452, "feature-not-available"), (500, "internal-server-error")];
 
 /// One admin request, parsed.
 #[derive(Clone, Debug, PartialEq)]
@@ -527,9 +503,7 @@ impl WriterFaults {
                 }
                 WriterEvent::Input(None) => self.input_closed = true,
                 WriterEvent::Input(Some(out)) => {
-                    let delay = lock(&self.faults.inner.settings)
-                        .delay
-                        .filter(|d| d.applies_to(outbound_node(&out)));
+                    let delay = lock(&self.faults.inner.settings).delay.filter(|d| d.applies_to(outbound_node(&out)));
                     match delay {
                         Some(d) => {
                             let mut due = Instant::now() + d.by;
@@ -555,24 +529,15 @@ impl WriterFaults {
                     shared.kill();
                 });
             }
-            return WriteStep::Send {
-                out,
-                then_drop: false,
-            };
+            return WriteStep::Send { out, then_drop: false };
         };
         if !self.shared.is_device.load(Ordering::Relaxed) {
-            return WriteStep::Send {
-                out,
-                then_drop: false,
-            };
+            return WriteStep::Send { out, then_drop: false };
         }
         let point = {
             let mut settings = lock(&self.faults.inner.settings);
             let Some(rate) = settings.drop_rate.clone() else {
-                return WriteStep::Send {
-                    out,
-                    then_drop: false,
-                };
+                return WriteStep::Send { out, then_drop: false };
             };
             let eligible = match rate.on {
                 DropOn::Message => node.tag == "message" && node.attrs.get("offline").is_none(),
@@ -581,10 +546,7 @@ impl WriterFaults {
             };
             let exhausted = rate.max_drops.is_some_and(|m| settings.random_drops >= m);
             if !eligible || exhausted || !rand::random_bool(rate.probability) {
-                return WriteStep::Send {
-                    out,
-                    then_drop: false,
-                };
+                return WriteStep::Send { out, then_drop: false };
             }
             settings.random_drops += 1;
             rate.at
@@ -600,19 +562,11 @@ impl WriterFaults {
             DropPoint::After => false,
             DropPoint::Random => rand::random_bool(0.5),
         };
-        log::info!(
-            "fault: conn {}: random drop {} a <{}> frame",
-            self.conn_id,
-            if before { "before" } else { "after" },
-            node.tag
-        );
+        log::info!("fault: conn {}: random drop {} a <{}> frame", self.conn_id, if before { "before" } else { "after" }, node.tag);
         if before {
             WriteStep::Drop
         } else {
-            WriteStep::Send {
-                out,
-                then_drop: true,
-            }
+            WriteStep::Send { out, then_drop: true }
         }
     }
 }
@@ -623,20 +577,8 @@ impl Faults {
     pub fn register(&self, conn_id: u64) -> (ConnFaults, WriterFaults) {
         let (kill, killed) = watch::channel(false);
         let (malformed_tx, malformed_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(ConnShared {
-            kill,
-            is_device: AtomicBool::new(false),
-            closing: AtomicBool::new(false),
-        });
-        lock(&self.inner.conns).insert(
-            conn_id,
-            ConnEntry {
-                device: None,
-                sender: None,
-                shared: shared.clone(),
-                malformed: malformed_tx,
-            },
-        );
+        let shared = Arc::new(ConnShared { kill, is_device: AtomicBool::new(false), closing: AtomicBool::new(false) });
+        lock(&self.inner.conns).insert(conn_id, ConnEntry { device: None, sender: None, shared: shared.clone(), malformed: malformed_tx });
         {
             let mut s = lock(&self.inner.stats);
             s.started += 1;
@@ -644,12 +586,7 @@ impl Faults {
             s.peak = s.peak.max(s.current);
         }
         (
-            ConnFaults {
-                conn_id,
-                faults: self.clone(),
-                killed: killed.clone(),
-                in_handshake: true,
-            },
+            ConnFaults { conn_id, faults: self.clone(), killed: killed.clone(), in_handshake: true },
             WriterFaults {
                 conn_id,
                 faults: self.clone(),
@@ -666,10 +603,7 @@ impl Faults {
     pub fn login_failure_for(&self, phone: &str) -> Option<Node> {
         let reason = {
             let mut settings = lock(&self.inner.settings);
-            let idx = settings
-                .login_failures
-                .iter()
-                .position(|f| f.phone.as_deref().is_none_or(|p| p == phone))?;
+            let idx = settings.login_failures.iter().position(|f| f.phone.as_deref().is_none_or(|p| p == phone))?;
             let f = &mut settings.login_failures[idx];
             let reason = f.reason;
             f.remaining = f.remaining.saturating_sub(1);
@@ -680,12 +614,7 @@ impl Faults {
         };
         lock(&self.inner.stats).login_failures += 1;
         log::info!("fault: answering the login of {phone} with <failure reason={reason}>");
-        Some(
-            NodeBuilder::new("failure")
-                .attr("reason", reason.to_string())
-                .attr("location", "mock")
-                .build(),
-        )
+        Some(NodeBuilder::new("failure").attr("reason", reason.to_string()).attr("location", "mock").build())
     }
 
     /// The `(code, text)` to refuse this pairing-code request of `phone` with, if a
@@ -693,10 +622,7 @@ impl Faults {
     pub fn pairing_code_refusal_for(&self, phone: &str) -> Option<(u16, &'static str)> {
         let code = {
             let mut settings = lock(&self.inner.settings);
-            let idx = settings
-                .pairing_code_refusals
-                .iter()
-                .position(|r| r.phone.as_deref().is_none_or(|p| p == phone))?;
+            let idx = settings.pairing_code_refusals.iter().position(|r| r.phone.as_deref().is_none_or(|p| p == phone))?;
             let r = &mut settings.pairing_code_refusals[idx];
             let code = r.code;
             r.remaining = r.remaining.saturating_sub(1);
@@ -705,10 +631,7 @@ impl Faults {
             }
             code
         };
-        let text = PAIRING_CODE_REFUSALS
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map_or("bad-request", |(_, t)| t);
+        let text = PAIRING_CODE_REFUSALS.iter().find(|(c, _)| *c == code).map_or("bad-request", |(_, t)| t);
         lock(&self.inner.stats).pairing_code_refusals += 1;
         log::info!("fault: refusing the pairing-code request of {phone} with {code} {text}");
         Some((code, text))
@@ -739,10 +662,7 @@ impl Faults {
                 settings.random_drops = 0;
                 settings.drop_rate_generation += 1;
                 if let Some(DropOn::Interval(every)) = rate.map(|r| r.on) {
-                    tokio::spawn(
-                        self.clone()
-                            .interval_drops(every, settings.drop_rate_generation),
-                    );
+                    tokio::spawn(self.clone().interval_drops(every, settings.drop_rate_generation));
                 }
                 json!({ "dropRate": drop_rate_json(&settings) })
             }
@@ -751,22 +671,14 @@ impl Faults {
                 let mut sent = 0u64;
                 for entry in lock(&self.inner.conns).values() {
                     let targeted = entry.shared.is_live() && target.matches(entry.device.as_ref());
-                    if let Some(tx) = entry
-                        .sender
-                        .as_ref()
-                        .filter(|_| targeted)
-                        .and_then(|w| w.upgrade())
-                    {
+                    if let Some(tx) = entry.sender.as_ref().filter(|_| targeted).and_then(|w| w.upgrade()) {
                         if tx.send(Outbound::CloseAfter(node.clone())).is_ok() {
                             sent += 1;
                         }
                     }
                 }
                 lock(&self.inner.stats).stream_errors += sent;
-                log::info!(
-                    "fault: stream error {} to {sent} connection(s)",
-                    kind.code()
-                );
+                log::info!("fault: stream error {} to {sent} connection(s)", kind.code());
                 json!({ "sent": sent, "code": kind.code(), "target": target.describe() })
             }
             Fault::FailLogins(f) => {
@@ -797,10 +709,7 @@ impl Faults {
                     }
                 }
                 lock(&self.inner.stats).malformed_frames += sent;
-                log::info!(
-                    "fault: malformed frame ({}) to {sent} connection(s)",
-                    frame.kind.name()
-                );
+                log::info!("fault: malformed frame ({}) to {sent} connection(s)", frame.kind.name());
                 json!({
                     "sent": sent,
                     "kind": frame.kind.name(),
@@ -877,10 +786,7 @@ impl Faults {
     /// `GET /admin/faults`: the faults in force.
     pub fn settings_json(&self) -> Value {
         let settings = lock(&self.inner.settings);
-        let refusing_ms = settings
-            .refuse
-            .map(|(until, _)| until.saturating_duration_since(Instant::now()).as_millis() as u64)
-            .unwrap_or(0);
+        let refusing_ms = settings.refuse.map(|(until, _)| until.saturating_duration_since(Instant::now()).as_millis() as u64).unwrap_or(0);
         json!({
             "dropRate": drop_rate_json(&settings),
             "delay": delay_json(&settings),
@@ -896,11 +802,7 @@ impl Faults {
             let conns = lock(&self.inner.conns);
             let live = conns.values().filter(|c| c.shared.is_live());
             let logged_in = live.clone().filter(|c| c.device.is_some()).count();
-            (
-                live.count(),
-                logged_in,
-                conns.len() - conns.values().filter(|c| c.shared.is_live()).count(),
-            )
+            (live.count(), logged_in, conns.len() - conns.values().filter(|c| c.shared.is_live()).count())
         };
         let s = lock(&self.inner.stats);
         json!({
@@ -929,11 +831,7 @@ impl Faults {
     pub fn reset_stats(&self) {
         let mut s = lock(&self.inner.stats);
         let current = s.current;
-        *s = Stats {
-            current,
-            peak: current,
-            ..Stats::default()
-        };
+        *s = Stats { current, peak: current, ..Stats::default() };
     }
 }
 
@@ -966,17 +864,11 @@ fn delay_json(s: &Settings) -> Value {
 }
 
 fn login_failures_json(s: &Settings) -> Value {
-    s.login_failures
-        .iter()
-        .map(|f| json!({ "reason": f.reason, "remaining": f.remaining, "phone": f.phone }))
-        .collect()
+    s.login_failures.iter().map(|f| json!({ "reason": f.reason, "remaining": f.remaining, "phone": f.phone })).collect()
 }
 
 fn pairing_code_refusals_json(s: &Settings) -> Value {
-    s.pairing_code_refusals
-        .iter()
-        .map(|r| json!({ "code": r.code, "remaining": r.remaining, "phone": r.phone }))
-        .collect()
+    s.pairing_code_refusals.iter().map(|r| json!({ "code": r.code, "remaining": r.remaining, "phone": r.phone })).collect()
 }
 
 // ---- Parsing admin requests -------------------------------------------------------------
@@ -1012,10 +904,7 @@ fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
 fn opt_u64(obj: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| format!("{key:?} must be a non-negative integer")),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| format!("{key:?} must be a non-negative integer")),
     }
 }
 
@@ -1033,10 +922,7 @@ fn opt_ms(obj: &Map<String, Value>, key: &str) -> Result<Option<Duration>, Strin
     };
     let d = Duration::from_millis(ms);
     if d > MAX_DURATION {
-        return Err(format!(
-            "{key:?} must be at most {} ms",
-            MAX_DURATION.as_millis()
-        ));
+        return Err(format!("{key:?} must be at most {} ms", MAX_DURATION.as_millis()));
     }
     Ok(Some(d))
 }
@@ -1051,24 +937,16 @@ fn phone_digits(s: &str) -> Result<String, String> {
 
 /// `{}` → all, `{"phone": "1555..."}`, or `{"jid": "1555...:1@s.whatsapp.net"}` (or a LID jid).
 /// `phone_for_lid` resolves a LID jid's user to the account's phone number.
-fn target(
-    obj: &Map<String, Value>,
-    phone_for_lid: &dyn Fn(&str) -> Option<String>,
-) -> Result<Target, String> {
+fn target(obj: &Map<String, Value>, phone_for_lid: &dyn Fn(&str) -> Option<String>) -> Result<Target, String> {
     match (opt_str(obj, "phone")?, opt_str(obj, "jid")?) {
         (Some(_), Some(_)) => Err("give either \"phone\" or \"jid\", not both".into()),
         (Some(p), None) => Ok(Target::Phone(phone_digits(p)?)),
         (None, Some(jid)) => {
             let (user, device, is_lid) = split_jid(jid)
                 .filter(|_| jid.ends_with("@s.whatsapp.net") || jid.ends_with("@lid"))
-                .ok_or_else(|| {
-                    format!("{jid:?} is not a device jid (user:device@s.whatsapp.net or @lid)")
-                })?;
-            let phone = if is_lid {
-                phone_for_lid(&user).ok_or_else(|| format!("no account has the LID {user}"))?
-            } else {
-                phone_digits(&user)?
-            };
+                .ok_or_else(|| format!("{jid:?} is not a device jid (user:device@s.whatsapp.net or @lid)"))?;
+            let phone =
+                if is_lid { phone_for_lid(&user).ok_or_else(|| format!("no account has the LID {user}"))? } else { phone_digits(&user)? };
             Ok(Target::Device((phone, device)))
         }
         (None, None) => Ok(Target::All),
@@ -1077,11 +955,7 @@ fn target(
 
 impl Fault {
     /// Parses `POST /admin/faults/<action>`. `Err` is a message for a 400.
-    pub fn parse(
-        action: &str,
-        body: &[u8],
-        phone_for_lid: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Fault, String> {
+    pub fn parse(action: &str, body: &[u8], phone_for_lid: &dyn Fn(&str) -> Option<String>) -> Result<Fault, String> {
         let obj = body_object(body)?;
         match action {
             "drop" => {
@@ -1092,9 +966,7 @@ impl Fault {
                 only_fields(&obj, &["probability", "on", "at", "maxDrops", "intervalMs"])?;
                 let p = match obj.get("probability") {
                     Some(v) => v.as_f64().ok_or("\"probability\" must be a number")?,
-                    None => {
-                        return Err("\"probability\" is required (0 clears the drop rate)".into())
-                    }
+                    None => return Err("\"probability\" is required (0 clears the drop rate)".into()),
                 };
                 if !(0.0..=1.0).contains(&p) {
                     return Err(format!("\"probability\" must be within 0..=1, got {p}"));
@@ -1115,11 +987,7 @@ impl Fault {
                         }
                         DropOn::Interval(every)
                     }
-                    other => {
-                        return Err(format!(
-                            "\"on\" must be \"message\", \"frame\" or \"interval\", got {other:?}"
-                        ))
-                    }
+                    other => return Err(format!("\"on\" must be \"message\", \"frame\" or \"interval\", got {other:?}")),
                 };
                 if obj.contains_key("intervalMs") && !matches!(on, DropOn::Interval(_)) {
                     return Err("\"intervalMs\" goes with \"on\": \"interval\"".into());
@@ -1128,34 +996,19 @@ impl Fault {
                     "before" => DropPoint::Before,
                     "after" => DropPoint::After,
                     "random" => DropPoint::Random,
-                    other => {
-                        return Err(format!(
-                            "\"at\" must be \"before\", \"after\" or \"random\", got {other:?}"
-                        ))
-                    }
+                    other => return Err(format!("\"at\" must be \"before\", \"after\" or \"random\", got {other:?}")),
                 };
-                Ok(Fault::DropRate(Some(DropRate {
-                    probability: p,
-                    on,
-                    at,
-                    max_drops: opt_u64(&obj, "maxDrops")?,
-                })))
+                Ok(Fault::DropRate(Some(DropRate { probability: p, on, at, max_drops: opt_u64(&obj, "maxDrops")? })))
             }
             "stream-error" => {
                 only_fields(&obj, &["code", "phone", "jid"])?;
-                let code = opt_u64(&obj, "code")?
-                    .ok_or("\"code\" is required (515, 440, 401, 503, ...)")?;
-                let code =
-                    u16::try_from(code).map_err(|_| format!("code {code} is out of range"))?;
-                Ok(Fault::StreamError(
-                    target(&obj, phone_for_lid)?,
-                    StreamErrorKind::from_code(code)?,
-                ))
+                let code = opt_u64(&obj, "code")?.ok_or("\"code\" is required (515, 440, 401, 503, ...)")?;
+                let code = u16::try_from(code).map_err(|_| format!("code {code} is out of range"))?;
+                Ok(Fault::StreamError(target(&obj, phone_for_lid)?, StreamErrorKind::from_code(code)?))
             }
             "login-failure" => {
                 only_fields(&obj, &["reason", "count", "phone"])?;
-                let reason = opt_u64(&obj, "reason")?
-                    .ok_or("\"reason\" is required (401, 403, 503, ...)")?;
+                let reason = opt_u64(&obj, "reason")?.ok_or("\"reason\" is required (401, 403, 503, ...)")?;
                 if !(400..=599).contains(&reason) {
                     return Err(format!("\"reason\" must be within 400..=599, got {reason}"));
                 }
@@ -1172,18 +1025,9 @@ impl Fault {
             "refuse-pairing-code" => {
                 only_fields(&obj, &["code", "count", "phone"])?;
                 let code = opt_u64(&obj, "code")?.unwrap_or(429);
-                let Some(&(code, _)) = PAIRING_CODE_REFUSALS
-                    .iter()
-                    .find(|(c, _)| u64::from(*c) == code)
-                else {
-                    let known: Vec<String> = PAIRING_CODE_REFUSALS
-                        .iter()
-                        .map(|(c, t)| format!("{c} {t}"))
-                        .collect();
-                    return Err(format!(
-                        "\"code\" must be one WhatsApp refuses a pairing code with ({}), got {code}",
-                        known.join(", ")
-                    ));
+                let Some(&(code, _)) = PAIRING_CODE_REFUSALS.iter().find(|(c, _)| u64::from(*c) == code) else {
+                    let known: Vec<String> = PAIRING_CODE_REFUSALS.iter().map(|(c, t)| format!("{c} {t}")).collect();
+                    return Err(format!("\"code\" must be one WhatsApp refuses a pairing code with ({}), got {code}", known.join(", ")));
                 };
                 let count = opt_u64(&obj, "count")?.unwrap_or(1);
                 if count == 0 || count > u64::from(u32::MAX) {
@@ -1201,9 +1045,7 @@ impl Fault {
                 let scope = match opt_str(&obj, "only")?.unwrap_or("all") {
                     "all" => DelayScope::All,
                     "iq" => DelayScope::IqResponses,
-                    other => {
-                        return Err(format!("\"only\" must be \"all\" or \"iq\", got {other:?}"))
-                    }
+                    other => return Err(format!("\"only\" must be \"all\" or \"iq\", got {other:?}")),
                 };
                 Ok(Fault::Delay((!by.is_zero()).then_some(Delay { by, scope })))
             }
@@ -1216,17 +1058,10 @@ impl Fault {
                 let kind = match opt_str(&obj, "kind")?.unwrap_or("node") {
                     "node" => MalformedKind::BadNode,
                     "cipher" => MalformedKind::BadCipher,
-                    other => {
-                        return Err(format!(
-                            "\"kind\" must be \"node\" or \"cipher\", got {other:?}"
-                        ))
-                    }
+                    other => return Err(format!("\"kind\" must be \"node\" or \"cipher\", got {other:?}")),
                 };
                 let then_close = opt_bool(&obj, "close")?.unwrap_or(true);
-                Ok(Fault::Malformed(
-                    target,
-                    MalformedFrame { kind, then_close },
-                ))
+                Ok(Fault::Malformed(target, MalformedFrame { kind, then_close }))
             }
             "refuse" => {
                 only_fields(&obj, &["ms", "how"])?;
@@ -1234,19 +1069,13 @@ impl Fault {
                 let how = match opt_str(&obj, "how")?.unwrap_or("close") {
                     "close" => RefuseHow::Close,
                     "http503" => RefuseHow::Http503,
-                    other => {
-                        return Err(format!(
-                            "\"how\" must be \"close\" or \"http503\", got {other:?}"
-                        ))
-                    }
+                    other => return Err(format!("\"how\" must be \"close\" or \"http503\", got {other:?}")),
                 };
                 Ok(Fault::Refuse(ms, how))
             }
             "restart" => {
                 only_fields(&obj, &["downMs"])?;
-                Ok(Fault::Restart(
-                    opt_ms(&obj, "downMs")?.unwrap_or(DEFAULT_RESTART_DOWN),
-                ))
+                Ok(Fault::Restart(opt_ms(&obj, "downMs")?.unwrap_or(DEFAULT_RESTART_DOWN)))
             }
             "clear" => {
                 only_fields(&obj, &[])?;
@@ -1257,18 +1086,8 @@ impl Fault {
     }
 }
 
-const ACTIONS: [&str; 10] = [
-    "drop",
-    "drop-rate",
-    "stream-error",
-    "login-failure",
-    "refuse-pairing-code",
-    "delay",
-    "malformed-frame",
-    "refuse",
-    "restart",
-    "clear",
-];
+const ACTIONS: [&str; 10] =
+    ["drop", "drop-rate", "stream-error", "login-failure", "refuse-pairing-code", "delay", "malformed-frame", "refuse", "restart", "clear"];
 
 /// Routes `/admin/faults[/..]` and `/admin/stats[/reset]`; `None` for other paths.
 pub fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Option<Response> {
@@ -1285,13 +1104,7 @@ pub fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Opti
         (_, p) => {
             let action = p.strip_prefix("/admin/faults/")?;
             if !ACTIONS.contains(&action) {
-                return Some(Response::text(
-                    404,
-                    format!(
-                        "no such fault endpoint: {path} (known: {})\n",
-                        ACTIONS.join(", ")
-                    ),
-                ));
+                return Some(Response::text(404, format!("no such fault endpoint: {path} (known: {})\n", ACTIONS.join(", "))));
             }
             if method != "POST" {
                 return Some(Response::text(405, "use POST with a JSON body\n"));
@@ -1317,24 +1130,13 @@ mod tests {
     #[test]
     fn stream_errors_are_shaped_as_whatsapp_sends_them() {
         let n = StreamErrorKind::from_code(440).unwrap().node();
-        assert!(
-            n.attrs.get("code").is_none(),
-            "Baileys must map the conflict child, whatsapp-rust the type"
-        );
+        assert!(n.attrs.get("code").is_none(), "Baileys must map the conflict child, whatsapp-rust the type");
         let c = n.get_optional_child("conflict").unwrap();
         assert_eq!(c.attrs.get("type").unwrap().as_str(), "replaced");
 
         let n = StreamErrorKind::from_code(401).unwrap().node();
         assert_eq!(n.attrs.get("code").unwrap().as_str(), "401");
-        assert_eq!(
-            n.get_optional_child("conflict")
-                .unwrap()
-                .attrs
-                .get("type")
-                .unwrap()
-                .as_str(),
-            "device_removed"
-        );
+        assert_eq!(n.get_optional_child("conflict").unwrap().attrs.get("type").unwrap().as_str(), "device_removed");
         for code in [515u16, 503, 500] {
             let n = StreamErrorKind::from_code(code).unwrap().node();
             assert_eq!(n.attrs.get("code").unwrap().as_str(), code.to_string());
@@ -1346,19 +1148,14 @@ mod tests {
 
     #[test]
     fn the_bad_node_payload_does_not_decode() {
-        let unpacked =
-            wacore_binary::util::unpack(&NOT_A_NODE).expect("flag byte says uncompressed");
+        let unpacked = wacore_binary::util::unpack(&NOT_A_NODE).expect("flag byte says uncompressed");
         assert!(wacore_binary::marshal::unmarshal_ref(&unpacked).is_err());
     }
 
     #[test]
     fn login_failures_are_consumed_per_matching_login() {
         let faults = Faults::default();
-        faults.apply(Fault::FailLogins(LoginFailure {
-            reason: 403,
-            remaining: 2,
-            phone: Some("1555".into()),
-        }));
+        faults.apply(Fault::FailLogins(LoginFailure { reason: 403, remaining: 2, phone: Some("1555".into()) }));
         assert!(faults.login_failure_for("1666").is_none(), "another number");
         for _ in 0..2 {
             let f = faults.login_failure_for("1555").expect("armed");
@@ -1370,33 +1167,15 @@ mod tests {
     #[test]
     fn pairing_code_refusals_are_consumed_per_matching_request() {
         let faults = Faults::default();
-        faults.apply(Fault::RefusePairingCodes(PairingCodeRefusal {
-            code: 429,
-            remaining: 2,
-            phone: Some("1555".into()),
-        }));
-        assert_eq!(
-            faults.pairing_code_refusal_for("1666"),
-            None,
-            "another number"
-        );
+        faults.apply(Fault::RefusePairingCodes(PairingCodeRefusal { code: 429, remaining: 2, phone: Some("1555".into()) }));
+        assert_eq!(faults.pairing_code_refusal_for("1666"), None, "another number");
         for _ in 0..2 {
-            assert_eq!(
-                faults.pairing_code_refusal_for("1555"),
-                Some((429, "rate-overlimit"))
-            );
+            assert_eq!(faults.pairing_code_refusal_for("1555"), Some((429, "rate-overlimit")));
         }
         assert_eq!(faults.pairing_code_refusal_for("1555"), None, "used up");
         assert_eq!(faults.stats_json()["faults"]["pairingCodeRefusals"], 2);
-        faults.apply(Fault::RefusePairingCodes(PairingCodeRefusal {
-            code: 400,
-            remaining: 1,
-            phone: None,
-        }));
-        assert_eq!(
-            faults.settings_json()["pairingCodeRefusals"][0]["code"],
-            400
-        );
+        faults.apply(Fault::RefusePairingCodes(PairingCodeRefusal { code: 400, remaining: 1, phone: None }));
+        assert_eq!(faults.settings_json()["pairingCodeRefusals"][0]["code"], 400);
         faults.apply(Fault::Clear);
         assert_eq!(faults.pairing_code_refusal_for("1666"), None, "cleared");
     }
@@ -1432,26 +1211,17 @@ mod tests {
         let faults = Faults::default();
         let (_conn, mut writer) = faults.register(1);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        faults.apply(Fault::Delay(Some(Delay {
-            by: Duration::from_millis(300),
-            scope: DelayScope::IqResponses,
-        })));
+        faults.apply(Fault::Delay(Some(Delay { by: Duration::from_millis(300), scope: DelayScope::IqResponses })));
         let iq = NodeBuilder::new("iq").attr("type", "result").build();
         tx.send(Outbound::Node(iq)).unwrap();
         tx.send(Outbound::Node(node("message"))).unwrap();
         let start = Instant::now();
         let tag = |step: Option<WriteStep>| match step {
-            Some(WriteStep::Send {
-                out: Outbound::Node(n),
-                then_drop: false,
-            }) => n.tag.to_string(),
+            Some(WriteStep::Send { out: Outbound::Node(n), then_drop: false }) => n.tag.to_string(),
             _ => panic!("expected a plain send"),
         };
         assert_eq!(tag(writer.next(&mut rx).await), "message");
-        assert!(
-            start.elapsed() < Duration::from_millis(300),
-            "the message overtakes the held iq"
-        );
+        assert!(start.elapsed() < Duration::from_millis(300), "the message overtakes the held iq");
         assert_eq!(tag(writer.next(&mut rx).await), "iq");
         assert!(start.elapsed() >= Duration::from_millis(300));
         drop(tx);
@@ -1464,35 +1234,16 @@ mod tests {
         let (mut conn, mut writer) = faults.register(1);
         let (tx, mut rx) = mpsc::unbounded_channel();
         conn.login_done(&tx, LoginOutcome::Device(("1".into(), 1)));
-        faults.apply(Fault::DropRate(Some(DropRate {
-            probability: 1.0,
-            on: DropOn::Message,
-            at: DropPoint::Before,
-            max_drops: Some(1),
-        })));
+        faults.apply(Fault::DropRate(Some(DropRate { probability: 1.0, on: DropOn::Message, at: DropPoint::Before, max_drops: Some(1) })));
         let offline = NodeBuilder::new("message").attr("offline", "1").build();
         tx.send(Outbound::Node(offline)).unwrap();
         tx.send(Outbound::Node(node("receipt"))).unwrap();
         tx.send(Outbound::Node(node("message"))).unwrap();
-        assert!(matches!(
-            writer.next(&mut rx).await,
-            Some(WriteStep::Send {
-                then_drop: false,
-                ..
-            })
-        ));
-        assert!(matches!(
-            writer.next(&mut rx).await,
-            Some(WriteStep::Send {
-                then_drop: false,
-                ..
-            })
-        ));
+        assert!(matches!(writer.next(&mut rx).await, Some(WriteStep::Send { then_drop: false, .. })));
+        assert!(matches!(writer.next(&mut rx).await, Some(WriteStep::Send { then_drop: false, .. })));
         assert!(matches!(writer.next(&mut rx).await, Some(WriteStep::Drop)));
         // The reader side learns of it too.
-        tokio::time::timeout(Duration::from_secs(1), conn.killed())
-            .await
-            .expect("reader told");
+        tokio::time::timeout(Duration::from_secs(1), conn.killed()).await.expect("reader told");
         assert_eq!(faults.stats_json()["faults"]["randomDrops"], 1);
     }
 
@@ -1515,16 +1266,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let s = faults.stats_json();
         assert_eq!(s["faults"]["randomDrops"], 1, "maxDrops caps it: {s}");
-        assert_eq!(
-            s["connections"]["live"], 2,
-            "one device dropped, the pairing one spared: {s}"
-        );
+        assert_eq!(s["connections"]["live"], 2, "one device dropped, the pairing one spared: {s}");
         let alive = |c: &ConnFaults| !*c.killed.borrow();
         assert!(alive(&pairing));
-        assert!(
-            alive(&device) != alive(&other),
-            "exactly one device connection was dropped"
-        );
+        assert!(alive(&device) != alive(&other), "exactly one device connection was dropped");
     }
 
     #[test]
@@ -1534,69 +1279,30 @@ mod tests {
         let parse = |action: &str, body: &str| Fault::parse(action, body.as_bytes(), &no_lids);
         let refused = |action: &str, body: &str, why: &str| {
             let err = parse(action, body).expect_err(body);
-            assert!(
-                err.contains(why),
-                "{action} {body}: {err:?} should mention {why:?}"
-            );
+            assert!(err.contains(why), "{action} {body}: {err:?} should mention {why:?}");
         };
         refused("drop", "[1]", "JSON object");
         refused("drop", "not json", "not JSON");
         refused("drop", r#"{"phone": "+1555"}"#, "not a phone number");
-        refused(
-            "drop",
-            r#"{"phone": "1", "jid": "1:1@s.whatsapp.net"}"#,
-            "either",
-        );
+        refused("drop", r#"{"phone": "1", "jid": "1:1@s.whatsapp.net"}"#, "either");
         refused("drop", r#"{"jid": "123@g.us"}"#, "device jid");
         refused("drop", r#"{"jid": "1:1@lid"}"#, "LID");
         refused("drop", r#"{"typo": 1}"#, "typo");
         refused("drop-rate", "{}", "required");
         refused("drop-rate", r#"{"probability": 1.5}"#, "0..=1");
-        refused(
-            "drop-rate",
-            r#"{"probability": 0.1, "on": "everything"}"#,
-            "\"on\"",
-        );
-        refused(
-            "drop-rate",
-            r#"{"probability": 0.1, "on": "interval", "at": "before"}"#,
-            "\"at\"",
-        );
-        refused(
-            "drop-rate",
-            r#"{"probability": 0.1, "intervalMs": 100}"#,
-            "intervalMs",
-        );
-        refused(
-            "drop-rate",
-            r#"{"probability": 0.1, "on": "interval", "intervalMs": 1}"#,
-            "at least 10",
-        );
+        refused("drop-rate", r#"{"probability": 0.1, "on": "everything"}"#, "\"on\"");
+        refused("drop-rate", r#"{"probability": 0.1, "on": "interval", "at": "before"}"#, "\"at\"");
+        refused("drop-rate", r#"{"probability": 0.1, "intervalMs": 100}"#, "intervalMs");
+        refused("drop-rate", r#"{"probability": 0.1, "on": "interval", "intervalMs": 1}"#, "at least 10");
         refused("stream-error", "{}", "required");
         refused("stream-error", r#"{"code": 200}"#, "400..=599");
-        refused(
-            "login-failure",
-            r#"{"reason": 401, "count": 0}"#,
-            "at least 1",
-        );
-        refused(
-            "refuse-pairing-code",
-            r#"{"code": 401}"#,
-            "429 rate-overlimit",
-        );
+        refused("login-failure", r#"{"reason": 401, "count": 0}"#, "at least 1");
+        refused("refuse-pairing-code", r#"{"code": 401}"#, "429 rate-overlimit");
         refused("refuse-pairing-code", r#"{"count": 0}"#, "at least 1");
-        refused(
-            "refuse-pairing-code",
-            r#"{"phone": "+1555"}"#,
-            "not a phone number",
-        );
+        refused("refuse-pairing-code", r#"{"phone": "+1555"}"#, "not a phone number");
         assert_eq!(
             parse("refuse-pairing-code", "").unwrap(),
-            Fault::RefusePairingCodes(PairingCodeRefusal {
-                code: 429,
-                remaining: 1,
-                phone: None
-            })
+            Fault::RefusePairingCodes(PairingCodeRefusal { code: 429, remaining: 1, phone: None })
         );
         refused("delay", r#"{"ms": -5}"#, "non-negative");
         refused("delay", r#"{"ms": 99999999999}"#, "at most");
@@ -1613,24 +1319,12 @@ mod tests {
             Fault::parse("drop", br#"{"jid": "100000000000001:3@lid"}"#, &lids).unwrap(),
             Fault::Drop(Target::Device(("15550000001".into(), 3)))
         );
-        assert_eq!(
-            parse("drop-rate", r#"{"probability": 0}"#).unwrap(),
-            Fault::DropRate(None)
-        );
+        assert_eq!(parse("drop-rate", r#"{"probability": 0}"#).unwrap(), Fault::DropRate(None));
         assert_eq!(parse("delay", r#"{"ms": 0}"#).unwrap(), Fault::Delay(None));
-        assert_eq!(
-            parse("restart", "").unwrap(),
-            Fault::Restart(DEFAULT_RESTART_DOWN)
-        );
+        assert_eq!(parse("restart", "").unwrap(), Fault::Restart(DEFAULT_RESTART_DOWN));
         assert_eq!(
             parse("malformed-frame", r#"{"phone": "1555"}"#).unwrap(),
-            Fault::Malformed(
-                Target::Phone("1555".into()),
-                MalformedFrame {
-                    kind: MalformedKind::BadNode,
-                    then_close: true
-                }
-            )
+            Fault::Malformed(Target::Phone("1555".into()), MalformedFrame { kind: MalformedKind::BadNode, then_close: true })
         );
     }
 }

@@ -16,20 +16,17 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
+use crate::accounts::Directory;
 use crate::accounts::{ConnSender, Outbound};
 use crate::connection::unix_now;
 use crate::iq_handlers::{attr, resolve_jid, DeviceAddr};
-use crate::accounts::Directory;
 use crate::server::{lock, ServerState};
 
 /// Attributes of the sent stanza passed on to recipients.
 const PASSED_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];
 
 fn children<'a>(node: &'a Node, tag: &'a str) -> impl Iterator<Item = &'a Node> {
-    node.children()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |c| c.tag == tag)
+    node.children().unwrap_or(&[]).iter().filter(move |c| c.tag == tag)
 }
 
 fn group_id(jid: &str) -> &str {
@@ -45,10 +42,8 @@ fn pn_device_jid(phone: &str, device: u16) -> String {
 }
 
 fn ack(node: &Node, t: u64, error: Option<&str>) -> Node {
-    let mut b = NodeBuilder::new("ack")
-        .attr("class", "message")
-        .attr("from", attr(node, "to").unwrap_or_default())
-        .attr("t", t.to_string());
+    let mut b =
+        NodeBuilder::new("ack").attr("class", "message").attr("from", attr(node, "to").unwrap_or_default()).attr("t", t.to_string());
     if let Some(id) = attr(node, "id") {
         b = b.attr("id", id);
     }
@@ -79,11 +74,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     let members = match members {
         Ok(m) => m,
         Err(code) => {
-            log::info!(
-                "{}:{}: message {id} to {to} refused ({code})",
-                me.phone,
-                me.device
-            );
+            log::info!("{}:{}: message {id} to {to} refused ({code})", me.phone, me.device);
             return tx.send(Outbound::Node(ack(node, t, Some(code)))).is_ok();
         }
     };
@@ -133,20 +124,16 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
     let mut pairwise: Vec<((String, u16), Vec<Node>)> = Vec::new();
     if let Some(parts) = node.get_optional_child("participants") {
         for p in children(parts, "to") {
-            let Some((phone, device, _)) = attr(p, "jid").and_then(|j| resolve_jid(&dir, &j))
-            else {
+            let Some((phone, device, _)) = attr(p, "jid").and_then(|j| resolve_jid(&dir, &j)) else {
                 continue;
             };
             pairwise.push(((phone, device), children(p, "enc").cloned().collect()));
         }
     }
-    let (group_encs, direct_encs): (Vec<Node>, Vec<Node>) = children(node, "enc")
-        .cloned()
-        .partition(|e| attr(e, "type").as_deref() == Some("skmsg"));
+    let (group_encs, direct_encs): (Vec<Node>, Vec<Node>) =
+        children(node, "enc").cloned().partition(|e| attr(e, "type").as_deref() == Some("skmsg"));
     // A retry for one device: only that device, and a bare pairwise `<enc>` is for it.
-    let only = attr(node, "participant")
-        .and_then(|j| resolve_jid(&dir, &j))
-        .map(|(p, d, _)| (p, d));
+    let only = attr(node, "participant").and_then(|j| resolve_jid(&dir, &j)).map(|(p, d, _)| (p, d));
     if let Some(target) = &only {
         if !direct_encs.is_empty() {
             pairwise.push((target.clone(), direct_encs));
@@ -166,19 +153,11 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
         };
         for &device in acc.devices.keys() {
             let key = (phone.clone(), device);
-            if (phone == &me.phone && device == me.device)
-                || only.as_ref().is_some_and(|o| *o != key)
-            {
+            if (phone == &me.phone && device == me.device) || only.as_ref().is_some_and(|o| *o != key) {
                 continue;
             }
-            let mut encs: Vec<Node> = pairwise
-                .iter()
-                .filter(|(k, _)| *k == key)
-                .flat_map(|(_, e)| e.iter().cloned())
-                .collect();
-            let needs_identity = encs
-                .iter()
-                .any(|e| attr(e, "type").as_deref() == Some("pkmsg"));
+            let mut encs: Vec<Node> = pairwise.iter().filter(|(k, _)| *k == key).flat_map(|(_, e)| e.iter().cloned()).collect();
+            let needs_identity = encs.iter().any(|e| attr(e, "type").as_deref() == Some("pkmsg"));
             encs.extend(group_encs.iter().cloned());
             if encs.is_empty() {
                 continue;
@@ -195,10 +174,7 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
                 .attr("t", t.to_string())
                 .attr("type", kind.clone())
                 .attr("addressing_mode", "pn")
-                .attr(
-                    "participant_lid",
-                    format!("{}:{}@lid", sender.lid, me.device),
-                );
+                .attr("participant_lid", format!("{}:{}@lid", sender.lid, me.device));
             if let Some(n) = &notify {
                 out = out.attr("notify", n.clone());
             }
@@ -211,21 +187,15 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
             delivered += 1;
         }
     }
-    log::debug!(
-        "{}:{}: message {id} to {to} relayed to {delivered} device(s)",
-        me.phone,
-        me.device
-    );
+    log::debug!("{}:{}: message {id} to {to} relayed to {delivered} device(s)", me.phone, me.device);
 }
 
 /// `<receipt to="…@g.us" participant=SENDER id [type]>`: acknowledges the message in this
 /// device's queue and reaches the sender as `<receipt from=GROUP participant=THIS_DEVICE>`.
 pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
     let t = unix_now();
-    let mut server_ack = NodeBuilder::new("ack")
-        .attr("class", "receipt")
-        .attr("from", attr(node, "to").unwrap_or_default())
-        .attr("t", t.to_string());
+    let mut server_ack =
+        NodeBuilder::new("ack").attr("class", "receipt").attr("from", attr(node, "to").unwrap_or_default()).attr("t", t.to_string());
     for a in ["id", "type", "participant"] {
         if let Some(v) = attr(node, a) {
             server_ack = server_ack.attr(a, v);
@@ -238,8 +208,7 @@ pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         return true;
     };
     let dir = lock(&state.directory);
-    let Some((phone, device, _)) = attr(node, "participant").and_then(|j| resolve_jid(&dir, &j))
-    else {
+    let Some((phone, device, _)) = attr(node, "participant").and_then(|j| resolve_jid(&dir, &j)) else {
         log::debug!("group receipt {id} without a known participant, dropped");
         return true;
     };
@@ -266,13 +235,8 @@ pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         out = out.children(kids.iter().cloned());
     }
     let out = out.build();
-    let targets: Vec<u16> = if device != 0 {
-        vec![device]
-    } else {
-        dir.account(&phone)
-            .map(|a| a.devices.keys().copied().collect())
-            .unwrap_or_default()
-    };
+    let targets: Vec<u16> =
+        if device != 0 { vec![device] } else { dir.account(&phone).map(|a| a.devices.keys().copied().collect()).unwrap_or_default() };
     for d in targets {
         if (phone == me.phone && d == me.device) || dir.device(&phone, d).is_none() {
             continue;

@@ -121,10 +121,7 @@ impl Group {
     }
 
     pub fn role_of(&self, phone: &str) -> Option<Role> {
-        self.participants
-            .iter()
-            .find(|(p, _)| p == phone)
-            .map(|(_, r)| *r)
+        self.participants.iter().find(|(p, _)| p == phone).map(|(_, r)| *r)
     }
 
     pub fn is_member(&self, phone: &str) -> bool {
@@ -154,9 +151,7 @@ impl Group {
                     .attr("id", d.id.clone())
                     .attr("participant", pn(&d.owner))
                     .attr("t", d.t.to_string())
-                    .children([NodeBuilder::new("body")
-                        .string_content(d.body.clone())
-                        .build()])
+                    .children([NodeBuilder::new("body").string_content(d.body.clone()).build()])
                     .build(),
             );
         }
@@ -167,33 +162,17 @@ impl Group {
             kids.push(NodeBuilder::new("announcement").build());
         }
         if self.ephemeral > 0 {
-            kids.push(
-                NodeBuilder::new("ephemeral")
-                    .attr("expiration", self.ephemeral.to_string())
-                    .build(),
-            );
+            kids.push(NodeBuilder::new("ephemeral").attr("expiration", self.ephemeral.to_string()).build());
         }
         kids.push(
-            NodeBuilder::new("member_add_mode")
-                .string_content(if self.all_member_add {
-                    "all_member_add"
-                } else {
-                    "admin_add"
-                })
-                .build(),
+            NodeBuilder::new("member_add_mode").string_content(if self.all_member_add { "all_member_add" } else { "admin_add" }).build(),
         );
         if self.join_approval {
             kids.push(
-                NodeBuilder::new("membership_approval_mode")
-                    .children([NodeBuilder::new("group_join").attr("state", "on").build()])
-                    .build(),
+                NodeBuilder::new("membership_approval_mode").children([NodeBuilder::new("group_join").attr("state", "on").build()]).build(),
             );
         }
-        kids.push(
-            NodeBuilder::new("member_link_mode")
-                .string_content("admin_link")
-                .build(),
-        );
+        kids.push(NodeBuilder::new("member_link_mode").string_content("admin_link").build());
         kids.extend(self.community.nodes());
         for (phone, role) in &self.participants {
             let mut p = NodeBuilder::new("participant").attr("jid", pn(phone));
@@ -267,9 +246,7 @@ pub(crate) fn pn(phone: &str) -> String {
 
 fn new_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..22)
-        .map(|_| ALPHABET[rand::random::<u32>() as usize % ALPHABET.len()] as char)
-        .collect()
+    (0..22).map(|_| ALPHABET[rand::random::<u32>() as usize % ALPHABET.len()] as char).collect()
 }
 
 fn new_stanza_id() -> String {
@@ -304,11 +281,7 @@ pub struct Fanout {
 impl Fanout {
     /// The phones of the `<participant>`s of a membership notification.
     fn participant_phones(&self) -> Vec<String> {
-        kids(&self.action)
-            .iter()
-            .filter_map(|p| attr(p, "jid"))
-            .filter_map(|jid| split_jid(&jid).map(|(phone, _, _)| phone))
-            .collect()
+        kids(&self.action).iter().filter_map(|p| attr(p, "jid")).filter_map(|jid| split_jid(&jid).map(|(phone, _, _)| phone)).collect()
     }
 }
 
@@ -320,10 +293,7 @@ pub(crate) struct Outcome {
 
 impl Outcome {
     pub(crate) fn reply(reply: Node) -> Self {
-        Self {
-            reply,
-            fanout: Vec::new(),
-        }
+        Self { reply, fanout: Vec::new() }
     }
 }
 
@@ -369,21 +339,13 @@ pub fn deliver_notification(dir: &Directory, router: &mut Router, f: Fanout) {
             continue;
         };
         for dev in acc.devices.keys() {
-            router.deliver(
-                &(phone.clone(), *dev),
-                "notification",
-                &id,
-                &f.actor,
-                node.clone(),
-            );
+            router.deliver(&(phone.clone(), *dev), "notification", &id, &f.actor, node.clone());
             count += 1;
         }
     }
     log::debug!(
         "w:gp2 {} on {} to {count} device(s)",
-        node.children()
-            .and_then(|c| c.first())
-            .map_or("-".into(), |c| c.tag.to_string()),
+        node.children().and_then(|c| c.first()).map_or("-".into(), |c| c.tag.to_string()),
         f.group_jid
     );
 }
@@ -401,9 +363,7 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             ("set", "create") => create(dir, groups, me, iq, first),
             ("get", "participating") => Outcome::reply(result(
                 iq,
-                vec![NodeBuilder::new("groups")
-                    .children(groups.groups_of(&me.phone).map(Group::to_node))
-                    .build()],
+                vec![NodeBuilder::new("groups").children(groups.groups_of(&me.phone).map(Group::to_node)).build()],
             )),
             ("set", "leave") => leave(groups, me, iq, first),
             ("set", "invite") => accept_invite(groups, me, iq, first),
@@ -423,12 +383,8 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
         return Outcome::reply(error(iq, 401, "not-authorized"));
     };
     let may_edit_info = my_role.is_admin() || !group.locked;
-    let notify_all = |group: &Group, action: Node| Fanout {
-        group_jid: group.jid(),
-        actor: me.phone.clone(),
-        recipients: group.member_phones(),
-        action,
-    };
+    let notify_all =
+        |group: &Group, action: Node| Fanout { group_jid: group.jid(), actor: me.phone.clone(), recipients: group.member_phones(), action };
     match (kind.as_str(), tag.as_str()) {
         ("get", "query") => Outcome::reply(result(iq, vec![group.to_node()])),
         ("set", "add" | "remove" | "promote" | "demote") => {
@@ -453,15 +409,9 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             group.subject = subject.clone();
             group.subject_owner = me.phone.clone();
             group.subject_time = now;
-            let action = NodeBuilder::new("subject")
-                .attr("subject", subject)
-                .attr("s_o", pn(&me.phone))
-                .attr("s_t", now.to_string())
-                .build();
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout: vec![notify_all(group, action)],
-            }
+            let action =
+                NodeBuilder::new("subject").attr("subject", subject).attr("s_o", pn(&me.phone)).attr("s_t", now.to_string()).build();
+            Outcome { reply: result(iq, vec![]), fanout: vec![notify_all(group, action)] }
         }
         ("set", "description") => {
             if !may_edit_info {
@@ -477,27 +427,13 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             let deleting = attr(first, "delete").as_deref() == Some("true") || body.is_none();
             let action = if deleting {
                 group.description = None;
-                NodeBuilder::new("description")
-                    .attr("id", new_id)
-                    .children([NodeBuilder::new("delete").build()])
-                    .build()
+                NodeBuilder::new("description").attr("id", new_id).children([NodeBuilder::new("delete").build()]).build()
             } else {
                 let body = body.unwrap_or_default();
-                group.description = Some(Description {
-                    id: new_id.clone(),
-                    body: body.clone(),
-                    owner: me.phone.clone(),
-                    t: unix_now(),
-                });
-                NodeBuilder::new("description")
-                    .attr("id", new_id)
-                    .children([NodeBuilder::new("body").string_content(body).build()])
-                    .build()
+                group.description = Some(Description { id: new_id.clone(), body: body.clone(), owner: me.phone.clone(), t: unix_now() });
+                NodeBuilder::new("description").attr("id", new_id).children([NodeBuilder::new("body").string_content(body).build()]).build()
             };
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout: vec![notify_all(group, action)],
-            }
+            Outcome { reply: result(iq, vec![]), fanout: vec![notify_all(group, action)] }
         }
         ("set", "announcement" | "not_announcement" | "locked" | "unlocked") => {
             if !my_role.is_admin() {
@@ -511,18 +447,8 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             };
             let changed = *field != on;
             *field = on;
-            let fanout = if changed {
-                vec![notify_all(
-                    group,
-                    NodeBuilder::new_dynamic(tag.clone()).build(),
-                )]
-            } else {
-                Vec::new()
-            };
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout,
-            }
+            let fanout = if changed { vec![notify_all(group, NodeBuilder::new_dynamic(tag.clone()).build())] } else { Vec::new() };
+            Outcome { reply: result(iq, vec![]), fanout }
         }
         ("set", "ephemeral" | "not_ephemeral") => {
             if !may_edit_info {
@@ -538,16 +464,11 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             };
             group.ephemeral = expiration;
             let action = if expiration > 0 {
-                NodeBuilder::new("ephemeral")
-                    .attr("expiration", expiration.to_string())
-                    .build()
+                NodeBuilder::new("ephemeral").attr("expiration", expiration.to_string()).build()
             } else {
                 NodeBuilder::new("not_ephemeral").build()
             };
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout: vec![notify_all(group, action)],
-            }
+            Outcome { reply: result(iq, vec![]), fanout: vec![notify_all(group, action)] }
         }
         ("set", "member_add_mode") => {
             if !my_role.is_admin() {
@@ -559,23 +480,15 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
                 "admin_add" => false,
                 _ => return Outcome::reply(error(iq, 400, "bad-request")),
             };
-            let action = NodeBuilder::new("member_add_mode")
-                .string_content(mode)
-                .build();
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout: vec![notify_all(group, action)],
-            }
+            let action = NodeBuilder::new("member_add_mode").string_content(mode).build();
+            Outcome { reply: result(iq, vec![]), fanout: vec![notify_all(group, action)] }
         }
         ("set", "membership_approval_mode") => {
             if !my_role.is_admin() {
                 return Outcome::reply(error(iq, 403, "forbidden"));
             }
             // Groups say `group_join`, communities (Baileys' communityJoinApprovalMode) `community_join`.
-            let state = kids(first)
-                .first()
-                .filter(|c| c.tag == "group_join" || c.tag == "community_join")
-                .and_then(|c| attr(c, "state"));
+            let state = kids(first).first().filter(|c| c.tag == "group_join" || c.tag == "community_join").and_then(|c| attr(c, "state"));
             group.join_approval = match state.as_deref() {
                 Some("on") => true,
                 Some("off") => false,
@@ -584,10 +497,7 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             let action = NodeBuilder::new("membership_approval_mode")
                 .children([NodeBuilder::new("group_join").attr("state", state.unwrap_or_default()).build()])
                 .build();
-            Outcome {
-                reply: result(iq, vec![]),
-                fanout: vec![notify_all(group, action)],
-            }
+            Outcome { reply: result(iq, vec![]), fanout: vec![notify_all(group, action)] }
         }
         ("get", "membership_approval_requests") => {
             if !my_role.is_admin() {
@@ -600,10 +510,7 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
                     .attr("request_time", t.to_string())
                     .build()
             });
-            Outcome::reply(result(
-                iq,
-                vec![NodeBuilder::new("membership_approval_requests").children(requests).build()],
-            ))
+            Outcome::reply(result(iq, vec![NodeBuilder::new("membership_approval_requests").children(requests).build()]))
         }
         ("set", "membership_requests_action") => {
             if !my_role.is_admin() {
@@ -660,17 +567,9 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
                 let gid = group.id.clone();
                 let code = group.invite_code.clone();
                 groups.revoked_codes.insert(old, gid);
-                return Outcome::reply(result(
-                    iq,
-                    vec![NodeBuilder::new("invite").attr("code", code).build()],
-                ));
+                return Outcome::reply(result(iq, vec![NodeBuilder::new("invite").attr("code", code).build()]));
             }
-            Outcome::reply(result(
-                iq,
-                vec![NodeBuilder::new("invite")
-                    .attr("code", group.invite_code.clone())
-                    .build()],
-            ))
+            Outcome::reply(result(iq, vec![NodeBuilder::new("invite").attr("code", group.invite_code.clone()).build()]))
         }
         _ => Outcome::reply(error(iq, 501, "feature-not-implemented")),
     }
@@ -681,13 +580,7 @@ fn phone_of(dir: &Directory, jid: &str) -> Option<String> {
     resolve_jid(dir, jid).map(|(phone, _, _)| phone)
 }
 
-fn create(
-    dir: &Directory,
-    groups: &mut GroupDirectory,
-    me: &DeviceAddr,
-    iq: &Node,
-    create: &Node,
-) -> Outcome {
+fn create(dir: &Directory, groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, create: &Node) -> Outcome {
     let subject = attr(create, "subject").unwrap_or_default();
     if subject.trim().is_empty() {
         return Outcome::reply(error(iq, 400, "bad-request"));
@@ -705,25 +598,14 @@ fn create(
                     }
                 }
             }
-            "ephemeral" => {
-                group.ephemeral = attr(c, "expiration")
-                    .and_then(|e| e.parse().ok())
-                    .unwrap_or(0)
-            }
-            "member_add_mode" => {
-                group.all_member_add = content_text(c).as_deref() == Some("all_member_add")
-            }
+            "ephemeral" => group.ephemeral = attr(c, "expiration").and_then(|e| e.parse().ok()).unwrap_or(0),
+            "member_add_mode" => group.all_member_add = content_text(c).as_deref() == Some("all_member_add"),
             "description" => {
                 group.description = c
                     .get_optional_child("body")
                     .and_then(content_text)
                     .filter(|body| !body.is_empty())
-                    .map(|body| Description {
-                        id: attr(c, "id").unwrap_or_else(new_stanza_id),
-                        body,
-                        owner: me.phone.clone(),
-                        t: now,
-                    })
+                    .map(|body| Description { id: attr(c, "id").unwrap_or_else(new_stanza_id), body, owner: me.phone.clone(), t: now })
             }
             _ => {}
         }
@@ -736,13 +618,7 @@ fn create(
         }
         Err(code) => return Outcome::reply(error(iq, code, if code == 404 { "item-not-found" } else { "forbidden" })),
     }
-    log::info!(
-        "{}:{} created group {} with {} member(s)",
-        me.phone,
-        me.device,
-        group.jid(),
-        group.participants.len()
-    );
+    log::info!("{}:{} created group {} with {} member(s)", me.phone, me.device, group.jid(), group.participants.len());
     let node = group.to_node();
     let mut fanout = vec![created(&group)];
     let is_parent = matches!(group.community, CommunityPart::Parent { .. });
@@ -750,10 +626,7 @@ fn create(
     if is_parent {
         fanout.extend(communities::create_linked_groups(groups, &group, create, now).iter().map(created));
     }
-    Outcome {
-        reply: result(iq, vec![node]),
-        fanout,
-    }
+    Outcome { reply: result(iq, vec![node]), fanout }
 }
 
 /// The `<create>` notification of a new group, to its members.
@@ -808,11 +681,7 @@ fn participants_change(
             }
             (Some(ph), _) if !group.is_member(ph) => Some("404"),
             // Only the creator themself may take away the creator's membership or rank.
-            (Some(ph), "remove" | "demote")
-                if group.role_of(ph) == Some(Role::SuperAdmin) && *ph != me.phone =>
-            {
-                Some("403")
-            }
+            (Some(ph), "remove" | "demote") if group.role_of(ph) == Some(Role::SuperAdmin) && *ph != me.phone => Some("403"),
             (Some(ph), "remove") => {
                 group.remove(ph);
                 None
@@ -842,12 +711,7 @@ fn participants_change(
         }
         results.push(out.build());
     }
-    let reply = result(
-        iq,
-        vec![NodeBuilder::new_dynamic(tag.clone())
-            .children(results)
-            .build()],
-    );
+    let reply = result(iq, vec![NodeBuilder::new_dynamic(tag.clone()).children(results).build()]);
     if changed.is_empty() {
         return Outcome::reply(reply);
     }
@@ -858,19 +722,9 @@ fn participants_change(
             recipients.push(p);
         }
     }
-    let action = NodeBuilder::new_dynamic(tag)
-        .children(
-            changed
-                .iter()
-                .map(|p| NodeBuilder::new("participant").attr("jid", pn(p)).build()),
-        )
-        .build();
-    let mut fanout = vec![Fanout {
-        group_jid: group.jid(),
-        actor: me.phone.clone(),
-        recipients,
-        action,
-    }];
+    let action =
+        NodeBuilder::new_dynamic(tag).children(changed.iter().map(|p| NodeBuilder::new("participant").attr("jid", pn(p)).build())).build();
+    let mut fanout = vec![Fanout { group_jid: group.jid(), actor: me.phone.clone(), recipients, action }];
     fanout.extend(ensure_admin(group, &me.phone));
     Outcome { reply, fanout }
 }
@@ -886,11 +740,7 @@ fn ensure_admin(group: &mut Group, actor: &str) -> Option<Fanout> {
         group_jid: group.jid(),
         actor: actor.to_owned(),
         recipients: group.member_phones(),
-        action: NodeBuilder::new("promote")
-            .children([NodeBuilder::new("participant")
-                .attr("jid", pn(&heir))
-                .build()])
-            .build(),
+        action: NodeBuilder::new("promote").children([NodeBuilder::new("participant").attr("jid", pn(&heir)).build()]).build(),
     })
 }
 
@@ -933,10 +783,7 @@ fn leave(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, leave: &Node) 
             groups.groups.remove(&id);
         }
     }
-    Outcome {
-        reply: result(iq, vec![]),
-        fanout,
-    }
+    Outcome { reply: result(iq, vec![]), fanout }
 }
 
 /// `<add|remove|…><participant jid/>…</…>`: the action of a membership notification.
@@ -952,22 +799,13 @@ fn invite_code_of(node: &Node) -> Option<String> {
 
 /// `<invite code/>` set on `@g.us`: join. `<group jid/>` on success; `304` already a member,
 /// `410` a revoked code, `404` an unknown one.
-fn accept_invite(
-    groups: &mut GroupDirectory,
-    me: &DeviceAddr,
-    iq: &Node,
-    invite: &Node,
-) -> Outcome {
+fn accept_invite(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, invite: &Node) -> Outcome {
     let Some(code) = invite_code_of(invite) else {
         return Outcome::reply(error(iq, 400, "bad-request"));
     };
     let Some(id) = groups.by_code(&code).map(|g| g.id.clone()) else {
         let gone = groups.revoked_codes.contains_key(&code);
-        return Outcome::reply(if gone {
-            error(iq, 410, "gone")
-        } else {
-            error(iq, 404, "item-not-found")
-        });
+        return Outcome::reply(if gone { error(iq, 410, "gone") } else { error(iq, 404, "item-not-found") });
     };
     let Some(group) = groups.groups.get_mut(&id) else {
         return Outcome::reply(error(iq, 404, "item-not-found"));
@@ -980,31 +818,18 @@ fn accept_invite(
         if !group.join_requests.iter().any(|(p, _)| *p == me.phone) {
             group.join_requests.push((me.phone.clone(), unix_now()));
         }
-        return Outcome::reply(result(
-            iq,
-            vec![NodeBuilder::new("membership_approval_request").attr("jid", group.jid()).build()],
-        ));
+        return Outcome::reply(result(iq, vec![NodeBuilder::new("membership_approval_request").attr("jid", group.jid()).build()]));
     }
     group.participants.push((me.phone.clone(), Role::Member));
     let action = NodeBuilder::new("add")
         .attr("reason", "invite")
-        .children([NodeBuilder::new("participant")
-            .attr("jid", pn(&me.phone))
-            .build()])
+        .children([NodeBuilder::new("participant").attr("jid", pn(&me.phone)).build()])
         .build();
     let jid = group.jid();
-    let mut fanout = vec![Fanout {
-        group_jid: jid.clone(),
-        actor: me.phone.clone(),
-        recipients: group.member_phones(),
-        action,
-    }];
+    let mut fanout = vec![Fanout { group_jid: jid.clone(), actor: me.phone.clone(), recipients: group.member_phones(), action }];
     // Joining a community is joining its announcements group too.
     fanout.extend(communities::mirror_membership(groups, &id, "add", &[me.phone.clone()], &me.phone));
-    Outcome {
-        reply: result(iq, vec![NodeBuilder::new("group").attr("jid", jid).build()]),
-        fanout,
-    }
+    Outcome { reply: result(iq, vec![NodeBuilder::new("group").attr("jid", jid).build()]), fanout }
 }
 
 /// How long an add request (group invite message) stays valid: three days, as on WhatsApp.
@@ -1084,20 +909,13 @@ mod tests {
 
     fn participants(tag: &str, jids: &[String]) -> Node {
         NodeBuilder::new_dynamic(tag.to_owned())
-            .children(jids.iter().map(|j| {
-                NodeBuilder::new("participant")
-                    .attr("jid", j.clone())
-                    .build()
-            }))
+            .children(jids.iter().map(|j| NodeBuilder::new("participant").attr("jid", j.clone()).build()))
             .build()
     }
 
     fn me(dir: &mut Directory, name: &str) -> DeviceAddr {
         let acc = dir.account_for_name(name);
-        DeviceAddr {
-            phone: acc.phone.clone(),
-            device: 1,
-        }
+        DeviceAddr { phone: acc.phone.clone(), device: 1 }
     }
 
     fn err_code(n: &Node) -> Option<String> {
@@ -1112,92 +930,43 @@ mod tests {
         let create = NodeBuilder::new("create")
             .attr("subject", "club")
             .children([
-                NodeBuilder::new("participant")
-                    .attr("jid", pn(&b.phone))
-                    .build(),
-                NodeBuilder::new("participant")
-                    .attr("jid", "19990000000@s.whatsapp.net")
-                    .build(),
+                NodeBuilder::new("participant").attr("jid", pn(&b.phone)).build(),
+                NodeBuilder::new("participant").attr("jid", "19990000000@s.whatsapp.net").build(),
             ])
             .build();
         let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", "@g.us", create));
         let g = out.reply.get_optional_child("group").expect("group node");
         let id = attr(g, "id").unwrap();
         let gjid = format!("{id}@g.us");
-        assert_eq!(
-            kids(g).iter().filter(|c| c.tag == "participant").count(),
-            2,
-            "unknown number left out"
-        );
+        assert_eq!(kids(g).iter().filter(|c| c.tag == "participant").count(), 2, "unknown number left out");
         assert_eq!(out.fanout.len(), 1);
         assert_eq!(out.fanout[0].action.tag, "create");
 
         // A non-admin may not add; a non-member may not even look.
         let add_c = participants("add", &[pn(&c.phone)]);
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, add_c.clone())).reply)
-                .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, add_c.clone())).reply).as_deref(),
             Some("403")
         );
         assert_eq!(
-            err_code(
-                &dispatch(
-                    &dir,
-                    &mut groups,
-                    &HashSet::new(),
-                    &c,
-                    &iq("get", &gjid, NodeBuilder::new("query").build())
-                )
-                .reply
-            )
-            .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &c, &iq("get", &gjid, NodeBuilder::new("query").build())).reply)
+                .as_deref(),
             Some("401")
         );
         // The admin adds: 200 for c, 409 for b (already in), 404 for a stranger.
-        let add = participants(
-            "add",
-            &[
-                pn(&c.phone),
-                pn(&b.phone),
-                "19990000000@s.whatsapp.net".into(),
-            ],
-        );
+        let add = participants("add", &[pn(&c.phone), pn(&b.phone), "19990000000@s.whatsapp.net".into()]);
         let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, add));
-        let codes: Vec<Option<String>> = kids(out.reply.get_optional_child("add").unwrap())
-            .iter()
-            .map(|p| attr(p, "error"))
-            .collect();
+        let codes: Vec<Option<String>> = kids(out.reply.get_optional_child("add").unwrap()).iter().map(|p| attr(p, "error")).collect();
         assert_eq!(codes, vec![None, Some("409".into()), Some("404".into())]);
         assert_eq!(out.fanout[0].recipients.len(), 3);
 
         // Promote b; b cannot remove the creator (403) but can remove c, who hears about it.
-        dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("set", &gjid, participants("promote", &[pn(&b.phone)])),
-        );
-        let out = dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &b,
-            &iq(
-                "set",
-                &gjid,
-                participants("remove", &[pn(&a.phone), pn(&c.phone)]),
-            ),
-        );
-        let codes: Vec<Option<String>> = kids(out.reply.get_optional_child("remove").unwrap())
-            .iter()
-            .map(|p| attr(p, "error"))
-            .collect();
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, participants("promote", &[pn(&b.phone)])));
+        let out =
+            dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, participants("remove", &[pn(&a.phone), pn(&c.phone)])));
+        let codes: Vec<Option<String>> = kids(out.reply.get_optional_child("remove").unwrap()).iter().map(|p| attr(p, "error")).collect();
         assert_eq!(codes, vec![Some("403".into()), None]);
-        assert!(
-            out.fanout[0].recipients.contains(&c.phone),
-            "the removed participant is told"
-        );
+        assert!(out.fanout[0].recipients.contains(&c.phone), "the removed participant is told");
         assert!(!groups.get(&id).unwrap().is_member(&c.phone));
     }
 
@@ -1212,73 +981,32 @@ mod tests {
         let gjid = format!("{id}@g.us");
 
         // Invite: code, join, revoke → the old code is gone (410).
-        let out = dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("get", &gjid, NodeBuilder::new("invite").build()),
-        );
+        let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("get", &gjid, NodeBuilder::new("invite").build()));
         let code = attr(out.reply.get_optional_child("invite").unwrap(), "code").unwrap();
-        let invite = NodeBuilder::new("invite")
-            .attr("code", code.clone())
-            .build();
+        let invite = NodeBuilder::new("invite").attr("code", code.clone()).build();
         let info = dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("get", "@g.us", invite.clone()));
-        assert_eq!(
-            attr(info.reply.get_optional_child("group").unwrap(), "subject").as_deref(),
-            Some("s")
-        );
+        assert_eq!(attr(info.reply.get_optional_child("group").unwrap(), "subject").as_deref(), Some("s"));
         let joined = dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", "@g.us", invite.clone()));
+        assert_eq!(attr(joined.reply.get_optional_child("group").unwrap(), "jid"), Some(gjid.clone()));
+        assert_eq!(attr(&joined.fanout[0].action, "reason").as_deref(), Some("invite"));
         assert_eq!(
-            attr(joined.reply.get_optional_child("group").unwrap(), "jid"),
-            Some(gjid.clone())
-        );
-        assert_eq!(
-            attr(&joined.fanout[0].action, "reason").as_deref(),
-            Some("invite")
-        );
-        assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", "@g.us", invite.clone())).reply)
-                .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", "@g.us", invite.clone())).reply).as_deref(),
             Some("304")
         );
-        dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("set", &gjid, NodeBuilder::new("invite").build()),
-        );
-        assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("get", "@g.us", invite)).reply)
-                .as_deref(),
-            Some("410")
-        );
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, NodeBuilder::new("invite").build()));
+        assert_eq!(err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("get", "@g.us", invite)).reply).as_deref(), Some("410"));
 
         // Settings are admin-only; locked info is admin-only too.
         let ann = NodeBuilder::new("announcement").build();
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, ann.clone())).reply)
-                .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, ann.clone())).reply).as_deref(),
             Some("403")
         );
-        assert!(
-            dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, ann))
-                .fanout
-                .len()
-                == 1
-        );
-        dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("set", &gjid, NodeBuilder::new("locked").build()),
-        );
+        assert!(dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, ann)).fanout.len() == 1);
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, NodeBuilder::new("locked").build()));
         let subj = NodeBuilder::new("subject").bytes(b"new".to_vec()).build();
         assert_eq!(
-            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, subj.clone())).reply)
-                .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &b, &iq("set", &gjid, subj.clone())).reply).as_deref(),
             Some("403")
         );
         dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, subj));
@@ -1292,58 +1020,20 @@ mod tests {
             if let Some(p) = prev {
                 d = d.attr("prev", p.to_owned());
             }
-            d.children([NodeBuilder::new("body")
-                .bytes(body.as_bytes().to_vec())
-                .build()])
-                .build()
+            d.children([NodeBuilder::new("body").bytes(body.as_bytes().to_vec()).build()]).build()
         };
-        dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("set", &gjid, desc("D1", None, "one")),
-        );
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, desc("D1", None, "one")));
         assert_eq!(
-            err_code(
-                &dispatch(
-                    &dir,
-                    &mut groups,
-                    &HashSet::new(),
-                    &a,
-                    &iq("set", &gjid, desc("D2", None, "two"))
-                )
-                .reply
-            )
-            .as_deref(),
+            err_code(&dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, desc("D2", None, "two"))).reply).as_deref(),
             Some("409")
         );
-        dispatch(
-            &dir,
-            &mut groups,
-            &HashSet::new(),
-            &a,
-            &iq("set", &gjid, desc("D2", Some("D1"), "two")),
-        );
-        assert_eq!(
-            groups
-                .get(&id)
-                .unwrap()
-                .description
-                .as_ref()
-                .map(|d| d.body.as_str()),
-            Some("two")
-        );
+        dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", &gjid, desc("D2", Some("D1"), "two")));
+        assert_eq!(groups.get(&id).unwrap().description.as_ref().map(|d| d.body.as_str()), Some("two"));
 
         // The creator leaves: b inherits admin.
-        let leave = NodeBuilder::new("leave")
-            .children([NodeBuilder::new("group").attr("id", gjid.clone()).build()])
-            .build();
+        let leave = NodeBuilder::new("leave").children([NodeBuilder::new("group").attr("id", gjid.clone()).build()]).build();
         let out = dispatch(&dir, &mut groups, &HashSet::new(), &a, &iq("set", "@g.us", leave));
         assert_eq!(out.fanout.len(), 2);
-        assert_eq!(
-            groups.get(&id).unwrap().role_of(&b.phone),
-            Some(Role::Admin)
-        );
+        assert_eq!(groups.get(&id).unwrap().role_of(&b.phone), Some(Role::Admin));
     }
 }

@@ -29,19 +29,11 @@ pub struct Response {
 
 impl Response {
     pub fn text(status: u16, body: impl Into<String>) -> Self {
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body: body.into(),
-        }
+        Self { status, content_type: "text/plain; charset=utf-8", body: body.into() }
     }
 
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Self {
-            status,
-            content_type: "application/json",
-            body: value.to_string(),
-        }
+        Self { status, content_type: "application/json", body: value.to_string() }
     }
 }
 
@@ -91,10 +83,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
         Ok(httparse::Status::Partial) => Ok(None),
         Ok(httparse::Status::Complete(head_len)) => {
             let header = |name: &str| {
-                req.headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| String::from_utf8_lossy(h.value).into_owned())
+                req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value).into_owned())
             };
             let websocket = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
             let content_length = match header("content-length") {
@@ -104,13 +93,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
             let path = req.path.unwrap_or("/");
             // Route on the path only; a query string (Baileys may add `?ED=...`) is ignored.
             let path = path.split('?').next().unwrap_or("/").to_owned();
-            Ok(Some(Head {
-                method: req.method.unwrap_or("").to_owned(),
-                path,
-                websocket,
-                content_length,
-                head_len,
-            }))
+            Ok(Some(Head { method: req.method.unwrap_or("").to_owned(), path, websocket, content_length, head_len }))
         }
         Err(e) => Err(e.to_string()),
     }
@@ -144,11 +127,7 @@ pub async fn serve_tcp(mut stream: TcpStream, state: Arc<ServerState>) {
             return;
         }
         // Give the upgrade the exact bytes the client sent, including the head we consumed.
-        let replay = Replay {
-            prefix: buf,
-            pos: 0,
-            inner: stream,
-        };
+        let replay = Replay { prefix: buf, pos: 0, inner: stream };
         match tokio_websockets::ServerBuilder::new().accept(replay).await {
             Ok((_req, ws)) => connection::serve(ws, state).await,
             Err(e) => log::debug!("WebSocket upgrade failed: {e}"),
@@ -184,10 +163,7 @@ pub async fn serve_tcp(mut stream: TcpStream, state: Arc<ServerState>) {
 async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Head, Response> {
     let mut chunk = [0u8; 2048];
     loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| Response::text(400, format!("read error: {e}\n")))?;
+        let n = stream.read(&mut chunk).await.map_err(|e| Response::text(400, format!("read error: {e}\n")))?;
         if n == 0 {
             return Err(Response::text(400, "connection closed before a full request head\n"));
         }
@@ -211,11 +187,7 @@ pub struct Replay {
 }
 
 impl AsyncRead for Replay {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.pos < self.prefix.len() {
             let n = out.remaining().min(self.prefix.len() - self.pos);
             let start = self.pos;

@@ -31,10 +31,7 @@ fn child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
 }
 
 fn children<'a>(node: &'a Node, tag: &'a str) -> impl Iterator<Item = &'a Node> {
-    node.children()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |c| c.tag == tag)
+    node.children().unwrap_or(&[]).iter().filter(move |c| c.tag == tag)
 }
 
 fn bytes(node: &Node) -> Option<&[u8]> {
@@ -55,9 +52,7 @@ fn be_u32(b: &[u8]) -> u32 {
 
 /// `<iq type="result" id=.. from="s.whatsapp.net">children</iq>`.
 pub fn result(iq: &Node, children: Vec<Node>) -> Node {
-    let mut b = NodeBuilder::new("iq")
-        .attr("type", "result")
-        .attr("from", attr(iq, "to").unwrap_or_else(|| SERVER.to_owned()));
+    let mut b = NodeBuilder::new("iq").attr("type", "result").attr("from", attr(iq, "to").unwrap_or_else(|| SERVER.to_owned()));
     if let Some(id) = attr(iq, "id") {
         b = b.attr("id", id);
     }
@@ -73,11 +68,7 @@ pub fn error(iq: &Node, code: u16, text_: &str) -> Node {
     if let Some(id) = attr(iq, "id") {
         b = b.attr("id", id);
     }
-    b.children([NodeBuilder::new("error")
-        .attr("code", code.to_string())
-        .attr("text", text_)
-        .build()])
-        .build()
+    b.children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text_).build()]).build()
 }
 
 /// Handles one `<iq type="get"|"set">` from a client. Returns the nodes to send back, reply
@@ -94,10 +85,7 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         // buffer on it.
         ("passive", "set", Some("active")) => vec![
             result(iq, vec![]),
-            NodeBuilder::new("ib")
-                .attr("from", SERVER)
-                .children([NodeBuilder::new("offline").attr("count", "0").build()])
-                .build(),
+            NodeBuilder::new("ib").attr("from", SERVER).children([NodeBuilder::new("offline").attr("count", "0").build()]).build(),
         ],
         ("encrypt", "get", Some("count")) => vec![prekey_count(state, me, iq)],
         ("encrypt", "set", _) => vec![prekey_upload(state, me, iq)],
@@ -116,27 +104,15 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
             vec![media_conn(state, iq)]
         }
         _ => {
-            log::debug!(
-                "unhandled iq xmlns={xmlns} type={kind} child={}; answering with an empty result",
-                first.as_deref().unwrap_or("-")
-            );
+            log::debug!("unhandled iq xmlns={xmlns} type={kind} child={}; answering with an empty result", first.as_deref().unwrap_or("-"));
             vec![result(iq, vec![])]
         }
     }
 }
 
 fn prekey_count(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Node {
-    let count = me
-        .and_then(|me| {
-            lock(&state.directory)
-                .device(&me.phone, me.device)
-                .map(|d| d.bundle.pre_keys.len())
-        })
-        .unwrap_or(0);
-    result(
-        iq,
-        vec![NodeBuilder::new("count").attr("value", count.to_string()).build()],
-    )
+    let count = me.and_then(|me| lock(&state.directory).device(&me.phone, me.device).map(|d| d.bundle.pre_keys.len())).unwrap_or(0);
+    result(iq, vec![NodeBuilder::new("count").attr("value", count.to_string()).build()])
 }
 
 fn uploaded_key(node: &Node) -> Option<UploadedKey> {
@@ -172,21 +148,14 @@ fn prekey_upload(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Nod
             b.pre_keys.push(key);
         }
     }
-    log::debug!(
-        "{}:{} uploaded pre-keys, {} on server",
-        me.phone,
-        me.device,
-        b.pre_keys.len()
-    );
+    log::debug!("{}:{} uploaded pre-keys, {} on server", me.phone, me.device, b.pre_keys.len());
     result(iq, vec![])
 }
 
 fn key_node(tag: &'static str, key: &UploadedKey) -> Node {
     let id = key.id.to_be_bytes();
-    let mut kids = vec![
-        NodeBuilder::new("id").bytes(id[1..].to_vec()).build(),
-        NodeBuilder::new("value").bytes(key.public.clone()).build(),
-    ];
+    let mut kids =
+        vec![NodeBuilder::new("id").bytes(id[1..].to_vec()).build(), NodeBuilder::new("value").bytes(key.public.clone()).build()];
     if let Some(sig) = &key.signature {
         kids.push(NodeBuilder::new("signature").bytes(sig.clone()).build());
     }
@@ -234,11 +203,7 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
                 }
                 let dev = dir.device_mut(&phone, d)?;
                 let skey = dev.bundle.signed_pre_key.clone()?;
-                let one_time = if dev.bundle.pre_keys.is_empty() {
-                    None
-                } else {
-                    Some(dev.bundle.pre_keys.remove(0))
-                };
+                let one_time = if dev.bundle.pre_keys.is_empty() { None } else { Some(dev.bundle.pre_keys.remove(0)) };
                 Some((dev.bundle.clone(), skey, one_time, dev.signed_identity.clone()))
             });
             let node = match bundle {
@@ -259,10 +224,7 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
                 }
                 None => NodeBuilder::new("user")
                     .attr("jid", jid)
-                    .children([NodeBuilder::new("error")
-                        .attr("code", "404")
-                        .attr("text", "item-not-found")
-                        .build()])
+                    .children([NodeBuilder::new("error").attr("code", "404").attr("text", "item-not-found").build()])
                     .build(),
             };
             users.push(node);
@@ -272,16 +234,8 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
 }
 
 fn props(iq: &Node) -> Node {
-    let protocol = child(iq, "props")
-        .and_then(|p| attr(p, "protocol"))
-        .unwrap_or_else(|| "1".to_owned());
-    result(
-        iq,
-        vec![NodeBuilder::new("props")
-            .attr("protocol", protocol)
-            .attr("hash", "mock-props-1")
-            .build()],
-    )
+    let protocol = child(iq, "props").and_then(|p| attr(p, "protocol")).unwrap_or_else(|| "1".to_owned());
+    result(iq, vec![NodeBuilder::new("props").attr("protocol", protocol).attr("hash", "mock-props-1").build()])
 }
 
 /// Every requested collection comes back empty at the version the client already has: there
@@ -293,12 +247,7 @@ fn app_state(iq: &Node) -> Node {
                 .filter_map(|c| {
                     let name = attr(c, "name")?;
                     let version = attr(c, "version").unwrap_or_else(|| "0".to_owned());
-                    Some(
-                        NodeBuilder::new("collection")
-                            .attr("name", name)
-                            .attr("version", version)
-                            .build(),
-                    )
+                    Some(NodeBuilder::new("collection").attr("name", name).attr("version", version).build())
                 })
                 .collect::<Vec<_>>()
         })
@@ -314,9 +263,7 @@ fn media_conn(state: &ServerState, iq: &Node) -> Node {
             .attr("ttl", "3600")
             .attr("auth_ttl", "3600")
             .attr("max_buckets", "12")
-            .children([NodeBuilder::new("host")
-                .attr("hostname", format!("127.0.0.1:{}", state.port))
-                .build()])
+            .children([NodeBuilder::new("host").attr("hostname", format!("127.0.0.1:{}", state.port)).build()])
             .build()],
     )
 }
@@ -327,20 +274,15 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
     let Some(req) = child(iq, "usync") else {
         return error(iq, 400, "bad-request");
     };
-    let protocols: Vec<String> = child(req, "query")
-        .and_then(|q| q.children())
-        .map(|c| c.iter().map(|p| p.tag.to_string()).collect())
-        .unwrap_or_default();
+    let protocols: Vec<String> =
+        child(req, "query").and_then(|q| q.children()).map(|c| c.iter().map(|p| p.tag.to_string()).collect()).unwrap_or_default();
     let dir = lock(&state.directory);
     let mut users = Vec::new();
     if let Some(list) = child(req, "list") {
         for user in children(list, "user") {
             // A user is named by jid, or (contact lookups) by a phone number in <contact>.
-            let jid = attr(user, "jid").or_else(|| {
-                child(user, "contact")
-                    .and_then(text)
-                    .map(|n| format!("{}@s.whatsapp.net", n.trim_start_matches('+')))
-            });
+            let jid = attr(user, "jid")
+                .or_else(|| child(user, "contact").and_then(text).map(|n| format!("{}@s.whatsapp.net", n.trim_start_matches('+'))));
             let Some(jid) = jid else { continue };
             let account = split_jid(&jid).and_then(|(u, _, is_lid)| {
                 let phone = if is_lid { dir.phone_for_lid(&u)? } else { u };
@@ -352,33 +294,21 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
                     ("devices", Some(a)) => {
                         let mut devs = vec![NodeBuilder::new("device").attr("id", "0").build()];
                         devs.extend(a.devices.values().map(|d| {
-                            NodeBuilder::new("device")
-                                .attr("id", d.id.to_string())
-                                .attr("key-index", d.key_index.to_string())
-                                .build()
+                            NodeBuilder::new("device").attr("id", d.id.to_string()).attr("key-index", d.key_index.to_string()).build()
                         }));
                         let mut parts = vec![NodeBuilder::new("device-list").children(devs).build()];
                         if !a.devices.is_empty() {
                             let indexes = a.devices.values().map(|d| d.key_index).collect();
                             let ts = crate::connection::unix_now();
                             match crate::pairing::build_key_index_list(&a.signing_key, a.adv_raw_id, indexes, ts) {
-                                Ok(list) => parts.push(
-                                    NodeBuilder::new("key-index-list")
-                                        .attr("ts", ts.to_string())
-                                        .bytes(list)
-                                        .build(),
-                                ),
+                                Ok(list) => parts.push(NodeBuilder::new("key-index-list").attr("ts", ts.to_string()).bytes(list).build()),
                                 Err(e) => log::warn!("key-index-list for {}: {e}", a.phone),
                             }
                         }
                         NodeBuilder::new("devices").children(parts).build()
                     }
-                    ("devices", None) => NodeBuilder::new("devices")
-                        .children([NodeBuilder::new("device-list").build()])
-                        .build(),
-                    ("lid", Some(a)) => NodeBuilder::new("lid")
-                        .attr("val", format!("{}@lid", a.lid))
-                        .build(),
+                    ("devices", None) => NodeBuilder::new("devices").children([NodeBuilder::new("device-list").build()]).build(),
+                    ("lid", Some(a)) => NodeBuilder::new("lid").attr("val", format!("{}@lid", a.lid)).build(),
                     ("contact", Some(_)) => NodeBuilder::new("contact").attr("type", "in").build(),
                     ("contact", None) => NodeBuilder::new("contact").attr("type", "out").build(),
                     // The about text (profile.rs keeps it); `t` = when it was set.
@@ -401,15 +331,8 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
             out = out.attr(key, v);
         }
     }
-    let result_node = NodeBuilder::new("result")
-        .children(protocols.iter().map(|p| NodeBuilder::new_dynamic(p.clone()).build()))
-        .build();
-    result(
-        iq,
-        vec![out
-            .children([result_node, NodeBuilder::new("list").children(users).build()])
-            .build()],
-    )
+    let result_node = NodeBuilder::new("result").children(protocols.iter().map(|p| NodeBuilder::new_dynamic(p.clone()).build())).build();
+    result(iq, vec![out.children([result_node, NodeBuilder::new("list").children(users).build()]).build()])
 }
 
 #[cfg(test)]

@@ -34,15 +34,9 @@ pub fn link_companion(
         AccountChoice::Phone { phone, name } => dir.account_for_phone(phone, name),
     };
     let (device, key_index) = account.reserve_device();
-    let identity = pairing::build_device_identity(
-        &account.signing_key,
-        account.adv_raw_id,
-        key_index,
-        &waiting.identity_pub,
-        adv_secret,
-        unix_now(),
-    )
-    .map_err(|e| (500, format!("could not build the device identity: {e}")))?;
+    let identity =
+        pairing::build_device_identity(&account.signing_key, account.adv_raw_id, key_index, &waiting.identity_pub, adv_secret, unix_now())
+            .map_err(|e| (500, format!("could not build the device identity: {e}")))?;
     let jid = account.pn_jid(device);
     let lid = account.lid_jid(device);
     let phone = account.phone.clone();

@@ -56,11 +56,8 @@ pub struct MediaStore {
 
 impl MediaStore {
     pub fn new(port: u16) -> std::io::Result<Self> {
-        let dir = std::env::temp_dir().join(format!(
-            "baileys-shard-mock-media-{}-{port}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("baileys-shard-mock-media-{}-{port}-{:08x}", std::process::id(), rand::random::<u32>()));
         std::fs::create_dir_all(&dir)?;
         Ok(Self {
             dir,
@@ -129,10 +126,7 @@ fn parse_request(head: &[u8]) -> Option<Request> {
     let mut req = httparse::Request::new(&mut headers);
     req.parse(head).ok()?;
     let header = |name: &str| {
-        req.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
+        req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
     };
     let target = req.path?;
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -147,8 +141,7 @@ fn parse_request(head: &[u8]) -> Option<Request> {
         path: path.to_owned(),
         query,
         content_length: header("content-length").and_then(|v| v.parse().ok()),
-        chunked: header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked")),
+        chunked: header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")),
         expect_continue: header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
         range: header("range"),
         host: header("host"),
@@ -204,22 +197,12 @@ async fn respond_json(stream: &mut TcpStream, status: u16, body: &serde_json::Va
 
 async fn respond_error(stream: &mut TcpStream, status: u16, code: &str, message: &str) {
     log::debug!("media: {status} {code}: {message}");
-    respond_json(
-        stream,
-        status,
-        &serde_json::json!({ "error": code, "message": message }),
-    )
-    .await;
+    respond_json(stream, status, &serde_json::json!({ "error": code, "message": message })).await;
 }
 
 /// Serves one media request. `buf` is what the front door read so far (the head and maybe the
 /// start of the body), `head_len` where the head ends.
-pub async fn serve(
-    mut stream: TcpStream,
-    buf: Vec<u8>,
-    head_len: usize,
-    state: &crate::server::ServerState,
-) {
+pub async fn serve(mut stream: TcpStream, buf: Vec<u8>, head_len: usize, state: &crate::server::ServerState) {
     let Some(req) = parse_request(&buf[..head_len]) else {
         respond_error(&mut stream, 400, "bad-request", "malformed request head").await;
         return;
@@ -237,18 +220,8 @@ pub async fn serve(
 pub const TAMPER_PATH: &str = "/admin/media/tamper";
 
 async fn tamper(mut stream: TcpStream, req: Request, store: &MediaStore) {
-    let Some(path) = req
-        .query
-        .get("path")
-        .map(|p| p.split('?').next().unwrap_or_default().to_owned())
-    else {
-        respond_error(
-            &mut stream,
-            400,
-            "bad-request",
-            "give the blob's direct path as ?path=",
-        )
-        .await;
+    let Some(path) = req.query.get("path").map(|p| p.split('?').next().unwrap_or_default().to_owned()) else {
+        respond_error(&mut stream, 400, "bad-request", "give the blob's direct path as ?path=").await;
         return;
     };
     let blob = lock(&store.by_path).get(&path).cloned();
@@ -258,11 +231,7 @@ async fn tamper(mut stream: TcpStream, req: Request, store: &MediaStore) {
     };
     let offset = blob.len / 2;
     let result = async {
-        let mut f = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&blob.file)
-            .await?;
+        let mut f = tokio::fs::OpenOptions::new().read(true).write(true).open(&blob.file).await?;
         f.seek(std::io::SeekFrom::Start(offset)).await?;
         let mut byte = [0u8; 1];
         f.read_exact(&mut byte).await?;
@@ -274,63 +243,29 @@ async fn tamper(mut stream: TcpStream, req: Request, store: &MediaStore) {
     match result {
         Ok(()) => {
             log::info!("media: tampered with {path} at byte {offset}");
-            respond_json(
-                &mut stream,
-                200,
-                &serde_json::json!({ "tampered": path, "offset": offset }),
-            )
-            .await
+            respond_json(&mut stream, 200, &serde_json::json!({ "tampered": path, "offset": offset })).await
         }
         Err(e) => respond_error(&mut stream, 500, "io", &e.to_string()).await,
     }
 }
 
 fn public_url(req: &Request, state: &crate::server::ServerState, direct_path: &str) -> String {
-    let host = req
-        .host
-        .clone()
-        .unwrap_or_else(|| format!("127.0.0.1:{}", state.port));
+    let host = req.host.clone().unwrap_or_else(|| format!("127.0.0.1:{}", state.port));
     format!("https://{host}{direct_path}")
 }
 
-async fn upload(
-    mut stream: TcpStream,
-    req: Request,
-    prefix: Vec<u8>,
-    state: &crate::server::ServerState,
-) {
+async fn upload(mut stream: TcpStream, req: Request, prefix: Vec<u8>, state: &crate::server::ServerState) {
     let store = &state.media;
     if req.query.get("auth").map(String::as_str) != Some(store.auth()) {
-        respond_error(
-            &mut stream,
-            401,
-            "unauthorized",
-            "missing or wrong media auth (ask media_conn)",
-        )
-        .await;
+        respond_error(&mut stream, 401, "unauthorized", "missing or wrong media auth (ask media_conn)").await;
         return;
     }
     // /mms/<kind>/<token> or /product/image/<token>
     let mut segs = req.path.trim_start_matches('/').split('/');
-    let (_, kind, token) = (
-        segs.next(),
-        segs.next().unwrap_or(""),
-        segs.next().unwrap_or(""),
-    );
-    let token = req
-        .query
-        .get("token")
-        .cloned()
-        .unwrap_or_else(|| token.to_owned());
-    let Ok(declared) = base64::prelude::BASE64_URL_SAFE_NO_PAD.decode(token.trim_end_matches('='))
-    else {
-        respond_error(
-            &mut stream,
-            400,
-            "bad-token",
-            "token is not the base64url SHA-256 of the file",
-        )
-        .await;
+    let (_, kind, token) = (segs.next(), segs.next().unwrap_or(""), segs.next().unwrap_or(""));
+    let token = req.query.get("token").cloned().unwrap_or_else(|| token.to_owned());
+    let Ok(declared) = base64::prelude::BASE64_URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')) else {
+        respond_error(&mut stream, 400, "bad-token", "token is not the base64url SHA-256 of the file").await;
         return;
     };
     let token = base64::prelude::BASE64_URL_SAFE_NO_PAD.encode(&declared);
@@ -350,35 +285,18 @@ async fn upload(
     }
     if req.query.get("file_offset").is_some_and(|o| o != "0") {
         // We never report a partial upload, so a client has no reason to resume one.
-        respond_error(
-            &mut stream,
-            400,
-            "bad-offset",
-            "no partial upload to resume",
-        )
-        .await;
+        respond_error(&mut stream, 400, "bad-offset", "no partial upload to resume").await;
         return;
     }
     if !req.chunked && req.content_length.is_none() {
-        respond_error(
-            &mut stream,
-            411,
-            "length-required",
-            "Content-Length or chunked body required",
-        )
-        .await;
+        respond_error(&mut stream, 411, "length-required", "Content-Length or chunked body required").await;
         return;
     }
     if req.content_length.is_some_and(|n| n > MAX_UPLOAD) {
         respond_error(&mut stream, 413, "too-large", "upload larger than 2 GiB").await;
         return;
     }
-    if req.expect_continue
-        && stream
-            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-            .await
-            .is_err()
-    {
+    if req.expect_continue && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
         return;
     }
 
@@ -399,28 +317,11 @@ async fn upload(
     };
     if digest.as_slice() != declared.as_slice() {
         let _ = tokio::fs::remove_file(&file_path).await;
-        respond_error(
-            &mut stream,
-            400,
-            "hash-mismatch",
-            "the body's SHA-256 does not match the token",
-        )
-        .await;
+        respond_error(&mut stream, 400, "hash-mismatch", "the body's SHA-256 does not match the token").await;
         return;
     }
-    let direct_path = format!(
-        "/v/{}/{:016x}{n:04}.enc",
-        cdn_segment(kind),
-        rand::random::<u64>()
-    );
-    lock(&store.by_path).insert(
-        direct_path.clone(),
-        Blob {
-            file: file_path,
-            len,
-            direct_path: direct_path.clone(),
-        },
-    );
+    let direct_path = format!("/v/{}/{:016x}{n:04}.enc", cdn_segment(kind), rand::random::<u64>());
+    lock(&store.by_path).insert(direct_path.clone(), Blob { file: file_path, len, direct_path: direct_path.clone() });
     lock(&store.by_hash).insert(token.clone(), direct_path.clone());
     log::info!("media: stored {len} bytes ({kind}) at {direct_path}");
     let body = serde_json::json!({
@@ -432,14 +333,8 @@ async fn upload(
 }
 
 /// Streams the request body into `file`, hashing it; returns (length, SHA-256).
-async fn receive_body<R: AsyncRead + Unpin>(
-    body: R,
-    req: &Request,
-    file: &Path,
-) -> Result<(u64, Vec<u8>), String> {
-    let mut out = tokio::fs::File::create(file)
-        .await
-        .map_err(|e| format!("temp file: {e}"))?;
+async fn receive_body<R: AsyncRead + Unpin>(body: R, req: &Request, file: &Path) -> Result<(u64, Vec<u8>), String> {
+    let mut out = tokio::fs::File::create(file).await.map_err(|e| format!("temp file: {e}"))?;
     let mut hasher = Sha256::new();
     let mut total = 0u64;
     let mut reader = BufReader::with_capacity(CHUNK, body);
@@ -447,22 +342,15 @@ async fn receive_body<R: AsyncRead + Unpin>(
     if req.chunked {
         loop {
             let mut line = Vec::new();
-            reader
-                .read_until(b'\n', &mut line)
-                .await
-                .map_err(|e| e.to_string())?;
+            reader.read_until(b'\n', &mut line).await.map_err(|e| e.to_string())?;
             let line = String::from_utf8_lossy(&line);
             let size_hex = line.trim().split(';').next().unwrap_or("");
-            let size = u64::from_str_radix(size_hex, 16)
-                .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
+            let size = u64::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {size_hex:?}"))?;
             if size == 0 {
                 // Trailers until an empty line.
                 loop {
                     let mut t = Vec::new();
-                    let n = reader
-                        .read_until(b'\n', &mut t)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let n = reader.read_until(b'\n', &mut t).await.map_err(|e| e.to_string())?;
                     if n == 0 || t == b"\r\n" || t == b"\n" {
                         break;
                     }
@@ -475,10 +363,7 @@ async fn receive_body<R: AsyncRead + Unpin>(
             }
             copy_exact(&mut reader, &mut out, &mut hasher, &mut chunk, size).await?;
             let mut crlf = Vec::new();
-            reader
-                .read_until(b'\n', &mut crlf)
-                .await
-                .map_err(|e| e.to_string())?;
+            reader.read_until(b'\n', &mut crlf).await.map_err(|e| e.to_string())?;
         }
     } else {
         let size = req.content_length.unwrap_or(0);
@@ -497,20 +382,13 @@ async fn copy_exact<R: AsyncRead + Unpin>(
     mut remaining: u64,
 ) -> Result<(), String> {
     while remaining > 0 {
-        let want = buf
-            .len()
-            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
-        let n = reader
-            .read(&mut buf[..want])
-            .await
-            .map_err(|e| e.to_string())?;
+        let want = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let n = reader.read(&mut buf[..want]).await.map_err(|e| e.to_string())?;
         if n == 0 {
             return Err(format!("body ended {remaining} bytes early"));
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .await
-            .map_err(|e| format!("temp file: {e}"))?;
+        out.write_all(&buf[..n]).await.map_err(|e| format!("temp file: {e}"))?;
         remaining -= n as u64;
     }
     Ok(())
@@ -572,10 +450,7 @@ async fn download(mut stream: TcpStream, req: Request, store: &MediaStore) {
         reason(status)
     );
     if status == 206 {
-        head.push_str(&format!(
-            "Content-Range: bytes {start}-{end}/{}\r\n",
-            blob.len
-        ));
+        head.push_str(&format!("Content-Range: bytes {start}-{end}/{}\r\n", blob.len));
     }
     head.push_str("\r\n");
     if stream.write_all(head.as_bytes()).await.is_err() {
@@ -589,12 +464,7 @@ async fn download(mut stream: TcpStream, req: Request, store: &MediaStore) {
     let _ = stream.shutdown().await;
 }
 
-async fn send_file(
-    stream: &mut TcpStream,
-    file: &Path,
-    start: u64,
-    count: u64,
-) -> std::io::Result<()> {
+async fn send_file(stream: &mut TcpStream, file: &Path, start: u64, count: u64) -> std::io::Result<()> {
     let mut f = tokio::fs::File::open(file).await?;
     f.seek(std::io::SeekFrom::Start(start)).await?;
     let mut limited = f.take(count);

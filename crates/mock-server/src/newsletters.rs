@@ -384,11 +384,8 @@ fn newsletter_iq(channels: &mut ChannelDirectory, me: &DeviceAddr, iq: &Node) ->
             let since = num("since").unwrap_or(0);
             let after = num("after").unwrap_or(0);
             let before = num("before").unwrap_or(u64::MAX);
-            let mut posts: Vec<&Post> = channel
-                .posts
-                .iter()
-                .filter(|p| p.t >= since && p.server_id > after && p.server_id < before)
-                .collect();
+            let mut posts: Vec<&Post> =
+                channel.posts.iter().filter(|p| p.t >= since && p.server_id > after && p.server_id < before).collect();
             // The newest `count`, oldest first.
             let skip = posts.len().saturating_sub(count);
             posts.drain(..skip);

@@ -7,9 +7,7 @@
 //! round trip. Only the Noise primitives come from `wacore-noise`; the responder state machine is
 //! ours, so a bug in the client's state machine cannot hide itself behind shared code.
 
-use wacore_binary::consts::{
-    NOISE_PATTERN_IK, NOISE_PATTERN_XX, NOISE_PATTERN_XXFALLBACK, WA_CONN_HEADER,
-};
+use wacore_binary::consts::{NOISE_PATTERN_IK, NOISE_PATTERN_XX, NOISE_PATTERN_XXFALLBACK, WA_CONN_HEADER};
 use wacore_libsignal::protocol::KeyPair;
 use wacore_noise::{NoiseCipher, NoiseHandshake};
 use waproto::buffa::{Message as _, MessageField};
@@ -40,9 +38,7 @@ fn crypto<E: std::fmt::Display>(e: E) -> NoiseServerError {
 }
 
 fn key32(bytes: &[u8], what: &str) -> Result<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| NoiseServerError::Malformed(format!("{what} is {} bytes, not 32", bytes.len())))
+    bytes.try_into().map_err(|_| NoiseServerError::Malformed(format!("{what} is {} bytes, not 32", bytes.len())))
 }
 
 fn public_bytes(kp: &KeyPair) -> [u8; 32] {
@@ -62,10 +58,7 @@ impl ServerIdentity {
     pub fn generate() -> Self {
         let static_kp = KeyPair::generate(&mut rand::rng());
         let cert_chain = wacore_noise::test_util::build_cert_chain_bytes(&public_bytes(&static_kp));
-        Self {
-            static_kp,
-            cert_chain,
-        }
+        Self { static_kp, cert_chain }
     }
 
     pub fn static_public(&self) -> [u8; 32] {
@@ -99,15 +92,9 @@ pub struct Established {
 /// What to do after the client's first handshake message.
 pub enum AfterClientHello {
     /// Send `server_hello`, then feed the client's next frame (its ClientFinish) to `pending`.
-    AwaitFinish {
-        server_hello: Vec<u8>,
-        pending: Box<PendingFinish>,
-    },
+    AwaitFinish { server_hello: Vec<u8>, pending: Box<PendingFinish> },
     /// IK accepted: send `server_hello` and the session is up.
-    Done {
-        server_hello: Vec<u8>,
-        established: Box<Established>,
-    },
+    Done { server_hello: Vec<u8>, established: Box<Established> },
 }
 
 /// XX (or XX-fallback) responder state between our ServerHello and the client's ClientFinish.
@@ -120,10 +107,7 @@ pub struct PendingFinish {
 fn split(noise: NoiseHandshake) -> Result<TransportCiphers> {
     // `finish` names the keys from the initiator's view: its write key is our read key.
     let (initiator_write, initiator_read) = noise.finish().map_err(crypto)?;
-    Ok(TransportCiphers {
-        send: initiator_read,
-        recv: initiator_write,
-    })
+    Ok(TransportCiphers { send: initiator_read, recv: initiator_write })
 }
 
 fn encode_server_hello(ephemeral: [u8; 32], r#static: Option<Vec<u8>>, payload: Vec<u8>) -> Vec<u8> {
@@ -140,26 +124,16 @@ fn encode_server_hello(ephemeral: [u8; 32], r#static: Option<Vec<u8>>, payload: 
 }
 
 /// Processes the client's first handshake message (the payload of its first frame).
-pub fn respond_to_client_hello(
-    identity: &ServerIdentity,
-    hello_frame: &[u8],
-) -> Result<AfterClientHello> {
-    let msg = wa::HandshakeMessage::decode_from_slice(hello_frame)
-        .map_err(|e| NoiseServerError::Malformed(format!("HandshakeMessage: {e}")))?;
-    let hello = msg
-        .client_hello
-        .into_option()
-        .ok_or_else(|| NoiseServerError::Malformed("no clientHello".into()))?;
+pub fn respond_to_client_hello(identity: &ServerIdentity, hello_frame: &[u8]) -> Result<AfterClientHello> {
+    let msg =
+        wa::HandshakeMessage::decode_from_slice(hello_frame).map_err(|e| NoiseServerError::Malformed(format!("HandshakeMessage: {e}")))?;
+    let hello = msg.client_hello.into_option().ok_or_else(|| NoiseServerError::Malformed("no clientHello".into()))?;
     let client_ephemeral = key32(
-        hello
-            .ephemeral
-            .as_deref()
-            .ok_or_else(|| NoiseServerError::Malformed("clientHello without ephemeral".into()))?,
+        hello.ephemeral.as_deref().ok_or_else(|| NoiseServerError::Malformed("clientHello without ephemeral".into()))?,
         "client ephemeral",
     )?;
 
-    if let (Some(enc_static), Some(enc_payload)) = (hello.r#static.as_deref(), hello.payload.as_deref())
-    {
+    if let (Some(enc_static), Some(enc_payload)) = (hello.r#static.as_deref(), hello.payload.as_deref()) {
         match try_ik(identity, client_ephemeral, enc_static, enc_payload) {
             Ok(done) => return Ok(done),
             Err(e) => {
@@ -174,12 +148,7 @@ pub fn respond_to_client_hello(
     start_xx(identity, client_ephemeral, NOISE_PATTERN_XX, "XX")
 }
 
-fn start_xx(
-    identity: &ServerIdentity,
-    client_ephemeral: [u8; 32],
-    protocol: &str,
-    pattern: &'static str,
-) -> Result<AfterClientHello> {
+fn start_xx(identity: &ServerIdentity, client_ephemeral: [u8; 32], protocol: &str, pattern: &'static str) -> Result<AfterClientHello> {
     let mut noise = NoiseHandshake::new(protocol, &WA_CONN_HEADER).map_err(crypto)?;
     // -> e
     noise.authenticate(&client_ephemeral);
@@ -187,64 +156,38 @@ fn start_xx(
     let server_ephemeral = KeyPair::generate(&mut rand::rng());
     let server_ephemeral_pub = public_bytes(&server_ephemeral);
     noise.authenticate(&server_ephemeral_pub);
-    noise
-        .mix_shared_secret(server_ephemeral.private_key.serialize(), &client_ephemeral)
-        .map_err(crypto)?;
+    noise.mix_shared_secret(server_ephemeral.private_key.serialize(), &client_ephemeral).map_err(crypto)?;
     let enc_static = noise.encrypt(&identity.static_public()).map_err(crypto)?;
-    noise
-        .mix_shared_secret(identity.static_private(), &client_ephemeral)
-        .map_err(crypto)?;
+    noise.mix_shared_secret(identity.static_private(), &client_ephemeral).map_err(crypto)?;
     let enc_cert = noise.encrypt(&identity.cert_chain).map_err(crypto)?;
     Ok(AfterClientHello::AwaitFinish {
         server_hello: encode_server_hello(server_ephemeral_pub, Some(enc_static), enc_cert),
-        pending: Box::new(PendingFinish {
-            noise,
-            server_ephemeral,
-            pattern,
-        }),
+        pending: Box::new(PendingFinish { noise, server_ephemeral, pattern }),
     })
 }
 
-fn try_ik(
-    identity: &ServerIdentity,
-    client_ephemeral: [u8; 32],
-    enc_static: &[u8],
-    enc_payload: &[u8],
-) -> Result<AfterClientHello> {
+fn try_ik(identity: &ServerIdentity, client_ephemeral: [u8; 32], enc_static: &[u8], enc_payload: &[u8]) -> Result<AfterClientHello> {
     let mut noise = NoiseHandshake::new(NOISE_PATTERN_IK, &WA_CONN_HEADER).map_err(crypto)?;
     // pre-message <- s
     noise.authenticate(&identity.static_public());
     // -> e, es, s, ss
     noise.authenticate(&client_ephemeral);
-    noise
-        .mix_shared_secret(identity.static_private(), &client_ephemeral)
-        .map_err(crypto)?;
+    noise.mix_shared_secret(identity.static_private(), &client_ephemeral).map_err(crypto)?;
     let client_static = key32(&noise.decrypt(enc_static).map_err(crypto)?, "client static")?;
-    noise
-        .mix_shared_secret(identity.static_private(), &client_static)
-        .map_err(crypto)?;
+    noise.mix_shared_secret(identity.static_private(), &client_static).map_err(crypto)?;
     let client_payload = noise.decrypt(enc_payload).map_err(crypto)?;
     // <- e, ee, se
     let server_ephemeral = KeyPair::generate(&mut rand::rng());
     let server_ephemeral_pub = public_bytes(&server_ephemeral);
     noise.authenticate(&server_ephemeral_pub);
-    noise
-        .mix_shared_secret(server_ephemeral.private_key.serialize(), &client_ephemeral)
-        .map_err(crypto)?;
-    noise
-        .mix_shared_secret(server_ephemeral.private_key.serialize(), &client_static)
-        .map_err(crypto)?;
+    noise.mix_shared_secret(server_ephemeral.private_key.serialize(), &client_ephemeral).map_err(crypto)?;
+    noise.mix_shared_secret(server_ephemeral.private_key.serialize(), &client_static).map_err(crypto)?;
     let enc_cert = noise.encrypt(&identity.cert_chain).map_err(crypto)?;
     // No `static` in the reply: that is how the client tells "IK accepted" from "fall back".
     let server_hello = encode_server_hello(server_ephemeral_pub, None, enc_cert);
     Ok(AfterClientHello::Done {
         server_hello,
-        established: Box::new(Established {
-            ciphers: split(noise)?,
-            client_static,
-            client_payload,
-            pattern: "IK",
-        }),
+        established: Box::new(Established { ciphers: split(noise)?, client_static, client_payload, pattern: "IK" }),
     })
 }
 
@@ -253,29 +196,13 @@ impl PendingFinish {
     pub fn read_client_finish(mut self, finish_frame: &[u8]) -> Result<Established> {
         let msg = wa::HandshakeMessage::decode_from_slice(finish_frame)
             .map_err(|e| NoiseServerError::Malformed(format!("HandshakeMessage: {e}")))?;
-        let finish = msg
-            .client_finish
-            .into_option()
-            .ok_or_else(|| NoiseServerError::Malformed("no clientFinish".into()))?;
-        let enc_static = finish
-            .r#static
-            .as_deref()
-            .ok_or_else(|| NoiseServerError::Malformed("clientFinish without static".into()))?;
-        let enc_payload = finish
-            .payload
-            .as_deref()
-            .ok_or_else(|| NoiseServerError::Malformed("clientFinish without payload".into()))?;
+        let finish = msg.client_finish.into_option().ok_or_else(|| NoiseServerError::Malformed("no clientFinish".into()))?;
+        let enc_static = finish.r#static.as_deref().ok_or_else(|| NoiseServerError::Malformed("clientFinish without static".into()))?;
+        let enc_payload = finish.payload.as_deref().ok_or_else(|| NoiseServerError::Malformed("clientFinish without payload".into()))?;
         let client_static = key32(&self.noise.decrypt(enc_static).map_err(crypto)?, "client static")?;
-        self.noise
-            .mix_shared_secret(self.server_ephemeral.private_key.serialize(), &client_static)
-            .map_err(crypto)?;
+        self.noise.mix_shared_secret(self.server_ephemeral.private_key.serialize(), &client_static).map_err(crypto)?;
         let client_payload = self.noise.decrypt(enc_payload).map_err(crypto)?;
-        Ok(Established {
-            ciphers: split(self.noise)?,
-            client_static,
-            client_payload,
-            pattern: self.pattern,
-        })
+        Ok(Established { ciphers: split(self.noise)?, client_static, client_payload, pattern: self.pattern })
     }
 }
 
@@ -293,10 +220,7 @@ impl FrameCrypto {
 
     fn next(&mut self) -> Result<u32> {
         let n = self.counter;
-        self.counter = self
-            .counter
-            .checked_add(1)
-            .ok_or_else(|| NoiseServerError::Crypto("frame counter exhausted".into()))?;
+        self.counter = self.counter.checked_add(1).ok_or_else(|| NoiseServerError::Crypto("frame counter exhausted".into()))?;
         Ok(n)
     }
 
@@ -308,9 +232,7 @@ impl FrameCrypto {
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>> {
         let n = self.next()?;
         let mut buf = ciphertext.to_vec();
-        self.cipher
-            .decrypt_in_place_with_counter(n, &mut buf)
-            .map_err(crypto)?;
+        self.cipher.decrypt_in_place_with_counter(n, &mut buf).map_err(crypto)?;
         Ok(buf)
     }
 }
@@ -328,11 +250,7 @@ mod tests {
     }
 
     /// Both sides must agree on the transport keys: a frame one encrypts, the other decrypts.
-    fn assert_keys_match(
-        client_write: NoiseCipher,
-        client_read: NoiseCipher,
-        server: TransportCiphers,
-    ) {
+    fn assert_keys_match(client_write: NoiseCipher, client_read: NoiseCipher, server: TransportCiphers) {
         let mut c_send = FrameCrypto::new(client_write);
         let mut c_recv = FrameCrypto::new(client_read);
         let mut s_send = FrameCrypto::new(server.send);
@@ -349,13 +267,10 @@ mod tests {
     fn xx_round_trip_against_wacore_initiator() {
         let server = ServerIdentity::generate();
         let client_static = KeyPair::generate(&mut rand::rng());
-        let mut client =
-            XxHandshakeState::new(client_static.clone(), b"login".to_vec(), &WA_CONN_HEADER).unwrap();
+        let mut client = XxHandshakeState::new(client_static.clone(), b"login".to_vec(), &WA_CONN_HEADER).unwrap();
         let hello = client.build_client_hello().unwrap();
         let step = respond_to_client_hello(&server, &hello).unwrap();
-        let finish = client
-            .read_server_hello_and_build_client_finish(server_hello_of(&step))
-            .unwrap();
+        let finish = client.read_server_hello_and_build_client_finish(server_hello_of(&step)).unwrap();
         let AfterClientHello::AwaitFinish { pending, .. } = step else {
             panic!("XX must wait for the client finish");
         };
@@ -372,13 +287,7 @@ mod tests {
     fn ik_round_trip_with_cached_static() {
         let server = ServerIdentity::generate();
         let client_static = KeyPair::generate(&mut rand::rng());
-        let mut client = IkHandshakeState::new(
-            client_static,
-            server.static_public(),
-            b"0rtt".to_vec(),
-            &WA_CONN_HEADER,
-        )
-        .unwrap();
+        let mut client = IkHandshakeState::new(client_static, server.static_public(), b"0rtt".to_vec(), &WA_CONN_HEADER).unwrap();
         let hello = client.build_client_hello().unwrap();
         let step = respond_to_client_hello(&server, &hello).unwrap();
         let AfterClientHello::Done { server_hello, established } = step else {
@@ -386,9 +295,7 @@ mod tests {
         };
         assert_eq!(established.client_payload, b"0rtt");
         match client.read_server_hello(&server_hello).unwrap() {
-            IkServerHelloOutcome::Continue(out) => {
-                assert_keys_match(out.write_cipher, out.read_cipher, established.ciphers)
-            }
+            IkServerHelloOutcome::Continue(out) => assert_keys_match(out.write_cipher, out.read_cipher, established.ciphers),
             IkServerHelloOutcome::Fallback(_) => panic!("server must accept IK"),
         }
     }
@@ -398,13 +305,7 @@ mod tests {
         let server = ServerIdentity::generate();
         let stale = ServerIdentity::generate();
         let client_static = KeyPair::generate(&mut rand::rng());
-        let mut client = IkHandshakeState::new(
-            client_static,
-            stale.static_public(),
-            b"payload".to_vec(),
-            &WA_CONN_HEADER,
-        )
-        .unwrap();
+        let mut client = IkHandshakeState::new(client_static, stale.static_public(), b"payload".to_vec(), &WA_CONN_HEADER).unwrap();
         let hello = client.build_client_hello().unwrap();
         let step = respond_to_client_hello(&server, &hello).unwrap();
         let inputs = match client.read_server_hello(server_hello_of(&step)).unwrap() {
@@ -413,9 +314,7 @@ mod tests {
         };
         let mut fallback = XxFallbackHandshakeState::from_ik_failure(*inputs, &WA_CONN_HEADER).unwrap();
         let finish = fallback.build_client_finish().unwrap();
-        let AfterClientHello::AwaitFinish { pending, .. } = step else {
-            unreachable!()
-        };
+        let AfterClientHello::AwaitFinish { pending, .. } = step else { unreachable!() };
         let established = pending.read_client_finish(&finish).unwrap();
         assert_eq!(established.pattern, "XXfallback");
         assert_eq!(established.client_payload, b"payload");

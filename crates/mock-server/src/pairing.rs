@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
+use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use wacore_libsignal::protocol::{KeyPair, PublicKey};
@@ -37,30 +37,19 @@ pub struct QrData {
 /// `https://wa.me/settings/linked_devices#` prefix newer clients add.
 pub fn parse_qr(qr: &str) -> Result<QrData, String> {
     let body = qr.trim();
-    let body = body
-        .strip_prefix("https://wa.me/settings/linked_devices#")
-        .unwrap_or(body);
+    let body = body.strip_prefix("https://wa.me/settings/linked_devices#").unwrap_or(body);
     let parts: Vec<&str> = body.split(',').collect();
     if parts.len() < 4 {
-        return Err(format!(
-            "expected `ref,noiseKey,identityKey,advSecret[,platform]`, got {} comma-separated field(s)",
-            parts.len()
-        ));
+        return Err(format!("expected `ref,noiseKey,identityKey,advSecret[,platform]`, got {} comma-separated field(s)", parts.len()));
     }
     let key = |field: &str, name: &str| -> Result<[u8; 32], String> {
-        let bytes = BASE64_STANDARD
-            .decode(field)
-            .map_err(|e| format!("{name} is not base64: {e}"))?;
-        bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("{name} is {} bytes, not 32", b.len()))
+        let bytes = BASE64_STANDARD.decode(field).map_err(|e| format!("{name} is not base64: {e}"))?;
+        bytes.try_into().map_err(|b: Vec<u8>| format!("{name} is {} bytes, not 32", b.len()))
     };
     if parts[0].is_empty() {
         return Err("empty ref".into());
     }
-    let adv_secret = BASE64_STANDARD
-        .decode(parts[3])
-        .map_err(|e| format!("advSecret is not base64: {e}"))?;
+    let adv_secret = BASE64_STANDARD.decode(parts[3]).map_err(|e| format!("advSecret is not base64: {e}"))?;
     if adv_secret.is_empty() {
         return Err("empty advSecret".into());
     }
@@ -107,16 +96,8 @@ pub enum ScanRefusal {
 /// Where a ref stands on its connection's QR rotation at `now`.
 fn ref_window(index: usize, issued_at: Instant) -> (Instant, Instant) {
     // Ref 0 is shown at once for 60 s; ref i > 0 from 60 + 20(i-1) s for 20 s.
-    let start = if index == 0 {
-        Duration::ZERO
-    } else {
-        FIRST_REF_TTL + LATER_REF_TTL * (index as u32 - 1)
-    };
-    let end = if index == 0 {
-        FIRST_REF_TTL
-    } else {
-        start + LATER_REF_TTL
-    };
+    let start = if index == 0 { Duration::ZERO } else { FIRST_REF_TTL + LATER_REF_TTL * (index as u32 - 1) };
+    let end = if index == 0 { FIRST_REF_TTL } else { start + LATER_REF_TTL };
     (issued_at + start, issued_at + end)
 }
 
@@ -143,18 +124,12 @@ impl PairingDesk {
 
     /// Finds and removes the client a QR belongs to, or says why not.
     pub fn take_for_scan(&mut self, qr: &QrData, now: Instant) -> Result<WaitingClient, ScanRefusal> {
-        let conn_id = *self
-            .ref_owner
-            .get(&qr.pairing_ref)
-            .ok_or(ScanRefusal::UnknownRef)?;
-        let client = self.waiting.get(&conn_id).ok_or_else(|| {
-            ScanRefusal::Gone("the connection that got this ref has closed or already paired".into())
-        })?;
-        let index = client
-            .refs
-            .iter()
-            .position(|r| *r == qr.pairing_ref)
-            .ok_or(ScanRefusal::UnknownRef)?;
+        let conn_id = *self.ref_owner.get(&qr.pairing_ref).ok_or(ScanRefusal::UnknownRef)?;
+        let client = self
+            .waiting
+            .get(&conn_id)
+            .ok_or_else(|| ScanRefusal::Gone("the connection that got this ref has closed or already paired".into()))?;
+        let index = client.refs.iter().position(|r| *r == qr.pairing_ref).ok_or(ScanRefusal::UnknownRef)?;
         let (_, end) = ref_window(index, client.issued_at);
         if now >= end {
             return Err(ScanRefusal::Gone(format!(
@@ -168,13 +143,9 @@ impl PairingDesk {
             return Err(ScanRefusal::Gone(format!("ref #{index} is not on screen yet")));
         }
         if client.noise_pub != qr.noise_pub || client.identity_pub != qr.identity_pub {
-            return Err(ScanRefusal::Mismatch(
-                "the QR's keys are not those of the connection that owns this ref".into(),
-            ));
+            return Err(ScanRefusal::Mismatch("the QR's keys are not those of the connection that owns this ref".into()));
         }
-        self.waiting
-            .remove(&conn_id)
-            .ok_or_else(|| ScanRefusal::Gone("connection vanished".into()))
+        self.waiting.remove(&conn_id).ok_or_else(|| ScanRefusal::Gone("connection vanished".into()))
     }
 }
 
@@ -201,10 +172,8 @@ pub fn build_device_identity(
     msg.extend_from_slice(&ADV_PREFIX_ACCOUNT_SIGNATURE);
     msg.extend_from_slice(&details);
     msg.extend_from_slice(device_identity_pub);
-    let account_signature = account_key
-        .private_key
-        .calculate_signature(&msg, &mut rand::rng())
-        .map_err(|e| format!("account signature: {e}"))?;
+    let account_signature =
+        account_key.private_key.calculate_signature(&msg, &mut rand::rng()).map_err(|e| format!("account signature: {e}"))?;
     let signed = wa::ADVSignedDeviceIdentity {
         details: Some(details),
         account_signature_key: Some(account_key.public_key.public_key_bytes().to_vec()),
@@ -212,28 +181,17 @@ pub fn build_device_identity(
         ..Default::default()
     }
     .encode_to_vec();
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(adv_secret)
-        .map_err(|e| format!("hmac key: {e}"))?;
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(adv_secret).map_err(|e| format!("hmac key: {e}"))?;
     mac.update(&signed);
     let hmac = mac.finalize().into_bytes().to_vec();
-    Ok(wa::ADVSignedDeviceIdentityHMAC {
-        details: Some(signed),
-        hmac: Some(hmac),
-        ..Default::default()
-    }
-    .encode_to_vec())
+    Ok(wa::ADVSignedDeviceIdentityHMAC { details: Some(signed), hmac: Some(hmac), ..Default::default() }.encode_to_vec())
 }
 
 /// The account's signed list of valid device key indexes (`<key-index-list>` in usync device
 /// lists): WhatsApp's primary signs `[6,2] ‖ details` with the account key. Neither client
 /// verifies this signature today, but whatsapp-rust drops a device list with companions that
 /// lacks the list.
-pub fn build_key_index_list(
-    account_key: &KeyPair,
-    raw_id: u32,
-    valid_indexes: Vec<u32>,
-    timestamp: u64,
-) -> Result<Vec<u8>, String> {
+pub fn build_key_index_list(account_key: &KeyPair, raw_id: u32, valid_indexes: Vec<u32>, timestamp: u64) -> Result<Vec<u8>, String> {
     let details = wa::ADVKeyIndexList {
         raw_id: Some(raw_id),
         timestamp: Some(timestamp),
@@ -245,10 +203,8 @@ pub fn build_key_index_list(
     let mut msg = Vec::with_capacity(2 + details.len());
     msg.extend_from_slice(&ADV_PREFIX_KEY_INDEX_LIST);
     msg.extend_from_slice(&details);
-    let signature = account_key
-        .private_key
-        .calculate_signature(&msg, &mut rand::rng())
-        .map_err(|e| format!("key index list signature: {e}"))?;
+    let signature =
+        account_key.private_key.calculate_signature(&msg, &mut rand::rng()).map_err(|e| format!("key index list signature: {e}"))?;
     Ok(wa::ADVSignedKeyIndexList {
         details: Some(details),
         account_signature: Some(signature.to_vec()),
@@ -260,13 +216,8 @@ pub fn build_key_index_list(
 /// Checks the companion's `pair-device-sign` reply: its device signature over
 /// `[6,1] ‖ details ‖ identityPub ‖ accountKeyPub`, made with the identity key from its QR.
 /// The account key is ours, not taken from the reply (Baileys leaves it out).
-pub fn verify_device_signature(
-    signed_identity: &[u8],
-    device_identity_pub: &[u8; 32],
-    account_pub: &[u8],
-) -> Result<(), String> {
-    let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(signed_identity)
-        .map_err(|e| format!("ADVSignedDeviceIdentity: {e}"))?;
+pub fn verify_device_signature(signed_identity: &[u8], device_identity_pub: &[u8; 32], account_pub: &[u8]) -> Result<(), String> {
+    let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(signed_identity).map_err(|e| format!("ADVSignedDeviceIdentity: {e}"))?;
     let details = signed.details.as_deref().ok_or("no details")?;
     let signature = signed.device_signature.as_deref().ok_or("no deviceSignature")?;
     let mut msg = Vec::with_capacity(2 + details.len() + 64);
@@ -274,8 +225,7 @@ pub fn verify_device_signature(
     msg.extend_from_slice(details);
     msg.extend_from_slice(device_identity_pub);
     msg.extend_from_slice(account_pub);
-    let key = PublicKey::from_djb_public_key_bytes(device_identity_pub)
-        .map_err(|e| format!("identity key: {e}"))?;
+    let key = PublicKey::from_djb_public_key_bytes(device_identity_pub).map_err(|e| format!("identity key: {e}"))?;
     if key.verify_signature(&msg, signature) {
         Ok(())
     } else {
@@ -294,19 +244,16 @@ mod tests {
         let details = container.details.as_deref().ok_or("details")?;
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(adv_secret).unwrap();
         mac.update(details);
-        mac.verify_slice(container.hmac.as_deref().ok_or("hmac")?)
-            .map_err(|_| "hmac mismatch".to_string())?;
+        mac.verify_slice(container.hmac.as_deref().ok_or("hmac")?).map_err(|_| "hmac mismatch".to_string())?;
         let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(details).map_err(|e| e.to_string())?;
         let mut msg = vec![6, 0];
         msg.extend_from_slice(signed.details.as_deref().ok_or("inner details")?);
         msg.extend_from_slice(identity_pub);
-        let key = PublicKey::from_djb_public_key_bytes(signed.account_signature_key.as_deref().ok_or("key")?)
-            .map_err(|e| e.to_string())?;
+        let key = PublicKey::from_djb_public_key_bytes(signed.account_signature_key.as_deref().ok_or("key")?).map_err(|e| e.to_string())?;
         if !key.verify_signature(&msg, signed.account_signature.as_deref().ok_or("sig")?) {
             return Err("account signature mismatch".into());
         }
-        let inner = wa::ADVDeviceIdentity::decode_from_slice(signed.details.as_deref().unwrap())
-            .map_err(|e| e.to_string())?;
+        let inner = wa::ADVDeviceIdentity::decode_from_slice(signed.details.as_deref().unwrap()).map_err(|e| e.to_string())?;
         if inner.key_index != Some(3) {
             return Err("key index lost".into());
         }
@@ -328,10 +275,7 @@ mod tests {
         let other = KeyPair::generate(&mut rand::rng());
         let mut other_pub = [0u8; 32];
         other_pub.copy_from_slice(other.public_key.public_key_bytes());
-        assert_eq!(
-            companion_checks(&blob, &adv, &other_pub),
-            Err("account signature mismatch".into())
-        );
+        assert_eq!(companion_checks(&blob, &adv, &other_pub), Err("account signature mismatch".into()));
     }
 
     #[test]
@@ -346,12 +290,8 @@ mod tests {
         msg.extend_from_slice(&identity_pub);
         msg.extend_from_slice(account.public_key.public_key_bytes());
         let sig = companion.private_key.calculate_signature(&msg, &mut rand::rng()).unwrap();
-        let reply = wa::ADVSignedDeviceIdentity {
-            details: Some(details),
-            device_signature: Some(sig.to_vec()),
-            ..Default::default()
-        }
-        .encode_to_vec();
+        let reply = wa::ADVSignedDeviceIdentity { details: Some(details), device_signature: Some(sig.to_vec()), ..Default::default() }
+            .encode_to_vec();
         verify_device_signature(&reply, &identity_pub, account.public_key.public_key_bytes()).unwrap();
         let wrong_account = KeyPair::generate(&mut rand::rng());
         assert!(verify_device_signature(&reply, &identity_pub, wrong_account.public_key.public_key_bytes()).is_err());
@@ -385,18 +325,10 @@ mod tests {
             push_name: None,
             props: Default::default(),
         });
-        let qr = |r: &str| QrData {
-            pairing_ref: r.to_owned(),
-            noise_pub: k,
-            identity_pub: k,
-            adv_secret: vec![1],
-        };
+        let qr = |r: &str| QrData { pairing_ref: r.to_owned(), noise_pub: k, identity_pub: k, adv_secret: vec![1] };
         assert_eq!(desk.take_for_scan(&qr("nope"), t0).err(), Some(ScanRefusal::UnknownRef));
         // Ref 0 is superseded after 60 s.
-        assert!(matches!(
-            desk.take_for_scan(&qr(&refs[0]), t0 + Duration::from_secs(61)),
-            Err(ScanRefusal::Gone(_))
-        ));
+        assert!(matches!(desk.take_for_scan(&qr(&refs[0]), t0 + Duration::from_secs(61)), Err(ScanRefusal::Gone(_))));
         // Ref 1 is on screen then.
         assert!(desk.take_for_scan(&qr(&refs[1]), t0 + Duration::from_secs(61)).is_ok());
         // Once paired, the same ref is gone, not unknown.

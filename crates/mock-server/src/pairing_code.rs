@@ -82,9 +82,7 @@ pub struct CodeDesk {
 impl CodeDesk {
     /// Whether a companion is waiting for a code for `phone` (for tests and diagnostics).
     pub fn is_waiting(&self, phone: &str) -> bool {
-        self.by_phone
-            .get(phone)
-            .is_some_and(|r| !r.sender.is_closed())
+        self.by_phone.get(phone).is_some_and(|r| !r.sender.is_closed())
     }
 }
 
@@ -126,13 +124,7 @@ fn phone_of_jid(jid: &str) -> Option<String> {
     (!user.is_empty() && user.bytes().all(|b| b.is_ascii_digit())).then(|| user.to_owned())
 }
 
-fn companion_hello(
-    state: &ServerState,
-    conn_id: u64,
-    tx: &ConnSender,
-    iq: &Node,
-    reg: &Node,
-) -> Node {
+fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node, reg: &Node) -> Node {
     let phone = attr(reg, "jid").as_deref().and_then(phone_of_jid);
     let wrapped = child_bytes(reg, "link_code_pairing_wrapped_companion_ephemeral_pub");
     let noise_pub = key32(reg, "companion_server_auth_key_pub");
@@ -141,10 +133,7 @@ fn companion_hello(
         return iq_handlers::error(iq, 400, "bad-request");
     };
     if wrapped.len() != 80 {
-        log::warn!(
-            "conn {conn_id}: companion_hello wrapped key is {} bytes, not 80",
-            wrapped.len()
-        );
+        log::warn!("conn {conn_id}: companion_hello wrapped key is {} bytes, not 80", wrapped.len());
         return iq_handlers::error(iq, 400, "bad-request");
     }
     // Fault injection: refused as WhatsApp refuses a throttled number. Nothing is remembered,
@@ -153,8 +142,7 @@ fn companion_hello(
         log::info!("conn {conn_id}: pairing-code request for {phone} refused with {code} {text}");
         return iq_handlers::error(iq, code, text);
     }
-    let pairing_ref =
-        format!("2@{}", BASE64_STANDARD.encode(rand::random::<[u8; 18]>())).into_bytes();
+    let pairing_ref = format!("2@{}", BASE64_STANDARD.encode(rand::random::<[u8; 18]>())).into_bytes();
     let request = CodeRequest {
         conn_id,
         sender: tx.clone(),
@@ -165,22 +153,14 @@ fn companion_hello(
         wrong_attempts: 0,
         awaiting_finish: None,
     };
-    if let Some(old) = lock(&state.pair_codes)
-        .by_phone
-        .insert(phone.clone(), request)
-    {
-        log::info!(
-            "conn {conn_id}: new pairing-code request for {phone} replaces conn {}'s",
-            old.conn_id
-        );
+    if let Some(old) = lock(&state.pair_codes).by_phone.insert(phone.clone(), request) {
+        log::info!("conn {conn_id}: new pairing-code request for {phone} replaces conn {}'s", old.conn_id);
     }
     log::info!("conn {conn_id}: companion waits for a pairing code on phone {phone}");
     iq_handlers::result(
         iq,
         vec![NodeBuilder::new("link_code_companion_reg")
-            .children([NodeBuilder::new("link_code_pairing_ref")
-                .bytes(pairing_ref)
-                .build()])
+            .children([NodeBuilder::new("link_code_pairing_ref").bytes(pairing_ref).build()])
             .build()],
     )
 }
@@ -202,10 +182,7 @@ fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) ->
         log::warn!("conn {conn_id}: companion_finish for a ref no phone is confirming");
         return iq_handlers::error(iq, 400, "bad-request");
     };
-    let finish = CompanionFinish {
-        wrapped_key_bundle: bundle.to_vec(),
-        companion_identity_pub: identity,
-    };
+    let finish = CompanionFinish { wrapped_key_bundle: bundle.to_vec(), companion_identity_pub: identity };
     if waiter.send(finish).is_err() {
         log::warn!("conn {conn_id}: companion_finish arrived after the phone gave up waiting");
     }
@@ -228,28 +205,14 @@ pub async fn enter_code(body: &[u8], state: &ServerState) -> Response {
 }
 
 fn parse_entry(body: &[u8]) -> Result<(String, String), String> {
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("body must be JSON {{\"phone\",\"code\"}}: {e}"))?;
-    let field = |name: &str| {
-        json.get(name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| format!("missing string field {name:?}"))
-    };
-    let phone: String = field("phone")?
-        .chars()
-        .filter(|c| !matches!(c, '+' | ' ' | '-'))
-        .collect();
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("body must be JSON {{\"phone\",\"code\"}}: {e}"))?;
+    let field =
+        |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_owned).ok_or_else(|| format!("missing string field {name:?}"));
+    let phone: String = field("phone")?.chars().filter(|c| !matches!(c, '+' | ' ' | '-')).collect();
     if !(7..=15).contains(&phone.len()) || !phone.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "phone must be 7 to 15 digits (country code first), got {phone:?}"
-        ));
+        return Err(format!("phone must be 7 to 15 digits (country code first), got {phone:?}"));
     }
-    let code: String = field("code")?
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let code: String = field("code")?.chars().filter(|c| !matches!(c, '-' | ' ')).map(|c| c.to_ascii_uppercase()).collect();
     if code.len() != 8 || !code.chars().all(|c| CROCKFORD.contains(c)) {
         return Err(format!("code must be the 8 characters the companion shows (alphabet {CROCKFORD}), got {code:?}"));
     }
@@ -271,12 +234,7 @@ struct Confirming {
 
 fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refusal> {
     let mut desk = lock(&state.pair_codes);
-    let no_companion = || {
-        (
-            404,
-            format!("no companion is waiting for a pairing code for phone {phone}"),
-        )
-    };
+    let no_companion = || (404, format!("no companion is waiting for a pairing code for phone {phone}"));
     let Some(request) = desk.by_phone.get_mut(phone) else {
         return Err(no_companion());
     };
@@ -289,12 +247,7 @@ fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refu
         return Err((410, format!("the pairing code for phone {phone} has expired; the companion must request a new one")));
     }
     if request.awaiting_finish.is_some() {
-        return Err((
-            409,
-            format!(
-                "the phone is already confirming a code for {phone}; try again when it is done"
-            ),
-        ));
+        return Err((409, format!("the phone is already confirming a code for {phone}; try again when it is done")));
     }
     let (tx, rx) = oneshot::channel();
     request.awaiting_finish = Some(tx);
@@ -311,11 +264,7 @@ fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refu
 /// Counts a wrong entry; the code is dropped after [`MAX_ATTEMPTS`].
 fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
     let mut desk = lock(&state.pair_codes);
-    let attempts = match desk
-        .by_phone
-        .get_mut(phone)
-        .filter(|r| r.conn_id == conn_id)
-    {
+    let attempts = match desk.by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
         Some(r) => {
             r.wrong_attempts += 1;
             r.awaiting_finish = None;
@@ -335,21 +284,13 @@ fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
     )
 }
 
-async fn confirm(
-    state: &ServerState,
-    phone: &str,
-    code: &str,
-) -> Result<serde_json::Value, Refusal> {
+async fn confirm(state: &ServerState, phone: &str, code: &str) -> Result<serde_json::Value, Refusal> {
     let confirming = start_confirming(state, phone)?;
     let conn_id = confirming.conn_id;
     let outcome = confirm_with_companion(state, phone, code, confirming).await;
     if outcome.is_err() {
         // Whatever went wrong, this entry no longer waits for a companion_finish.
-        if let Some(r) = lock(&state.pair_codes)
-            .by_phone
-            .get_mut(phone)
-            .filter(|r| r.conn_id == conn_id)
-        {
+        if let Some(r) = lock(&state.pair_codes).by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
             r.awaiting_finish = None;
         }
     }
@@ -362,14 +303,7 @@ async fn confirm_with_companion(
     code: &str,
     confirming: Confirming,
 ) -> Result<serde_json::Value, Refusal> {
-    let Confirming {
-        conn_id,
-        sender,
-        pairing_ref,
-        wrapped_companion_ephemeral,
-        noise_pub,
-        finished,
-    } = confirming;
+    let Confirming { conn_id, sender, pairing_ref, wrapped_companion_ephemeral, noise_pub, finished } = confirming;
     let internal = |e: String| (500, format!("mock phone: {e}"));
 
     // The phone's identity is its account key (as on a real phone); the account is the number's.
@@ -381,39 +315,29 @@ async fn confirm_with_companion(
 
     // Two PBKDF2 derivations: off the async threads.
     let code_owned = code.to_owned();
-    let (companion_ephemeral, primary_ephemeral, wrapped_primary) =
-        tokio::task::spawn_blocking(move || {
-            let companion_ephemeral = unwrap_with_code(&code_owned, &wrapped_companion_ephemeral);
-            let primary_ephemeral = KeyPair::generate(&mut rand::rng());
-            let mut pub_bytes = [0u8; 32];
-            pub_bytes.copy_from_slice(primary_ephemeral.public_key.public_key_bytes());
-            let wrapped_primary = wrap_with_code(&code_owned, &pub_bytes);
-            (companion_ephemeral, primary_ephemeral, wrapped_primary)
-        })
-        .await
-        .map_err(|e| internal(e.to_string()))?;
+    let (companion_ephemeral, primary_ephemeral, wrapped_primary) = tokio::task::spawn_blocking(move || {
+        let companion_ephemeral = unwrap_with_code(&code_owned, &wrapped_companion_ephemeral);
+        let primary_ephemeral = KeyPair::generate(&mut rand::rng());
+        let mut pub_bytes = [0u8; 32];
+        pub_bytes.copy_from_slice(primary_ephemeral.public_key.public_key_bytes());
+        let wrapped_primary = wrap_with_code(&code_owned, &pub_bytes);
+        (companion_ephemeral, primary_ephemeral, wrapped_primary)
+    })
+    .await
+    .map_err(|e| internal(e.to_string()))?;
     let companion_ephemeral = companion_ephemeral.map_err(internal)?;
 
     let hello = NodeBuilder::new("notification")
         .attr("from", SERVER)
         .attr("type", "link_code_companion_reg")
-        .attr(
-            "id",
-            format!("pair-code-{conn_id}-{}", rand::random::<u32>()),
-        )
+        .attr("id", format!("pair-code-{conn_id}-{}", rand::random::<u32>()))
         .attr("t", unix_now().to_string())
         .children([NodeBuilder::new("link_code_companion_reg")
             .attr("stage", "primary_hello")
             .children([
-                NodeBuilder::new("link_code_pairing_ref")
-                    .bytes(pairing_ref)
-                    .build(),
-                NodeBuilder::new("link_code_pairing_wrapped_primary_ephemeral_pub")
-                    .bytes(wrapped_primary.to_vec())
-                    .build(),
-                NodeBuilder::new("primary_identity_pub")
-                    .bytes(primary_identity_pub.clone())
-                    .build(),
+                NodeBuilder::new("link_code_pairing_ref").bytes(pairing_ref).build(),
+                NodeBuilder::new("link_code_pairing_wrapped_primary_ephemeral_pub").bytes(wrapped_primary.to_vec()).build(),
+                NodeBuilder::new("primary_identity_pub").bytes(primary_identity_pub.clone()).build(),
             ])
             .build()])
         .build();
@@ -424,52 +348,26 @@ async fn confirm_with_companion(
     let finish = match tokio::time::timeout(FINISH_TIMEOUT, finished).await {
         Ok(Ok(finish)) => finish,
         Ok(Err(_)) => return Err((410, "the companion's request was replaced while the phone was confirming".into())),
-        Err(_) => {
-            return Err((
-                408,
-                format!("the companion did not answer primary_hello with companion_finish within {FINISH_TIMEOUT:?}"),
-            ))
-        }
+        Err(_) => return Err((408, format!("the companion did not answer primary_hello with companion_finish within {FINISH_TIMEOUT:?}"))),
     };
 
-    let Some(bundle) = open_key_bundle(
-        &primary_ephemeral,
-        &companion_ephemeral,
-        &finish.wrapped_key_bundle,
-    ) else {
+    let Some(bundle) = open_key_bundle(&primary_ephemeral, &companion_ephemeral, &finish.wrapped_key_bundle) else {
         return Err(wrong_code(state, phone, conn_id));
     };
     let [companion_identity, bundled_primary_identity, random] = bundle;
-    if companion_identity != finish.companion_identity_pub
-        || bundled_primary_identity[..] != primary_identity_pub[..]
-    {
-        return Err((
-            400,
-            "the companion's key bundle names other identity keys than the pairing".into(),
-        ));
+    if companion_identity != finish.companion_identity_pub || bundled_primary_identity[..] != primary_identity_pub[..] {
+        return Err((400, "the companion's key bundle names other identity keys than the pairing".into()));
     }
-    let adv_secret = derive_adv_secret(
-        &primary_ephemeral,
-        &companion_ephemeral,
-        &primary_identity,
-        &companion_identity,
-        &random,
-    )
-    .map_err(internal)?;
+    let adv_secret =
+        derive_adv_secret(&primary_ephemeral, &companion_ephemeral, &primary_identity, &companion_identity, &random).map_err(internal)?;
 
     // The code was right: this connection stops waiting for a QR scan or a code, and is linked.
     lock(&state.pair_codes).by_phone.remove(phone);
     let Some(waiting) = lock(&state.pairing).remove(conn_id) else {
-        return Err((
-            410,
-            "the companion's connection closed or paired before the link".into(),
-        ));
+        return Err((410, "the companion's connection closed or paired before the link".into()));
     };
     if waiting.identity_pub != companion_identity || waiting.noise_pub != noise_pub {
-        return Err((
-            400,
-            "the companion's keys are not those of the connection that asked for the code".into(),
-        ));
+        return Err((400, "the companion's keys are not those of the connection that asked for the code".into()));
     }
     let name = account_name_for(waiting.push_name.as_deref(), &waiting.identity_pub);
     crate::link::link_companion(state, &waiting, crate::link::AccountChoice::Phone { phone, name: &name }, &adv_secret)
@@ -495,8 +393,7 @@ fn pbkdf2_sha256(password: &[u8], salt: &[u8]) -> [u8; 32] {
 
 /// RFC 5869 HKDF-SHA256 for one 32-byte output block; no salt means 32 zero bytes.
 fn hkdf_sha256(ikm: &[u8], salt: Option<&[u8]>, info: &[u8]) -> [u8; 32] {
-    let mut extract =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(salt.unwrap_or(&[0u8; 32])).expect("any key");
+    let mut extract = <Hmac<Sha256> as KeyInit>::new_from_slice(salt.unwrap_or(&[0u8; 32])).expect("any key");
     extract.update(ikm);
     let prk = extract.finalize().into_bytes();
     let mut expand = <Hmac<Sha256> as KeyInit>::new_from_slice(&prk).expect("any key");
@@ -554,11 +451,7 @@ fn agree(ours: &KeyPair, theirs: &[u8; 32]) -> Option<[u8; 32]> {
 
 /// Opens `salt(32) ‖ iv(12) ‖ AES-GCM(companionIdentity ‖ primaryIdentity ‖ random)`; `None`
 /// when it does not open (a wrong code) or is malformed.
-fn open_key_bundle(
-    primary_ephemeral: &KeyPair,
-    companion_ephemeral: &[u8; 32],
-    wrapped: &[u8],
-) -> Option<[[u8; 32]; 3]> {
+fn open_key_bundle(primary_ephemeral: &KeyPair, companion_ephemeral: &[u8; 32], wrapped: &[u8]) -> Option<[[u8; 32]; 3]> {
     if wrapped.len() < 32 + 12 + 16 {
         return None;
     }
@@ -582,10 +475,8 @@ fn derive_adv_secret(
     companion_identity: &[u8; 32],
     random: &[u8; 32],
 ) -> Result<[u8; 32], String> {
-    let ephemeral =
-        agree(primary_ephemeral, companion_ephemeral).ok_or("ephemeral agreement failed")?;
-    let identity = agree(primary_identity, companion_identity)
-        .ok_or("companion identity key is not a curve key")?;
+    let ephemeral = agree(primary_ephemeral, companion_ephemeral).ok_or("ephemeral agreement failed")?;
+    let identity = agree(primary_identity, companion_identity).ok_or("companion identity key is not a curve key")?;
     let mut ikm = Vec::with_capacity(96);
     ikm.extend_from_slice(&ephemeral);
     ikm.extend_from_slice(&identity);
@@ -632,9 +523,8 @@ mod tests {
         assert_eq!(
             okm[..],
             [
-                0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a, 0x90, 0x43, 0x4f, 0x64, 0xd0, 0x36,
-                0x2f, 0x2a, 0x2d, 0x2d, 0x0a, 0x90, 0xcf, 0x1a, 0x5a, 0x4c, 0x5d, 0xb0, 0x2d, 0x56,
-                0xec, 0xc4, 0xc5, 0xbf
+                0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a, 0x90, 0x43, 0x4f, 0x64, 0xd0, 0x36, 0x2f, 0x2a, 0x2d, 0x2d, 0x0a, 0x90,
+                0xcf, 0x1a, 0x5a, 0x4c, 0x5d, 0xb0, 0x2d, 0x56, 0xec, 0xc4, 0xc5, 0xbf
             ]
         );
     }
@@ -646,10 +536,7 @@ mod tests {
         assert!(parse_entry(br#"{"phone":"123","code":"ABCD1234"}"#).is_err());
         assert!(parse_entry(br#"{"phone":"15551234567","code":"ABCD123O"}"#).is_err()); // no O in Crockford
         assert!(parse_entry(b"not json").is_err());
-        assert_eq!(
-            phone_of_jid("15551234567@s.whatsapp.net").as_deref(),
-            Some("15551234567")
-        );
+        assert_eq!(phone_of_jid("15551234567@s.whatsapp.net").as_deref(), Some("15551234567"));
         assert_eq!(phone_of_jid("x@g.us"), None);
     }
 }

@@ -17,9 +17,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use futures_util::FutureExt as _;
 use wacore_libsignal::protocol::{
-    process_prekey_bundle, message_encrypt, CiphertextMessage, DeviceId, Direction, IdentityChange,
-    IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress, PublicKey,
-    SessionRecord, SessionStore, SignalProtocolError, UsePQRatchet,
+    message_encrypt, process_prekey_bundle, CiphertextMessage, DeviceId, Direction, IdentityChange, IdentityKey, IdentityKeyPair,
+    IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalProtocolError, UsePQRatchet,
 };
 use waproto::buffa::{self, Message as _};
 use waproto::whatsapp as wa;
@@ -62,19 +61,11 @@ impl IdentityKeyStore for PhoneStore {
     }
 
     async fn save_identity(&mut self, address: &ProtocolAddress, identity: &IdentityKey) -> SignalResult<IdentityChange> {
-        let changed = self
-            .identities
-            .insert(address.as_str().to_owned(), *identity)
-            .is_some_and(|old| old != *identity);
+        let changed = self.identities.insert(address.as_str().to_owned(), *identity).is_some_and(|old| old != *identity);
         Ok(IdentityChange::from_changed(changed))
     }
 
-    async fn is_trusted_identity(
-        &self,
-        _address: &ProtocolAddress,
-        _identity: &IdentityKey,
-        _direction: Direction,
-    ) -> SignalResult<bool> {
+    async fn is_trusted_identity(&self, _address: &ProtocolAddress, _identity: &IdentityKey, _direction: Direction) -> SignalResult<bool> {
         // The companion's identity comes from its own pairing, which the phone just verified.
         Ok(true)
     }
@@ -97,10 +88,7 @@ pub fn pad_v2(mut plaintext: Vec<u8>) -> Vec<u8> {
 pub fn key_share_message(key: &AppStateKey) -> wa::Message {
     let share = wa::message::AppStateSyncKeyShare {
         keys: vec![wa::message::AppStateSyncKey {
-            key_id: buffa::MessageField::some(wa::message::AppStateSyncKeyId {
-                key_id: Some(key.key_id.to_vec()),
-                ..Default::default()
-            }),
+            key_id: buffa::MessageField::some(wa::message::AppStateSyncKeyId { key_id: Some(key.key_id.to_vec()), ..Default::default() }),
             key_data: buffa::MessageField::some(wa::message::AppStateSyncKeyData {
                 key_data: Some(key.key_data.to_vec()),
                 fingerprint: buffa::MessageField::some(wa::message::AppStateSyncKeyFingerprint {
@@ -145,11 +133,7 @@ pub fn encrypt_to_companion(
 ) -> Result<(&'static str, Vec<u8>), String> {
     let spk = bundle.signed_pre_key.as_ref().ok_or("companion has no signed pre-key")?;
     let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).map_err(|e| format!("bad public key: {e}"));
-    let registration_id = if bundle.registration_id.is_empty() {
-        0
-    } else {
-        be_u32(&bundle.registration_id)
-    };
+    let registration_id = if bundle.registration_id.is_empty() { 0 } else { be_u32(&bundle.registration_id) };
     let pre_key = match one_time {
         Some(k) => Some((k.id.into(), key(&k.public)?)),
         None => None,
@@ -179,15 +163,11 @@ pub fn encrypt_to_companion(
             sessions: HashMap::new(),
             identities: HashMap::new(),
         };
-        process_prekey_bundle(&address, &mut sessions, &mut store, &pre_key_bundle, &mut rng, UsePQRatchet::No)
-            .await?;
+        process_prekey_bundle(&address, &mut sessions, &mut store, &pre_key_bundle, &mut rng, UsePQRatchet::No).await?;
         message_encrypt(plaintext, &address, &mut sessions, &mut store).await
     };
     // Everything is in memory: the future never waits, so it completes on its first poll.
-    let ct = work
-        .now_or_never()
-        .ok_or("signal encryption unexpectedly pending")?
-        .map_err(|e| format!("signal encryption: {e}"))?;
+    let ct = work.now_or_never().ok_or("signal encryption unexpectedly pending")?.map_err(|e| format!("signal encryption: {e}"))?;
     match ct {
         CiphertextMessage::PreKeySignalMessage(m) => Ok(("pkmsg", m.serialized().to_vec())),
         CiphertextMessage::SignalMessage(m) => Ok(("msg", m.serialized().to_vec())),

@@ -135,12 +135,15 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
                 Some(p) => {
                     let kind = first_child(iq, "picture").and_then(|c| attr(c, "type")).unwrap_or_else(|| "preview".into());
                     let direct_path = format!("/v/t61.24694-24/pp-{}-{}-{kind}.jpg", user_of(&target), p.id);
-                    result(iq, vec![NodeBuilder::new("picture")
-                        .attr("id", p.id.to_string())
-                        .attr("type", kind)
-                        .attr("url", format!("https://127.0.0.1:{}{direct_path}?size={}", state.port, p.len))
-                        .attr("direct_path", direct_path)
-                        .build()])
+                    result(
+                        iq,
+                        vec![NodeBuilder::new("picture")
+                            .attr("id", p.id.to_string())
+                            .attr("type", kind)
+                            .attr("url", format!("https://127.0.0.1:{}{direct_path}?size={}", state.port, p.len))
+                            .attr("direct_path", direct_path)
+                            .build()],
+                    )
                 }
                 None => error(iq, 404, "item-not-found"),
             };
@@ -154,7 +157,11 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
                     profiles.next_picture += 1;
                     let id = profiles.next_picture + 1_700_000_000;
                     profiles.pictures.insert(key, Picture { id, len: img.len() });
-                    let set = NodeBuilder::new("set").attr("jid", target.clone()).attr("id", id.to_string()).attr("author", own_jid.clone()).build();
+                    let set = NodeBuilder::new("set")
+                        .attr("jid", target.clone())
+                        .attr("id", id.to_string())
+                        .attr("author", own_jid.clone())
+                        .build();
                     (result(iq, vec![NodeBuilder::new("picture").attr("id", id.to_string()).build()]), Some(("picture", target, set)))
                 }
                 _ => {
@@ -171,7 +178,8 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
             (result(iq, vec![]), Some(("status", own_jid.clone(), set)))
         }
         ("disappearing_mode", "set") => {
-            let Some(duration) = first_child(iq, "disappearing_mode").and_then(|d| attr(d, "duration")).and_then(|d| d.parse::<u32>().ok()) else {
+            let Some(duration) = first_child(iq, "disappearing_mode").and_then(|d| attr(d, "duration")).and_then(|d| d.parse::<u32>().ok())
+            else {
                 return vec![error(iq, 400, "bad-request")];
             };
             profiles.disappearing.insert(me.phone.clone(), (duration, unix_now()));
@@ -204,7 +212,11 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
             (result(iq, vec![NodeBuilder::new("privacy").children([echo]).build()]), None)
         }
         ("blocklist", "get") => {
-            let items: Vec<Node> = profiles.blocklists.get(&me.phone).map(|l| l.iter().map(|j| NodeBuilder::new("item").attr("jid", j.clone()).build()).collect()).unwrap_or_default();
+            let items: Vec<Node> = profiles
+                .blocklists
+                .get(&me.phone)
+                .map(|l| l.iter().map(|j| NodeBuilder::new("item").attr("jid", j.clone()).build()).collect())
+                .unwrap_or_default();
             (result(iq, vec![NodeBuilder::new("list").children(items).build()]), None)
         }
         ("blocklist", "set") => {
@@ -221,7 +233,8 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
                 "unblock" => list.retain(|j| *j != jid),
                 _ => return vec![error(iq, 400, "bad-request")],
             }
-            let sync = NodeBuilder::new("blocklist").children([NodeBuilder::new("item").attr("jid", jid).attr("action", action).build()]).build();
+            let sync =
+                NodeBuilder::new("blocklist").children([NodeBuilder::new("item").attr("jid", jid).attr("action", action).build()]).build();
             (result(iq, vec![]), Some(("account_sync", own_jid.clone(), sync)))
         }
         _ => (result(iq, vec![]), None),

@@ -16,8 +16,8 @@ use wacore_binary::Node;
 
 use crate::accounts::{ConnSender, Outbound};
 use crate::connection::unix_now;
-use crate::phone_signal;
 use crate::iq_handlers::{attr, resolve_jid, result, split_jid, DeviceAddr, SERVER};
+use crate::phone_signal;
 use crate::router::DevKey;
 use crate::server::{lock, ServerState};
 
@@ -25,10 +25,7 @@ use crate::server::{lock, ServerState};
 const PASSED_MESSAGE_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];
 
 fn children<'a>(node: &'a Node, tag: &'a str) -> impl Iterator<Item = &'a Node> {
-    node.children()
-        .unwrap_or(&[])
-        .iter()
-        .filter(move |c| c.tag == tag)
+    node.children().unwrap_or(&[]).iter().filter(move |c| c.tag == tag)
 }
 
 fn key(me: &DeviceAddr) -> DevKey {
@@ -189,11 +186,8 @@ pub fn receipt(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         log::debug!("receipt {id} to unknown {to}, dropped");
         return true;
     };
-    let targets: Vec<u16> = if device != 0 {
-        vec![device]
-    } else {
-        dir.account(&phone).map(|a| a.devices.keys().copied().collect()).unwrap_or_default()
-    };
+    let targets: Vec<u16> =
+        if device != 0 { vec![device] } else { dir.account(&phone).map(|a| a.devices.keys().copied().collect()).unwrap_or_default() };
     let mut out = NodeBuilder::new("receipt")
         .attr("from", me_acc.device_jid(me.device, is_lid))
         .attr("id", id.clone())
@@ -320,11 +314,7 @@ pub fn phone_key_share(state: &ServerState, me: &DeviceAddr) {
             .attr("t", unix_now().to_string())
             .attr("type", "text")
             .attr("category", "peer")
-            .children([NodeBuilder::new("enc")
-                .attr("v", "2")
-                .attr("type", enc_type)
-                .bytes(ct)
-                .build()])
+            .children([NodeBuilder::new("enc").attr("v", "2").attr("type", enc_type).bytes(ct).build()])
             .build();
         (id, node)
     };
@@ -349,13 +339,8 @@ pub fn presence(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &No
         };
         router.subscribe(&phone, key(me));
         let Some(acc) = dir.account(&phone) else { return true };
-        let (state_now, last) = router
-            .presence(&phone)
-            .cloned()
-            .unwrap_or_else(|| ("unavailable".to_owned(), 0));
-        let mut out = NodeBuilder::new("presence")
-            .attr("from", acc.device_jid(0, is_lid))
-            .attr("type", state_now.clone());
+        let (state_now, last) = router.presence(&phone).cloned().unwrap_or_else(|| ("unavailable".to_owned(), 0));
+        let mut out = NodeBuilder::new("presence").attr("from", acc.device_jid(0, is_lid)).attr("type", state_now.clone());
         if state_now == "unavailable" && last > 0 {
             out = out.attr("last", last.to_string());
         }
@@ -370,9 +355,7 @@ pub fn presence(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &No
     let t = unix_now();
     router.set_presence(&me.phone, &kind, t);
     let Some(acc) = dir.account(&me.phone) else { return true };
-    let mut out = NodeBuilder::new("presence")
-        .attr("from", acc.device_jid(0, false))
-        .attr("type", kind.clone());
+    let mut out = NodeBuilder::new("presence").attr("from", acc.device_jid(0, false)).attr("type", kind.clone());
     if kind == "unavailable" {
         out = out.attr("last", t.to_string());
     }

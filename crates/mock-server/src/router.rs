@@ -55,12 +55,7 @@ impl Router {
         let q = self.queues.entry(to.clone()).or_default();
         // A stanza with the same class and id replaces the older copy (a resend).
         q.retain(|p| !(p.class == class && p.id == id && same_from(&p.node, &node)));
-        q.push(Pending {
-            class: class.to_owned(),
-            id: id.to_owned(),
-            from_phone: from_phone.to_owned(),
-            node,
-        });
+        q.push(Pending { class: class.to_owned(), id: id.to_owned(), from_phone: from_phone.to_owned(), node });
         if q.len() > MAX_QUEUE {
             let excess = q.len() - MAX_QUEUE;
             q.drain(..excess);
@@ -134,17 +129,11 @@ impl Router {
     }
 
     pub fn subscribe(&mut self, target_phone: &str, subscriber: DevKey) {
-        self.subscribers
-            .entry(target_phone.to_owned())
-            .or_default()
-            .insert(subscriber);
+        self.subscribers.entry(target_phone.to_owned()).or_default().insert(subscriber);
     }
 
     pub fn subscribers_of(&self, phone: &str) -> Vec<DevKey> {
-        self.subscribers
-            .get(phone)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        self.subscribers.get(phone).map(|s| s.iter().cloned().collect()).unwrap_or_default()
     }
 
     pub fn set_presence(&mut self, phone: &str, kind: &str, t: u64) {
@@ -173,7 +162,6 @@ impl Router {
 fn same_from(a: &Node, b: &Node) -> bool {
     a.attrs.get("from").map(|v| v.as_str().into_owned()) == b.attrs.get("from").map(|v| v.as_str().into_owned())
 }
-
 
 #[cfg(test)]
 mod tests {

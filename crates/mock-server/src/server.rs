@@ -147,12 +147,7 @@ impl MockServer {
         });
         let accept_task = tokio::spawn(accept_loop(listener, state.clone()));
         log::info!("mock server listening on 127.0.0.1:{port}");
-        Ok(MockServer {
-            port,
-            state,
-            shutdown_tx,
-            accept_task,
-        })
+        Ok(MockServer { port, state, shutdown_tx, accept_task })
     }
 
     /// WebSocket URL for clients: `ws://127.0.0.1:PORT/ws/chat`.
@@ -177,9 +172,7 @@ impl MockServer {
     /// Number of devices currently logged in (for tests).
     pub fn online_device_count(&self) -> usize {
         let dir = lock(&self.state.directory);
-        dir.accounts()
-            .map(|a| a.devices.keys().filter(|d| dir.is_online(&a.phone, **d)).count())
-            .sum()
+        dir.accounts().map(|a| a.devices.keys().filter(|d| dir.is_online(&a.phone, **d)).count()).sum()
     }
 
     /// Stops accepting, closes every client connection and waits for the accept loop to end.

@@ -46,22 +46,13 @@ impl Observed for Seen {
 /// A fresh bot that asks for a pairing code for `PHONE`.
 async fn start_bot(url: &str) -> (BotHandle, UnboundedReceiver<Seen>) {
     let backend: Arc<dyn Backend> = Arc::new(InMemoryBackend::new());
-    let builder = bot_builder(url, backend).with_pair_code(PairCodeOptions {
-        phone_number: PHONE.to_owned(),
-        ..Default::default()
-    });
+    let builder = bot_builder(url, backend).with_pair_code(PairCodeOptions { phone_number: PHONE.to_owned(), ..Default::default() });
     spawn_bot(builder).await
 }
 
 /// The mock phone's user types `code` for `phone`; returns (status, body).
 async fn type_code(port: u16, phone: &str, code: &str) -> (u16, String) {
-    http(
-        port,
-        "POST",
-        "/admin/mock-phone/pair-code",
-        &entry(phone, code),
-    )
-    .await
+    http(port, "POST", "/admin/mock-phone/pair-code", &entry(phone, code)).await
 }
 
 /// Arms the `refuse-pairing-code` fault with `body`; returns (status, body).
@@ -70,9 +61,7 @@ async fn arm_refusal(port: u16, body: &[u8]) -> (u16, String) {
 }
 
 fn entry(phone: &str, code: &str) -> Vec<u8> {
-    serde_json::json!({ "phone": phone, "code": code })
-        .to_string()
-        .into_bytes()
+    serde_json::json!({ "phone": phone, "code": code }).to_string().into_bytes()
 }
 
 /// Another valid code: the first character moved one place along the Crockford alphabet.
@@ -86,13 +75,7 @@ fn other_code(code: &str) -> String {
 
 async fn linked_devices(port: u16) -> usize {
     let json = admin_json(port, "GET", "/admin/accounts", b"").await;
-    json["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["phone"] == PHONE)
-        .map(|a| a["devices"].as_array().unwrap().len())
-        .sum()
+    json["accounts"].as_array().unwrap().iter().filter(|a| a["phone"] == PHONE).map(|a| a["devices"].as_array().unwrap().len()).sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,10 +105,7 @@ async fn pairs_by_code_and_refuses_a_wrong_one() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("wrong pairing code"), "{body}");
     assert_eq!(linked_devices(port).await, 0);
-    assert!(
-        rx.try_recv().is_err(),
-        "a wrong code must not pair the client"
-    );
+    assert!(rx.try_recv().is_err(), "a wrong code must not pair the client");
 
     // The right code (typed in lower case, with a dash, as people do): linked.
     let typed = format!("{}-{}", code[..4].to_lowercase(), &code[4..]);
@@ -167,26 +147,15 @@ async fn a_refused_code_request_is_reported_and_the_next_one_after_the_fault_get
     let (status, body) = arm_refusal(port, br#"{"phone": "15550000000", "code": 400}"#).await;
     assert_eq!(status, 200, "{body}");
     // Armed for this number, once.
-    let (status, body) = arm_refusal(
-        port,
-        format!(r#"{{"phone": "{PHONE}", "count": 1}}"#).as_bytes(),
-    )
-    .await;
+    let (status, body) = arm_refusal(port, format!(r#"{{"phone": "{PHONE}", "count": 1}}"#).as_bytes()).await;
     assert_eq!(status, 200, "{body}");
     let armed: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        armed["pairingCodeRefusals"][1],
-        serde_json::json!({ "code": 429, "remaining": 1, "phone": PHONE })
-    );
+    assert_eq!(armed["pairingCodeRefusals"][1], serde_json::json!({ "code": 429, "remaining": 1, "phone": PHONE }));
 
     let (bot, mut rx) = start_bot(&mock.url()).await;
     match next(&mut rx, "the refusal", 30).await {
         Seen::CodeError(error, rejection) => {
-            assert_eq!(
-                rejection,
-                Some(PairCodeRejection::RateOverlimit),
-                "classified from code and text: {error}"
-            );
+            assert_eq!(rejection, Some(PairCodeRejection::RateOverlimit), "classified from code and text: {error}");
             assert!(rejection.unwrap().is_throttled());
         }
         other => panic!("expected PairingCodeError, got {other:?}"),
@@ -206,10 +175,7 @@ async fn a_refused_code_request_is_reported_and_the_next_one_after_the_fault_get
     // Asked again on the same connection: the fault is used up, a code comes and pairs.
     let client = bot.client();
     let code = client
-        .pair_with_code(PairCodeOptions {
-            phone_number: PHONE.to_owned(),
-            ..Default::default()
-        })
+        .pair_with_code(PairCodeOptions { phone_number: PHONE.to_owned(), ..Default::default() })
         .await
         .expect("a code once the refusal is used up");
     match next(&mut rx, "the pairing code", 10).await {

@@ -12,10 +12,7 @@ use std::time::Duration;
 mod common;
 
 use baileys_shard_mock::MockServer;
-use common::{
-    bot_builder, pair_by_qr, shutdown_bot, spawn_bot, start_mock, user_jid, user_of, wait_for,
-    Observed,
-};
+use common::{bot_builder, pair_by_qr, shutdown_bot, spawn_bot, start_mock, user_jid, user_of, wait_for, Observed};
 use tokio::sync::mpsc::UnboundedReceiver;
 use wacore::proto_helpers::MessageExt as _;
 use wacore::store::InMemoryBackend;
@@ -67,20 +64,12 @@ impl Observed for Seen {
     lifecycle_from_seen!();
 }
 
-async fn start_bot(
-    url: &str,
-    name: &str,
-    backend: Arc<dyn Backend>,
-) -> (BotHandle, UnboundedReceiver<Seen>) {
+async fn start_bot(url: &str, name: &str, backend: Arc<dyn Backend>) -> (BotHandle, UnboundedReceiver<Seen>) {
     spawn_bot(bot_builder(url, backend).with_push_name(name)).await
 }
 
 /// Pairs a fresh bot under `name` and waits until it is connected.
-async fn paired_bot(
-    mock: &MockServer,
-    name: &str,
-    backend: Arc<dyn Backend>,
-) -> (BotHandle, UnboundedReceiver<Seen>) {
+async fn paired_bot(mock: &MockServer, name: &str, backend: Arc<dyn Backend>) -> (BotHandle, UnboundedReceiver<Seen>) {
     let (bot, mut rx) = start_bot(&mock.url(), name, backend).await;
     pair_by_qr(mock, &mut rx).await;
     (bot, rx)
@@ -94,28 +83,19 @@ async fn two_accounts_exchange_messages_receipts_and_offline_delivery() {
     let a_jid = user_jid("relay-alice");
     let b_jid = user_jid("relay-bob");
 
-    let (bot_a, mut rx_a) =
-        paired_bot(&mock, "relay-alice", Arc::new(InMemoryBackend::new())).await;
+    let (bot_a, mut rx_a) = paired_bot(&mock, "relay-alice", Arc::new(InMemoryBackend::new())).await;
     let b_backend: Arc<dyn Backend> = Arc::new(InMemoryBackend::new());
     let (bot_b, mut rx_b) = paired_bot(&mock, "relay-bob", b_backend.clone()).await;
     let client_a = bot_a.client();
     let client_b = bot_b.client();
 
     // A → B.
-    let sent = tokio::time::timeout(
-        Duration::from_secs(30),
-        client_a.send_text(b_jid.clone(), "hello bob"),
-    )
-    .await
-    .expect("send A→B timed out")
-    .expect("send A→B");
-    let got = wait_for(&mut rx_b, "B to receive A's text", 30, |s| {
-        matches!(s, Seen::Text(..))
-    })
-    .await;
-    let Seen::Text(chat, sender, id, text, offline) = got else {
-        unreachable!()
-    };
+    let sent = tokio::time::timeout(Duration::from_secs(30), client_a.send_text(b_jid.clone(), "hello bob"))
+        .await
+        .expect("send A→B timed out")
+        .expect("send A→B");
+    let got = wait_for(&mut rx_b, "B to receive A's text", 30, |s| matches!(s, Seen::Text(..))).await;
+    let Seen::Text(chat, sender, id, text, offline) = got else { unreachable!() };
     assert_eq!(text, "hello bob");
     assert_eq!(id, sent.message_id);
     assert_eq!(user_of(&chat), a_phone, "chat is A: {chat}");
@@ -123,51 +103,30 @@ async fn two_accounts_exchange_messages_receipts_and_offline_delivery() {
     assert!(!offline);
 
     // B's delivery receipt reaches A.
-    let receipt = wait_for(&mut rx_a, "A to get B's delivery receipt", 30, |s| {
-        matches!(s, Seen::Receipt(_, ids, kind) if ids.contains(&sent.message_id) && kind == "Delivered")
-    })
+    let receipt = wait_for(
+        &mut rx_a,
+        "A to get B's delivery receipt",
+        30,
+        |s| matches!(s, Seen::Receipt(_, ids, kind) if ids.contains(&sent.message_id) && kind == "Delivered"),
+    )
     .await;
-    let Seen::Receipt(from, ..) = receipt else {
-        unreachable!()
-    };
+    let Seen::Receipt(from, ..) = receipt else { unreachable!() };
     assert_eq!(user_of(&from), b_phone, "receipt from B: {from}");
 
     // B → A (reply over the session A's pkmsg set up, or a new one: either must decrypt).
-    let reply = tokio::time::timeout(
-        Duration::from_secs(30),
-        client_b.send_text(a_jid.clone(), "hi alice"),
-    )
-    .await
-    .expect("send B→A timed out")
-    .expect("send B→A");
-    let got = wait_for(&mut rx_a, "A to receive B's reply", 30, |s| {
-        matches!(s, Seen::Text(..))
-    })
-    .await;
-    let Seen::Text(chat, _, id, text, _) = got else {
-        unreachable!()
-    };
-    assert_eq!(
-        (text.as_str(), id.as_str()),
-        ("hi alice", reply.message_id.as_str())
-    );
+    let reply = tokio::time::timeout(Duration::from_secs(30), client_b.send_text(a_jid.clone(), "hi alice"))
+        .await
+        .expect("send B→A timed out")
+        .expect("send B→A");
+    let got = wait_for(&mut rx_a, "A to receive B's reply", 30, |s| matches!(s, Seen::Text(..))).await;
+    let Seen::Text(chat, _, id, text, _) = got else { unreachable!() };
+    assert_eq!((text.as_str(), id.as_str()), ("hi alice", reply.message_id.as_str()));
     assert_eq!(user_of(&chat), b_phone);
     // A second A → B message rides the established session (msg, not pkmsg).
-    let sent2 = client_a
-        .send_text(b_jid.clone(), "second")
-        .await
-        .expect("send A→B #2");
-    let got = wait_for(&mut rx_b, "B to receive A's second text", 30, |s| {
-        matches!(s, Seen::Text(..))
-    })
-    .await;
-    let Seen::Text(_, _, id, text, _) = got else {
-        unreachable!()
-    };
-    assert_eq!(
-        (text.as_str(), id.as_str()),
-        ("second", sent2.message_id.as_str())
-    );
+    let sent2 = client_a.send_text(b_jid.clone(), "second").await.expect("send A→B #2");
+    let got = wait_for(&mut rx_b, "B to receive A's second text", 30, |s| matches!(s, Seen::Text(..))).await;
+    let Seen::Text(_, _, id, text, _) = got else { unreachable!() };
+    assert_eq!((text.as_str(), id.as_str()), ("second", sent2.message_id.as_str()));
     // Give B's acks a moment to reach the mock before B goes away.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -176,16 +135,10 @@ async fn two_accounts_exchange_messages_receipts_and_offline_delivery() {
     shutdown_bot(bot_b).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while mock.online_device_count() > 1 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "B never went offline at the mock"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "B never went offline at the mock");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let offline_msg = client_a
-        .send_text(b_jid.clone(), "while you were away")
-        .await
-        .expect("send to offline B");
+    let offline_msg = client_a.send_text(b_jid.clone(), "while you were away").await.expect("send to offline B");
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let (bot_b2, mut rx_b2) = start_bot(&mock.url(), "relay-bob", b_backend).await;
@@ -196,15 +149,16 @@ async fn two_accounts_exchange_messages_receipts_and_offline_delivery() {
         |s| matches!(s, Seen::Text(_, _, id, ..) if *id == offline_msg.message_id),
     )
     .await;
-    let Seen::Text(_, _, _, text, offline) = got else {
-        unreachable!()
-    };
+    let Seen::Text(_, _, _, text, offline) = got else { unreachable!() };
     assert_eq!(text, "while you were away");
     assert!(offline, "a queued message is delivered marked offline");
     // The queued message's delivery receipt reaches A too.
-    wait_for(&mut rx_a, "A to get the receipt for the queued message", 30, |s| {
-        matches!(s, Seen::Receipt(_, ids, kind) if ids.contains(&offline_msg.message_id) && kind == "Delivered")
-    })
+    wait_for(
+        &mut rx_a,
+        "A to get the receipt for the queued message",
+        30,
+        |s| matches!(s, Seen::Receipt(_, ids, kind) if ids.contains(&offline_msg.message_id) && kind == "Delivered"),
+    )
     .await;
 
     // Exactly once: a reconnect of B must not get it again (it was acked).
@@ -215,10 +169,7 @@ async fn two_accounts_exchange_messages_receipts_and_offline_delivery() {
             again.push(id.clone());
         }
     }
-    assert!(
-        !again.contains(&offline_msg.message_id),
-        "queued message delivered twice: {again:?}"
-    );
+    assert!(!again.contains(&offline_msg.message_id), "queued message delivered twice: {again:?}");
     let _ = client_a;
     for bot in [bot_a, bot_b2] {
         shutdown_bot(bot).await;

@@ -79,10 +79,7 @@ async fn pairs_by_qr_then_reconnects_from_the_same_store_without_qr() {
     let (bot, mut rx) = start_bot(&url, backend.clone()).await;
     let body = scan_first_qr(mock.port(), &mut rx, "the first QR").await;
     let expected_phone = MockServer::phone_for_push_name("alice");
-    assert!(
-        body.contains(&expected_phone),
-        "push name must decide the number: {body}"
-    );
+    assert!(body.contains(&expected_phone), "push name must decide the number: {body}");
 
     // PairSuccess, then (after the 515 restart and a login) Connected. whatsapp-rust's first
     // login after pairing waits up to 10 s for the phone's app-state key share before it syncs
@@ -90,29 +87,17 @@ async fn pairs_by_qr_then_reconnects_from_the_same_store_without_qr() {
     let jid = pair_success(&mut rx).await;
     assert!(jid.starts_with(&expected_phone), "paired as {jid}");
     let paired_at = std::time::Instant::now();
-    match next(
-        &mut rx,
-        "Connected within 5 s of pairing (the phone's app-state key share)",
-        5,
-    )
-    .await
-    {
+    match next(&mut rx, "Connected within 5 s of pairing (the phone's app-state key share)", 5).await {
         Seen::Connected => {}
         other => panic!("expected Connected, got {other:?}"),
     }
     let took = paired_at.elapsed();
-    assert!(
-        took < Duration::from_secs(5),
-        "Connected {took:?} after PairSuccess"
-    );
+    assert!(took < Duration::from_secs(5), "Connected {took:?} after PairSuccess");
     assert_eq!(mock.online_device_count(), 1);
     // The key share (and anything else) must have decrypted.
     tokio::time::sleep(Duration::from_millis(300)).await;
     while let Ok(seen) = rx.try_recv() {
-        assert!(
-            !matches!(seen, Seen::Undecryptable(_)),
-            "client could not decrypt: {seen:?}"
-        );
+        assert!(!matches!(seen, Seen::Undecryptable(_)), "client could not decrypt: {seen:?}");
     }
     shutdown_bot(bot).await;
 
@@ -129,17 +114,9 @@ async fn pairs_by_qr_then_reconnects_from_the_same_store_without_qr() {
 
     // A fresh mock knows nothing of this device (and has another Noise key, so the client's
     // cached IK attempt must fall back to XX): the login gets 401, i.e. logged out.
-    let other = MockServer::start(MockConfig::default())
-        .await
-        .expect("second mock starts");
+    let other = MockServer::start(MockConfig::default()).await.expect("second mock starts");
     let (bot3, mut rx3) = start_bot(&other.url(), backend).await;
-    match next(
-        &mut rx3,
-        "LoggedOut from a server that does not know the device",
-        30,
-    )
-    .await
-    {
+    match next(&mut rx3, "LoggedOut from a server that does not know the device", 30).await {
         Seen::LoggedOut => {}
         other => panic!("expected LoggedOut, got {other:?}"),
     }
@@ -159,13 +136,7 @@ async fn same_push_name_gives_two_devices_of_one_account() {
         bots.push((bot, rx));
     }
     let phone = MockServer::phone_for_push_name("alice");
-    assert_eq!(
-        jids,
-        vec![
-            format!("{phone}:1@s.whatsapp.net"),
-            format!("{phone}:2@s.whatsapp.net")
-        ]
-    );
+    assert_eq!(jids, vec![format!("{phone}:1@s.whatsapp.net"), format!("{phone}:2@s.whatsapp.net")]);
     for (_, rx) in bots.iter_mut() {
         loop {
             match next(rx, "Connected", 60).await {
@@ -184,19 +155,11 @@ async fn same_push_name_gives_two_devices_of_one_account() {
 
 #[tokio::test]
 async fn admin_api_refuses_bad_scans_and_survives_garbage() {
-    let mock = MockServer::start(MockConfig::default())
-        .await
-        .expect("mock starts");
+    let mock = MockServer::start(MockConfig::default()).await.expect("mock starts");
     let port = mock.port();
     let k = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
-    let (status, body) = http(
-        port,
-        "POST",
-        "/admin/mock-phone/scan-qr",
-        format!("2@nope,{k},{k},{k}").as_bytes(),
-    )
-    .await;
+    let (status, body) = http(port, "POST", "/admin/mock-phone/scan-qr", format!("2@nope,{k},{k},{k}").as_bytes()).await;
     assert_eq!(status, 404, "unknown ref: {body}");
     let (status, _) = http(port, "POST", "/admin/mock-phone/scan-qr", b"not a qr").await;
     assert_eq!(status, 400);

@@ -16,7 +16,6 @@ pub mod status {
     pub const PLAYED: i64 = 5;
 }
 
-
 pub fn messages_upsert(messages: Vec<BValue>, kind: UpsertType) -> (&'static str, BValue) {
     ("messages.upsert", BValue::obj([("messages", BValue::Array(messages)), ("type", BValue::String(kind.as_str().into()))]))
 }
@@ -40,7 +39,11 @@ pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
     // our devices read it) is about a message we received.
     let from_me = !own_device;
     let key = |id: &str| {
-        let mut key = BValue::obj([("remoteJid", BValue::String(chat.clone())), ("id", BValue::String(id.to_owned())), ("fromMe", BValue::Bool(from_me))]);
+        let mut key = BValue::obj([
+            ("remoteJid", BValue::String(chat.clone())),
+            ("id", BValue::String(id.to_owned())),
+            ("fromMe", BValue::Bool(from_me)),
+        ]);
         if group_like {
             // Baileys puts the receipt's `participant` attribute there as it came (with the
             // device for someone else's receipt).
@@ -64,7 +67,11 @@ pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
             .collect();
         return Some(("message-receipt.update", BValue::Array(items)));
     }
-    let items = r.message_ids.iter().map(|id| BValue::obj([("key", key(id)), ("update", BValue::obj([("status", BValue::Int(status))]))])).collect();
+    let items = r
+        .message_ids
+        .iter()
+        .map(|id| BValue::obj([("key", key(id)), ("update", BValue::obj([("status", BValue::Int(status))]))]))
+        .collect();
     Some(("messages.update", BValue::Array(items)))
 }
 
@@ -212,7 +219,15 @@ mod tests {
         assert_eq!(u.get("update").and_then(|x| x.get("messageStubType")), Some(&BValue::Int(1)));
 
         let edited = BValue::obj([("extendedTextMessage", BValue::obj([("text", s("fixed"))]))]);
-        let edit = incoming(BValue::obj([("protocolMessage", BValue::obj([("key", target), ("type", BValue::Int(14)), ("editedMessage", edited.clone()), ("timestampMs", BValue::Int(5_000))]))]));
+        let edit = incoming(BValue::obj([(
+            "protocolMessage",
+            BValue::obj([
+                ("key", target),
+                ("type", BValue::Int(14)),
+                ("editedMessage", edited.clone()),
+                ("timestampMs", BValue::Int(5_000)),
+            ]),
+        )]));
         let (_, data) = derived_from_message(&edit).unwrap();
         let update = data.as_array().unwrap()[0].get("update").unwrap();
         assert_eq!(update.get("message").and_then(|m| m.get("editedMessage")).and_then(|e| e.get("message")), Some(&edited));

@@ -107,11 +107,7 @@ impl Encoder<'_> {
         let BValue::Object(entries) = value else {
             return Err(ProtoEncodeError::invalid("expected object"));
         };
-        let message = self
-            .schema
-            .messages
-            .get(index)
-            .ok_or_else(|| ProtoEncodeError::Schema(format!("no message type #{index}")))?;
+        let message = self.schema.messages.get(index).ok_or_else(|| ProtoEncodeError::Schema(format!("no message type #{index}")))?;
         // Fields in number order, whatever the object's key order: the canonical encoding,
         // so equal messages give equal bytes.
         let mut present: Vec<(u32, &Field, &BValue)> = entries
@@ -129,14 +125,7 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    fn field(
-        &self,
-        number: u32,
-        field: &Field,
-        value: &BValue,
-        depth: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(), ProtoEncodeError> {
+    fn field(&self, number: u32, field: &Field, value: &BValue, depth: usize, out: &mut Vec<u8>) -> Result<(), ProtoEncodeError> {
         if field.map {
             return self.map_field(number, field, value, depth, out);
         }
@@ -166,14 +155,7 @@ impl Encoder<'_> {
     }
 
     /// One value of `field` (a singular field, or one element of a repeated one) with its tag.
-    fn single(
-        &self,
-        number: u32,
-        field: &Field,
-        value: &BValue,
-        depth: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(), ProtoEncodeError> {
+    fn single(&self, number: u32, field: &Field, value: &BValue, depth: usize, out: &mut Vec<u8>) -> Result<(), ProtoEncodeError> {
         if let Kind::Message(target) = field.kind {
             // Nested messages are written to their own buffer first: the length goes before
             // the content. (Message nesting is shallow in practice; the copy is cheap.)
@@ -191,25 +173,15 @@ impl Encoder<'_> {
 
     /// A `map<K, V>` field: an object whose keys are the map keys' text (JS object keys are
     /// strings), each written as a `MapEntry { key = 1; value = 2; }` message.
-    fn map_field(
-        &self,
-        number: u32,
-        field: &Field,
-        value: &BValue,
-        depth: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(), ProtoEncodeError> {
+    fn map_field(&self, number: u32, field: &Field, value: &BValue, depth: usize, out: &mut Vec<u8>) -> Result<(), ProtoEncodeError> {
         let BValue::Object(entries) = value else {
             return Err(ProtoEncodeError::invalid("expected object"));
         };
         let Kind::Message(entry_index) = field.kind else {
             return Err(ProtoEncodeError::Schema(format!("map field {} has no entry type", field.name)));
         };
-        let entry_type = self
-            .schema
-            .messages
-            .get(entry_index)
-            .ok_or_else(|| ProtoEncodeError::Schema(format!("no message type #{entry_index}")))?;
+        let entry_type =
+            self.schema.messages.get(entry_index).ok_or_else(|| ProtoEncodeError::Schema(format!("no message type #{entry_index}")))?;
         let (Some(key_field), Some(value_field)) = (entry_type.fields.get(&1), entry_type.fields.get(&2)) else {
             return Err(ProtoEncodeError::Schema(format!("map field {} lacks key or value", field.name)));
         };
@@ -270,9 +242,7 @@ fn scalar<'a>(schema: &Schema, field: &Field, value: &'a BValue) -> Result<Scala
             BValue::String(s) => Scalar::Bytes(s.as_bytes().into()),
             _ => return Err(expected("string")),
         },
-        Kind::Bytes => {
-            Scalar::Bytes(bytes(value).ok_or_else(|| expected("bytes (Buffer, Uint8Array or base64 string)"))?)
-        }
+        Kind::Bytes => Scalar::Bytes(bytes(value).ok_or_else(|| expected("bytes (Buffer, Uint8Array or base64 string)"))?),
         Kind::Bool => match value {
             BValue::Bool(b) => Scalar::Varint(u64::from(*b)),
             _ => return Err(expected("bool")),
@@ -316,9 +286,7 @@ fn scalar<'a>(schema: &Schema, field: &Field, value: &'a BValue) -> Result<Scala
 /// protobufjs' base64 decoder: the standard alphabet, padding optional, stray low bits ignored.
 pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true),
 );
 
 fn bytes(value: &BValue) -> Option<std::borrow::Cow<'_, [u8]>> {
@@ -483,10 +451,7 @@ mod tests {
 
     fn samples() -> Vec<wa::Message> {
         let quoted = wa::Message { conversation: Some("original".into()), ..Default::default() };
-        let option = |name: &str| message::poll_creation_message::Option {
-            option_name: Some(name.into()),
-            ..Default::default()
-        };
+        let option = |name: &str| message::poll_creation_message::Option { option_name: Some(name.into()), ..Default::default() };
         vec![
             wa::Message { conversation: Some("hi".into()), ..Default::default() },
             wa::Message {
@@ -577,47 +542,29 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field_path() {
-        let value = obj(&[(
-            "extendedTextMessage",
-            obj(&[("text", s("x")), ("contextInfo", obj(&[("stanzaId", BValue::Int(5))]))]),
-        )]);
+        let value = obj(&[("extendedTextMessage", obj(&[("text", s("x")), ("contextInfo", obj(&[("stanzaId", BValue::Int(5))]))]))]);
         let err = encode(MESSAGE, &value).unwrap_err();
         assert_eq!(err.to_string(), "extendedTextMessage.contextInfo.stanzaId: expected string");
 
         let value = obj(&[(
             "extendedTextMessage",
-            obj(&[(
-                "contextInfo",
-                obj(&[("mentionedJid", BValue::Array(vec![s("1@s.whatsapp.net"), BValue::Bool(true)]))]),
-            )]),
+            obj(&[("contextInfo", obj(&[("mentionedJid", BValue::Array(vec![s("1@s.whatsapp.net"), BValue::Bool(true)]))]))]),
         )]);
-        assert_eq!(
-            encode(MESSAGE, &value).unwrap_err().to_string(),
-            "extendedTextMessage.contextInfo.mentionedJid[1]: expected string"
-        );
+        assert_eq!(encode(MESSAGE, &value).unwrap_err().to_string(), "extendedTextMessage.contextInfo.mentionedJid[1]: expected string");
 
         let cases = [
             (obj(&[("conversation", BValue::Bytes(vec![1]))]), "conversation: expected string"),
             (obj(&[("imageMessage", s("x"))]), "imageMessage: expected object"),
             (obj(&[("imageMessage", obj(&[("height", BValue::Int(-1))]))]), "imageMessage.height: expected uint32"),
             (obj(&[("imageMessage", obj(&[("fileLength", s("12x"))]))]), "imageMessage.fileLength: expected uint64"),
-            (
-                obj(&[("imageMessage", obj(&[("fileLength", BValue::Float(f64::NAN))]))]),
-                "imageMessage.fileLength: expected uint64",
-            ),
+            (obj(&[("imageMessage", obj(&[("fileLength", BValue::Float(f64::NAN))]))]), "imageMessage.fileLength: expected uint64"),
             (
                 obj(&[("imageMessage", obj(&[("mediaKey", s("not base64!"))]))]),
                 "imageMessage.mediaKey: expected bytes (Buffer, Uint8Array or base64 string)",
             ),
             (obj(&[("imageMessage", obj(&[("viewOnce", BValue::Int(1))]))]), "imageMessage.viewOnce: expected bool"),
-            (
-                obj(&[("protocolMessage", obj(&[("type", s("NOPE"))]))]),
-                "protocolMessage.type: unknown enum value \"NOPE\"",
-            ),
-            (
-                obj(&[("pollCreationMessage", obj(&[("options", obj(&[]))]))]),
-                "pollCreationMessage.options: expected array",
-            ),
+            (obj(&[("protocolMessage", obj(&[("type", s("NOPE"))]))]), "protocolMessage.type: unknown enum value \"NOPE\""),
+            (obj(&[("pollCreationMessage", obj(&[("options", obj(&[]))]))]), "pollCreationMessage.options: expected array"),
             (
                 obj(&[("pollCreationMessage", obj(&[("options", BValue::Array(vec![BValue::Null]))]))]),
                 "pollCreationMessage.options[0]: expected object",
@@ -627,10 +574,7 @@ mod tests {
         for (value, message) in cases {
             assert_eq!(encode(MESSAGE, &value).unwrap_err().to_string(), message);
         }
-        assert_eq!(
-            encode("whatsapp.Nope", &BValue::object()),
-            Err(ProtoEncodeError::UnknownType("whatsapp.Nope".into()))
-        );
+        assert_eq!(encode("whatsapp.Nope", &BValue::object()), Err(ProtoEncodeError::UnknownType("whatsapp.Nope".into())));
     }
 
     fn file_length(value: BValue) -> Option<u64> {
@@ -692,11 +636,7 @@ mod tests {
         assert_eq!(sha(BValue::Array(vec![BValue::Int(1), BValue::Uint(2), BValue::Int(250)])), Some(vec![1, 2, 250]));
         let node_json = obj(&[("type", s("Buffer")), ("data", BValue::Array(vec![BValue::Int(1), BValue::Int(2)]))]);
         assert_eq!(sha(node_json), Some(vec![1, 2]));
-        assert!(encode(
-            MESSAGE,
-            &obj(&[("imageMessage", obj(&[("fileSha256", BValue::Array(vec![BValue::Int(256)]))]))])
-        )
-        .is_err());
+        assert!(encode(MESSAGE, &obj(&[("imageMessage", obj(&[("fileSha256", BValue::Array(vec![BValue::Int(256)]))]))])).is_err());
     }
 
     #[test]
@@ -705,10 +645,7 @@ mod tests {
             ("conversation", s("hi")),
             ("notAField", obj(&[("anything", BValue::Bool(true))])),
             ("imageMessage", BValue::Null),
-            (
-                "extendedTextMessage",
-                obj(&[("text", BValue::Null), ("contextInfo", obj(&[("mentionedJid", BValue::Array(vec![]))]))]),
-            ),
+            ("extendedTextMessage", obj(&[("text", BValue::Null), ("contextInfo", obj(&[("mentionedJid", BValue::Array(vec![]))]))])),
         ]);
         let msg = message_from_baileys(&value).unwrap();
         assert_eq!(msg.conversation.as_deref(), Some("hi"));

@@ -96,7 +96,11 @@ mod tests {
     #[test]
     fn a_node_survives_the_round_trip_with_jids_on_the_wire_as_jids() {
         let child = node("picture", &[("type", "preview")], Some(BValue::Bytes(vec![1, 2, 3])));
-        let iq = node("iq", &[("to", "15551234567@s.whatsapp.net"), ("type", "get"), ("xmlns", "w:profile:picture")], Some(BValue::Array(vec![child])));
+        let iq = node(
+            "iq",
+            &[("to", "15551234567@s.whatsapp.net"), ("type", "get"), ("xmlns", "w:profile:picture")],
+            Some(BValue::Array(vec![child])),
+        );
         let engine = node_from_baileys(&iq, "node").unwrap();
         assert!(matches!(engine.attrs.get("to"), Some(NodeValue::Jid(_))));
         assert!(matches!(engine.attrs.get("type"), Some(NodeValue::String(_))));

@@ -86,7 +86,8 @@ fn with_offer(mut call: BValue, info: OfferInfo, group_jid: Option<String>) -> B
 pub fn call_event(call: &IncomingCall, offers: &CallOffers) -> (&'static str, BValue) {
     let id = call.action.call_id();
     let status = status(&call.action);
-    let mut event = item(call.from.to_string(), call.action.call_creator().to_string(), id, call.timestamp.timestamp_millis(), call.offline, status);
+    let mut event =
+        item(call.from.to_string(), call.action.call_creator().to_string(), id, call.timestamp.timestamp_millis(), call.offline, status);
     match &call.action {
         CallAction::Offer { is_video, group_jid, .. } => {
             let info = OfferInfo { is_video: *is_video, is_group: group_jid.is_some() || call.group.is_some() };
@@ -121,14 +122,14 @@ impl Shard {
     /// Baileys' `rejectCall(callId, callFrom)`: declines an incoming call.
     pub async fn reject_call(&self, call_id: &str, call_from: &str) -> Result<()> {
         if call_id.is_empty() {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, "rejectCall: callId must be the id of a call event").for_shard(self.id()));
+            return Err(
+                ShardError::new(ErrorCode::InvalidArgument, "rejectCall: callId must be the id of a call event").for_shard(self.id())
+            );
         }
         let from = jid_arg("rejectCall: callFrom", call_from).map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
-        client
-            .voip()
-            .reject_call(call_id, &from, &from)
-            .await
-            .map_err(|e| ShardError::new(ErrorCode::NotConnected, format!("rejectCall failed on shard {}: {e}", self.id())).for_shard(self.id()))
+        client.voip().reject_call(call_id, &from, &from).await.map_err(|e| {
+            ShardError::new(ErrorCode::NotConnected, format!("rejectCall failed on shard {}: {e}", self.id())).for_shard(self.id())
+        })
     }
 }

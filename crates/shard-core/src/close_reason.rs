@@ -56,7 +56,9 @@ impl CloseKind {
         match self {
             CloseKind::RestartRequired | CloseKind::Transient => "reconnecting",
             CloseKind::Replaced => "another connection replaced this one; not reconnecting (call connect(id) to take the slot back)",
-            CloseKind::LoggedOut => "WhatsApp ended the session; its folder was moved to <session>/.logged-out/ and a new login needs a QR or pairing code",
+            CloseKind::LoggedOut => {
+                "WhatsApp ended the session; its folder was moved to <session>/.logged-out/ and a new login needs a QR or pairing code"
+            }
             CloseKind::QrExpired => "no QR was scanned in time; call connect(id) for a new QR",
             CloseKind::Refused => "the server refuses this client; not reconnecting",
         }

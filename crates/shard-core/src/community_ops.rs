@@ -12,9 +12,7 @@
 use wacore::request::InfoQuery;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Jid, NodeContent, Server};
-use whatsapp_rust::features::{
-    GroupCreateOptions, GroupDescription, GroupMetadata, GroupSubject, MemberAddMode, ParticipantType,
-};
+use whatsapp_rust::features::{GroupCreateOptions, GroupDescription, GroupMetadata, GroupSubject, MemberAddMode, ParticipantType};
 
 use crate::baileys_value::BValue;
 use crate::content::invalid;
@@ -28,10 +26,7 @@ use crate::stanza_ops::iq_failure;
 /// a key it leaves `undefined` absent. Unlike `GroupMetadata`, `size` counts the participants
 /// and a participant is `{ id, admin }`.
 pub fn baileys_community_metadata(meta: &GroupMetadata) -> BValue {
-    let mut f: Vec<(&str, BValue)> = vec![
-        ("id", BValue::String(meta.id.to_string())),
-        ("subject", BValue::String(meta.subject.clone())),
-    ];
+    let mut f: Vec<(&str, BValue)> = vec![("id", BValue::String(meta.id.to_string())), ("subject", BValue::String(meta.subject.clone()))];
     if let Some(owner) = &meta.subject_owner {
         f.push(("subjectOwner", BValue::String(owner.to_string())));
     }
@@ -131,9 +126,7 @@ impl Shard {
     pub async fn community_get_invite_info(&self, code: &str) -> Result<BValue> {
         invite_code_arg("communityGetInviteInfo", code).map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
-        let meta = group_query::invite_info(&client, code)
-            .await
-            .map_err(|e| iq_failure(self.id(), "communityGetInviteInfo", &e))?;
+        let meta = group_query::invite_info(&client, code).await.map_err(|e| iq_failure(self.id(), "communityGetInviteInfo", &e))?;
         Ok(baileys_community_metadata(&meta))
     }
 
@@ -141,9 +134,8 @@ impl Shard {
     /// we are in, also emitted as `groups.update`, as Baileys does.
     pub async fn community_fetch_all_participating(&self) -> Result<BValue> {
         let client = self.connected_client()?;
-        let communities = group_query::communities(&client)
-            .await
-            .map_err(|e| iq_failure(self.id(), "communityFetchAllParticipating", &e))?;
+        let communities =
+            group_query::communities(&client).await.map_err(|e| iq_failure(self.id(), "communityFetchAllParticipating", &e))?;
         let mut all: Vec<(String, BValue)> =
             communities.iter().map(|meta| (meta.id.to_string(), baileys_community_metadata(meta))).collect();
         // A stable order makes the result and the event reproducible.
@@ -159,9 +151,7 @@ impl Shard {
         let jid = if id.contains('@') { id.to_owned() } else { format!("{id}@g.us") };
         let community = group_jid_arg("communityLeave", &jid).map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
-        let leave = NodeBuilder::new("leave")
-            .children([NodeBuilder::new("community").attr("id", community.to_string()).build()])
-            .build();
+        let leave = NodeBuilder::new("leave").children([NodeBuilder::new("community").attr("id", community.to_string()).build()]).build();
         client
             .send_iq(InfoQuery::set("w:g2", groups_server(), Some(NodeContent::Nodes(vec![leave]))))
             .await
@@ -224,8 +214,22 @@ mod tests {
         assert_eq!(
             meta.keys(),
             [
-                "id", "subject", "subjectOwner", "subjectTime", "size", "creation", "owner", "desc", "descId", "restrict",
-                "announce", "isCommunity", "isCommunityAnnounce", "joinApprovalMode", "memberAddMode", "participants",
+                "id",
+                "subject",
+                "subjectOwner",
+                "subjectTime",
+                "size",
+                "creation",
+                "owner",
+                "desc",
+                "descId",
+                "restrict",
+                "announce",
+                "isCommunity",
+                "isCommunityAnnounce",
+                "joinApprovalMode",
+                "memberAddMode",
+                "participants",
                 "addressingMode"
             ]
         );

@@ -98,15 +98,22 @@ impl SendOptions {
         };
         let ephemeral_expiration = match options.get("ephemeralExpiration") {
             None | Some(BValue::Null) => None,
-            Some(BValue::String(s)) => Some(s.parse::<u32>().map_err(|_| invalid("options.ephemeralExpiration must be a number of seconds"))?),
-            v => Some(as_count(v).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| invalid("options.ephemeralExpiration must be a number of seconds"))?),
+            Some(BValue::String(s)) => {
+                Some(s.parse::<u32>().map_err(|_| invalid("options.ephemeralExpiration must be a number of seconds"))?)
+            }
+            v => Some(
+                as_count(v)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| invalid("options.ephemeralExpiration must be a number of seconds"))?,
+            ),
         }
         .filter(|s| *s != 0);
         let background_argb = match options.get("backgroundColor") {
             None | Some(BValue::Null) => None,
             Some(BValue::String(hex)) => Some(argb_of_hex(hex)?),
             v => {
-                let n = as_count(v).ok_or_else(|| invalid("options.backgroundColor must be a hex colour such as '#1E6E4F' or an ARGB number"))?;
+                let n = as_count(v)
+                    .ok_or_else(|| invalid("options.backgroundColor must be a hex colour such as '#1E6E4F' or an ARGB number"))?;
                 // Negative: a signed 32-bit ARGB, as Baileys' assertColor reads it.
                 Some(if n > 0 { n as u32 } else { (0xffff_ffff_i64 + n + 1) as u32 })
             }
@@ -123,7 +130,16 @@ impl SendOptions {
             }
         };
         let status_jid_list = status_jid_list(options.get("statusJidList"))?;
-        Ok(SendOptions { message_id, quoted, ephemeral_expiration, background_argb, font, timestamp, status_jid_list, ..SendOptions::default() })
+        Ok(SendOptions {
+            message_id,
+            quoted,
+            ephemeral_expiration,
+            background_argb,
+            font,
+            timestamp,
+            status_jid_list,
+            ..SendOptions::default()
+        })
     }
 
     /// Takes what any kind of content may carry besides its own fields: `contextInfo` and
@@ -159,7 +175,11 @@ pub fn status_jid_list(value: Option<&BValue>) -> Result<Vec<Jid>> {
             .iter()
             .map(|j| {
                 let jid = parse_jid(j.as_str().ok_or_else(bad)?)?;
-                if matches!(jid.server, wacore_binary::Server::Pn | wacore_binary::Server::Lid) { Ok(jid.to_non_ad()) } else { Err(bad()) }
+                if matches!(jid.server, wacore_binary::Server::Pn | wacore_binary::Server::Lid) {
+                    Ok(jid.to_non_ad())
+                } else {
+                    Err(bad())
+                }
             })
             .collect(),
         Some(_) => Err(bad()),
@@ -181,7 +201,9 @@ pub(crate) fn string_field(obj: &BValue, path: &str, key: &str) -> Result<String
 
 /// A message key: `{ remoteJid, fromMe?, id, participant? }`.
 pub(crate) fn message_key(value: Option<&BValue>, path: &str) -> Result<BValue> {
-    let key = value.filter(|v| matches!(v, BValue::Object(_))).ok_or_else(|| invalid(format!("{path} must be a message key {{ remoteJid, id, fromMe }}")))?;
+    let key = value
+        .filter(|v| matches!(v, BValue::Object(_)))
+        .ok_or_else(|| invalid(format!("{path} must be a message key {{ remoteJid, id, fromMe }}")))?;
     string_field(key, path, "remoteJid")?;
     string_field(key, path, "id")?;
     Ok(key.clone())
@@ -227,7 +249,11 @@ impl MessageContent {
             let link_preview = match content.get("linkPreview") {
                 None | Some(BValue::Null) => None,
                 Some(p @ BValue::Object(_)) => Some(p.clone()),
-                Some(_) => return Err(invalid("content.linkPreview must be an object { 'matched-text', title, description, jpegThumbnail } or null")),
+                Some(_) => {
+                    return Err(invalid(
+                        "content.linkPreview must be an object { 'matched-text', title, description, jpegThumbnail } or null",
+                    ))
+                }
             };
             return Ok(MessageContent::Text { text, mentions: mentions(content)?, edit, link_preview });
         }
@@ -235,7 +261,9 @@ impl MessageContent {
             let react = content.get("react").unwrap_or(&BValue::Null);
             let text = match react.get("text") {
                 None | Some(BValue::Null) => String::new(),
-                Some(t) => t.as_str().ok_or_else(|| invalid("content.react.text must be a string (empty removes the reaction)"))?.to_owned(),
+                Some(t) => {
+                    t.as_str().ok_or_else(|| invalid("content.react.text must be a string (empty removes the reaction)"))?.to_owned()
+                }
             };
             return Ok(MessageContent::React { key: message_key(react.get("key"), "content.react.key")?, text });
         }
@@ -296,7 +324,13 @@ impl MessageContent {
         }
         if let Some(setting) = content.get("disappearingMessagesInChat").filter(|v| **v != BValue::Null) {
             let expiration = match setting {
-                BValue::Bool(on) => if *on { WA_DEFAULT_EPHEMERAL } else { 0 },
+                BValue::Bool(on) => {
+                    if *on {
+                        WA_DEFAULT_EPHEMERAL
+                    } else {
+                        0
+                    }
+                }
                 v => as_count(Some(v))
                     .and_then(|n| u32::try_from(n).ok())
                     .ok_or_else(|| invalid("content.disappearingMessagesInChat must be true, false or a number of seconds"))?,
@@ -307,9 +341,11 @@ impl MessageContent {
             let invite = content.get("groupInvite").cloned().unwrap_or(BValue::Null);
             string_field(&invite, "content.groupInvite", "inviteCode")?;
             parse_jid(&string_field(&invite, "content.groupInvite", "jid")?)?;
-            for (k, is_ok) in [("text", invite.get("text").is_none_or(|v| v.as_str().is_some() || *v == BValue::Null)),
-                               ("subject", invite.get("subject").is_none_or(|v| v.as_str().is_some() || *v == BValue::Null)),
-                               ("inviteExpiration", invite.get("inviteExpiration").is_none_or(|v| *v == BValue::Null || as_count(Some(v)).is_some()))] {
+            for (k, is_ok) in [
+                ("text", invite.get("text").is_none_or(|v| v.as_str().is_some() || *v == BValue::Null)),
+                ("subject", invite.get("subject").is_none_or(|v| v.as_str().is_some() || *v == BValue::Null)),
+                ("inviteExpiration", invite.get("inviteExpiration").is_none_or(|v| *v == BValue::Null || as_count(Some(v)).is_some())),
+            ] {
                 if !is_ok {
                     return Err(invalid(format!("content.groupInvite.{k} has the wrong type")));
                 }
@@ -386,7 +422,12 @@ mod tests {
         assert!(err(BValue::obj([("sticker", BValue::Int(1))])).message.contains("sticker"));
         assert!(err(BValue::obj([("text", BValue::Int(1))])).message.contains("content.text"));
         assert!(err(BValue::obj([("react", BValue::obj([("text", s("x"))]))])).message.contains("content.react.key"));
-        assert!(err(BValue::obj([("poll", BValue::obj([("name", s("n")), ("values", BValue::Array(vec![s("a")])), ("selectableCount", BValue::Int(3))]))])).message.contains("selectableCount"));
+        assert!(err(BValue::obj([(
+            "poll",
+            BValue::obj([("name", s("n")), ("values", BValue::Array(vec![s("a")])), ("selectableCount", BValue::Int(3))])
+        )]))
+        .message
+        .contains("selectableCount"));
         assert!(err(BValue::obj([("contacts", BValue::obj([("contacts", BValue::Array(vec![]))]))])).message.contains("non-empty"));
         assert!(err(BValue::obj([("location", BValue::obj([("degreesLatitude", s("north"))]))])).message.contains("degreesLatitude"));
         assert!(err(s("hello")).message.contains("must be an object"));

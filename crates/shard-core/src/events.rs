@@ -25,12 +25,23 @@ pub mod disconnect_reason {
 pub enum LoginUpdate {
     /// A QR to show; `code` is the string to render, `image` a PNG of it (`None` if it could
     /// not be drawn, which a string the engine made never hits).
-    Qr { code: String, image: Option<Vec<u8>> },
+    Qr {
+        code: String,
+        image: Option<Vec<u8>>,
+    },
     /// A pairing code to type on the phone.
-    Pairing { code: String },
+    Pairing {
+        code: String,
+    },
     Connected,
-    Disconnected { reason: String, status_code: u16 },
-    LoggedOut { reason: String, status_code: u16 },
+    Disconnected {
+        reason: String,
+        status_code: u16,
+    },
+    LoggedOut {
+        reason: String,
+        status_code: u16,
+    },
     CredsSaved,
 }
 
@@ -38,30 +49,55 @@ pub enum LoginUpdate {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionUpdate {
     Connecting,
-    Qr { code: String },
+    Qr {
+        code: String,
+    },
     NewLogin,
     Open,
     /// The server delivered everything queued while the device was offline.
     ReceivedPendingNotifications,
-    Close { reason: String, status_code: u16 },
+    Close {
+        reason: String,
+        status_code: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShardEvent {
-    Login { shard_id: String, update: LoginUpdate },
-    Connection { shard_id: String, update: ConnectionUpdate },
+    Login {
+        shard_id: String,
+        update: LoginUpdate,
+    },
+    Connection {
+        shard_id: String,
+        update: ConnectionUpdate,
+    },
     /// `creds.update`: the changed top-level fields of `creds.json` (BufferJSON form).
-    CredsUpdate { shard_id: String, data: Value },
+    CredsUpdate {
+        shard_id: String,
+        data: Value,
+    },
     /// `shard.error`.
-    Error { shard_id: String, error: ShardError },
+    Error {
+        shard_id: String,
+        error: ShardError,
+    },
     /// `load.progress`: `loadAllShards` handled one more saved session (`done` of `total`);
     /// `error` says why it was not started.
-    LoadProgress { shard_id: String, done: usize, total: usize, error: Option<ShardError> },
+    LoadProgress {
+        shard_id: String,
+        done: usize,
+        total: usize,
+        error: Option<ShardError>,
+    },
     /// Baileys socket events (`messages.upsert`, `messages.update`, `presence.update`, ...)
     /// with their payloads already in Baileys' shape (built in `baileys_events`). The events
     /// one engine event caused travel together, so `sock.ev.process` gets them in one map, as
     /// Baileys delivers the events of one stanza.
-    Baileys { shard_id: String, events: Vec<(&'static str, BValue)> },
+    Baileys {
+        shard_id: String,
+        events: Vec<(&'static str, BValue)>,
+    },
 }
 
 impl ShardEvent {

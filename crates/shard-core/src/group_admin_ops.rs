@@ -13,8 +13,8 @@ use whatsapp_rust::features::{MemberAddMode, MembershipApprovalMode};
 use crate::baileys_value::BValue;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::group_ops::{group_jid_arg, participant_jids};
-use crate::socket_ops::jid_arg;
 use crate::shard::Shard;
+use crate::socket_ops::jid_arg;
 use crate::stanza_ops::iq_failure;
 
 fn invalid(message: String) -> ShardError {
@@ -45,7 +45,10 @@ impl Shard {
         let mode = match mode {
             "admin_add" => MemberAddMode::AdminAdd,
             "all_member_add" => MemberAddMode::AllMemberAdd,
-            other => return Err(invalid(format!("groupMemberAddMode: mode must be 'admin_add' or 'all_member_add', got {other:?}")).for_shard(self.id())),
+            other => {
+                return Err(invalid(format!("groupMemberAddMode: mode must be 'admin_add' or 'all_member_add', got {other:?}"))
+                    .for_shard(self.id()))
+            }
         };
         let client = self.connected_client()?;
         client.groups().set_member_add_mode(group, mode).await.map_err(|e| self.group_failed("groupMemberAddMode", e))
@@ -118,7 +121,9 @@ impl Shard {
         let admin = jid_arg(&format!("{what}: key.remoteJid"), admin).map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
         match client.groups().join_with_invite_v4(group, code, expiration, admin).await.map_err(|e| self.group_failed(what, e))? {
-            whatsapp_rust::features::JoinGroupResult::Joined(jid) | whatsapp_rust::features::JoinGroupResult::PendingApproval(jid) => Ok(jid.to_string()),
+            whatsapp_rust::features::JoinGroupResult::Joined(jid) | whatsapp_rust::features::JoinGroupResult::PendingApproval(jid) => {
+                Ok(jid.to_string())
+            }
         }
     }
 

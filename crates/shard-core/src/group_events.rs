@@ -52,12 +52,7 @@ struct Stub {
 
 impl Stub {
     fn new(stub_type: i64, params: Vec<String>) -> Self {
-        Stub {
-            stub_type: Some(stub_type),
-            params,
-            message: None,
-            key_participant: None,
-        }
+        Stub { stub_type: Some(stub_type), params, message: None, key_participant: None }
     }
 }
 
@@ -92,10 +87,7 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
         if let Some(a) = author_value() {
             update.set("author", a);
         }
-        update.set(
-            "participants",
-            BValue::Array(participants.into_iter().map(BValue::String).collect()),
-        );
+        update.set("participants", BValue::Array(participants.into_iter().map(BValue::String).collect()));
         update.set("action", BValue::str(action));
         ("group-participants.update", update)
     };
@@ -105,32 +97,20 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
             let Some(meta) = metadata_of_create_node(raw) else {
                 return events;
             };
-            let subject = meta
-                .get("subject")
-                .and_then(BValue::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let mut chat = BValue::obj([
-                ("id", meta.get("id").cloned().unwrap_or(BValue::Null)),
-                ("name", BValue::String(subject.clone())),
-            ]);
+            let subject = meta.get("subject").and_then(BValue::as_str).unwrap_or_default().to_owned();
+            let mut chat =
+                BValue::obj([("id", meta.get("id").cloned().unwrap_or(BValue::Null)), ("name", BValue::String(subject.clone()))]);
             if let Some(creation) = meta.get("creation") {
                 chat.set("conversationTimestamp", creation.clone());
             }
             events.push(("chats.upsert", BValue::Array(vec![chat])));
-            let owner = meta
-                .get("owner")
-                .and_then(BValue::as_str)
-                .map(str::to_owned);
+            let owner = meta.get("owner").and_then(BValue::as_str).map(str::to_owned);
             let mut upserted = meta;
             if let Some(a) = author_value() {
                 upserted.set("author", a);
             }
             events.push(("groups.upsert", BValue::Array(vec![upserted])));
-            Stub {
-                key_participant: owner,
-                ..Stub::new(stub::GROUP_CREATE, vec![subject])
-            }
+            Stub { key_participant: owner, ..Stub::new(stub::GROUP_CREATE, vec![subject]) }
         }
         GroupNotificationAction::Add { participants, .. } => {
             derived.push(participants_update(jids(participants), "add"));
@@ -139,17 +119,9 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
         GroupNotificationAction::Remove { participants, .. } => {
             let removed = jids(participants);
             // Someone removing only themself left the group.
-            let left =
-                removed.len() == 1 && author.as_deref().is_some_and(|a| same_user(&removed[0], a));
+            let left = removed.len() == 1 && author.as_deref().is_some_and(|a| same_user(&removed[0], a));
             derived.push(participants_update(removed.clone(), "remove"));
-            Stub::new(
-                if left {
-                    stub::GROUP_PARTICIPANT_LEAVE
-                } else {
-                    stub::GROUP_PARTICIPANT_REMOVE
-                },
-                removed,
-            )
+            Stub::new(if left { stub::GROUP_PARTICIPANT_LEAVE } else { stub::GROUP_PARTICIPANT_REMOVE }, removed)
         }
         GroupNotificationAction::Promote { participants } => {
             derived.push(participants_update(jids(participants), "promote"));
@@ -164,19 +136,12 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
             Stub::new(stub::GROUP_PARTICIPANT_CHANGE_NUMBER, jids(participants))
         }
         GroupNotificationAction::Subject { subject, .. } => {
-            derived.push(group_update(vec![(
-                "subject",
-                BValue::String(subject.clone()),
-            )]));
+            derived.push(group_update(vec![("subject", BValue::String(subject.clone()))]));
             Stub::new(stub::GROUP_CHANGE_SUBJECT, vec![subject.clone()])
         }
         GroupNotificationAction::Description { description, .. } => {
             let desc = description.clone().filter(|d| !d.is_empty());
-            derived.push(group_update(
-                desc.iter()
-                    .map(|d| ("desc", BValue::String(d.clone())))
-                    .collect(),
-            ));
+            derived.push(group_update(desc.iter().map(|d| ("desc", BValue::String(d.clone()))).collect()));
             Stub::new(stub::GROUP_CHANGE_DESCRIPTION, desc.into_iter().collect())
         }
         GroupNotificationAction::Locked { .. } | GroupNotificationAction::Unlocked => {
@@ -190,36 +155,20 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
             Stub::new(stub::GROUP_CHANGE_ANNOUNCE, vec![on_off(on)])
         }
         GroupNotificationAction::Invite { code } => {
-            derived.push(group_update(vec![(
-                "inviteCode",
-                BValue::String(code.clone()),
-            )]));
+            derived.push(group_update(vec![("inviteCode", BValue::String(code.clone()))]));
             Stub::new(stub::GROUP_CHANGE_INVITE_LINK, vec![code.clone()])
         }
         GroupNotificationAction::MemberAddMode { mode } => {
-            derived.push(group_update(vec![(
-                "memberAddMode",
-                BValue::Bool(mode == "all_member_add"),
-            )]));
+            derived.push(group_update(vec![("memberAddMode", BValue::Bool(mode == "all_member_add"))]));
             Stub::new(stub::GROUP_MEMBER_ADD_MODE, vec![mode.clone()])
         }
         GroupNotificationAction::MembershipApprovalMode { enabled } => {
-            derived.push(group_update(vec![(
-                "joinApprovalMode",
-                BValue::Bool(*enabled),
-            )]));
-            Stub::new(
-                stub::GROUP_MEMBERSHIP_JOIN_APPROVAL_MODE,
-                vec![on_off(*enabled)],
-            )
+            derived.push(group_update(vec![("joinApprovalMode", BValue::Bool(*enabled))]));
+            Stub::new(stub::GROUP_MEMBERSHIP_JOIN_APPROVAL_MODE, vec![on_off(*enabled)])
         }
         GroupNotificationAction::Ephemeral { expiration, .. } => {
             // Baileys reports the new timer on the chat, not on the group.
-            let expiration_value = if *expiration == 0 {
-                BValue::Null
-            } else {
-                BValue::Uint((*expiration).into())
-            };
+            let expiration_value = if *expiration == 0 { BValue::Null } else { BValue::Uint((*expiration).into()) };
             derived.push((
                 "chats.update",
                 BValue::Array(vec![BValue::obj([
@@ -228,34 +177,19 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
                     ("ephemeralExpiration", expiration_value),
                 ])]),
             ));
-            let protocol = BValue::obj([
-                ("type", BValue::Int(EPHEMERAL_SETTING)),
-                ("ephemeralExpiration", BValue::Uint((*expiration).into())),
-            ]);
-            Stub {
-                stub_type: None,
-                params: Vec::new(),
-                message: Some(BValue::obj([("protocolMessage", protocol)])),
-                key_participant: None,
-            }
+            let protocol =
+                BValue::obj([("type", BValue::Int(EPHEMERAL_SETTING)), ("ephemeralExpiration", BValue::Uint((*expiration).into()))]);
+            Stub { stub_type: None, params: Vec::new(), message: Some(BValue::obj([("protocolMessage", protocol)])), key_participant: None }
         }
         // Community, moderation and other notifications have no Baileys 6.7.21 event.
         _ => return events,
     };
-    let from_me = author
-        .as_deref()
-        .is_some_and(|a| me.iter().any(|m| same_user(a, m)));
-    let mut key = BValue::obj([
-        ("remoteJid", BValue::String(group.clone())),
-        ("fromMe", BValue::Bool(from_me)),
-    ]);
+    let from_me = author.as_deref().is_some_and(|a| me.iter().any(|m| same_user(a, m)));
+    let mut key = BValue::obj([("remoteJid", BValue::String(group.clone())), ("fromMe", BValue::Bool(from_me))]);
     if let Some(p) = stub.key_participant.clone().or_else(|| author.clone()) {
         key.set("participant", BValue::String(p));
     }
-    key.set(
-        "id",
-        BValue::String(u.notification_id.clone().unwrap_or_default()),
-    );
+    key.set("id", BValue::String(u.notification_id.clone().unwrap_or_default()));
     let mut message = BValue::obj([("key", key)]);
     if let Some(content) = stub.message {
         message.set("message", content);
@@ -266,10 +200,7 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
     }
     if let Some(stub_type) = stub.stub_type {
         message.set("messageStubType", BValue::Int(stub_type));
-        message.set(
-            "messageStubParameters",
-            BValue::Array(stub.params.into_iter().map(BValue::String).collect()),
-        );
+        message.set("messageStubParameters", BValue::Array(stub.params.into_iter().map(BValue::String).collect()));
     }
     events.push(messages_upsert(vec![message], UpsertType::Append));
     events.extend(derived);
@@ -279,10 +210,7 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
 impl Shard {
     /// Reports one engine `GroupUpdate` as the Baileys events above.
     pub(crate) fn on_group_update(&self, u: &GroupUpdate) {
-        let me: Vec<String> = self
-            .user()
-            .map(|u| std::iter::once(u.id).chain(u.lid).collect())
-            .unwrap_or_default();
+        let me: Vec<String> = self.user().map(|u| std::iter::once(u.id).chain(u.lid).collect()).unwrap_or_default();
         self.baileys_together(from_group_update(u, &me));
     }
 }
@@ -332,19 +260,10 @@ mod tests {
     #[test]
     fn participant_changes_are_a_stub_then_group_participants_update() {
         let events = from_group_update(
-            &update(
-                GroupNotificationAction::Add {
-                    participants: vec![info(BOB)],
-                    reason: None,
-                },
-                ALICE,
-            ),
+            &update(GroupNotificationAction::Add { participants: vec![info(BOB)], reason: None }, ALICE),
             &[ALICE.into()],
         );
-        assert_eq!(
-            names(&events),
-            ["messages.upsert", "group-participants.update"]
-        );
+        assert_eq!(names(&events), ["messages.upsert", "group-participants.update"]);
         assert_eq!(
             events[1].1,
             BValue::obj([
@@ -354,11 +273,7 @@ mod tests {
                 ("action", s("add"))
             ])
         );
-        let msg = &events[0]
-            .1
-            .get("messages")
-            .and_then(BValue::as_array)
-            .unwrap()[0];
+        let msg = &events[0].1.get("messages").and_then(BValue::as_array).unwrap()[0];
         assert_eq!(msg.get("messageStubType"), Some(&BValue::Int(27)));
         let key = msg.get("key").unwrap();
         assert_eq!(key.get("fromMe"), Some(&BValue::Bool(true)));
@@ -370,58 +285,22 @@ mod tests {
     #[test]
     fn removing_oneself_is_a_leave() {
         let events = from_group_update(
-            &update(
-                GroupNotificationAction::Remove {
-                    participants: vec![info(BOB)],
-                    reason: None,
-                },
-                BOB,
-            ),
+            &update(GroupNotificationAction::Remove { participants: vec![info(BOB)], reason: None }, BOB),
             &[ALICE.into()],
         );
-        let msg = &events[0]
-            .1
-            .get("messages")
-            .and_then(BValue::as_array)
-            .unwrap()[0];
+        let msg = &events[0].1.get("messages").and_then(BValue::as_array).unwrap()[0];
         assert_eq!(msg.get("messageStubType"), Some(&BValue::Int(32)));
-        assert_eq!(
-            msg.get("key").and_then(|k| k.get("fromMe")),
-            Some(&BValue::Bool(false))
-        );
+        assert_eq!(msg.get("key").and_then(|k| k.get("fromMe")), Some(&BValue::Bool(false)));
         assert_eq!(events[1].1.get("action"), Some(&s("remove")));
     }
 
     #[test]
     fn settings_become_groups_update() {
         let cases = [
-            (
-                GroupNotificationAction::Subject {
-                    subject: "New".into(),
-                    subject_owner: None,
-                    subject_time: None,
-                },
-                "subject",
-                s("New"),
-            ),
-            (
-                GroupNotificationAction::Description {
-                    id: "D".into(),
-                    description: Some("about".into()),
-                },
-                "desc",
-                s("about"),
-            ),
-            (
-                GroupNotificationAction::Locked { threshold: None },
-                "restrict",
-                BValue::Bool(true),
-            ),
-            (
-                GroupNotificationAction::NotAnnounce,
-                "announce",
-                BValue::Bool(false),
-            ),
+            (GroupNotificationAction::Subject { subject: "New".into(), subject_owner: None, subject_time: None }, "subject", s("New")),
+            (GroupNotificationAction::Description { id: "D".into(), description: Some("about".into()) }, "desc", s("about")),
+            (GroupNotificationAction::Locked { threshold: None }, "restrict", BValue::Bool(true)),
+            (GroupNotificationAction::NotAnnounce, "announce", BValue::Bool(false)),
         ];
         for (action, field, value) in cases {
             let events = from_group_update(&update(action, ALICE), &[]);
@@ -434,33 +313,12 @@ mod tests {
 
     #[test]
     fn ephemeral_is_a_protocol_message_and_a_chat_update() {
-        let events = from_group_update(
-            &update(
-                GroupNotificationAction::Ephemeral {
-                    expiration: 86400,
-                    trigger: None,
-                },
-                ALICE,
-            ),
-            &[],
-        );
+        let events = from_group_update(&update(GroupNotificationAction::Ephemeral { expiration: 86400, trigger: None }, ALICE), &[]);
         assert_eq!(names(&events), ["messages.upsert", "chats.update"]);
         let chat = &events[1].1.as_array().unwrap()[0];
         assert_eq!(chat.get("ephemeralExpiration"), Some(&BValue::Uint(86400)));
-        let off = from_group_update(
-            &update(
-                GroupNotificationAction::Ephemeral {
-                    expiration: 0,
-                    trigger: None,
-                },
-                ALICE,
-            ),
-            &[],
-        );
-        assert_eq!(
-            off[1].1.as_array().unwrap()[0].get("ephemeralExpiration"),
-            Some(&BValue::Null)
-        );
+        let off = from_group_update(&update(GroupNotificationAction::Ephemeral { expiration: 0, trigger: None }, ALICE), &[]);
+        assert_eq!(off[1].1.as_array().unwrap()[0].get("ephemeralExpiration"), Some(&BValue::Null));
     }
 
     #[test]
@@ -470,32 +328,16 @@ mod tests {
             .attr("subject", "Team")
             .attr("creator", ALICE)
             .attr("creation", "1700000000")
-            .children([NodeBuilder::new("participant")
-                .attr("jid", ALICE)
-                .attr("type", "superadmin")
-                .build()])
+            .children([NodeBuilder::new("participant").attr("jid", ALICE).attr("type", "superadmin").build()])
             .build();
         let raw = NodeBuilder::new("create").children([group]).build();
-        let events = from_group_update(
-            &update(GroupNotificationAction::Create { raw }, ALICE),
-            &[BOB.into()],
-        );
-        assert_eq!(
-            names(&events),
-            ["chats.upsert", "groups.upsert", "messages.upsert"]
-        );
+        let events = from_group_update(&update(GroupNotificationAction::Create { raw }, ALICE), &[BOB.into()]);
+        assert_eq!(names(&events), ["chats.upsert", "groups.upsert", "messages.upsert"]);
         let meta = &events[1].1.as_array().unwrap()[0];
         assert_eq!(meta.get("subject"), Some(&s("Team")));
         assert_eq!(meta.get("author"), Some(&s(ALICE)));
-        let msg = &events[2]
-            .1
-            .get("messages")
-            .and_then(BValue::as_array)
-            .unwrap()[0];
+        let msg = &events[2].1.get("messages").and_then(BValue::as_array).unwrap()[0];
         assert_eq!(msg.get("messageStubType"), Some(&BValue::Int(20)));
-        assert_eq!(
-            msg.get("messageStubParameters"),
-            Some(&BValue::Array(vec![s("Team")]))
-        );
+        assert_eq!(msg.get("messageStubParameters"), Some(&BValue::Array(vec![s("Team")])));
     }
 }

@@ -12,9 +12,8 @@ use std::str::FromStr;
 use wacore::iq::groups::GroupInfoResponse;
 use wacore_binary::{Jid, Server};
 use whatsapp_rust::features::{
-    GroupCreateOptions, GroupDescription, GroupError, GroupMetadata, GroupParticipantOptions,
-    GroupSubject, JoinGroupResult, MemberAddMode, ParticipantChangeResponse, ParticipantType,
-    PreviousDescription,
+    GroupCreateOptions, GroupDescription, GroupError, GroupMetadata, GroupParticipantOptions, GroupSubject, JoinGroupResult, MemberAddMode,
+    ParticipantChangeResponse, ParticipantType, PreviousDescription,
 };
 
 use crate::baileys_value::BValue;
@@ -123,81 +122,32 @@ fn normalized(jid: &Jid) -> BValue {
 pub fn baileys_group_metadata(meta: &GroupMetadata) -> BValue {
     let mut f: Vec<(String, BValue)> = Vec::new();
     push(&mut f, "id", Some(BValue::String(meta.id.to_string())));
-    push(
-        &mut f,
-        "addressingMode",
-        Some(BValue::str(meta.addressing_mode.as_str())),
-    );
-    push(
-        &mut f,
-        "subject",
-        Some(BValue::String(meta.subject.clone())),
-    );
+    push(&mut f, "addressingMode", Some(BValue::str(meta.addressing_mode.as_str())));
+    push(&mut f, "subject", Some(BValue::String(meta.subject.clone())));
     push(&mut f, "subjectOwner", opt_str(meta.subject_owner.as_ref()));
-    push(
-        &mut f,
-        "subjectOwnerJid",
-        opt_str(meta.subject_owner_pn.as_ref()),
-    );
+    push(&mut f, "subjectOwnerJid", opt_str(meta.subject_owner_pn.as_ref()));
     push(&mut f, "subjectTime", meta.subject_time.map(BValue::Uint));
     // Baileys counts the participants when the server sends no size.
-    let size = meta
-        .size
-        .map(u64::from)
-        .unwrap_or(meta.participants.len() as u64);
+    let size = meta.size.map(u64::from).unwrap_or(meta.participants.len() as u64);
     push(&mut f, "size", Some(BValue::Uint(size)));
     push(&mut f, "creation", meta.creation_time.map(BValue::Uint));
     push(&mut f, "owner", meta.creator.as_ref().map(normalized));
     push(&mut f, "ownerJid", meta.creator_pn.as_ref().map(normalized));
-    push(
-        &mut f,
-        "owner_country_code",
-        opt_str(meta.creator_country_code.as_ref()),
-    );
+    push(&mut f, "owner_country_code", opt_str(meta.creator_country_code.as_ref()));
     if meta.description.is_some() || meta.description_id.is_some() {
         push(&mut f, "desc", opt_str(meta.description.as_ref()));
         push(&mut f, "descId", opt_str(meta.description_id.as_ref()));
-        push(
-            &mut f,
-            "descOwner",
-            meta.description_owner.as_ref().map(normalized),
-        );
-        push(
-            &mut f,
-            "descOwnerJid",
-            meta.description_owner_pn.as_ref().map(normalized),
-        );
+        push(&mut f, "descOwner", meta.description_owner.as_ref().map(normalized));
+        push(&mut f, "descOwnerJid", meta.description_owner_pn.as_ref().map(normalized));
         push(&mut f, "descTime", meta.description_time.map(BValue::Uint));
     }
-    push(
-        &mut f,
-        "linkedParent",
-        opt_str(meta.parent_group_jid.as_ref()),
-    );
+    push(&mut f, "linkedParent", opt_str(meta.parent_group_jid.as_ref()));
     push(&mut f, "restrict", Some(BValue::Bool(meta.is_locked)));
     push(&mut f, "announce", Some(BValue::Bool(meta.is_announcement)));
-    push(
-        &mut f,
-        "isCommunity",
-        Some(BValue::Bool(meta.is_parent_group)),
-    );
-    push(
-        &mut f,
-        "isCommunityAnnounce",
-        Some(BValue::Bool(meta.is_default_sub_group)),
-    );
-    push(
-        &mut f,
-        "joinApprovalMode",
-        Some(BValue::Bool(meta.membership_approval)),
-    );
-    push(
-        &mut f,
-        "memberAddMode",
-        Some(BValue::Bool(
-            meta.member_add_mode == Some(MemberAddMode::AllMemberAdd),
-        )),
-    );
+    push(&mut f, "isCommunity", Some(BValue::Bool(meta.is_parent_group)));
+    push(&mut f, "isCommunityAnnounce", Some(BValue::Bool(meta.is_default_sub_group)));
+    push(&mut f, "joinApprovalMode", Some(BValue::Bool(meta.membership_approval)));
+    push(&mut f, "memberAddMode", Some(BValue::Bool(meta.member_add_mode == Some(MemberAddMode::AllMemberAdd))));
     let participants = meta
         .participants
         .iter()
@@ -208,17 +158,10 @@ pub fn baileys_group_metadata(meta: &GroupMetadata) -> BValue {
             let jid = if p.jid.server == Server::Pn {
                 BValue::String(p.jid.to_string())
             } else {
-                p.phone_number
-                    .as_ref()
-                    .map(normalized)
-                    .unwrap_or_else(|| BValue::str(""))
+                p.phone_number.as_ref().map(normalized).unwrap_or_else(|| BValue::str(""))
             };
             entry.push(("jid".to_owned(), jid));
-            let lid = if p.jid.server == Server::Lid {
-                Some(&p.jid)
-            } else {
-                p.lid.as_ref()
-            };
+            let lid = if p.jid.server == Server::Lid { Some(&p.jid) } else { p.lid.as_ref() };
             push(&mut entry, "lid", opt_str(lid));
             let admin = match p.participant_type {
                 ParticipantType::Admin => BValue::str("admin"),
@@ -230,14 +173,7 @@ pub fn baileys_group_metadata(meta: &GroupMetadata) -> BValue {
         })
         .collect();
     push(&mut f, "participants", Some(BValue::Array(participants)));
-    push(
-        &mut f,
-        "ephemeralDuration",
-        meta.ephemeral
-            .and_then(|e| e.expiration)
-            .filter(|&e| e > 0)
-            .map(|e| BValue::Uint(e.into())),
-    );
+    push(&mut f, "ephemeralDuration", meta.ephemeral.and_then(|e| e.expiration).filter(|&e| e > 0).map(|e| BValue::Uint(e.into())));
     BValue::Object(f)
 }
 
@@ -264,10 +200,7 @@ fn participant_result(r: &ParticipantChangeResponse) -> BValue {
     push(&mut attrs, "error", opt_str(r.error.as_ref()));
     push(&mut attrs, "phone_number", opt_str(r.phone_number.as_ref()));
     push(&mut attrs, "username", opt_str(r.username.as_ref()));
-    let mut content = BValue::obj([
-        ("tag", BValue::str("participant")),
-        ("attrs", BValue::Object(attrs)),
-    ]);
+    let mut content = BValue::obj([("tag", BValue::str("participant")), ("attrs", BValue::Object(attrs))]);
     if let Some(request) = &r.add_request {
         let child = BValue::obj([
             ("tag", BValue::str("add_request")),
@@ -282,10 +215,7 @@ fn participant_result(r: &ParticipantChangeResponse) -> BValue {
         content.set("content", BValue::Array(vec![child]));
     }
     BValue::obj([
-        (
-            "status",
-            BValue::String(r.error.clone().unwrap_or_else(|| "200".to_owned())),
-        ),
+        ("status", BValue::String(r.error.clone().unwrap_or_else(|| "200".to_owned()))),
         ("jid", BValue::String(jid)),
         ("content", content),
     ])
@@ -302,9 +232,7 @@ fn bare_invite_code(link: String) -> String {
 pub(crate) fn group_jid_arg(what: &str, jid: &str) -> Result<Jid> {
     let parsed = parse_jid(jid).map_err(|e| invalid(format!("{what}: {}", e.message)))?;
     if parsed.server != Server::Group {
-        return Err(invalid(format!(
-            "{what}: {jid:?} is not a group jid (\"<id>@g.us\")"
-        )));
+        return Err(invalid(format!("{what}: {jid:?} is not a group jid (\"<id>@g.us\")")));
     }
     Ok(parsed)
 }
@@ -325,9 +253,7 @@ pub(crate) fn participant_jids(what: &str, participants: &[String]) -> Result<Ve
 
 pub(crate) fn invite_code_arg(what: &str, code: &str) -> Result<()> {
     if code.trim().is_empty() {
-        return Err(invalid(format!(
-            "{what}: the invite code must be a non-empty string"
-        )));
+        return Err(invalid(format!("{what}: the invite code must be a non-empty string")));
     }
     Ok(())
 }
@@ -336,14 +262,12 @@ impl Shard {
     pub(crate) fn group_failed(&self, what: &str, e: GroupError) -> ShardError {
         let (code, why) = match e {
             GroupError::Iq(e) => return crate::stanza_ops::iq_failure(self.id(), what, &e),
-            GroupError::DescriptionConflict => (
-                ErrorCode::InvalidArgument,
-                "the description was changed by someone else meanwhile; try again".to_owned(),
-            ),
+            GroupError::DescriptionConflict => {
+                (ErrorCode::InvalidArgument, "the description was changed by someone else meanwhile; try again".to_owned())
+            }
             other => (ErrorCode::InvalidArgument, other.to_string()),
         };
-        ShardError::new(code, format!("{what} failed on shard {}: {why}", self.id()))
-            .for_shard(self.id())
+        ShardError::new(code, format!("{what} failed on shard {}: {why}", self.id())).for_shard(self.id())
     }
 
     fn arg<T>(&self, result: Result<T>) -> Result<T> {
@@ -353,11 +277,7 @@ impl Shard {
     /// Baileys' `sock.groupCreate(subject, participants)`: creates the group with us as its
     /// super-admin and resolves to its `GroupMetadata`.
     pub async fn group_create(&self, subject: &str, participants: &[String]) -> Result<BValue> {
-        self.arg(
-            GroupSubject::new(subject)
-                .map(drop)
-                .map_err(|e| invalid(format!("groupCreate: {e}"))),
-        )?;
+        self.arg(GroupSubject::new(subject).map(drop).map_err(|e| invalid(format!("groupCreate: {e}"))))?;
         let jids = self.arg(participant_jids("groupCreate", participants))?;
         let client = self.connected_client()?;
         // Only subject and participants, as Baileys sends: the server's defaults apply to the rest.
@@ -370,11 +290,7 @@ impl Shard {
             ephemeral_expiration: None,
             ..GroupCreateOptions::default()
         };
-        let created = client
-            .groups()
-            .create_group(options)
-            .await
-            .map_err(|e| self.group_failed("groupCreate", e))?;
+        let created = client.groups().create_group(options).await.map_err(|e| self.group_failed("groupCreate", e))?;
         Ok(baileys_group_metadata(&created.metadata))
     }
 
@@ -382,21 +298,14 @@ impl Shard {
     pub async fn group_metadata(&self, jid: &str) -> Result<BValue> {
         let jid = self.arg(group_jid_arg("groupMetadata", jid))?;
         let client = self.connected_client()?;
-        let meta = group_query::metadata(&client, &jid)
-            .await
-            .map_err(|e| iq_failure(self.id(), "groupMetadata", &e))?;
+        let meta = group_query::metadata(&client, &jid).await.map_err(|e| iq_failure(self.id(), "groupMetadata", &e))?;
         Ok(baileys_group_metadata(&meta))
     }
 
     /// Baileys' `sock.groupParticipantsUpdate(jid, participants, action)`: one
     /// `{ status, jid, content }` per participant, `status` `'200'` or the server's error code.
     /// Removing someone rotates our sender key, so they cannot read what we send next.
-    pub async fn group_participants_update(
-        &self,
-        jid: &str,
-        participants: &[String],
-        action: ParticipantAction,
-    ) -> Result<BValue> {
+    pub async fn group_participants_update(&self, jid: &str, participants: &[String], action: ParticipantAction) -> Result<BValue> {
         let group = self.arg(group_jid_arg("groupParticipantsUpdate", jid))?;
         let jids = self.arg(participant_jids("groupParticipantsUpdate", participants))?;
         let client = self.connected_client()?;
@@ -408,40 +317,23 @@ impl Shard {
             ParticipantAction::Demote => groups.demote_participants(group, &jids).await,
         }
         .map_err(|e| self.group_failed("groupParticipantsUpdate", e))?;
-        Ok(BValue::Array(
-            result.iter().map(participant_result).collect(),
-        ))
+        Ok(BValue::Array(result.iter().map(participant_result).collect()))
     }
 
     /// Baileys' `sock.groupUpdateSubject(jid, subject)`.
     pub async fn group_update_subject(&self, jid: &str, subject: &str) -> Result<()> {
         let group = self.arg(group_jid_arg("groupUpdateSubject", jid))?;
-        let subject = self.arg(
-            GroupSubject::new(subject).map_err(|e| invalid(format!("groupUpdateSubject: {e}"))),
-        )?;
+        let subject = self.arg(GroupSubject::new(subject).map_err(|e| invalid(format!("groupUpdateSubject: {e}"))))?;
         let client = self.connected_client()?;
-        client
-            .groups()
-            .set_subject(group, subject)
-            .await
-            .map_err(|e| self.group_failed("groupUpdateSubject", e))
+        client.groups().set_subject(group, subject).await.map_err(|e| self.group_failed("groupUpdateSubject", e))
     }
 
     /// Baileys' `sock.groupUpdateDescription(jid, description?)`: an empty or missing
     /// description deletes it. Reads the current description id first, as Baileys does.
-    pub async fn group_update_description(
-        &self,
-        jid: &str,
-        description: Option<&str>,
-    ) -> Result<()> {
+    pub async fn group_update_description(&self, jid: &str, description: Option<&str>) -> Result<()> {
         let group = self.arg(group_jid_arg("groupUpdateDescription", jid))?;
         let description = match description.filter(|d| !d.is_empty()) {
-            Some(d) => Some(
-                self.arg(
-                    GroupDescription::new(d)
-                        .map_err(|e| invalid(format!("groupUpdateDescription: {e}"))),
-                )?,
-            ),
+            Some(d) => Some(self.arg(GroupDescription::new(d).map_err(|e| invalid(format!("groupUpdateDescription: {e}"))))?),
             None => None,
         };
         let client = self.connected_client()?;
@@ -471,11 +363,7 @@ impl Shard {
     pub async fn group_invite_code(&self, jid: &str) -> Result<String> {
         let group = self.arg(group_jid_arg("groupInviteCode", jid))?;
         let client = self.connected_client()?;
-        let link = client
-            .groups()
-            .get_invite_link(group, false)
-            .await
-            .map_err(|e| self.group_failed("groupInviteCode", e))?;
+        let link = client.groups().get_invite_link(group, false).await.map_err(|e| self.group_failed("groupInviteCode", e))?;
         Ok(bare_invite_code(link))
     }
 
@@ -483,11 +371,7 @@ impl Shard {
     pub async fn group_revoke_invite(&self, jid: &str) -> Result<String> {
         let group = self.arg(group_jid_arg("groupRevokeInvite", jid))?;
         let client = self.connected_client()?;
-        let link = client
-            .groups()
-            .get_invite_link(group, true)
-            .await
-            .map_err(|e| self.group_failed("groupRevokeInvite", e))?;
+        let link = client.groups().get_invite_link(group, true).await.map_err(|e| self.group_failed("groupRevokeInvite", e))?;
         Ok(bare_invite_code(link))
     }
 
@@ -496,12 +380,7 @@ impl Shard {
     pub async fn group_accept_invite(&self, code: &str) -> Result<Option<String>> {
         self.arg(invite_code_arg("groupAcceptInvite", code))?;
         let client = self.connected_client()?;
-        match client
-            .groups()
-            .join_with_invite_code(code)
-            .await
-            .map_err(|e| self.group_failed("groupAcceptInvite", e))?
-        {
+        match client.groups().join_with_invite_code(code).await.map_err(|e| self.group_failed("groupAcceptInvite", e))? {
             JoinGroupResult::Joined(jid) => Ok(Some(jid.to_string())),
             JoinGroupResult::PendingApproval(_) => Ok(None),
         }
@@ -511,9 +390,7 @@ impl Shard {
     pub async fn group_get_invite_info(&self, code: &str) -> Result<BValue> {
         self.arg(invite_code_arg("groupGetInviteInfo", code))?;
         let client = self.connected_client()?;
-        let meta = group_query::invite_info(&client, code)
-            .await
-            .map_err(|e| iq_failure(self.id(), "groupGetInviteInfo", &e))?;
+        let meta = group_query::invite_info(&client, code).await.map_err(|e| iq_failure(self.id(), "groupGetInviteInfo", &e))?;
         Ok(baileys_group_metadata(&meta))
     }
 
@@ -521,30 +398,18 @@ impl Shard {
     pub async fn group_leave(&self, jid: &str) -> Result<()> {
         let group = self.arg(group_jid_arg("groupLeave", jid))?;
         let client = self.connected_client()?;
-        client
-            .groups()
-            .leave(group)
-            .await
-            .map_err(|e| self.group_failed("groupLeave", e))
+        client.groups().leave(group).await.map_err(|e| self.group_failed("groupLeave", e))
     }
 
     /// Baileys' `sock.groupFetchAllParticipating()`: `{ [jid]: GroupMetadata }` of every group
     /// we are in. Like Baileys, it also emits them as `groups.update`.
     pub async fn group_fetch_all_participating(&self) -> Result<BValue> {
         let client = self.connected_client()?;
-        let groups = group_query::participating(&client)
-            .await
-            .map_err(|e| iq_failure(self.id(), "groupFetchAllParticipating", &e))?;
-        let mut all: Vec<(String, BValue)> = groups
-            .iter()
-            .map(|meta| (meta.id.to_string(), baileys_group_metadata(meta)))
-            .collect();
+        let groups = group_query::participating(&client).await.map_err(|e| iq_failure(self.id(), "groupFetchAllParticipating", &e))?;
+        let mut all: Vec<(String, BValue)> = groups.iter().map(|meta| (meta.id.to_string(), baileys_group_metadata(meta))).collect();
         // A stable order makes the result and the event reproducible.
         all.sort_by(|a, b| a.0.cmp(&b.0));
-        self.baileys((
-            "groups.update",
-            BValue::Array(all.iter().map(|(_, m)| m.clone()).collect()),
-        ));
+        self.baileys(("groups.update", BValue::Array(all.iter().map(|(_, m)| m.clone()).collect())));
         Ok(BValue::Object(all))
     }
 
@@ -553,11 +418,7 @@ impl Shard {
     pub async fn group_toggle_ephemeral(&self, jid: &str, expiration: u32) -> Result<()> {
         let group = self.arg(group_jid_arg("groupToggleEphemeral", jid))?;
         let client = self.connected_client()?;
-        client
-            .groups()
-            .set_ephemeral(group, expiration)
-            .await
-            .map_err(|e| self.group_failed("groupToggleEphemeral", e))
+        client.groups().set_ephemeral(group, expiration).await.map_err(|e| self.group_failed("groupToggleEphemeral", e))
     }
 }
 
@@ -588,19 +449,10 @@ mod tests {
                     .children([NodeBuilder::new("body").string_content("hello").build()])
                     .build(),
                 NodeBuilder::new("announcement").build(),
-                NodeBuilder::new("ephemeral")
-                    .attr("expiration", "86400")
-                    .build(),
-                NodeBuilder::new("member_add_mode")
-                    .string_content("all_member_add")
-                    .build(),
-                NodeBuilder::new("participant")
-                    .attr("jid", "15550000001@s.whatsapp.net")
-                    .attr("type", "superadmin")
-                    .build(),
-                NodeBuilder::new("participant")
-                    .attr("jid", "15550000002@s.whatsapp.net")
-                    .build(),
+                NodeBuilder::new("ephemeral").attr("expiration", "86400").build(),
+                NodeBuilder::new("member_add_mode").string_content("all_member_add").build(),
+                NodeBuilder::new("participant").attr("jid", "15550000001@s.whatsapp.net").attr("type", "superadmin").build(),
+                NodeBuilder::new("participant").attr("jid", "15550000002@s.whatsapp.net").build(),
             ])
             .build();
         NodeBuilder::new("create").children([group]).build()
@@ -646,11 +498,7 @@ mod tests {
         let participants = meta.get("participants").and_then(BValue::as_array).unwrap();
         assert_eq!(
             participants[0],
-            BValue::obj([
-                ("id", s("15550000001@s.whatsapp.net")),
-                ("jid", s("15550000001@s.whatsapp.net")),
-                ("admin", s("superadmin"))
-            ])
+            BValue::obj([("id", s("15550000001@s.whatsapp.net")), ("jid", s("15550000001@s.whatsapp.net")), ("admin", s("superadmin"))])
         );
         assert_eq!(participants[1].get("admin"), Some(&BValue::Null));
     }
@@ -662,48 +510,23 @@ mod tests {
 
     #[test]
     fn actions_and_settings_parse_and_unknown_ones_are_named() {
-        assert_eq!(
-            "promote".parse::<ParticipantAction>().unwrap(),
-            ParticipantAction::Promote
-        );
+        assert_eq!("promote".parse::<ParticipantAction>().unwrap(), ParticipantAction::Promote);
         let err = "kick".parse::<ParticipantAction>().unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
-        assert!(
-            err.message.contains("\"kick\"") && err.message.contains("'remove'"),
-            "{}",
-            err.message
-        );
-        assert_eq!(
-            "not_announcement".parse::<GroupSetting>().unwrap(),
-            GroupSetting::NotAnnouncement
-        );
-        assert!("open"
-            .parse::<GroupSetting>()
-            .unwrap_err()
-            .message
-            .contains("'locked'"));
+        assert!(err.message.contains("\"kick\"") && err.message.contains("'remove'"), "{}", err.message);
+        assert_eq!("not_announcement".parse::<GroupSetting>().unwrap(), GroupSetting::NotAnnouncement);
+        assert!("open".parse::<GroupSetting>().unwrap_err().message.contains("'locked'"));
     }
 
     #[test]
     fn arguments_are_checked() {
         assert!(group_jid_arg("groupMetadata", "1203@g.us").is_ok());
-        assert!(group_jid_arg("groupMetadata", "1555@s.whatsapp.net")
-            .unwrap_err()
-            .message
-            .contains("not a group jid"));
+        assert!(group_jid_arg("groupMetadata", "1555@s.whatsapp.net").unwrap_err().message.contains("not a group jid"));
         assert!(group_jid_arg("groupMetadata", "nope").is_err());
         let jids = participant_jids("x", &["1555:3@s.whatsapp.net".into()]).unwrap();
         assert_eq!(jids[0].to_string(), "1555@s.whatsapp.net");
-        assert!(
-            participant_jids("x", &["1@s.whatsapp.net".into(), "1-2@g.us".into()])
-                .unwrap_err()
-                .message
-                .contains("participants[1]")
-        );
+        assert!(participant_jids("x", &["1@s.whatsapp.net".into(), "1-2@g.us".into()]).unwrap_err().message.contains("participants[1]"));
         assert!(invite_code_arg("x", "  ").is_err());
-        assert_eq!(
-            bare_invite_code("https://chat.whatsapp.com/AbC".into()),
-            "AbC"
-        );
+        assert_eq!(bare_invite_code("https://chat.whatsapp.com/AbC".into()), "AbC");
     }
 }

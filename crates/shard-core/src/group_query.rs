@@ -7,9 +7,7 @@
 //! `get_metadata`, participants' phone numbers are not filled in from its LID cache: they are
 //! what the server sent, as in Baileys.
 
-use wacore::iq::groups::{
-    CommunityParticipatingIq, GetGroupInviteInfoIq, GroupInfoOutcome, GroupParticipatingIq, GroupQueryIq,
-};
+use wacore::iq::groups::{CommunityParticipatingIq, GetGroupInviteInfoIq, GroupInfoOutcome, GroupParticipatingIq, GroupQueryIq};
 use wacore::iq::spec::IqSpec;
 use wacore_binary::{Jid, Node, NodeContent};
 use whatsapp_rust::features::GroupMetadata;

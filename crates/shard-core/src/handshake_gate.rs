@@ -32,7 +32,12 @@ pub struct HandshakeGate {
 impl HandshakeGate {
     pub fn new(limit: usize) -> Arc<Self> {
         let limit = limit.max(1);
-        Arc::new(HandshakeGate { permits: Arc::new(Semaphore::new(limit)), limit, in_flight: AtomicUsize::new(0), peak: AtomicUsize::new(0) })
+        Arc::new(HandshakeGate {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })
     }
 
     pub fn limit(&self) -> usize {

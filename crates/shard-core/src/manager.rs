@@ -88,8 +88,7 @@ impl ShardManager {
 
     fn require(&self, id: &str) -> Result<Arc<Shard>> {
         self.get(id).ok_or_else(|| {
-            ShardError::new(ErrorCode::ShardNotFound, format!("no shard with id {id:?}; create it with createShard first"))
-                .for_shard(id)
+            ShardError::new(ErrorCode::ShardNotFound, format!("no shard with id {id:?}; create it with createShard first")).for_shard(id)
         })
     }
 
@@ -189,10 +188,7 @@ impl ShardManager {
     pub async fn load_all_shards(&self, stagger: std::time::Duration) -> Result<Vec<String>> {
         let ids = self.saved_session_ids();
         if ids.is_empty() {
-            return Err(ShardError::new(
-                ErrorCode::NoSessions,
-                format!("no saved sessions in {}", self.session_root.display()),
-            ));
+            return Err(ShardError::new(ErrorCode::NoSessions, format!("no saved sessions in {}", self.session_root.display())));
         }
         let total = ids.len();
         let mut loaded = Vec::with_capacity(total);
@@ -261,7 +257,8 @@ impl ShardManager {
         }
         let dir = self.session_root.join(id);
         if clear_session && dir.exists() {
-            self.move_aside(&dir, session_aside::CLEARED_BIN).map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
+            self.move_aside(&dir, session_aside::CLEARED_BIN)
+                .map_err(|e| ShardError::new(ErrorCode::RecreateFailed, e.message).for_shard(id))?;
         }
         let phone_number = self.get(id).and_then(|s| s.phone_number().map(str::to_owned));
         self.create_shard(ShardOptions { id: Some(id.to_owned()), phone_number, ..Default::default() })

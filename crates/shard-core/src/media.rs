@@ -53,13 +53,7 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
-    pub const ALL: [MediaKind; 5] = [
-        MediaKind::Image,
-        MediaKind::Video,
-        MediaKind::Audio,
-        MediaKind::Document,
-        MediaKind::Sticker,
-    ];
+    pub const ALL: [MediaKind; 5] = [MediaKind::Image, MediaKind::Video, MediaKind::Audio, MediaKind::Document, MediaKind::Sticker];
 
     /// The key in Baileys' `AnyMessageContent` (`{ image: ... }`).
     pub fn content_key(self) -> &'static str {
@@ -111,11 +105,7 @@ impl MediaKind {
 
     /// The media kind of `sendMessage` content, if it is a media message.
     pub fn of_content(content: &BValue) -> Option<MediaKind> {
-        MediaKind::ALL.into_iter().find(|k| {
-            content
-                .get(k.content_key())
-                .is_some_and(|v| *v != BValue::Null)
-        })
+        MediaKind::ALL.into_iter().find(|k| content.get(k.content_key()).is_some_and(|v| *v != BValue::Null))
     }
 }
 
@@ -176,7 +166,9 @@ impl MediaSource {
                     return Ok(MediaSource::Spool(token.to_owned()));
                 }
                 if value.get("stream").is_some() {
-                    return Err(invalid(format!("{path}.stream must be read by sock.sendMessage (pass the content to sock.sendMessage, not to the native addon)")));
+                    return Err(invalid(format!(
+                        "{path}.stream must be read by sock.sendMessage (pass the content to sock.sendMessage, not to the native addon)"
+                    )));
                 }
                 Err(invalid(format!("{path} must be a Buffer, {{ url }} (a file path or an http(s) URL) or {{ stream }}")))
             }
@@ -213,16 +205,9 @@ pub struct MediaContent {
 
 impl MediaContent {
     /// Reads `{ <kind>: Buffer | { url } | { spool }, caption?, mimetype?, fileName?, ... }`.
-    pub fn from_baileys(
-        kind: MediaKind,
-        content: &BValue,
-        mentions: Vec<Jid>,
-    ) -> Result<MediaContent> {
+    pub fn from_baileys(kind: MediaKind, content: &BValue, mentions: Vec<Jid>) -> Result<MediaContent> {
         let key = kind.content_key();
-        let source = MediaSource::from_baileys(
-            content.get(key).unwrap_or(&BValue::Null),
-            &format!("content.{key}"),
-        )?;
+        let source = MediaSource::from_baileys(content.get(key).unwrap_or(&BValue::Null), &format!("content.{key}"))?;
         let mut fields = BValue::object();
         if let BValue::Object(entries) = content {
             for (k, v) in entries {
@@ -237,21 +222,12 @@ impl MediaContent {
             }
         }
         if fields.get("mimetype").is_none() {
-            fields.set(
-                "mimetype",
-                BValue::String(kind.default_mimetype().to_owned()),
-            );
+            fields.set("mimetype", BValue::String(kind.default_mimetype().to_owned()));
         }
         if kind == MediaKind::Document && fields.get("fileName").is_none() {
             fields.set("fileName", BValue::String("file".to_owned()));
         }
-        Ok(MediaContent {
-            kind,
-            source,
-            fields,
-            mentions,
-            uploaded: None,
-        })
+        Ok(MediaContent { kind, source, fields, mentions, uploaded: None })
     }
 
     /// Encrypts the media with the keys of `media_type` (the kind's own unless Baileys'
@@ -268,12 +244,8 @@ impl MediaContent {
             MediaSource::Path(path) => {
                 let path = path.clone();
                 let spooled = blocking(move || {
-                    let file = std::fs::File::open(&path).map_err(|e| {
-                        invalid(format!(
-                            "content.{what}.url: cannot read {}: {e}",
-                            path.display()
-                        ))
-                    })?;
+                    let file = std::fs::File::open(&path)
+                        .map_err(|e| invalid(format!("content.{what}.url: cannot read {}: {e}", path.display())))?;
                     spool_reader(file, kind, media_type)
                 })
                 .await?;
@@ -284,14 +256,9 @@ impl MediaContent {
                 let spooled = blocking(move || {
                     let response = UreqHttpClient::new()
                         .execute_streaming(HttpRequest::get(url.clone()))
-                        .map_err(|e| {
-                            failed(format!("content.{what}.url: could not fetch {url}: {e}"))
-                        })?;
+                        .map_err(|e| failed(format!("content.{what}.url: could not fetch {url}: {e}")))?;
                     if !(200..300).contains(&response.status_code) {
-                        return Err(failed(format!(
-                            "content.{what}.url: {url} answered HTTP {}",
-                            response.status_code
-                        )));
+                        return Err(failed(format!("content.{what}.url: {url} answered HTTP {}", response.status_code)));
                     }
                     spool_reader(response.body, kind, media_type)
                 })
@@ -299,16 +266,10 @@ impl MediaContent {
                 (UploadBytes::File(spooled.file), spooled.info)
             }
             MediaSource::Spool(token) => {
-                let spooled = take_spool(token).ok_or_else(|| {
-                    invalid(format!(
-                        "content.{what}: media spool {token:?} is unknown or already sent"
-                    ))
-                })?;
+                let spooled = take_spool(token)
+                    .ok_or_else(|| invalid(format!("content.{what}: media spool {token:?} is unknown or already sent")))?;
                 if spooled.kind != self.kind || spooled.media_type != media_type {
-                    return Err(invalid(format!(
-                        "content.{what}: the stream was encrypted as {}",
-                        spooled.kind.content_key()
-                    )));
+                    return Err(invalid(format!("content.{what}: the stream was encrypted as {}", spooled.kind.content_key())));
                 }
                 (UploadBytes::File(spooled.file), spooled.info)
             }
@@ -383,15 +344,16 @@ impl MediaContent {
         let (bytes, info) = this.encrypt(media_type.unwrap_or(self.kind.media_type())).await?;
         let file = match bytes {
             UploadBytes::File(file) => file,
-            UploadBytes::Memory(bytes) => blocking(move || {
-                let path = temp_path();
-                let file = SpoolFile { path, len: bytes.len() as u64 };
-                std::fs::write(&file.path, &bytes).map_err(|e| {
-                    failed(format!("cannot write the encrypted media to {}: {e}", file.path.display()))
-                })?;
-                Ok(file)
-            })
-            .await?,
+            UploadBytes::Memory(bytes) => {
+                blocking(move || {
+                    let path = temp_path();
+                    let file = SpoolFile { path, len: bytes.len() as u64 };
+                    std::fs::write(&file.path, &bytes)
+                        .map_err(|e| failed(format!("cannot write the encrypted media to {}: {e}", file.path.display())))?;
+                    Ok(file)
+                })
+                .await?
+            }
         };
         Ok(EncryptedFile { media: this.uploaded(None), file, info })
     }
@@ -410,7 +372,11 @@ impl MediaContent {
             _ => Err(invalid(format!("the prepared media has no {field}.{name} (a Buffer)"))),
         };
         let string = |name: &str| {
-            inner.get(name).and_then(BValue::as_str).map(str::to_owned).ok_or_else(|| invalid(format!("the prepared media has no {field}.{name}")))
+            inner
+                .get(name)
+                .and_then(BValue::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| invalid(format!("the prepared media has no {field}.{name}")))
         };
         let number = |name: &str| as_count(inner.get(name));
         Ok(self.uploaded(Uploaded {
@@ -439,10 +405,7 @@ impl MediaContent {
     /// of uploaded media; the CDN fields first, then the content's own, as Baileys orders them.
     pub fn baileys_message(&self) -> Result<BValue> {
         let Some(up) = &self.uploaded else {
-            return Err(invalid(format!(
-                "the {} has not been uploaded yet",
-                self.kind.content_key()
-            )));
+            return Err(invalid(format!("the {} has not been uploaded yet", self.kind.content_key())));
         };
         let mut inner = BValue::obj([
             ("url", BValue::String(up.url.clone())),
@@ -459,20 +422,8 @@ impl MediaContent {
             }
         }
         if !self.mentions.is_empty() {
-            let mut context = inner
-                .get("contextInfo")
-                .cloned()
-                .filter(|c| matches!(c, BValue::Object(_)))
-                .unwrap_or_else(BValue::object);
-            context.set(
-                "mentionedJid",
-                BValue::Array(
-                    self.mentions
-                        .iter()
-                        .map(|j| BValue::String(j.to_string()))
-                        .collect(),
-                ),
-            );
+            let mut context = inner.get("contextInfo").cloned().filter(|c| matches!(c, BValue::Object(_))).unwrap_or_else(BValue::object);
+            context.set("mentionedJid", BValue::Array(self.mentions.iter().map(|j| BValue::String(j.to_string())).collect()));
             inner.set("contextInfo", context);
         }
         // Baileys: `{ video, ptv: true }` is a round video note, `ptvMessage`.
@@ -486,9 +437,7 @@ impl MediaContent {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| failed(format!("media task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| failed(format!("media task failed: {e}")))?
 }
 
 /// The encrypted body of one upload.
@@ -497,17 +446,11 @@ enum UploadBytes {
     File(SpoolFile),
 }
 
-fn encrypt_in_memory(
-    plain: &[u8],
-    media_type: MediaType,
-) -> Result<(UploadBytes, EncryptedMediaInfo)> {
-    let mut encryptor =
-        MediaEncryptor::new(media_type).map_err(|e| failed(format!("media encryption: {e}")))?;
+fn encrypt_in_memory(plain: &[u8], media_type: MediaType) -> Result<(UploadBytes, EncryptedMediaInfo)> {
+    let mut encryptor = MediaEncryptor::new(media_type).map_err(|e| failed(format!("media encryption: {e}")))?;
     let mut out = Vec::with_capacity(wacore::upload::encrypted_len(plain.len()));
     encryptor.update(plain, &mut out);
-    let info = encryptor
-        .finalize(&mut out)
-        .map_err(|e| failed(format!("media encryption: {e}")))?;
+    let info = encryptor.finalize(&mut out).map_err(|e| failed(format!("media encryption: {e}")))?;
     Ok((UploadBytes::Memory(bytes::Bytes::from(out)), info))
 }
 
@@ -552,11 +495,7 @@ impl UploadSource for SpoolFile {
 }
 
 fn temp_path() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "baileys-shard-media-{}-{:016x}.enc",
-        std::process::id(),
-        rand::random::<u64>()
-    ))
+    std::env::temp_dir().join(format!("baileys-shard-media-{}-{:016x}.enc", std::process::id(), rand::random::<u64>()))
 }
 
 /// Encrypts media while it arrives in chunks (a JS stream, a file, an HTTP body) into a
@@ -577,14 +516,9 @@ impl MediaSpool {
     /// A spool for `kind` encrypted with the keys of another media type.
     fn create_as(kind: MediaKind, media_type: MediaType) -> Result<MediaSpool> {
         let path = temp_path();
-        let file = std::fs::File::create(&path).map_err(|e| {
-            failed(format!(
-                "cannot create a temporary file for the media in {}: {e}",
-                std::env::temp_dir().display()
-            ))
-        })?;
-        let encryptor = MediaEncryptor::new(media_type)
-            .map_err(|e| failed(format!("media encryption: {e}")))?;
+        let file = std::fs::File::create(&path)
+            .map_err(|e| failed(format!("cannot create a temporary file for the media in {}: {e}", std::env::temp_dir().display())))?;
+        let encryptor = MediaEncryptor::new(media_type).map_err(|e| failed(format!("media encryption: {e}")))?;
         Ok(MediaSpool {
             kind,
             media_type,
@@ -600,38 +534,21 @@ impl MediaSpool {
 
     /// Encrypts and stores the next chunk of plaintext.
     pub fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        let (Some(encryptor), Some(writer)) = (self.encryptor.as_mut(), self.writer.as_mut())
-        else {
+        let (Some(encryptor), Some(writer)) = (self.encryptor.as_mut(), self.writer.as_mut()) else {
             return Err(invalid("this media stream is already finished"));
         };
-        encryptor
-            .update_to_writer(chunk, writer)
-            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))
+        encryptor.update_to_writer(chunk, writer).map_err(|e| failed(format!("writing the encrypted media failed: {e}")))
     }
 
     /// Pads, appends the MAC and closes the file.
     pub fn finish(mut self) -> Result<SpooledMedia> {
-        let (Some(encryptor), Some(mut writer), Some(mut file)) =
-            (self.encryptor.take(), self.writer.take(), self.file.take())
-        else {
+        let (Some(encryptor), Some(mut writer), Some(mut file)) = (self.encryptor.take(), self.writer.take(), self.file.take()) else {
             return Err(invalid("this media stream is already finished"));
         };
-        let info = encryptor
-            .finalize_to_writer(&mut writer)
-            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
-        let inner = writer
-            .into_inner()
-            .map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
-        file.len = inner
-            .metadata()
-            .map_err(|e| failed(format!("reading the encrypted media failed: {e}")))?
-            .len();
-        Ok(SpooledMedia {
-            kind: self.kind,
-            media_type: self.media_type,
-            file,
-            info,
-        })
+        let info = encryptor.finalize_to_writer(&mut writer).map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
+        let inner = writer.into_inner().map_err(|e| failed(format!("writing the encrypted media failed: {e}")))?;
+        file.len = inner.metadata().map_err(|e| failed(format!("reading the encrypted media failed: {e}")))?.len();
+        Ok(SpooledMedia { kind: self.kind, media_type: self.media_type, file, info })
     }
 }
 
@@ -676,9 +593,7 @@ impl EncryptedFile {
 
     /// The content with the CDN location the upload function answered (the file is removed).
     pub fn into_uploaded(self, url: String, direct_path: String) -> MediaContent {
-        let media_key_timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let media_key_timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         self.media.uploaded(Uploaded {
             url,
             direct_path,
@@ -718,18 +633,12 @@ fn spools() -> &'static Mutex<HashMap<String, SpooledMedia>> {
 /// Registers a finished spool; `{ <kind>: { spool: token } }` then sends it (once).
 pub fn register_spool(spooled: SpooledMedia) -> String {
     let token = format!("{:032x}", rand::random::<u128>());
-    spools()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(token.clone(), spooled);
+    spools().lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), spooled);
     token
 }
 
 fn take_spool(token: &str) -> Option<SpooledMedia> {
-    spools()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(token)
+    spools().lock().unwrap_or_else(|p| p.into_inner()).remove(token)
 }
 
 /// Drops a spool that was not sent (its file is removed); nothing if it was.
@@ -749,28 +658,19 @@ impl MediaHttpClient {
     /// on the same `host:port` over plain HTTP; a `wss://` server (WhatsApp) gets no rewrite.
     /// With `proxy`, every request goes through it.
     pub fn for_chat_server(ws_url: &str, proxy: Option<&Proxy>) -> std::result::Result<MediaHttpClient, String> {
-        let plain_host = ws_url
-            .strip_prefix("ws://")
-            .map(|rest| rest.split(['/', '?']).next().unwrap_or(rest).to_owned())
-            .filter(|h| !h.is_empty());
+        let plain_host =
+            ws_url.strip_prefix("ws://").map(|rest| rest.split(['/', '?']).next().unwrap_or(rest).to_owned()).filter(|h| !h.is_empty());
         Ok(MediaHttpClient { inner: ureq_client(proxy)?, plain_host })
     }
 
     /// Talks to `plain_host` (`host:port`) over plain HTTP, or to WhatsApp's CDN when `None`.
     pub fn with_plain_host(plain_host: Option<String>) -> MediaHttpClient {
-        MediaHttpClient {
-            inner: UreqHttpClient::new(),
-            plain_host,
-        }
+        MediaHttpClient { inner: UreqHttpClient::new(), plain_host }
     }
 
     fn rewrite(&self, mut request: HttpRequest) -> HttpRequest {
         if let Some(host) = &self.plain_host {
-            if let Some(rest) = request
-                .url
-                .strip_prefix("https://")
-                .and_then(|r| r.strip_prefix(host.as_str()))
-            {
+            if let Some(rest) = request.url.strip_prefix("https://").and_then(|r| r.strip_prefix(host.as_str())) {
                 if rest.is_empty() || rest.starts_with(['/', '?']) {
                     request.url = format!("http://{host}{rest}");
                 }
@@ -798,14 +698,8 @@ impl HttpClient for MediaHttpClient {
         self.inner.supports_upload_streaming()
     }
 
-    fn execute_upload(
-        &self,
-        request: HttpRequest,
-        body: UploadBody,
-        content_length: u64,
-    ) -> anyhow::Result<HttpResponse> {
-        self.inner
-            .execute_upload(self.rewrite(request), body, content_length)
+    fn execute_upload(&self, request: HttpRequest, body: UploadBody, content_length: u64) -> anyhow::Result<HttpResponse> {
+        self.inner.execute_upload(self.rewrite(request), body, content_length)
     }
 
     fn resource_report(&self) -> Option<wacore::stats::HttpResourceReport> {
@@ -862,9 +756,7 @@ fn bytes_of(value: Option<&BValue>) -> Option<Vec<u8>> {
                 _ => None,
             })
             .collect(),
-        obj @ BValue::Object(_) if obj.get("type").and_then(BValue::as_str) == Some("Buffer") => {
-            bytes_of(obj.get("data"))
-        }
+        obj @ BValue::Object(_) if obj.get("type").and_then(BValue::as_str) == Some("Buffer") => bytes_of(obj.get("data")),
         _ => None,
     }
 }
@@ -892,16 +784,12 @@ impl MediaRef {
     /// Finds the media of a `WAMessage` (`{ key, message: { imageMessage: … } }`), looking
     /// through ephemeral / view-once / document-with-caption wrappers.
     pub fn from_wa_message(msg: &BValue) -> Result<MediaRef> {
-        let mut message = msg.get("message").filter(|m| matches!(m, BValue::Object(_))).ok_or_else(|| {
-            invalid("downloadMediaMessage: expected a WAMessage with a message ({ key, message: { imageMessage: … } })")
-        })?;
+        let mut message = msg
+            .get("message")
+            .filter(|m| matches!(m, BValue::Object(_)))
+            .ok_or_else(|| invalid("downloadMediaMessage: expected a WAMessage with a message ({ key, message: { imageMessage: … } })"))?;
         for _ in 0..4 {
-            match WRAPPERS.iter().find_map(|w| {
-                message
-                    .get(w)
-                    .and_then(|m| m.get("message"))
-                    .filter(|m| matches!(m, BValue::Object(_)))
-            }) {
+            match WRAPPERS.iter().find_map(|w| message.get(w).and_then(|m| m.get("message")).filter(|m| matches!(m, BValue::Object(_)))) {
                 Some(inner) => message = inner,
                 None => break,
             }
@@ -910,49 +798,20 @@ impl MediaRef {
             .into_iter()
             .map(|k| (k, k.message_field()))
             .chain([(MediaKind::Video, "ptvMessage")])
-            .find_map(|(k, field)| {
-                message
-                    .get(field)
-                    .filter(|m| matches!(m, BValue::Object(_)))
-                    .map(|m| (k, m))
-            })
-            .ok_or_else(|| {
-                invalid(format!(
-                    "downloadMediaMessage: the message has no media (content keys {:?})",
-                    message.keys()
-                ))
-            })?;
+            .find_map(|(k, field)| message.get(field).filter(|m| matches!(m, BValue::Object(_))).map(|m| (k, m)))
+            .ok_or_else(|| invalid(format!("downloadMediaMessage: the message has no media (content keys {:?})", message.keys())))?;
         let field = kind.message_field();
         let need = |name: &str| {
-            bytes_of(media.get(name)).ok_or_else(|| {
-                invalid(format!(
-                    "downloadMediaMessage: {field}.{name} is missing or not bytes"
-                ))
-            })
+            bytes_of(media.get(name)).ok_or_else(|| invalid(format!("downloadMediaMessage: {field}.{name} is missing or not bytes")))
         };
-        let url = media
-            .get("url")
-            .and_then(BValue::as_str)
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned);
-        let direct_path = match media
-            .get("directPath")
-            .and_then(BValue::as_str)
-            .filter(|p| !p.is_empty())
-        {
+        let url = media.get("url").and_then(BValue::as_str).filter(|u| !u.is_empty()).map(str::to_owned);
+        let direct_path = match media.get("directPath").and_then(BValue::as_str).filter(|p| !p.is_empty()) {
             Some(p) => p.to_owned(),
             None => url
                 .as_deref()
                 .and_then(|u| u.split_once("://"))
-                .and_then(|(_, rest)| {
-                    rest.find('/')
-                        .map(|i| rest[i..].split('?').next().unwrap_or_default().to_owned())
-                })
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "downloadMediaMessage: {field} has neither directPath nor url"
-                    ))
-                })?,
+                .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].split('?').next().unwrap_or_default().to_owned()))
+                .ok_or_else(|| invalid(format!("downloadMediaMessage: {field} has neither directPath nor url")))?,
         };
         Ok(MediaRef {
             kind,
@@ -988,18 +847,13 @@ impl MediaRef {
             Some(host) => MediaRoute::unauthenticated(vec![MediaHost::new(host)]),
             None => MediaRoute::default_hosts(),
         };
-        let mut urls: Vec<String> =
-            DownloadUtils::prepare_download_requests(&self.params(), &route)
-                .map_err(|e| invalid(format!("downloadMediaMessage: {e}")))?
-                .into_iter()
-                .map(|r| r.url)
-                .collect();
+        let mut urls: Vec<String> = DownloadUtils::prepare_download_requests(&self.params(), &route)
+            .map_err(|e| invalid(format!("downloadMediaMessage: {e}")))?
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
         if plain_host.is_none() {
-            if let Some(url) = self
-                .url
-                .as_ref()
-                .filter(|u| u.starts_with("https://mmg.whatsapp.net/"))
-            {
+            if let Some(url) = self.url.as_ref().filter(|u| u.starts_with("https://mmg.whatsapp.net/")) {
                 urls.insert(0, url.clone());
             }
         }
@@ -1010,11 +864,7 @@ impl MediaRef {
     /// the async threads). Bytes are written before the MAC at the end can be checked; on
     /// `MEDIA_INVALID` everything written must be discarded. `plain_host`: a plain-HTTP test
     /// CDN (`host:port`, the mock) instead of WhatsApp's.
-    pub fn download_blocking<W: Write>(
-        &self,
-        plain_host: Option<&str>,
-        sink: &mut W,
-    ) -> Result<u64> {
+    pub fn download_blocking<W: Write>(&self, plain_host: Option<&str>, sink: &mut W) -> Result<u64> {
         let http = MediaHttpClient::with_plain_host(plain_host.map(str::to_owned));
         let mut last = None;
         for url in self.urls(plain_host)? {
@@ -1026,10 +876,7 @@ impl MediaRef {
                 }
             };
             if !(200..300).contains(&response.status_code) {
-                last = Some(failed(format!(
-                    "downloading the media failed: the CDN answered HTTP {}",
-                    response.status_code
-                )));
+                last = Some(failed(format!("downloading the media failed: the CDN answered HTTP {}", response.status_code)));
                 continue;
             }
             return self.decrypt_verified(response.body, sink);
@@ -1038,28 +885,18 @@ impl MediaRef {
     }
 
     fn decrypt_verified<W: Write>(&self, body: impl Read, sink: &mut W) -> Result<u64> {
-        let hash =
-            || CryptographicHash::new("SHA-256").map_err(|e| failed(format!("sha-256: {e}")));
-        let mut reader = HashingReader {
-            inner: body,
-            hash: hash()?,
-            io_error: None,
-        };
-        let mut writer = HashingWriter {
-            inner: sink,
-            hash: hash()?,
-        };
-        let written = DownloadUtils::decrypt_stream_to_writer(
-            &mut reader,
-            &self.media_key,
-            self.kind.media_type(),
-            &mut writer,
-        );
+        let hash = || CryptographicHash::new("SHA-256").map_err(|e| failed(format!("sha-256: {e}")));
+        let mut reader = HashingReader { inner: body, hash: hash()?, io_error: None };
+        let mut writer = HashingWriter { inner: sink, hash: hash()? };
+        let written = DownloadUtils::decrypt_stream_to_writer(&mut reader, &self.media_key, self.kind.media_type(), &mut writer);
         if let Some(e) = reader.io_error.take() {
             return Err(failed(format!("downloading the media failed: {e}")));
         }
         let written = written.map_err(|e| {
-            bad_media(format!("the downloaded {} does not verify ({e}): it was altered, or the message's mediaKey is wrong", self.kind.content_key()))
+            bad_media(format!(
+                "the downloaded {} does not verify ({e}): it was altered, or the message's mediaKey is wrong",
+                self.kind.content_key()
+            ))
         })?;
         if reader.hash.finalize() != self.file_enc_sha256 {
             return Err(bad_media(format!(
@@ -1068,10 +905,7 @@ impl MediaRef {
             )));
         }
         if writer.hash.finalize() != self.file_sha256 {
-            return Err(bad_media(format!(
-                "the decrypted {} does not match the message's fileSha256",
-                self.kind.content_key()
-            )));
+            return Err(bad_media(format!("the decrypted {} does not match the message's fileSha256", self.kind.content_key())));
         }
         Ok(written)
     }
@@ -1120,8 +954,7 @@ impl<W: Write> Write for HashingWriter<'_, W> {
 /// Downloads the whole media into memory (verified).
 pub async fn download_to_vec(media: MediaRef, plain_host: Option<String>) -> Result<Vec<u8>> {
     blocking(move || {
-        let mut out =
-            Vec::with_capacity(usize::try_from(media.file_length.min(64 << 20)).unwrap_or(0));
+        let mut out = Vec::with_capacity(usize::try_from(media.file_length.min(64 << 20)).unwrap_or(0));
         media.download_blocking(plain_host.as_deref(), &mut out)?;
         Ok(out)
     })
@@ -1130,22 +963,13 @@ pub async fn download_to_vec(media: MediaRef, plain_host: Option<String>) -> Res
 
 /// Downloads the media as a stream of plaintext chunks; the last item is an error when the
 /// download fails or does not verify (then the chunks already received must be discarded).
-pub fn download_stream(
-    media: MediaRef,
-    plain_host: Option<String>,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>>> {
+pub fn download_stream(media: MediaRef, plain_host: Option<String>) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>>> {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        let mut sink = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(CHUNK),
-        };
+        let mut sink = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
         let result = media
             .download_blocking(plain_host.as_deref(), &mut sink)
-            .and_then(|_| {
-                sink.send_buffered()
-                    .map_err(|_| failed("the download stream was closed"))
-            });
+            .and_then(|_| sink.send_buffered().map_err(|_| failed("the download stream was closed")));
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));
         }
@@ -1165,9 +989,7 @@ impl ChannelWriter {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "download stream closed")
-        })
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "download stream closed"))
     }
 }
 
@@ -1202,72 +1024,37 @@ mod tests {
 
     #[test]
     fn content_is_read_with_baileys_defaults() {
-        let content = BValue::obj([
-            ("document", BValue::obj([("url", s("/tmp/x.pdf"))])),
-            ("caption", s("hi")),
-        ]);
+        let content = BValue::obj([("document", BValue::obj([("url", s("/tmp/x.pdf"))])), ("caption", s("hi"))]);
         let kind = MediaKind::of_content(&content).unwrap();
         let m = MediaContent::from_baileys(kind, &content, vec![]).unwrap();
         assert_eq!(m.kind, MediaKind::Document);
         assert_eq!(m.source, MediaSource::Path("/tmp/x.pdf".into()));
         assert_eq!(m.fields.get("fileName"), Some(&s("file")));
         assert_eq!(m.fields.get("mimetype"), Some(&s("application/pdf")));
-        let audio = BValue::obj([
-            ("audio", BValue::Bytes(vec![1, 2])),
-            ("ptt", BValue::Bool(true)),
-        ]);
+        let audio = BValue::obj([("audio", BValue::Bytes(vec![1, 2])), ("ptt", BValue::Bool(true))]);
         let m = MediaContent::from_baileys(MediaKind::Audio, &audio, vec![]).unwrap();
         assert_eq!(m.fields.get("mimetype"), Some(&s("audio/ogg; codecs=opus")));
         assert!(m.baileys_message().is_err(), "not uploaded yet");
-        let url = BValue::obj([(
-            "image",
-            BValue::obj([("url", s("https://example.com/a.jpg"))]),
-        )]);
+        let url = BValue::obj([("image", BValue::obj([("url", s("https://example.com/a.jpg"))]))]);
         assert_eq!(
-            MediaContent::from_baileys(MediaKind::Image, &url, vec![])
-                .unwrap()
-                .source,
+            MediaContent::from_baileys(MediaKind::Image, &url, vec![]).unwrap().source,
             MediaSource::Url("https://example.com/a.jpg".into())
         );
         let bad = BValue::obj([("image", s("nope"))]);
-        assert_eq!(
-            MediaContent::from_baileys(MediaKind::Image, &bad, vec![])
-                .unwrap_err()
-                .code,
-            ErrorCode::InvalidArgument
-        );
-        let bad = BValue::obj([
-            ("image", BValue::Bytes(vec![1])),
-            ("caption", BValue::Int(3)),
-        ]);
-        assert!(MediaContent::from_baileys(MediaKind::Image, &bad, vec![])
-            .unwrap_err()
-            .message
-            .contains("caption"));
+        assert_eq!(MediaContent::from_baileys(MediaKind::Image, &bad, vec![]).unwrap_err().code, ErrorCode::InvalidArgument);
+        let bad = BValue::obj([("image", BValue::Bytes(vec![1])), ("caption", BValue::Int(3))]);
+        assert!(MediaContent::from_baileys(MediaKind::Image, &bad, vec![]).unwrap_err().message.contains("caption"));
     }
 
     #[test]
     fn only_the_plain_test_server_is_rewritten() {
         let http = MediaHttpClient::for_chat_server("ws://127.0.0.1:4000/ws/chat", None).unwrap();
         let url = |u: &str| http.rewrite(HttpRequest::get(u)).url;
-        assert_eq!(
-            url("https://127.0.0.1:4000/v/t62/x.enc?token=a"),
-            "http://127.0.0.1:4000/v/t62/x.enc?token=a"
-        );
-        assert_eq!(
-            url("https://127.0.0.1:40000/v/x"),
-            "https://127.0.0.1:40000/v/x"
-        );
-        assert_eq!(
-            url("https://mmg.whatsapp.net/v/x"),
-            "https://mmg.whatsapp.net/v/x"
-        );
+        assert_eq!(url("https://127.0.0.1:4000/v/t62/x.enc?token=a"), "http://127.0.0.1:4000/v/t62/x.enc?token=a");
+        assert_eq!(url("https://127.0.0.1:40000/v/x"), "https://127.0.0.1:40000/v/x");
+        assert_eq!(url("https://mmg.whatsapp.net/v/x"), "https://mmg.whatsapp.net/v/x");
         let real = MediaHttpClient::for_chat_server("wss://web.whatsapp.com/ws/chat", None).unwrap();
-        assert_eq!(
-            real.rewrite(HttpRequest::get("https://127.0.0.1:4000/v"))
-                .url,
-            "https://127.0.0.1:4000/v"
-        );
+        assert_eq!(real.rewrite(HttpRequest::get("https://127.0.0.1:4000/v")).url, "https://127.0.0.1:4000/v");
     }
 
     fn spooled(kind: MediaKind, plain: &[u8]) -> (SpooledMedia, Vec<u8>) {
@@ -1277,12 +1064,7 @@ mod tests {
         }
         let spooled = spool.finish().unwrap();
         let mut enc = Vec::new();
-        spooled
-            .file
-            .reader_from(0)
-            .unwrap()
-            .read_to_end(&mut enc)
-            .unwrap();
+        spooled.file.reader_from(0).unwrap().read_to_end(&mut enc).unwrap();
         (spooled, enc)
     }
 
@@ -1308,9 +1090,7 @@ mod tests {
 
         let mut tampered = enc.clone();
         tampered[100] ^= 1;
-        let err = media
-            .decrypt_verified(&tampered[..], &mut Vec::new())
-            .unwrap_err();
+        let err = media.decrypt_verified(&tampered[..], &mut Vec::new()).unwrap_err();
         assert_eq!(err.code, ErrorCode::MediaInvalid, "{err}");
 
         drop(spooled);
@@ -1357,28 +1137,12 @@ mod tests {
             ("url", s("https://127.0.0.1:1/v/t62.7118-24/abc.enc?x=1")),
             ("mediaKey", s("AAAA")),
             ("fileEncSha256", BValue::Bytes(vec![1; 32])),
-            (
-                "fileSha256",
-                BValue::obj([
-                    ("type", s("Buffer")),
-                    ("data", BValue::Array(vec![BValue::Int(1), BValue::Int(2)])),
-                ]),
-            ),
-            (
-                "fileLength",
-                BValue::obj([
-                    ("low", BValue::Int(5)),
-                    ("high", BValue::Int(0)),
-                    ("unsigned", BValue::Bool(true)),
-                ]),
-            ),
+            ("fileSha256", BValue::obj([("type", s("Buffer")), ("data", BValue::Array(vec![BValue::Int(1), BValue::Int(2)]))])),
+            ("fileLength", BValue::obj([("low", BValue::Int(5)), ("high", BValue::Int(0)), ("unsigned", BValue::Bool(true))])),
         ]);
         let msg = BValue::obj([(
             "message",
-            BValue::obj([(
-                "ephemeralMessage",
-                BValue::obj([("message", BValue::obj([("imageMessage", media)]))]),
-            )]),
+            BValue::obj([("ephemeralMessage", BValue::obj([("message", BValue::obj([("imageMessage", media)]))]))]),
         )]);
         let r = MediaRef::from_wa_message(&msg).unwrap();
         assert_eq!(r.kind, MediaKind::Image);
@@ -1387,9 +1151,6 @@ mod tests {
         assert_eq!(r.file_sha256, vec![1, 2]);
         assert_eq!(r.file_length, 5);
         let text = BValue::obj([("message", BValue::obj([("conversation", s("hi"))]))]);
-        assert!(MediaRef::from_wa_message(&text)
-            .unwrap_err()
-            .message
-            .contains("no media"));
+        assert!(MediaRef::from_wa_message(&text).unwrap_err().message.contains("no media"));
     }
 }

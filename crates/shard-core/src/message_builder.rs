@@ -9,8 +9,8 @@
 //! poll and inside a `viewOnce` text, where it sets them on a wrapper without that field.
 
 use rand::Rng;
-use waproto::whatsapp as wa;
 use wacore_binary::Jid;
+use waproto::whatsapp as wa;
 
 use crate::baileys_to_proto::message_from_baileys;
 use crate::baileys_value::BValue;
@@ -29,8 +29,14 @@ const SHARE_PHONE_NUMBER: i64 = 11;
 const MESSAGE_EDIT: i64 = 14;
 
 /// Wrappers whose `message` holds the content (Baileys' `normalizeMessageContent`).
-const FUTURE_PROOF_WRAPPERS: [&str; 6] =
-    ["ephemeralMessage", "viewOnceMessage", "documentWithCaptionMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension", "editedMessage"];
+const FUTURE_PROOF_WRAPPERS: [&str; 6] = [
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "documentWithCaptionMessage",
+    "viewOnceMessageV2",
+    "viewOnceMessageV2Extension",
+    "editedMessage",
+];
 
 /// The content field of a message and its name (Baileys' `getContentType` of
 /// `normalizeMessageContent`): through future-proof wrappers, the first `conversation` or
@@ -124,7 +130,9 @@ fn baileys_content(content: &MessageContent, options: &SendOptions) -> Result<BV
             "reactionMessage",
             BValue::obj([("key", key.clone()), ("text", BValue::String(text.clone())), ("senderTimestampMs", BValue::Int(now_ms()))]),
         )]),
-        MessageContent::Delete { key } => BValue::obj([("protocolMessage", BValue::obj([("key", key.clone()), ("type", BValue::Int(REVOKE))]))]),
+        MessageContent::Delete { key } => {
+            BValue::obj([("protocolMessage", BValue::obj([("key", key.clone()), ("type", BValue::Int(REVOKE))]))])
+        }
         MessageContent::Location { location, .. } => BValue::obj([("locationMessage", location.clone())]),
         MessageContent::Contacts { contacts } => {
             let list = contacts.get("contacts").and_then(BValue::as_array).unwrap_or(&[]);
@@ -183,7 +191,13 @@ fn baileys_content(content: &MessageContent, options: &SendOptions) -> Result<BV
         )]),
         MessageContent::GroupInvite { invite } => {
             let mut m = BValue::object();
-            for (to, from) in [("inviteCode", "inviteCode"), ("inviteExpiration", "inviteExpiration"), ("caption", "text"), ("groupJid", "jid"), ("groupName", "subject")] {
+            for (to, from) in [
+                ("inviteCode", "inviteCode"),
+                ("inviteExpiration", "inviteExpiration"),
+                ("caption", "text"),
+                ("groupJid", "jid"),
+                ("groupName", "subject"),
+            ] {
                 if let Some(v) = invite.get(from).filter(|v| **v != BValue::Null) {
                     m.set(to, v.clone());
                 }
@@ -191,8 +205,14 @@ fn baileys_content(content: &MessageContent, options: &SendOptions) -> Result<BV
             BValue::obj([("groupInviteMessage", m)])
         }
         MessageContent::Pin { key, pin_type, duration_secs } => BValue::obj([
-            ("pinInChatMessage", BValue::obj([("key", key.clone()), ("type", BValue::Int(*pin_type)), ("senderTimestampMs", BValue::Int(now_ms()))])),
-            ("messageContextInfo", BValue::obj([("messageAddOnDurationInSecs", BValue::Int(if *pin_type == PIN_FOR_ALL { *duration_secs } else { 0 }))])),
+            (
+                "pinInChatMessage",
+                BValue::obj([("key", key.clone()), ("type", BValue::Int(*pin_type)), ("senderTimestampMs", BValue::Int(now_ms()))]),
+            ),
+            (
+                "messageContextInfo",
+                BValue::obj([("messageAddOnDurationInSecs", BValue::Int(if *pin_type == PIN_FOR_ALL { *duration_secs } else { 0 }))]),
+            ),
         ]),
         MessageContent::ButtonReply { reply, template: true } => BValue::obj([(
             "templateButtonReplyMessage",
@@ -231,7 +251,8 @@ fn mentions_of(content: &MessageContent) -> &[Jid] {
 /// contextInfo removed), and `remoteJid` when the quoted message is from another chat.
 fn apply_quoted(message: &mut BValue, quoted: &BValue, to: &Jid, own_jid: Option<&Jid>) -> Result<()> {
     let key = message_key(quoted.get("key"), "options.quoted.key")?;
-    let quoted_msg = quoted.get("message").filter(|m| matches!(m, BValue::Object(_))).ok_or_else(|| invalid("options.quoted.message is missing"))?;
+    let quoted_msg =
+        quoted.get("message").filter(|m| matches!(m, BValue::Object(_))).ok_or_else(|| invalid("options.quoted.message is missing"))?;
     let mut quoted_msg = quoted_msg.clone();
     if let BValue::Object(fields) = &mut quoted_msg {
         fields.retain(|(k, _)| k != "messageContextInfo");
@@ -281,7 +302,12 @@ pub fn content_message(content: &MessageContent, options: &SendOptions) -> Resul
     if let MessageContent::Text { edit: Some(key), .. } = content {
         message = BValue::obj([(
             "protocolMessage",
-            BValue::obj([("key", key.clone()), ("editedMessage", message), ("timestampMs", BValue::Int(now_ms())), ("type", BValue::Int(MESSAGE_EDIT))]),
+            BValue::obj([
+                ("key", key.clone()),
+                ("editedMessage", message),
+                ("timestampMs", BValue::Int(now_ms())),
+                ("type", BValue::Int(MESSAGE_EDIT)),
+            ]),
         )]);
     }
     if let Some(BValue::Object(extra)) = &options.context_info {
@@ -402,7 +428,10 @@ mod tests {
 
     #[test]
     fn poll_contacts_location_and_forward() {
-        let p = built(BValue::obj([("poll", BValue::obj([("name", s("lunch?")), ("values", BValue::Array(vec![s("yes"), s("no")])), ("selectableCount", BValue::Int(1))]))]));
+        let p = built(BValue::obj([(
+            "poll",
+            BValue::obj([("name", s("lunch?")), ("values", BValue::Array(vec![s("yes"), s("no")])), ("selectableCount", BValue::Int(1))]),
+        )]));
         let poll = p.get("pollCreationMessageV3").unwrap();
         assert_eq!(poll.get("options").and_then(BValue::as_array).map(|o| o.len()), Some(2));
         assert!(matches!(p.get("messageContextInfo").and_then(|m| m.get("messageSecret")), Some(BValue::Bytes(b)) if b.len() == 32));
@@ -410,10 +439,16 @@ mod tests {
         let one = BValue::obj([("vcard", s("BEGIN:VCARD\nEND:VCARD"))]);
         let c = built(BValue::obj([("contacts", BValue::obj([("contacts", BValue::Array(vec![one.clone()]))]))]));
         assert!(c.get("contactMessage").is_some());
-        let c2 = built(BValue::obj([("contacts", BValue::obj([("displayName", s("two")), ("contacts", BValue::Array(vec![one.clone(), one]))]))]));
+        let c2 = built(BValue::obj([(
+            "contacts",
+            BValue::obj([("displayName", s("two")), ("contacts", BValue::Array(vec![one.clone(), one]))]),
+        )]));
         assert_eq!(c2.get("contactsArrayMessage").and_then(|a| a.get("displayName")), Some(&s("two")));
 
-        let l = built(BValue::obj([("location", BValue::obj([("degreesLatitude", BValue::Float(1.5)), ("degreesLongitude", BValue::Int(2))]))]));
+        let l = built(BValue::obj([(
+            "location",
+            BValue::obj([("degreesLatitude", BValue::Float(1.5)), ("degreesLongitude", BValue::Int(2))]),
+        )]));
         assert_eq!(l.get("locationMessage").and_then(|m| m.get("degreesLatitude")), Some(&BValue::Float(1.5)));
 
         let original = BValue::obj([("key", key()), ("message", BValue::obj([("conversation", s("fwd me"))]))]);
@@ -427,7 +462,16 @@ mod tests {
     #[test]
     fn quoted_sets_reply_context() {
         let to = parse_jid("2@s.whatsapp.net").unwrap();
-        let quoted = BValue::obj([("key", key()), ("message", BValue::obj([("extendedTextMessage", BValue::obj([("text", s("question")), ("contextInfo", BValue::obj([("stanzaId", s("OLD"))]))]))]))]);
+        let quoted = BValue::obj([
+            ("key", key()),
+            (
+                "message",
+                BValue::obj([(
+                    "extendedTextMessage",
+                    BValue::obj([("text", s("question")), ("contextInfo", BValue::obj([("stanzaId", s("OLD"))]))]),
+                )]),
+            ),
+        ]);
         let c = MessageContent::from_baileys(&BValue::obj([("text", s("answer"))])).unwrap();
         let m = build_message(&c, &SendOptions { quoted: Some(quoted), ..SendOptions::default() }, &to, None).unwrap();
         let v = message_to_baileys(&m).unwrap();

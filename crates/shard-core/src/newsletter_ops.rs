@@ -76,7 +76,10 @@ pub fn created_newsletter(created: &Value) -> BValue {
         ("verification", string_or_null(&thread["verification"])),
         (
             "picture",
-            BValue::obj([("id", string_or_null(&thread["picture"]["id"])), ("directPath", string_or_null(&thread["picture"]["direct_path"]))]),
+            BValue::obj([
+                ("id", string_or_null(&thread["picture"]["id"])),
+                ("directPath", string_or_null(&thread["picture"]["direct_path"])),
+            ]),
         ),
         ("mute_state", string_or_null(&created["viewer_metadata"]["mute"])),
     ])
@@ -96,7 +99,8 @@ impl Shard {
         })?;
         if let Some(errors) = response.errors.filter(|e| !e.is_empty()) {
             let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-            return Err(invalid(format!("{what} failed on shard {}: the server refused it ({})", self.id(), messages.join(", "))).for_shard(self.id()));
+            return Err(invalid(format!("{what} failed on shard {}: the server refused it ({})", self.id(), messages.join(", ")))
+                .for_shard(self.id()));
         }
         match response.data.as_ref().map(|d| &d[op.field]) {
             Some(value) if !value.is_null() => Ok(value.clone()),
@@ -198,15 +202,11 @@ impl Shard {
     pub async fn newsletter_react_message(&self, jid: &str, server_id: &str, reaction: Option<&str>) -> Result<()> {
         let what = "newsletterReactMessage";
         let jid = self.jid_arg(what, jid)?;
-        let server_id: u64 = server_id
-            .parse()
-            .map_err(|_| invalid(format!("{what}: serverId must be a post's server id (digits), got {server_id:?}")).for_shard(self.id()))?;
+        let server_id: u64 = server_id.parse().map_err(|_| {
+            invalid(format!("{what}: serverId must be a post's server id (digits), got {server_id:?}")).for_shard(self.id())
+        })?;
         let client = self.connected_client()?;
-        client
-            .newsletter()
-            .send_reaction(&jid, server_id, reaction.unwrap_or_default())
-            .await
-            .map_err(|e| self.newsletter_failed(what, e))
+        client.newsletter().send_reaction(&jid, server_id, reaction.unwrap_or_default()).await.map_err(|e| self.newsletter_failed(what, e))
     }
 
     /// Baileys' `sock.newsletterFetchMessages(jid, count, since, after)`: the server's reply
@@ -234,11 +234,7 @@ impl Shard {
         let what = "subscribeNewsletterUpdates";
         let jid = self.jid_arg(what, jid)?;
         let client = self.connected_client()?;
-        let seconds = client
-            .newsletter()
-            .subscribe_live_updates(jid)
-            .await
-            .map_err(|e| self.newsletter_failed(what, e))?;
+        let seconds = client.newsletter().subscribe_live_updates(jid).await.map_err(|e| self.newsletter_failed(what, e))?;
         Ok(BValue::obj([("duration", BValue::String(seconds.to_string()))]))
     }
 }
@@ -281,7 +277,10 @@ mod tests {
             "viewer_metadata": { "mute": "OFF", "role": "OWNER" },
         });
         let meta = created_newsletter(&created);
-        assert_eq!(meta.keys(), ["id", "name", "creation_time", "description", "invite", "subscribers", "verification", "picture", "mute_state"]);
+        assert_eq!(
+            meta.keys(),
+            ["id", "name", "creation_time", "description", "invite", "subscribers", "verification", "picture", "mute_state"]
+        );
         assert_eq!(meta.get("creation_time"), Some(&BValue::Int(1_700_000_000)));
         assert_eq!(meta.get("name"), Some(&BValue::str("News")));
     }

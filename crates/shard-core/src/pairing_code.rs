@@ -76,9 +76,14 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(2);
 pub(crate) enum Step {
     Nothing,
     /// Ask the engine for a code on connection number `connection`.
-    Request { connection: u64 },
+    Request {
+        connection: u64,
+    },
     /// Wake up after `after`; the code is stale then unless `token` was superseded.
-    ExpireAfter { after: Duration, token: u64 },
+    ExpireAfter {
+        after: Duration,
+        token: u64,
+    },
 }
 
 /// When to ask for a code, from the engine's events. No I/O; every decision is a [`Step`].
@@ -287,11 +292,7 @@ mod tests {
     }
 
     fn disconnected() -> Event {
-        Event::Disconnected(
-            wacore::types::events::Disconnected::builder()
-                .reason(wacore::net::DisconnectReason::StreamEnded)
-                .build(),
-        )
+        Event::Disconnected(wacore::types::events::Disconnected::builder().reason(wacore::net::DisconnectReason::StreamEnded).build())
     }
 
     #[test]

@@ -28,13 +28,12 @@ impl Shard {
         let voter = jid_arg("voterJid", &vote.voter_jid).map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
         let ciphertext = PollVoteCiphertext { enc_payload: &vote.enc_payload, enc_iv: &vote.enc_iv };
-        client
-            .polls()
-            .decrypt_vote(ciphertext, &vote.poll_enc_key, &vote.poll_msg_id, &creator, &voter)
-            .await
-            .map_err(|e| {
-                ShardError::new(ErrorCode::InvalidArgument, format!("poll vote {} could not be decrypted with this poll's messageSecret: {e}", vote.poll_msg_id))
-                    .for_shard(self.id())
-            })
+        client.polls().decrypt_vote(ciphertext, &vote.poll_enc_key, &vote.poll_msg_id, &creator, &voter).await.map_err(|e| {
+            ShardError::new(
+                ErrorCode::InvalidArgument,
+                format!("poll vote {} could not be decrypted with this poll's messageSecret: {e}", vote.poll_msg_id),
+            )
+            .for_shard(self.id())
+        })
     }
 }

@@ -37,8 +37,11 @@ impl Shard {
         let category = PrivacyCategory::from(category);
         let parsed = PrivacyValue::from(value);
         if matches!(category, PrivacyCategory::Other(_)) || !category.is_valid_value(&parsed) {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, format!("{what}: the value must be {}, got {value:?}", allowed_values(&category)))
-                .for_shard(self.id()));
+            return Err(ShardError::new(
+                ErrorCode::InvalidArgument,
+                format!("{what}: the value must be {}, got {value:?}", allowed_values(&category)),
+            )
+            .for_shard(self.id()));
         }
         let client = self.connected_client()?;
         client.set_privacy_setting(category, parsed).await.map(|_| ()).map_err(|e| iq_failure(self.id(), what, &e))

@@ -40,7 +40,8 @@ mod tests {
 
     #[test]
     fn picture_removal_is_reported_as_removed() {
-        let p = PictureUpdate::builder().jid("5@s.whatsapp.net".parse().unwrap()).timestamp(wacore::chrono::Utc::now()).removed(true).build();
+        let p =
+            PictureUpdate::builder().jid("5@s.whatsapp.net".parse().unwrap()).timestamp(wacore::chrono::Utc::now()).removed(true).build();
         let (name, v) = contacts_update(&p);
         assert_eq!(name, "contacts.update");
         let entry = &v.as_array().unwrap()[0];

@@ -62,7 +62,11 @@ impl Shard {
     pub async fn profile_picture_url(&self, jid: &str, full: bool) -> Result<Option<String>> {
         let jid = jid_arg(self, "profilePictureUrl jid", jid)?;
         let client = self.connected_client()?;
-        let pic = client.contacts().get_profile_picture(&jid.to_non_ad(), !full).await.map_err(|e| self.profile_failed("profilePictureUrl", e))?;
+        let pic = client
+            .contacts()
+            .get_profile_picture(&jid.to_non_ad(), !full)
+            .await
+            .map_err(|e| self.profile_failed("profilePictureUrl", e))?;
         Ok(pic.map(|p| p.url))
     }
 
@@ -91,7 +95,12 @@ impl Shard {
         if own.as_ref().is_some_and(|o| o.user == target.user && o.server == target.server) {
             client.profile().remove_profile_picture().await.map(|_| ()).map_err(|e| self.profile_failed("removeProfilePicture", e))
         } else {
-            client.groups().remove_profile_picture(target.to_non_ad()).await.map(|_| ()).map_err(|e| self.profile_failed("removeProfilePicture", e))
+            client
+                .groups()
+                .remove_profile_picture(target.to_non_ad())
+                .await
+                .map(|_| ())
+                .map_err(|e| self.profile_failed("removeProfilePicture", e))
         }
     }
 
@@ -110,7 +119,8 @@ impl Shard {
         let reply = reply.to_owned_node();
         let Some(p) = reply.get_optional_child("business_profile").and_then(|b| b.get_optional_child("profile")) else { return Ok(None) };
         let text = |tag: &str| p.get_optional_child(tag).and_then(|n| n.content_as_string()).map(|s| s.to_string());
-        let category = p.get_optional_child("categories").and_then(|c| c.get_optional_child("category")).and_then(|n| n.content_as_string());
+        let category =
+            p.get_optional_child("categories").and_then(|c| c.get_optional_child("category")).and_then(|n| n.content_as_string());
         let hours = p.get_optional_child("business_hours");
         let mut business_hours = BValue::object();
         if let Some(tz) = hours.and_then(|h| h.attrs.get("timezone")) {
@@ -191,7 +201,11 @@ impl Shard {
     pub async fn update_block_status(&self, jid: &str, action: &str) -> Result<()> {
         let target = jid_arg(self, "updateBlockStatus jid", jid)?;
         if !matches!(action, "block" | "unblock") {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, format!("updateBlockStatus: action must be 'block' or 'unblock', got {action:?}")).for_shard(self.id()));
+            return Err(ShardError::new(
+                ErrorCode::InvalidArgument,
+                format!("updateBlockStatus: action must be 'block' or 'unblock', got {action:?}"),
+            )
+            .for_shard(self.id()));
         }
         let client = self.connected_client()?;
         let target = target.to_non_ad().to_string();
@@ -210,7 +224,9 @@ impl Shard {
         let reply = client.send_iq(iq).await.map_err(|e| self.profile_failed("fetchBlocklist", e))?;
         let reply = reply.get();
         let jids: Vec<String> = match reply.get_optional_child("list") {
-            Some(list) => list.get_children_by_tag("item").filter_map(|i| i.attrs().optional_string("jid").map(|s| s.to_string())).collect(),
+            Some(list) => {
+                list.get_children_by_tag("item").filter_map(|i| i.attrs().optional_string("jid").map(|s| s.to_string())).collect()
+            }
             None => Vec::new(),
         };
         self.baileys(crate::profile_events::blocklist_set(&jids));

@@ -219,9 +219,7 @@ impl Schema {
             // Enums are only looked up by the encoder (names → numbers), but they are indexed
             // here with the messages so that enum fields resolve in the same single pass.
             let top_level = file.enum_type.iter().map(|e| (package.to_owned(), e));
-            let nested = flat[first_of_file..]
-                .iter()
-                .flat_map(|(scope, d, _)| d.enum_type.iter().map(move |e| (scope.clone(), e)));
+            let nested = flat[first_of_file..].iter().flat_map(|(scope, d, _)| d.enum_type.iter().map(move |e| (scope.clone(), e)));
             for (scope, descriptor) in top_level.chain(nested) {
                 let name = descriptor.name.as_deref().unwrap_or("");
                 let full_name = if scope.is_empty() { name.to_owned() } else { format!("{scope}.{name}") };
@@ -231,8 +229,7 @@ impl Schema {
                 enum_list.push((full_name, ordered));
             }
         }
-        let by_name: HashMap<String, usize> =
-            flat.iter().enumerate().map(|(i, (name, _, _))| (name.clone(), i)).collect();
+        let by_name: HashMap<String, usize> = flat.iter().enumerate().map(|(i, (name, _, _))| (name.clone(), i)).collect();
         let map_entries: Vec<bool> =
             flat.iter().map(|(_, d, _)| d.options.as_option().and_then(|o| o.map_entry).unwrap_or(false)).collect();
 
@@ -404,12 +401,7 @@ impl Schema {
 }
 
 /// Flattens nested message declarations into `(full name, descriptor, file is proto3)`.
-fn collect<'a>(
-    scope: &str,
-    message: &'a DescriptorProto,
-    proto3: bool,
-    out: &mut Vec<(String, &'a DescriptorProto, bool)>,
-) {
+fn collect<'a>(scope: &str, message: &'a DescriptorProto, proto3: bool, out: &mut Vec<(String, &'a DescriptorProto, bool)>) {
     let name = message.name.as_deref().unwrap_or("");
     let full_name = if scope.is_empty() { name.to_owned() } else { format!("{scope}.{name}") };
     for nested in &message.nested_type {
@@ -443,14 +435,7 @@ pub(crate) fn wire_type_of(kind: Kind) -> WireType {
         Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => WireType::I64,
         Kind::Float | Kind::Fixed32 | Kind::Sfixed32 => WireType::I32,
         Kind::String | Kind::Bytes | Kind::Message(_) => WireType::Len,
-        Kind::Int64
-        | Kind::Uint64
-        | Kind::Int32
-        | Kind::Bool
-        | Kind::Uint32
-        | Kind::Enum
-        | Kind::Sint32
-        | Kind::Sint64 => WireType::Varint,
+        Kind::Int64 | Kind::Uint64 | Kind::Int32 | Kind::Bool | Kind::Uint32 | Kind::Enum | Kind::Sint32 | Kind::Sint64 => WireType::Varint,
     }
 }
 
@@ -819,10 +804,7 @@ mod tests {
 
     #[test]
     fn poll_with_repeated_options() {
-        let option = |name: &str| message::poll_creation_message::Option {
-            option_name: Some(name.into()),
-            ..Default::default()
-        };
+        let option = |name: &str| message::poll_creation_message::Option { option_name: Some(name.into()), ..Default::default() };
         let msg = wa::Message {
             poll_creation_message: MessageField::some(message::PollCreationMessage {
                 name: Some("Lunch?".into()),
@@ -838,10 +820,7 @@ mod tests {
                 "pollCreationMessage",
                 obj(&[
                     ("name", s("Lunch?")),
-                    (
-                        "options",
-                        BValue::Array(vec![obj(&[("optionName", s("Pizza"))]), obj(&[("optionName", s("Sushi"))])]),
-                    ),
+                    ("options", BValue::Array(vec![obj(&[("optionName", s("Pizza"))]), obj(&[("optionName", s("Sushi"))])])),
                     ("selectableOptionsCount", BValue::Uint(1)),
                 ]),
             )]),
@@ -863,8 +842,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let card =
-            |name: &str| obj(&[("displayName", s(name)), ("vcard", s(&format!("BEGIN:VCARD\nFN:{name}\nEND:VCARD")))]);
+        let card = |name: &str| obj(&[("displayName", s(name)), ("vcard", s(&format!("BEGIN:VCARD\nFN:{name}\nEND:VCARD")))]);
         assert_shape(
             &msg,
             obj(&[(
@@ -898,10 +876,7 @@ mod tests {
         // ADVKeyIndexList.validIndexes = 4 [packed = true], as packed [1, 300] then one unpacked 5.
         let bytes = [0x22, 0x03, 0x01, 0xac, 0x02, 0x20, 0x05];
         let v = decode("whatsapp.ADVKeyIndexList", &bytes).unwrap();
-        assert_eq!(
-            v.get("validIndexes"),
-            Some(&BValue::Array(vec![BValue::Uint(1), BValue::Uint(300), BValue::Uint(5)]))
-        );
+        assert_eq!(v.get("validIndexes"), Some(&BValue::Array(vec![BValue::Uint(1), BValue::Uint(300), BValue::Uint(5)])));
     }
 
     #[test]
@@ -932,15 +907,12 @@ mod tests {
             &[0x00],                                                                   // field number 0
             &[0x0c],                                                                   // end group without start
             &[0xcb, 0x3e, 0x08, 0x01],                                                 // group never closed
-            &[0x1a, 0x02, 0x0a], // imageMessage whose url length is missing
+            &[0x1a, 0x02, 0x0a],                                                       // imageMessage whose url length is missing
         ];
         for bytes in cases {
             assert!(decode(MESSAGE, bytes).is_err(), "{bytes:02x?} should not decode");
         }
-        assert_eq!(
-            decode("whatsapp.NoSuchType", &[]),
-            Err(ProtoDecodeError::UnknownType("whatsapp.NoSuchType".into()))
-        );
+        assert_eq!(decode("whatsapp.NoSuchType", &[]), Err(ProtoDecodeError::UnknownType("whatsapp.NoSuchType".into())));
     }
 
     #[test]

@@ -50,7 +50,9 @@ impl Proxy {
         let credentials = match authority.rsplit_once('@') {
             Some((userinfo, _)) => {
                 let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-                let decode = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("has credentials that are not UTF-8"));
+                let decode = |s: &str| {
+                    percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("has credentials that are not UTF-8"))
+                };
                 Some((decode(user)?, decode(pass)?))
             }
             None => None,

@@ -50,15 +50,25 @@ impl Shard {
         let chat = jid_arg("sendReceipt jid", jid).map_err(|e| e.for_shard(self.id()))?;
         let participant = participant.map(|p| jid_arg("sendReceipt participant", p)).transpose().map_err(|e| e.for_shard(self.id()))?;
         if ids.is_empty() || ids.iter().any(|id| id.is_empty()) {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, "sendReceipt: messageIds must be a non-empty array of message ids").for_shard(self.id()));
+            return Err(ShardError::new(ErrorCode::InvalidArgument, "sendReceipt: messageIds must be a non-empty array of message ids")
+                .for_shard(self.id()));
         }
         let client = self.connected_client()?;
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         self.send_one_receipt("sendReceipt", &client, &chat, participant.as_ref(), &ids, kind).await
     }
 
-    async fn send_one_receipt(&self, what: &str, client: &whatsapp_rust::Client, chat: &Jid, participant: Option<&Jid>, ids: &[&str], kind: Option<&str>) -> Result<()> {
-        let failed = |e: String| ShardError::new(ErrorCode::NotConnected, format!("{what} failed on shard {}: {e}", self.id())).for_shard(self.id());
+    async fn send_one_receipt(
+        &self,
+        what: &str,
+        client: &whatsapp_rust::Client,
+        chat: &Jid,
+        participant: Option<&Jid>,
+        ids: &[&str],
+        kind: Option<&str>,
+    ) -> Result<()> {
+        let failed =
+            |e: String| ShardError::new(ErrorCode::NotConnected, format!("{what} failed on shard {}: {e}", self.id())).for_shard(self.id());
         match kind {
             Some("read") => client.mark_as_read(chat, participant, ids).await.map_err(|e| failed(e.to_string())),
             Some("played") => client.mark_as_played(chat, participant, ids).await.map_err(|e| failed(e.to_string())),

@@ -36,7 +36,12 @@ pub struct ReconnectPolicy {
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
-        ReconnectPolicy { initial: Duration::from_secs(1), max: Duration::from_secs(120), stable_after: Duration::from_secs(30), jitter: 0.2 }
+        ReconnectPolicy {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(120),
+            stable_after: Duration::from_secs(30),
+            jitter: 0.2,
+        }
     }
 }
 
@@ -239,7 +244,12 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
-        let p = ReconnectPolicy { initial: Duration::from_millis(100), max: Duration::from_secs(2), stable_after: Duration::from_secs(1), jitter: 0.2 };
+        let p = ReconnectPolicy {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            stable_after: Duration::from_secs(1),
+            jitter: 0.2,
+        };
         let bases: Vec<_> = (0..7).map(|a| p.base_delay(a).as_millis()).collect();
         assert_eq!(bases, [100, 200, 400, 800, 1600, 2000, 2000]);
         assert_eq!(p.base_delay(u32::MAX), Duration::from_secs(2));
@@ -278,7 +288,10 @@ mod tests {
             .platform(String::new())
             .build();
         assert_eq!(watcher_after(vec![Event::PairSuccess(pair)]).next_step(&p), NextStep::ReconnectNow { after_login: false });
-        assert_eq!(watcher_after(vec![connected(), Event::StreamReplaced(StreamReplaced::builder().build())]).next_step(&p), NextStep::Stop);
+        assert_eq!(
+            watcher_after(vec![connected(), Event::StreamReplaced(StreamReplaced::builder().build())]).next_step(&p),
+            NextStep::Stop
+        );
         let logged_out = LoggedOut::builder().on_connect(true).reason(wacore::types::events::ConnectFailureReason::LoggedOut).build();
         assert_eq!(watcher_after(vec![Event::LoggedOut(logged_out)]).next_step(&p), NextStep::Stop);
     }

@@ -65,7 +65,6 @@ impl RelayOptions {
     }
 }
 
-
 /// `{ mediaUrl, directPath }`, as Baileys' upload function resolves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadedMedia {
@@ -98,7 +97,13 @@ impl Shard {
             .ok_or_else(|| invalid("fileEncSha256B64 must be the base64 of a 32-byte SHA-256").for_shard(self.id()))?;
         let client = self.connected_client()?;
         // Only the encrypted hash names the upload; the key and plain hash stay with the bot.
-        let info = EncryptedMediaInfo { media_key: [0; 32], file_sha256: [0; 32], file_enc_sha256: digest, file_length: encrypted.len() as u64, streaming_sidecar: None };
+        let info = EncryptedMediaInfo {
+            media_key: [0; 32],
+            file_sha256: [0; 32],
+            file_enc_sha256: digest,
+            file_length: encrypted.len() as u64,
+            streaming_sidecar: None,
+        };
         let uploaded = client
             .upload_stream(bytes::Bytes::from(encrypted), info, media_type)
             .await
@@ -122,8 +127,13 @@ mod tests {
         .unwrap();
         assert_eq!(options.message_id.as_deref(), Some("3EB0ABC"));
         assert_eq!(options.additional_nodes[0].tag, "biz");
-        let err = RelayOptions::from_baileys(Some(&BValue::obj([("participant", BValue::obj([("jid", BValue::str("x@s.whatsapp.net"))]))]))).unwrap_err();
+        let err =
+            RelayOptions::from_baileys(Some(&BValue::obj([("participant", BValue::obj([("jid", BValue::str("x@s.whatsapp.net"))]))])))
+                .unwrap_err();
         assert_eq!(err.code, ErrorCode::NotSupported);
-        assert_eq!(RelayOptions::from_baileys(Some(&BValue::obj([("messageId", BValue::Int(3))]))).unwrap_err().code, ErrorCode::InvalidArgument);
+        assert_eq!(
+            RelayOptions::from_baileys(Some(&BValue::obj([("messageId", BValue::Int(3))]))).unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
     }
 }

@@ -6,8 +6,8 @@
 
 use std::sync::atomic::Ordering;
 
-use waproto::whatsapp as wa;
 use wacore_binary::Jid;
+use waproto::whatsapp as wa;
 
 use crate::baileys_value::BValue;
 use crate::content::{parse_jid, MessageContent, SendOptions};

@@ -16,22 +16,22 @@ use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
 use whatsapp_rust::TokioRuntime;
 
-use crate::close_reason::CloseKind;
-use crate::config::SocketConfig;
-use crate::pairing_code::{PairingCodeLogin, PhoneNumber};
-use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
-use crate::ws_dial::NoDelayWebSocketFactory;
-use crate::recent_keys::RecentKeys;
-use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
-use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
-use crate::session_aside::{move_aside, LOGGED_OUT_BIN};
-use crate::error::{ErrorCode, Result, ShardError};
-use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
-use crate::session_store::status::check_session_status;
-use crate::session_store::FileStore;
 use crate::baileys_events;
 use crate::baileys_value::BValue;
+use crate::close_reason::CloseKind;
+use crate::config::SocketConfig;
+use crate::error::{ErrorCode, Result, ShardError};
+use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
+use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
+use crate::pairing_code::{PairingCodeLogin, PhoneNumber};
+use crate::recent_keys::RecentKeys;
+use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
+use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
+use crate::session_aside::{move_aside, LOGGED_OUT_BIN};
+use crate::session_store::status::check_session_status;
+use crate::session_store::FileStore;
 use crate::wa_message::{inbound_wa_message, UpsertType};
+use crate::ws_dial::NoDelayWebSocketFactory;
 
 /// `ShardInfo.status` values of the original package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +205,7 @@ impl Shard {
         // A number logs in by pairing code, unless the session is paired already. Checked
         // before the folder is opened, so a bad number writes nothing.
         let pairing_code = match (&self.phone_number, paired) {
-            (Some(phone), false) => {
-                Some(PairingCodeLogin::new(&self.id, PhoneNumber::parse(phone).map_err(|e| e.for_shard(&self.id))?))
-            }
+            (Some(phone), false) => Some(PairingCodeLogin::new(&self.id, PhoneNumber::parse(phone).map_err(|e| e.for_shard(&self.id))?)),
             _ => None,
         };
         // The options parser checked the URL already; this is the same check, before any write.
@@ -228,8 +226,7 @@ impl Shard {
                 }
                 Err(why) => shard.emit(ShardEvent::Error {
                     shard_id: shard.id.clone(),
-                    error: ShardError::new(ErrorCode::CredsSaveFailed, format!("could not save credentials: {why}"))
-                        .for_shard(&shard.id),
+                    error: ShardError::new(ErrorCode::CredsSaveFailed, format!("could not save credentials: {why}")).for_shard(&shard.id),
                 }),
             }
         }));
@@ -344,8 +341,7 @@ impl Shard {
             }),
             Event::PairingCodeError(e) => self.emit(ShardEvent::Error {
                 shard_id: self.id.clone(),
-                error: ShardError::new(ErrorCode::PairingFailed, crate::pairing_code::failure_message(e))
-                    .for_shard(&self.id),
+                error: ShardError::new(ErrorCode::PairingFailed, crate::pairing_code::failure_message(e)).for_shard(&self.id),
             }),
             Event::Connected(_) => {
                 self.set_status(ShardStatus::Connected);
@@ -365,7 +361,8 @@ impl Shard {
             }
             Event::ConnectFailure(f) => {
                 let code = f.reason.code() as u16;
-                let reason = format!("login refused ({:?}{})", f.reason, f.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default());
+                let reason =
+                    format!("login refused ({:?}{})", f.reason, f.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default());
                 let kind = match CloseKind::of_code(code) {
                     CloseKind::Transient => CloseKind::Refused,
                     kind => kind,
@@ -438,7 +435,11 @@ impl Shard {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         for inbound in batch.messages.iter() {
             let source = &inbound.info.source;
-            let key = (source.chat.to_string(), if source.is_group { source.sender.to_string() } else { String::new() }, inbound.info.id.to_string());
+            let key = (
+                source.chat.to_string(),
+                if source.is_group { source.sender.to_string() } else { String::new() },
+                inbound.info.id.to_string(),
+            );
             if !recent.first_time(key) {
                 log::debug!("shard {}: message {} delivered again; reported once already", self.id, inbound.info.id);
                 continue;
@@ -446,7 +447,11 @@ impl Shard {
             match inbound_wa_message(inbound) {
                 Ok(mut msg) => {
                     baileys_events::normalise_foreign_keys(&mut msg, me.as_deref());
-                    if inbound.info.is_offline { append.push(msg) } else { notify.push(msg) }
+                    if inbound.info.is_offline {
+                        append.push(msg)
+                    } else {
+                        notify.push(msg)
+                    }
                 }
                 // The engine already decrypted it; a shape we cannot decode is logged, not fatal.
                 Err(e) => log::warn!("shard {}: message {} not delivered: {e}", self.id, inbound.info.id),
@@ -506,7 +511,8 @@ impl Shard {
     ) -> Result<()> {
         let id = options.message_id.clone().unwrap_or_default();
         if jid.is_status_broadcast() && status_recipients.is_empty() {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, "a status post needs options.statusJidList: the users who see it").for_shard(&self.id));
+            return Err(ShardError::new(ErrorCode::InvalidArgument, "a status post needs options.statusJidList: the users who see it")
+                .for_shard(&self.id));
         }
         let ack = self.acks.expect(&id);
         let sent = if jid.is_status_broadcast() {
@@ -531,11 +537,17 @@ impl Shard {
         })?;
         ack.wait().await.map_err(|why| {
             let (code, what) = match why {
-                NotAcked::ConnectionLost => (ErrorCode::NotConnected, "the connection dropped before the server acknowledged it".to_owned()),
+                NotAcked::ConnectionLost => {
+                    (ErrorCode::NotConnected, "the connection dropped before the server acknowledged it".to_owned())
+                }
                 NotAcked::TimedOut => (ErrorCode::NotConnected, format!("no server acknowledgement within {} s", ACK_TIMEOUT.as_secs())),
                 NotAcked::Refused(code) => (ErrorCode::InvalidArgument, format!("the server refused it (code {code})")),
             };
-            let retry = if code == ErrorCode::NotConnected { format!("; resend with {{ messageId: '{id}' }} (the receiver reports a repeated id once)") } else { String::new() };
+            let retry = if code == ErrorCode::NotConnected {
+                format!("; resend with {{ messageId: '{id}' }} (the receiver reports a repeated id once)")
+            } else {
+                String::new()
+            };
             ShardError::new(code, format!("message {id} to {to} may not have been delivered: {what}{retry}")).for_shard(&self.id)
         })
     }
@@ -591,7 +603,11 @@ impl Shard {
         shutdown.map_err(|_| {
             ShardError::new(
                 ErrorCode::StopFailed,
-                format!("shard {} did not shut down within {} s; it is stopped and its session folder is no longer written", self.id, STOP_TIMEOUT.as_secs()),
+                format!(
+                    "shard {} did not shut down within {} s; it is stopped and its session folder is no longer written",
+                    self.id,
+                    STOP_TIMEOUT.as_secs()
+                ),
             )
             .for_shard(&self.id)
         })
@@ -657,7 +673,9 @@ fn is_connection_loss(error: &whatsapp_rust::SendError) -> bool {
     matches!(
         error,
         SendError::NotLoggedIn
-            | SendError::Client(ClientError::NotConnected | ClientError::NotLoggedIn | ClientError::Socket(_) | ClientError::EncryptSend(_))
+            | SendError::Client(
+                ClientError::NotConnected | ClientError::NotLoggedIn | ClientError::Socket(_) | ClientError::EncryptSend(_)
+            )
     )
 }
 

@@ -26,10 +26,9 @@ pub fn validate_shard_id(id: &str) -> Result<()> {
     };
     match problem {
         None => Ok(()),
-        Some(why) => Err(ShardError::new(
-            ErrorCode::CreateFailed,
-            format!("invalid shard id {id:?}: {why}; use a plain name such as \"bot-1\""),
-        )),
+        Some(why) => {
+            Err(ShardError::new(ErrorCode::CreateFailed, format!("invalid shard id {id:?}: {why}; use a plain name such as \"bot-1\"")))
+        }
     }
 }
 

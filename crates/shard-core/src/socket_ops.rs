@@ -93,7 +93,9 @@ pub fn on_whatsapp_number(input: &str) -> Result<String> {
     let user = user.split(':').next().unwrap_or_default();
     let digits = user.strip_prefix('+').unwrap_or(user);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid(format!("onWhatsApp: {input:?} is not a phone number: expected digits with an optional '+', e.g. \"+6281234567890\"")));
+        return Err(invalid(format!(
+            "onWhatsApp: {input:?} is not a phone number: expected digits with an optional '+', e.g. \"+6281234567890\""
+        )));
     }
     Ok(digits.to_owned())
 }
@@ -135,7 +137,8 @@ impl Shard {
     pub async fn send_presence_update(&self, kind: PresenceType, jid: Option<&str>) -> Result<()> {
         let to = if kind.is_chatstate() {
             let Some(jid) = jid else {
-                return Err(invalid("sendPresenceUpdate: composing, recording and paused need the chat's jid as second argument").for_shard(self.id()));
+                return Err(invalid("sendPresenceUpdate: composing, recording and paused need the chat's jid as second argument")
+                    .for_shard(self.id()));
             };
             Some(jid_arg("sendPresenceUpdate jid", jid).map_err(|e| e.for_shard(self.id()))?)
         } else {
@@ -174,11 +177,8 @@ impl Shard {
     /// Baileys' `sock.onWhatsApp(...numbers)`: `[{ jid, exists: true, lid }]` for the numbers
     /// that are on WhatsApp; numbers that are not are left out, as Baileys 6.7.21 does.
     pub async fn on_whatsapp(&self, numbers: &[String]) -> Result<Vec<OnWhatsAppEntry>> {
-        let jids = numbers
-            .iter()
-            .map(|n| on_whatsapp_number(n).map(Jid::pn))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| e.for_shard(self.id()))?;
+        let jids =
+            numbers.iter().map(|n| on_whatsapp_number(n).map(Jid::pn)).collect::<Result<Vec<_>>>().map_err(|e| e.for_shard(self.id()))?;
         let client = self.connected_client()?;
         if jids.is_empty() {
             return Ok(Vec::new());

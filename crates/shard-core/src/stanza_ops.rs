@@ -72,11 +72,12 @@ impl Shard {
     pub async fn send_raw_message(&self, bytes: &[u8]) -> Result<()> {
         // Baileys never compresses (flags byte 0).
         let Some((0, encoded)) = bytes.split_first() else {
-            return Err(ShardError::new(ErrorCode::InvalidArgument, "data must start with the flags byte 0 of an uncompressed node").for_shard(self.id()));
+            return Err(ShardError::new(ErrorCode::InvalidArgument, "data must start with the flags byte 0 of an uncompressed node")
+                .for_shard(self.id()));
         };
-        let node = wacore_binary::marshal::unmarshal_ref(encoded)
-            .map(|n| n.to_owned())
-            .map_err(|e| ShardError::new(ErrorCode::InvalidArgument, format!("data is not an encoded binary node: {e}")).for_shard(self.id()))?;
+        let node = wacore_binary::marshal::unmarshal_ref(encoded).map(|n| n.to_owned()).map_err(|e| {
+            ShardError::new(ErrorCode::InvalidArgument, format!("data is not an encoded binary node: {e}")).for_shard(self.id())
+        })?;
         self.send_engine_node(node).await
     }
 
@@ -93,14 +94,19 @@ impl Shard {
         let phone = PhoneNumber::parse(phone).map_err(|e| e.for_shard(self.id()))?;
         if let Some(code) = &custom_code {
             if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(ShardError::new(ErrorCode::InvalidArgument, format!("customPairingCode {code:?} must be 8 letters or digits")).for_shard(self.id()));
+                return Err(ShardError::new(ErrorCode::InvalidArgument, format!("customPairingCode {code:?} must be 8 letters or digits"))
+                    .for_shard(self.id()));
             }
         }
         let client = self.connected_client()?;
         if client.persistence_manager().get_device_snapshot().pn.is_some() {
             return Err(ShardError::new(ErrorCode::PairingFailed, format!("shard {} is paired already", self.id())).for_shard(self.id()));
         }
-        let options = PairCodeOptions { phone_number: phone.as_str().to_owned(), custom_code: custom_code.map(|c| c.to_ascii_uppercase()), ..Default::default() };
+        let options = PairCodeOptions {
+            phone_number: phone.as_str().to_owned(),
+            custom_code: custom_code.map(|c| c.to_ascii_uppercase()),
+            ..Default::default()
+        };
         client
             .pair_with_code(options)
             .await

@@ -24,7 +24,12 @@ impl UpsertType {
 
 /// The `WAMessage` `sendMessage` resolves to (and echoes as `messages.upsert` `append`):
 /// `{ key: { remoteJid, fromMe: true, id }, message, messageTimestamp, status: PENDING }`.
-pub fn outgoing_wa_message(to: &wacore_binary::Jid, id: &str, message: &waproto::whatsapp::Message, timestamp: i64) -> Result<BValue, ProtoDecodeError> {
+pub fn outgoing_wa_message(
+    to: &wacore_binary::Jid,
+    id: &str,
+    message: &waproto::whatsapp::Message,
+    timestamp: i64,
+) -> Result<BValue, ProtoDecodeError> {
     let mut key = BValue::object();
     key.set("remoteJid", BValue::String(to.to_non_ad_string()));
     key.set("fromMe", BValue::Bool(true));

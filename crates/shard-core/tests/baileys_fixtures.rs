@@ -137,10 +137,7 @@ fn identity(peer: &str) -> (IdentityKeyPair, u32) {
     let creds = read_json(&fixtures().join(peer).join("creds.json"));
     let private = PrivateKey::deserialize(&buffer_json::decode(&creds["signedIdentityKey"]["private"]).unwrap()).unwrap();
     let public = IdentityKey::new(private.public_key().unwrap());
-    (
-        IdentityKeyPair::new(public, private),
-        creds["registrationId"].as_u64().unwrap() as u32,
-    )
+    (IdentityKeyPair::new(public, private), creds["registrationId"].as_u64().unwrap() as u32)
 }
 
 /// `1555…:1@s.whatsapp.net` → Baileys' `1555….1`.
@@ -155,28 +152,16 @@ async fn the_engine_decrypts_with_a_converted_baileys_session() {
     let v = vectors();
     let direct = &v["direct"];
     assert_eq!(direct["type"], "msg", "the vector is a message on an established session");
-    let path = fixtures()
-        .join("b")
-        .join(format!("session-{}.json", baileys_address(direct["from"].as_str().unwrap())));
+    let path = fixtures().join("b").join(format!("session-{}.json", baileys_address(direct["from"].as_str().unwrap())));
     let file = SessionFile::parse(&fs::read(&path).unwrap()).unwrap();
     let record = SessionRecord::deserialize(&baileys_session::to_engine(&file, context("b")).unwrap()).unwrap();
     let (identity, registration_id) = identity("b");
-    let mut store = OneSession {
-        record: Some(record),
-        identity,
-        registration_id,
-    };
+    let mut store = OneSession { record: Some(record), identity, registration_id };
     let ciphertext = B64.decode(direct["ciphertext"].as_str().unwrap()).unwrap();
     let message = SignalMessage::try_from(ciphertext.as_slice()).unwrap();
     let address = ProtocolAddress::new("peer", DeviceId::new(0));
-    let mut identities = OneSession {
-        record: None,
-        identity: store.identity.clone(),
-        registration_id,
-    };
-    let result = message_decrypt_signal(&message, &address, &mut store, &mut identities, &mut rand::rng())
-        .await
-        .unwrap();
+    let mut identities = OneSession { record: None, identity: store.identity.clone(), registration_id };
+    let result = message_decrypt_signal(&message, &address, &mut store, &mut identities, &mut rand::rng()).await.unwrap();
     assert_eq!(String::from_utf8(result.plaintext).unwrap(), direct["plaintext"].as_str().unwrap());
 
     // And the moved-on ratchet goes back to a file Baileys reads, with the counter advanced.
@@ -210,12 +195,7 @@ fn sender_key_files_round_trip_through_the_engine() {
             let engine = baileys_sender_key::to_engine(&original).unwrap();
             let back = baileys_sender_key::from_engine(&engine).unwrap();
             let states = |v: &Value| -> Value { serde_json::from_slice(&buffer_json::decode(v).unwrap()).unwrap() };
-            assert_eq!(
-                normalize_buffers(states(&back)),
-                normalize_buffers(states(&original)),
-                "{}",
-                path.display()
-            );
+            assert_eq!(normalize_buffers(states(&back)), normalize_buffers(states(&original)), "{}", path.display());
             seen += 1;
         }
     }
@@ -239,10 +219,7 @@ async fn the_engine_decrypts_a_group_message_with_a_converted_sender_key() {
     let v = vectors();
     let group = v["group"].as_str().unwrap();
     let from = v["groupMessage"]["from"].as_str().unwrap();
-    let path = files("b", "sender-key-")
-        .into_iter()
-        .find(|p| !p.to_string_lossy().contains("memory"))
-        .unwrap();
+    let path = files("b", "sender-key-").into_iter().find(|p| !p.to_string_lossy().contains("memory")).unwrap();
     let record = SenderKeyRecord::deserialize(&baileys_sender_key::to_engine(&read_json(&path)).unwrap()).unwrap();
     let name = SenderKeyName::new(group.to_owned(), format!("{from}.0"));
     let mut store = SenderKeys::default();
@@ -304,10 +281,7 @@ async fn a_baileys_folder_opens_in_the_file_store_and_is_written_back_in_baileys
     store.put_session(&engine_address, &record).await.unwrap();
     let after = SessionFile::parse(&fs::read(dir.path().join(&file_name)).unwrap()).unwrap();
     assert_eq!(comparable(&after), comparable(&SessionFile::parse(&before).unwrap()));
-    assert!(!fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .any(|e| e.file_name().to_string_lossy().starts_with("rs-session-")));
+    assert!(!fs::read_dir(dir.path()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("rs-session-")));
 
     for path in files("a", "app-state-sync-key-") {
         let id = path
@@ -335,11 +309,7 @@ async fn a_baileys_file_that_cannot_be_converted_is_reported_and_left_untouched(
     fs::write(dir.path().join(&name), &text).unwrap();
 
     let store = FileStore::open(dir.path()).await.unwrap();
-    let skipped: Vec<_> = store
-        .skipped_files()
-        .iter()
-        .map(|(n, reason)| (n.as_str(), reason.as_str()))
-        .collect();
+    let skipped: Vec<_> = store.skipped_files().iter().map(|(n, reason)| (n.as_str(), reason.as_str())).collect();
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0].0, name);
     assert!(skipped[0].1.contains("version"), "{skipped:?}");
@@ -389,10 +359,7 @@ async fn a_session_moved_to_the_peers_lid_stays_in_its_phone_number_file() {
     store.delete_session(&pn_address).await.unwrap();
     let lid_file = dir.path().join(format!("session-{}.json", baileys_address(b_lid)));
     assert!(!lid_file.exists());
-    assert_eq!(
-        comparable(&SessionFile::parse(&fs::read(&file).unwrap()).unwrap()),
-        comparable(&original)
-    );
+    assert_eq!(comparable(&SessionFile::parse(&fs::read(&file).unwrap()).unwrap()), comparable(&original));
 
     // Reopened, it is served under the phone number (the engine migrates it again itself);
     // deleting the last form of the session removes the file.
@@ -448,7 +415,10 @@ async fn sender_keys_are_named_as_the_engine_looks_them_up_and_written_back_to_t
 async fn a_sender_key_the_engine_received_goes_to_every_device_file_of_its_user() {
     let v = vectors();
     let group = v["group"].as_str().unwrap();
-    let record = baileys_sender_key::to_engine(&read_json(&files("b", "sender-key-").into_iter().find(|p| !p.to_string_lossy().contains("memory")).unwrap())).unwrap();
+    let record = baileys_sender_key::to_engine(&read_json(
+        &files("b", "sender-key-").into_iter().find(|p| !p.to_string_lossy().contains("memory")).unwrap(),
+    ))
+    .unwrap();
     let user = "15557654321";
     let bare = format!("{group}:{user}@c.us.0");
     let dir = tempfile::tempdir().unwrap();

@@ -35,10 +35,7 @@ impl log::Log for TestLogger {
 }
 
 pub fn init_logging() {
-    if let Some(level) = std::env::var("MOCK_TEST_LOG")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(level) = std::env::var("MOCK_TEST_LOG").ok().and_then(|v| v.parse().ok()) {
         if log::set_logger(Box::leak(Box::new(TestLogger(level)))).is_ok() {
             log::set_max_level(level);
         }
@@ -47,30 +44,15 @@ pub fn init_logging() {
 
 /// A one-shot HTTP/1.1 request over a raw socket: returns (status, body).
 pub async fn http(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect admin");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.expect("connect admin");
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
     s.write_all(head.as_bytes()).await.unwrap();
     s.write_all(body).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
-        .await
-        .expect("admin response timed out")
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.expect("admin response timed out").unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
 }
 
@@ -136,9 +118,7 @@ pub type ReadyBuilder = BotBuilder<Provided, Provided, Provided, Provided>;
 /// Starts the mock with the default config (and the opt-in logging).
 pub async fn start_mock() -> MockServer {
     init_logging();
-    MockServer::start(MockConfig::default())
-        .await
-        .expect("mock starts")
+    MockServer::start(MockConfig::default()).await.expect("mock starts")
 }
 
 /// A whatsapp-rust bot for the mock at `url` over `backend`: the client version the mock
@@ -180,12 +160,7 @@ pub async fn next<S>(rx: &mut UnboundedReceiver<S>, what: &str, secs: u64) -> S 
 }
 
 /// Waits (bounded) for the first event matching `pred`; an event with a `failure` fails the test.
-pub async fn wait_for<S: Observed>(
-    rx: &mut UnboundedReceiver<S>,
-    what: &str,
-    secs: u64,
-    mut pred: impl FnMut(&S) -> bool,
-) -> S {
+pub async fn wait_for<S: Observed>(rx: &mut UnboundedReceiver<S>, what: &str, secs: u64, mut pred: impl FnMut(&S) -> bool) -> S {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -228,9 +203,7 @@ pub async fn pair_by_qr<S: Observed>(mock: &MockServer, rx: &mut UnboundedReceiv
 
 /// Shuts a bot down (bounded).
 pub async fn shutdown_bot(bot: BotHandle) {
-    tokio::time::timeout(Duration::from_secs(20), bot.shutdown())
-        .await
-        .expect("bot shuts down");
+    tokio::time::timeout(Duration::from_secs(20), bot.shutdown()).await.expect("bot shuts down");
 }
 
 /// The user (phone) part of a JID string.
@@ -240,15 +213,12 @@ pub fn user_of(jid: &str) -> &str {
 
 /// The account JID the mock gives the push name `name`.
 pub fn user_jid(name: &str) -> Jid {
-    format!("{}@s.whatsapp.net", MockServer::phone_for_push_name(name))
-        .parse()
-        .unwrap()
+    format!("{}@s.whatsapp.net", MockServer::phone_for_push_name(name)).parse().unwrap()
 }
 
 /// An admin request that must answer 200 with JSON; returns the JSON.
 pub async fn admin_json(port: u16, method: &str, path: &str, body: &[u8]) -> Value {
     let (status, text) = http(port, method, path, body).await;
     assert_eq!(status, 200, "{method} {path}: {text}");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"))
 }

@@ -61,12 +61,7 @@ fn replace_via_temp(path: &Path, bytes: &[u8], fsync: bool) -> io::Result<()> {
     let dir = parent_of(path)?;
     let name = path.file_name().ok_or_else(|| io::Error::other("path has no file name"))?;
     // Unique per process and call, so concurrent writers of one key never share a temp file.
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let tmp = dir.join(format!(".{}.{}.{}.tmp", name.to_string_lossy(), std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
     let result = (|| {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
@@ -158,7 +153,8 @@ mod tests {
     #[test]
     fn a_batch_writes_every_file_whole_and_refuses_paths_outside_its_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let files: Vec<_> = (0..20).map(|i| (dir.path().join(format!("pre-key-{i}.json")), format!("{{\"n\":{i}}}").into_bytes())).collect();
+        let files: Vec<_> =
+            (0..20).map(|i| (dir.path().join(format!("pre-key-{i}.json")), format!("{{\"n\":{i}}}").into_bytes())).collect();
         write_atomic_batch(dir.path(), &files).unwrap();
         for (path, bytes) in &files {
             assert_eq!(&fs::read(path).unwrap(), bytes);

@@ -22,10 +22,7 @@ pub fn read_creds(dir: &Path) -> Result<Option<Value>> {
 /// `keys.get(type, ids)`: the stored value of each id that has one (BufferJSON form).
 pub fn read_keys(dir: &Path, kind: &str, ids: &[String]) -> Result<Vec<(String, Value)>> {
     if !KEY_TYPES.contains(&kind) {
-        return Err(ShardError::new(
-            ErrorCode::InvalidArgument,
-            format!("type must be one of {}, got {kind:?}", KEY_TYPES.join(", ")),
-        ));
+        return Err(ShardError::new(ErrorCode::InvalidArgument, format!("type must be one of {}, got {kind:?}", KEY_TYPES.join(", "))));
     }
     let mut found = Vec::new();
     for id in ids {

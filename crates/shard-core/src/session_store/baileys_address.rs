@@ -39,11 +39,7 @@ impl DeviceAddress {
         if !is_baileys_user(user) {
             return None;
         }
-        Some(Self {
-            user: user.to_owned(),
-            device,
-            lid,
-        })
+        Some(Self { user: user.to_owned(), device, lid })
     }
 
     /// Parses Baileys' `{user}.{device}`; `lid_users` says which users are LIDs.
@@ -52,11 +48,7 @@ impl DeviceAddress {
         if !is_baileys_user(user) {
             return None;
         }
-        Some(Self {
-            user: user.to_owned(),
-            device: device.parse().ok()?,
-            lid: lid_users.contains(user),
-        })
+        Some(Self { user: user.to_owned(), device: device.parse().ok()?, lid: lid_users.contains(user) })
     }
 
     pub fn engine(&self) -> String {
@@ -88,10 +80,7 @@ impl SenderKeyAddress {
     /// Parses the engine's `{group}:{address}` (the group jid has no ':').
     pub fn from_engine(name: &str) -> Option<Self> {
         let (group, sender) = name.split_once(':')?;
-        Some(Self {
-            group: group.to_owned(),
-            sender: DeviceAddress::from_engine(sender)?,
-        })
+        Some(Self { group: group.to_owned(), sender: DeviceAddress::from_engine(sender)? })
     }
 
     /// Parses Baileys' `{group}::{user}::{device}`.
@@ -102,10 +91,7 @@ impl SenderKeyAddress {
             return None;
         }
         let sender = DeviceAddress::from_baileys(&format!("{user}.{device}"), lid_users)?;
-        Some(Self {
-            group: group.to_owned(),
-            sender,
-        })
+        Some(Self { group: group.to_owned(), sender })
     }
 
     pub fn engine(&self) -> String {
@@ -131,16 +117,10 @@ mod tests {
         let lids: HashSet<String> = ["123456789012345".to_owned()].into();
         let pn = DeviceAddress::from_engine("15551234567:3@c.us.0").unwrap();
         assert_eq!(pn.baileys(), "15551234567.3");
-        assert_eq!(
-            DeviceAddress::from_baileys("15551234567.3", &lids).unwrap().engine(),
-            "15551234567:3@c.us.0"
-        );
+        assert_eq!(DeviceAddress::from_baileys("15551234567.3", &lids).unwrap().engine(), "15551234567:3@c.us.0");
         let phone = DeviceAddress::from_engine("15551234567@c.us.0").unwrap();
         assert_eq!(phone.baileys(), "15551234567.0");
-        assert_eq!(
-            DeviceAddress::from_baileys("15551234567.0", &lids).unwrap().engine(),
-            "15551234567@c.us.0"
-        );
+        assert_eq!(DeviceAddress::from_baileys("15551234567.0", &lids).unwrap().engine(), "15551234567@c.us.0");
         let lid = DeviceAddress::from_baileys("123456789012345.2", &lids).unwrap();
         assert_eq!(lid.engine(), "123456789012345:2@lid.0");
         assert_eq!(DeviceAddress::from_engine("123456789012345:2@lid.0").unwrap(), lid);
@@ -156,10 +136,7 @@ mod tests {
         let key = SenderKeyAddress::from_engine(engine).unwrap();
         assert_eq!(key.baileys(), "120363000000000001@g.us::15551234567::3");
         assert_eq!(SenderKeyAddress::from_baileys(&key.baileys(), &lids).unwrap().engine(), engine);
-        assert_eq!(
-            baileys_file_name("sender-key", &key.baileys()),
-            "sender-key-120363000000000001@g.us--15551234567--3.json"
-        );
+        assert_eq!(baileys_file_name("sender-key", &key.baileys()), "sender-key-120363000000000001@g.us--15551234567--3.json");
         assert_eq!(baileys_file_name("app-state-sync-key", "ab/c+="), "app-state-sync-key-ab__c+=.json");
     }
 }

@@ -42,10 +42,7 @@ pub fn sync_key_to_baileys(key: &AppStateSyncKey) -> Result<Value, String> {
 }
 
 pub fn sync_key_from_baileys(value: &Value) -> Result<AppStateSyncKey, String> {
-    let key_data = value
-        .get("keyData")
-        .and_then(decode_bytes_or_base64)
-        .ok_or("keyData missing or not bytes")?;
+    let key_data = value.get("keyData").and_then(decode_bytes_or_base64).ok_or("keyData missing or not bytes")?;
     let fp = value.get("fingerprint").filter(|v| !v.is_null());
     let u32_of = |k: &str| fp.and_then(|f| f.get(k)).and_then(Value::as_u64).map(|n| n as u32);
     let fingerprint = AppStateSyncKeyFingerprint {
@@ -68,19 +65,12 @@ pub fn sync_key_from_baileys(value: &Value) -> Result<AppStateSyncKey, String> {
         }
         _ => 0,
     };
-    Ok(AppStateSyncKey {
-        key_data,
-        fingerprint: fingerprint.encode_to_vec(),
-        timestamp,
-    })
+    Ok(AppStateSyncKey { key_data, fingerprint: fingerprint.encode_to_vec(), timestamp })
 }
 
 pub fn version_to_baileys(state: &HashState, macs: Option<&MutationMacs>) -> Value {
-    let index_value_map: Map<String, Value> = macs
-        .into_iter()
-        .flatten()
-        .map(|(index, value)| (base64(index), json!({ "valueMac": buffer_json::encode(value) })))
-        .collect();
+    let index_value_map: Map<String, Value> =
+        macs.into_iter().flatten().map(|(index, value)| (base64(index), json!({ "valueMac": buffer_json::encode(value) }))).collect();
     let mut out = json!({
         "version": state.version,
         "hash": buffer_json::encode(&state.hash),
@@ -94,13 +84,8 @@ pub fn version_to_baileys(state: &HashState, macs: Option<&MutationMacs>) -> Val
 
 pub fn version_from_baileys(value: &Value) -> Result<(HashState, MutationMacs), String> {
     let version = value.get("version").and_then(Value::as_u64).ok_or("version missing")?;
-    let hash = value
-        .get("hash")
-        .and_then(decode_bytes_or_base64)
-        .ok_or("hash missing or not bytes")?;
-    let hash: [u8; HASH_LEN] = hash
-        .try_into()
-        .map_err(|h: Vec<u8>| format!("hash is {} bytes, not {HASH_LEN}", h.len()))?;
+    let hash = value.get("hash").and_then(decode_bytes_or_base64).ok_or("hash missing or not bytes")?;
+    let hash: [u8; HASH_LEN] = hash.try_into().map_err(|h: Vec<u8>| format!("hash is {} bytes, not {HASH_LEN}", h.len()))?;
     let mut macs = MutationMacs::new();
     if let Some(map) = value.get("indexValueMap").and_then(Value::as_object) {
         for (index, entry) in map {

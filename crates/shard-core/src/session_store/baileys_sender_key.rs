@@ -24,14 +24,11 @@ fn node_buffer(bytes: &[u8]) -> Value {
 }
 
 fn bytes(v: Option<&Value>, field: &str) -> Result<Vec<u8>, String> {
-    v.and_then(buffer_json::decode_bytes_or_base64)
-        .ok_or_else(|| format!("{field} missing or not bytes"))
+    v.and_then(buffer_json::decode_bytes_or_base64).ok_or_else(|| format!("{field} missing or not bytes"))
 }
 
 fn number(v: Option<&Value>, field: &str) -> Result<u32, String> {
-    v.and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| format!("{field} missing or not a u32"))
+    v.and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| format!("{field} missing or not a u32"))
 }
 
 /// 33-byte Signal form of a signing public key (tolerating a raw 32-byte one).
@@ -62,11 +59,7 @@ pub fn to_engine(file: &Value) -> Result<Vec<u8>, String> {
     for s in states_of(file)?.iter().rev() {
         let chain = s.get("senderChainKey").ok_or("senderChainKey missing")?;
         let signing = s.get("senderSigningKey").ok_or("senderSigningKey missing")?;
-        let private = signing
-            .get("private")
-            .filter(|v| !v.is_null())
-            .map(|v| bytes(Some(v), "senderSigningKey.private"))
-            .transpose()?;
+        let private = signing.get("private").filter(|v| !v.is_null()).map(|v| bytes(Some(v), "senderSigningKey.private")).transpose()?;
         let message_keys = s
             .get("senderMessageKeys")
             .and_then(Value::as_array)
@@ -88,10 +81,7 @@ pub fn to_engine(file: &Value) -> Result<Vec<u8>, String> {
                 iteration: number(chain.get("iteration"), "senderChainKey.iteration")?,
                 seed: bytes(chain.get("seed"), "senderChainKey.seed")?,
             },
-            signing_key: SenderSigningKeyComponents {
-                public: prefixed(bytes(signing.get("public"), "senderSigningKey.public")?),
-                private,
-            },
+            signing_key: SenderSigningKeyComponents { public: prefixed(bytes(signing.get("public"), "senderSigningKey.public")?), private },
             message_keys,
         });
     }
@@ -102,9 +92,7 @@ pub fn to_engine(file: &Value) -> Result<Vec<u8>, String> {
 /// The engine's record bytes → Baileys' file value. A reserved but maybe unused iteration is
 /// skipped past, as for sessions.
 pub fn from_engine(record: &[u8]) -> Result<Value, String> {
-    let components = SenderKeyRecord::deserialize(record)
-        .and_then(SenderKeyRecord::into_components)
-        .map_err(|e| e.to_string())?;
+    let components = SenderKeyRecord::deserialize(record).and_then(SenderKeyRecord::into_components).map_err(|e| e.to_string())?;
     let states: Vec<Value> = components
         .states
         .iter()

@@ -136,10 +136,7 @@ impl SessionFile {
     pub fn to_legacy(&self) -> Result<LegacySessionRecordV1, String> {
         let mut sessions = Vec::with_capacity(self.sessions.0.len());
         for (key, entry) in &self.sessions.0 {
-            sessions.push(LegacyIndexedSessionV1 {
-                index_key: b64("session key", key)?,
-                session: entry.to_legacy()?,
-            });
+            sessions.push(LegacyIndexedSessionV1 { index_key: b64("session key", key)?, session: entry.to_legacy()? });
         }
         LegacySessionRecordV1::from_indexed_sessions(sessions).map_err(|e| e.to_string())
     }
@@ -185,20 +182,16 @@ impl SessionFile {
             };
             let closed = match s.index.disposition {
                 LegacySessionDispositionV1::Current => -1,
-                LegacySessionDispositionV1::Archived { closed_at_ms } => old
-                    .map(|o| o.closed)
-                    .filter(|c| *c >= 0)
-                    .unwrap_or(as_time(closed_at_ms as u64) as i64),
+                LegacySessionDispositionV1::Archived { closed_at_ms } => {
+                    old.map(|o| o.closed).filter(|c| *c >= 0).unwrap_or(as_time(closed_at_ms as u64) as i64)
+                }
             };
             let chains = s
                 .chains
                 .into_iter()
                 .map(|c| {
                     let chain = Chain {
-                        chain_key: ChainKey {
-                            counter: c.chain_key.counter.value(),
-                            key: c.chain_key.key.as_deref().map(enc),
-                        },
+                        chain_key: ChainKey { counter: c.chain_key.counter.value(), key: c.chain_key.key.as_deref().map(enc) },
                         chain_type: c.role.code() as u32,
                         message_keys: OrderedMap(c.message_keys.iter().map(|k| (k.index.to_string(), enc(&k.seed))).collect()),
                     };
@@ -235,10 +228,7 @@ impl SessionFile {
         }
         // libsignal-node finds the open session by scanning in order: put it first.
         out.sort_by_key(|(_, e)| e.index_info.closed != -1);
-        SessionFile {
-            sessions: OrderedMap(out),
-            version: Some(RECORD_VERSION.to_owned()),
-        }
+        SessionFile { sessions: OrderedMap(out), version: Some(RECORD_VERSION.to_owned()) }
     }
 }
 
@@ -251,10 +241,7 @@ impl SessionEntry {
             let mut message_keys = Vec::with_capacity(chain.message_keys.0.len());
             for (index, seed) in &chain.message_keys.0 {
                 let index = index.parse().map_err(|_| format!("bad message key index {index:?}"))?;
-                message_keys.push(LegacySessionMessageKeyV1 {
-                    index,
-                    seed: b64("message key", seed)?,
-                });
+                message_keys.push(LegacySessionMessageKeyV1 { index, seed: b64("message key", seed)? });
             }
             chains.push(LegacySessionChainV1 {
                 ratchet_key: b64("chain ratchet key", ratchet_key)?,
@@ -314,10 +301,7 @@ pub fn local_context(identity_public: &[u8], registration_id: u32) -> Result<Leg
     }
     prefixed.extend_from_slice(identity_public);
     let identity_key = IdentityKey::decode(&prefixed).map_err(|e| format!("our identity key: {e}"))?;
-    Ok(LegacySessionLocalContext {
-        identity_key,
-        registration_id,
-    })
+    Ok(LegacySessionLocalContext { identity_key, registration_id })
 }
 
 /// Baileys' session file → the engine's record bytes.

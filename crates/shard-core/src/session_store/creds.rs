@@ -106,8 +106,8 @@ pub fn apply_creds(creds: &Value, device: &mut Device) -> Result<(), String> {
     let obj = creds.as_object().ok_or("creds.json is not a JSON object")?;
     let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
     device.noise_key = parse_key_pair(get("noiseKey").ok_or("missing noiseKey")?).map_err(|e| format!("noiseKey: {e}"))?;
-    device.identity_key = parse_key_pair(get("signedIdentityKey").ok_or("missing signedIdentityKey")?)
-        .map_err(|e| format!("signedIdentityKey: {e}"))?;
+    device.identity_key =
+        parse_key_pair(get("signedIdentityKey").ok_or("missing signedIdentityKey")?).map_err(|e| format!("signedIdentityKey: {e}"))?;
     let spk = get("signedPreKey").ok_or("missing signedPreKey")?;
     device.signed_pre_key =
         parse_key_pair(spk.get("keyPair").ok_or("missing signedPreKey.keyPair")?).map_err(|e| format!("signedPreKey: {e}"))?;

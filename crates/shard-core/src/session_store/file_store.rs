@@ -148,8 +148,7 @@ impl FileStore {
     /// Opens (creating if needed) the session folder `dir` and loads its keys.
     pub async fn open(dir: impl Into<PathBuf>) -> std::result::Result<Self, String> {
         let dir = dir.into();
-        create_private_dir(&dir)
-            .map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
+        create_private_dir(&dir).map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
         let mut store = FileStore {
             dir,
             inner: InMemoryBackend::new(),
@@ -182,10 +181,7 @@ impl FileStore {
 
     fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Validation(format!(
-                "session store {} is closed: the shard was stopped",
-                self.dir.display()
-            )));
+            return Err(StoreError::Validation(format!("session store {} is closed: the shard was stopped", self.dir.display())));
         }
         Ok(())
     }
@@ -196,15 +192,11 @@ impl FileStore {
     }
 
     pub fn set_creds_listener(&self, listener: CredsListener) {
-        *self
-            .creds_listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        *self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
     }
 
     fn side_path(&self, kind: Kind, key: &str) -> PathBuf {
-        self.dir
-            .join(format!("rs-{}-{}.json", kind.tag(), file_safe(key)))
+        self.dir.join(format!("rs-{}-{}.json", kind.tag(), file_safe(key)))
     }
 
     fn write_json(&self, path: &Path, value: &Value) -> Result<()> {
@@ -240,8 +232,7 @@ impl FileStore {
     }
 
     fn put_side_serde<T: Serialize>(&self, kind: Kind, key: &str, value: &T) -> Result<()> {
-        let value =
-            serde_json::to_value(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        let value = serde_json::to_value(value).map_err(|e| StoreError::Serialization(Box::new(e)))?;
         self.put_side(kind, key, value)
     }
 
@@ -261,50 +252,28 @@ impl FileStore {
     /// Reads every key file into memory. A file that cannot be read is skipped and reported,
     /// so one damaged key never makes a whole paired session unusable.
     async fn load_key_files(&mut self) -> std::result::Result<(), String> {
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|e| format!("cannot read {}: {e}", self.dir.display()))?;
+        let entries = fs::read_dir(&self.dir).map_err(|e| format!("cannot read {}: {e}", self.dir.display()))?;
         let creds_json = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
-        let first_unuploaded = creds_json
-            .as_ref()
-            .and_then(|c| c.get("firstUnuploadedPreKeyId").and_then(Value::as_u64))
-            .unwrap_or(0) as u32;
+        let first_unuploaded =
+            creds_json.as_ref().and_then(|c| c.get("firstUnuploadedPreKeyId").and_then(Value::as_u64)).unwrap_or(0) as u32;
         let mut files: Vec<(String, PathBuf, SystemTime)> = entries
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let keep = name.ends_with(".json")
-                    && !name.starts_with('.')
-                    && name != CREDS_FILE
-                    && name != DEVICE_SIDE_FILE;
-                let mtime = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(UNIX_EPOCH);
+                let keep = name.ends_with(".json") && !name.starts_with('.') && name != CREDS_FILE && name != DEVICE_SIDE_FILE;
+                let mtime = e.metadata().and_then(|m| m.modified()).unwrap_or(UNIX_EPOCH);
                 keep.then(|| (name, e.path(), mtime))
             })
             .collect();
         // LID mappings first: they tell which of Baileys' addresses are LIDs.
         let lid_prefix = format!("rs-{}-", Kind::LidMapping.tag());
         files.sort_by_key(|(name, ..)| !name.starts_with(&lid_prefix));
-        let mut load = Load {
-            first_unuploaded,
-            context: creds_json.as_ref().map(session_context),
-            ..Load::default()
-        };
-        if let Some(lid) = creds_json
-            .as_ref()
-            .and_then(|c| c.pointer("/me/lid"))
-            .and_then(Value::as_str)
-        {
-            load.lid_users
-                .insert(lid.split(['@', ':']).next().unwrap_or_default().to_owned());
+        let mut load = Load { first_unuploaded, context: creds_json.as_ref().map(session_context), ..Load::default() };
+        if let Some(lid) = creds_json.as_ref().and_then(|c| c.pointer("/me/lid")).and_then(Value::as_str) {
+            load.lid_users.insert(lid.split(['@', ':']).next().unwrap_or_default().to_owned());
         }
         for field in ["/me/id", "/me/lid"] {
-            if let Some(jid) = creds_json
-                .as_ref()
-                .and_then(|c| c.pointer(field))
-                .and_then(Value::as_str)
-            {
+            if let Some(jid) = creds_json.as_ref().and_then(|c| c.pointer(field)).and_then(Value::as_str) {
                 load.own_devices.extend(own_device(jid));
             }
         }
@@ -312,11 +281,7 @@ impl FileStore {
         for (name, path, mtime) in files {
             if !lids_known && !name.starts_with(&lid_prefix) {
                 lids_known = true;
-                let mappings = self
-                    .inner
-                    .get_all_lid_mappings()
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mappings = self.inner.get_all_lid_mappings().await.map_err(|e| e.to_string())?;
                 load.lid_users.extend(mappings.into_iter().map(|m| m.lid));
             }
             if let Some(id) = uploaded_pre_key_id(&name, first_unuploaded) {
@@ -368,38 +333,22 @@ impl FileStore {
         for (address, (_, record)) in load.sessions {
             self.inner.put_session(&address, &record).await?;
         }
-        let mut devices = self
-            .received_key_devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let mut devices = self.received_key_devices.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for (name, (_, (record, device))) in load.sender_keys {
             if device.is_some() {
                 // Every device file that holds this very record (one key may have been
                 // written to several, see `baileys_sender_key_devices`).
-                let same: Vec<DeviceAddress> = load
-                    .received_files
-                    .get(&name)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, r)| *r == record)
-                    .map(|(d, _)| d.clone())
-                    .collect();
+                let same: Vec<DeviceAddress> =
+                    load.received_files.get(&name).into_iter().flatten().filter(|(_, r)| *r == record).map(|(d, _)| d.clone()).collect();
                 devices.insert(name.clone(), same);
             }
             self.inner.put_sender_key(&name, &record).await?;
         }
-        *self
-            .received_key_devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = devices;
+        *self.received_key_devices.lock().unwrap_or_else(|p| p.into_inner()) = devices;
         for (name, (_, (state, macs))) in load.versions {
             self.inner.set_version(&name, state).await?;
             if let Some(macs) = macs {
-                self.mutation_macs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(name, macs);
+                self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).insert(name, macs);
             }
         }
         for (group, (_, entries)) in load.sender_key_memory {
@@ -409,39 +358,21 @@ impl FileStore {
         Ok(())
     }
 
-    async fn load_one(
-        &self,
-        name: &str,
-        path: &Path,
-        mtime: SystemTime,
-        load: &mut Load,
-    ) -> std::result::Result<(), String> {
+    async fn load_one(&self, name: &str, path: &Path, mtime: SystemTime, load: &mut Load) -> std::result::Result<(), String> {
         let stem = name.strip_suffix(".json").unwrap_or(name);
         let text = fs::read(path).map_err(|e| e.to_string())?;
-        let json =
-            || serde_json::from_slice::<Value>(&text).map_err(|e| format!("not valid JSON: {e}"));
+        let json = || serde_json::from_slice::<Value>(&text).map_err(|e| format!("not valid JSON: {e}"));
         if let Some(id) = stem.strip_prefix("pre-key-") {
             let id: u32 = id.parse().map_err(|_| "bad pre-key id".to_string())?;
             let record = pre_key_record_from_baileys(id, &json()?)?;
-            return self
-                .inner
-                .store_prekey(id, &record, id < load.first_unuploaded)
-                .await
-                .map_err(|e| e.to_string());
+            return self.inner.store_prekey(id, &record, id < load.first_unuploaded).await.map_err(|e| e.to_string());
         }
         if let Some(id) = stem.strip_prefix("session-") {
-            let device = DeviceAddress::from_baileys(id, &load.lid_users)
-                .ok_or("not a Baileys session address")?;
+            let device = DeviceAddress::from_baileys(id, &load.lid_users).ok_or("not a Baileys session address")?;
             let file = SessionFile::parse(&text)?;
-            let context = load
-                .context
-                .clone()
-                .unwrap_or_else(|| Err("creds.json is missing".into()))?;
+            let context = load.context.clone().unwrap_or_else(|| Err("creds.json is missing".into()))?;
             let record = baileys_session::to_engine(&file, context)?;
-            self.session_index
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id.to_owned(), file.index_infos());
+            self.session_index.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), file.index_infos());
             offer(&mut load.sessions, device.engine(), mtime, record);
             return Ok(());
         }
@@ -452,20 +383,11 @@ impl FileStore {
             return Ok(());
         }
         if let Some(id) = stem.strip_prefix("sender-key-") {
-            let address = sender_key_from_file_id(id, &load.lid_users)
-                .ok_or("not a Baileys sender-key address")?;
+            let address = sender_key_from_file_id(id, &load.lid_users).ok_or("not a Baileys sender-key address")?;
             let record = baileys_sender_key::to_engine(&json()?)?;
-            let own = load
-                .own_devices
-                .iter()
-                .any(|d| d.user == address.sender.user && d.device == address.sender.device);
+            let own = load.own_devices.iter().any(|d| d.user == address.sender.user && d.device == address.sender.device);
             if own {
-                offer(
-                    &mut load.sender_keys,
-                    address.engine(),
-                    mtime,
-                    (record, None),
-                );
+                offer(&mut load.sender_keys, address.engine(), mtime, (record, None));
             } else {
                 let (name, device) = received_sender_key(address);
                 load.received_files.entry(name.clone()).or_default().push((device.clone(), record.clone()));
@@ -474,63 +396,39 @@ impl FileStore {
             return Ok(());
         }
         if let Some(id) = stem.strip_prefix("app-state-sync-key-") {
-            let key_id = buffer_json::decode_bytes_or_base64(&json!(id.replace("__", "/")))
-                .ok_or("key id is not base64")?;
+            let key_id = buffer_json::decode_bytes_or_base64(&json!(id.replace("__", "/"))).ok_or("key id is not base64")?;
             let key = baileys_app_state::sync_key_from_baileys(&json()?)?;
-            return self
-                .inner
-                .set_sync_key(&key_id, key)
-                .await
-                .map_err(|e| e.to_string());
+            return self.inner.set_sync_key(&key_id, key).await.map_err(|e| e.to_string());
         }
         if let Some(collection) = stem.strip_prefix("app-state-sync-version-") {
             let (state, macs) = baileys_app_state::version_from_baileys(&json()?)?;
-            offer(
-                &mut load.versions,
-                collection.to_owned(),
-                mtime,
-                (state, Some(macs)),
-            );
+            offer(&mut load.versions, collection.to_owned(), mtime, (state, Some(macs)));
             return Ok(());
         }
         let Some(rest) = name.strip_prefix("rs-") else {
             return Ok(()); // A Baileys file the engine has no use for: left as is.
         };
-        let Some(kind) = Kind::ALL
-            .into_iter()
-            .find(|k| rest.starts_with(&format!("{}-", k.tag())))
-        else {
+        let Some(kind) = Kind::ALL.into_iter().find(|k| rest.starts_with(&format!("{}-", k.tag()))) else {
             return Ok(());
         };
         let value = json()?;
-        let key = value
-            .get("key")
-            .and_then(Value::as_str)
-            .ok_or("no key")?
-            .to_owned();
+        let key = value.get("key").and_then(Value::as_str).ok_or("no key")?.to_owned();
         let value = value.get("value").ok_or("no value")?;
-        let bytes =
-            || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
+        let bytes = || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
         fn serde<T: DeserializeOwned>(v: &Value) -> std::result::Result<T, String> {
             serde_json::from_value(v.clone()).map_err(|e| e.to_string())
         }
         let inner = &self.inner;
         let r = match kind {
             Kind::Identity => {
-                let key_bytes: [u8; 32] = bytes()?
-                    .try_into()
-                    .map_err(|_| "identity is not 32 bytes")?;
+                let key_bytes: [u8; 32] = bytes()?.try_into().map_err(|_| "identity is not 32 bytes")?;
                 inner.put_identity(&key, key_bytes).await
             }
             Kind::Session => {
                 offer(&mut load.sessions, key, mtime, bytes()?);
                 Ok(())
             }
-            Kind::SignedPreKey => {
-                inner
-                    .store_signed_prekey(key.parse().map_err(|_| "bad id")?, &bytes()?)
-                    .await
-            }
+            Kind::SignedPreKey => inner.store_signed_prekey(key.parse().map_err(|_| "bad id")?, &bytes()?).await,
             Kind::SenderKey => {
                 offer(&mut load.sender_keys, key, mtime, (bytes()?, None));
                 Ok(())
@@ -548,17 +446,11 @@ impl FileStore {
                 let map: HashMap<String, String> = serde(value)?;
                 let mut macs = HashMap::with_capacity(map.len());
                 for (k, v) in map {
-                    let k =
-                        buffer_json::decode_bytes_or_base64(&json!(k)).ok_or("bad index mac")?;
-                    let v =
-                        buffer_json::decode_bytes_or_base64(&json!(v)).ok_or("bad value mac")?;
+                    let k = buffer_json::decode_bytes_or_base64(&json!(k)).ok_or("bad index mac")?;
+                    let v = buffer_json::decode_bytes_or_base64(&json!(v)).ok_or("bad value mac")?;
                     macs.insert(k, v);
                 }
-                self.mutation_macs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry(key)
-                    .or_insert(macs);
+                self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_insert(macs);
                 Ok(())
             }
             Kind::LidMapping => inner.put_lid_mapping(&serde(value)?).await,
@@ -584,11 +476,7 @@ impl FileStore {
     async fn baileys_device(&self, device: &DeviceAddress) -> DeviceAddress {
         if device.lid {
             if let Ok(Some(m)) = self.inner.get_lid_mapping(&device.user).await {
-                return DeviceAddress {
-                    user: m.phone_number,
-                    device: device.device,
-                    lid: false,
-                };
+                return DeviceAddress { user: m.phone_number, device: device.device, lid: false };
             }
         }
         device.clone()
@@ -597,38 +485,18 @@ impl FileStore {
     /// The same device in the other namespace (phone number ⇄ LID), when the mapping is known.
     async fn counterpart(&self, device: &DeviceAddress) -> Option<DeviceAddress> {
         let (user, lid) = if device.lid {
-            (
-                self.inner
-                    .get_lid_mapping(&device.user)
-                    .await
-                    .ok()??
-                    .phone_number,
-                false,
-            )
+            (self.inner.get_lid_mapping(&device.user).await.ok()??.phone_number, false)
         } else {
-            (
-                self.inner.get_pn_mapping(&device.user).await.ok()??.lid,
-                true,
-            )
+            (self.inner.get_pn_mapping(&device.user).await.ok()??.lid, true)
         };
-        Some(DeviceAddress {
-            user,
-            device: device.device,
-            lid,
-        })
+        Some(DeviceAddress { user, device: device.device, lid })
     }
 
     /// Writes a session in Baileys' file when it has a Baileys form, else in a side file.
     async fn persist_session(&self, address: &str, record: &[u8]) -> Result<()> {
         if let Some(device) = DeviceAddress::from_engine(address) {
             let id = self.baileys_device(&device).await.baileys();
-            let before = self
-                .session_index
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&id)
-                .cloned()
-                .unwrap_or_default();
+            let before = self.session_index.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned().unwrap_or_default();
             match baileys_session::from_engine(record, &before, now_ms()) {
                 Ok(file) => {
                     self.write_ratchet_bytes(&self.baileys_path("session", &id), &file.to_json())?;
@@ -658,10 +526,7 @@ impl FileStore {
         }
         let id = self.baileys_device(&device).await.baileys();
         self.remove_file(&self.baileys_path("session", &id))?;
-        self.session_index
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.session_index.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         Ok(())
     }
 
@@ -671,10 +536,7 @@ impl FileStore {
         if last.is_none() {
             *last = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
         }
-        ["/me/id", "/me/lid"]
-            .iter()
-            .filter_map(|f| last.as_ref()?.pointer(f)?.as_str().and_then(own_device))
-            .collect()
+        ["/me/id", "/me/lid"].iter().filter_map(|f| last.as_ref()?.pointer(f)?.as_str().and_then(own_device)).collect()
     }
 
     /// The Baileys devices whose `sender-key-*` files hold the engine's sender key `name`.
@@ -722,10 +584,7 @@ impl FileStore {
                     }
                     return self.remove_side(Kind::SenderKey, name);
                 }
-                Err(e) => log::warn!(
-                    "session {}: sender key {name} has no Baileys form ({e}); kept in a side file",
-                    self.dir.display()
-                ),
+                Err(e) => log::warn!("session {}: sender key {name} has no Baileys form ({e}); kept in a side file", self.dir.display()),
             }
         }
         self.put_side_bytes(Kind::SenderKey, name, record)
@@ -789,11 +648,7 @@ impl FileStore {
     }
 
     fn notify_creds(&self, result: std::result::Result<Value, String>) {
-        let listener = self
-            .creds_listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let listener = self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(listener) = listener {
             listener(result);
         }
@@ -807,8 +662,7 @@ impl FileStore {
         let creds_json = creds::device_to_creds(device, last.as_ref());
         // Side file first: if we crash between the two writes, creds.json (the file Baileys
         // and we both trust) still holds the previous identity and the mismatch is detected.
-        let side =
-            serde_json::to_value(device).map_err(|e| StoreError::Serialization(Box::new(e)))?;
+        let side = serde_json::to_value(device).map_err(|e| StoreError::Serialization(Box::new(e)))?;
         self.write_json(&self.dir.join(DEVICE_SIDE_FILE), &side)?;
         self.write_json(&self.dir.join(CREDS_FILE), &creds_json)?;
         let changed = changed_fields(last.as_ref(), &creds_json);
@@ -822,8 +676,7 @@ impl FileStore {
 struct Load {
     first_unuploaded: u32,
     /// Our identity and registration id, from `creds.json` (Baileys' sessions do not hold them).
-    context:
-        Option<std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String>>,
+    context: Option<std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String>>,
     /// Users known to be LIDs: Baileys 6.7.21 names sessions without a server.
     lid_users: HashSet<String>,
     sessions: HashMap<String, (SystemTime, Vec<u8>)>,
@@ -835,13 +688,7 @@ struct Load {
     received_files: HashMap<String, Vec<(DeviceAddress, Vec<u8>)>>,
     /// Group → (device jid, has our sender key).
     sender_key_memory: HashMap<String, (SystemTime, Vec<(String, bool)>)>,
-    versions: HashMap<
-        String,
-        (
-            SystemTime,
-            (HashState, Option<baileys_app_state::MutationMacs>),
-        ),
-    >,
+    versions: HashMap<String, (SystemTime, (HashState, Option<baileys_app_state::MutationMacs>))>,
 }
 
 /// Keeps `value` for `key` unless a newer file already gave one.
@@ -851,17 +698,9 @@ fn offer<T>(map: &mut HashMap<String, (SystemTime, T)>, key: String, mtime: Syst
     }
 }
 
-fn session_context(
-    creds: &Value,
-) -> std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String> {
-    let identity = creds
-        .pointer("/signedIdentityKey/public")
-        .and_then(buffer_json::decode)
-        .ok_or("creds.json has no signedIdentityKey")?;
-    let registration_id = creds
-        .get("registrationId")
-        .and_then(Value::as_u64)
-        .ok_or("creds.json has no registrationId")?;
+fn session_context(creds: &Value) -> std::result::Result<wacore_libsignal::protocol::LegacySessionLocalContext, String> {
+    let identity = creds.pointer("/signedIdentityKey/public").and_then(buffer_json::decode).ok_or("creds.json has no signedIdentityKey")?;
+    let registration_id = creds.get("registrationId").and_then(Value::as_u64).ok_or("creds.json has no registrationId")?;
     baileys_session::local_context(&identity, registration_id as u32)
 }
 
@@ -880,13 +719,7 @@ fn sender_key_from_file_id(id: &str, lid_users: &HashSet<String>) -> Option<Send
 /// for the way back. Two devices of one user with keys in one group: the newer file wins.
 fn received_sender_key(address: SenderKeyAddress) -> (String, DeviceAddress) {
     let device = address.sender.clone();
-    let per_user = SenderKeyAddress {
-        group: address.group,
-        sender: DeviceAddress {
-            device: 0,
-            ..address.sender
-        },
-    };
+    let per_user = SenderKeyAddress { group: address.group, sender: DeviceAddress { device: 0, ..address.sender } };
     (per_user.engine(), device)
 }
 
@@ -894,18 +727,11 @@ fn received_sender_key(address: SenderKeyAddress) -> (String, DeviceAddress) {
 fn own_device(jid: &str) -> Option<DeviceAddress> {
     let (user_device, server) = jid.split_once('@')?;
     let (user, device) = user_device.split_once(':').unwrap_or((user_device, "0"));
-    Some(DeviceAddress {
-        user: user.to_owned(),
-        device: device.parse().ok()?,
-        lid: server == "lid",
-    })
+    Some(DeviceAddress { user: user.to_owned(), device: device.parse().ok()?, lid: server == "lid" })
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// The top-level fields of `new` that differ from `old` (Baileys' `creds.update` payload).
@@ -939,14 +765,8 @@ fn uploaded_pre_key_id(file_name: &str, first_unuploaded: u32) -> Option<u32> {
 
 /// `pre-key-<id>.json` (`{ private, public }`, 32-byte keys) → whatsapp-rust's record bytes.
 fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Vec<u8>, String> {
-    let private = value
-        .get("private")
-        .and_then(buffer_json::decode)
-        .ok_or("missing private")?;
-    let public = value
-        .get("public")
-        .and_then(buffer_json::decode)
-        .ok_or("missing public")?;
+    let private = value.get("private").and_then(buffer_json::decode).ok_or("missing private")?;
+    let public = value.get("public").and_then(buffer_json::decode).ok_or("missing public")?;
     let private = PrivateKey::deserialize(&private).map_err(|e| e.to_string())?;
     let key_pair = KeyPair::new(djb_public_key(&public)?, private);
     Ok(new_pre_key_record(id, &key_pair).encode_to_vec())
@@ -954,21 +774,11 @@ fn pre_key_record_from_baileys(id: u32, value: &Value) -> std::result::Result<Ve
 
 /// whatsapp-rust's prekey record bytes → Baileys' `pre-key-<id>.json` object.
 fn pre_key_record_to_baileys(record: &[u8]) -> Result<Value> {
-    let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record)
-        .map_err(|e| store_err("prekey record", e))?;
-    let public = rec
-        .public_key
-        .as_deref()
-        .ok_or_else(|| store_err("prekey record", "no public key"))?;
-    let private = rec
-        .private_key
-        .as_deref()
-        .ok_or_else(|| store_err("prekey record", "no private key"))?;
+    let rec = waproto::whatsapp::PreKeyRecordStructure::decode_from_slice(record).map_err(|e| store_err("prekey record", e))?;
+    let public = rec.public_key.as_deref().ok_or_else(|| store_err("prekey record", "no public key"))?;
+    let private = rec.private_key.as_deref().ok_or_else(|| store_err("prekey record", "no private key"))?;
     let public = djb_public_key(public).map_err(|e| store_err("prekey public key", e))?;
-    let kp = KeyPair::new(
-        public,
-        PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?,
-    );
+    let kp = KeyPair::new(public, PrivateKey::deserialize(private).map_err(|e| store_err("prekey private key", e))?);
     Ok(json!({
         "private": buffer_json::encode(kp.private_key.serialize()),
         "public": buffer_json::encode(kp.public_key.public_key_bytes()),
@@ -1105,12 +915,7 @@ impl AppSyncStore for FileStore {
         self.persist_app_state(name, &state)?;
         self.inner.set_version(name, state).await
     }
-    async fn put_mutation_macs(
-        &self,
-        name: &str,
-        _version: u64,
-        mutations: &[AppStateMutationMAC],
-    ) -> Result<()> {
+    async fn put_mutation_macs(&self, name: &str, _version: u64, mutations: &[AppStateMutationMAC]) -> Result<()> {
         {
             let mut all = self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner());
             let macs = all.entry(name.to_owned()).or_default();
@@ -1136,10 +941,7 @@ impl AppSyncStore for FileStore {
         self.persist_mutation_macs(name).await
     }
     async fn clear_mutation_macs(&self, name: &str) -> Result<()> {
-        self.mutation_macs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        self.mutation_macs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
         self.persist_mutation_macs(name).await
     }
     async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
@@ -1161,9 +963,7 @@ impl ProtocolStore for FileStore {
         self.persist_sender_key_devices(group_jid).await
     }
     async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
-        self.inner
-            .delete_sender_key_device_rows(device_jids)
-            .await?;
+        self.inner.delete_sender_key_device_rows(device_jids).await?;
         // Rows may sit under any group: rewrite every group file we have.
         for group in self.sender_key_memory_groups() {
             self.persist_sender_key_devices(&group).await?;
@@ -1191,19 +991,10 @@ impl ProtocolStore for FileStore {
         self.inner.get_all_lid_mappings().await
     }
     async fn save_base_key(&self, address: &str, message_id: &str, base_key: &[u8]) -> Result<()> {
-        self.inner
-            .save_base_key(address, message_id, base_key)
-            .await
+        self.inner.save_base_key(address, message_id, base_key).await
     }
-    async fn has_same_base_key(
-        &self,
-        address: &str,
-        message_id: &str,
-        current_base_key: &[u8],
-    ) -> Result<bool> {
-        self.inner
-            .has_same_base_key(address, message_id, current_base_key)
-            .await
+    async fn has_same_base_key(&self, address: &str, message_id: &str, current_base_key: &[u8]) -> Result<bool> {
+        self.inner.has_same_base_key(address, message_id, current_base_key).await
     }
     async fn delete_base_key(&self, address: &str, message_id: &str) -> Result<()> {
         self.inner.delete_base_key(address, message_id).await
@@ -1235,10 +1026,7 @@ impl ProtocolStore for FileStore {
     }
     async fn delete_expired_tc_tokens(&self, token_cutoff: i64, sender_cutoff: i64) -> Result<u32> {
         let before = self.inner.get_all_tc_token_jids().await?;
-        let n = self
-            .inner
-            .delete_expired_tc_tokens(token_cutoff, sender_cutoff)
-            .await?;
+        let n = self.inner.delete_expired_tc_tokens(token_cutoff, sender_cutoff).await?;
         if n > 0 {
             for jid in before {
                 if self.inner.get_tc_token(&jid).await?.is_none() {
@@ -1248,23 +1036,14 @@ impl ProtocolStore for FileStore {
         }
         Ok(n)
     }
-    async fn store_sent_message(
-        &self,
-        chat_jid: &str,
-        message_id: &str,
-        payload: &[u8],
-    ) -> Result<()> {
-        self.inner
-            .store_sent_message(chat_jid, message_id, payload)
-            .await
+    async fn store_sent_message(&self, chat_jid: &str, message_id: &str, payload: &[u8]) -> Result<()> {
+        self.inner.store_sent_message(chat_jid, message_id, payload).await
     }
     async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
         self.inner.take_sent_message(chat_jid, message_id).await
     }
     async fn delete_expired_sent_messages(&self, cutoff_timestamp: i64) -> Result<u32> {
-        self.inner
-            .delete_expired_sent_messages(cutoff_timestamp)
-            .await
+        self.inner.delete_expired_sent_messages(cutoff_timestamp).await
     }
 }
 
@@ -1289,28 +1068,14 @@ impl MsgSecretStore for FileStore {
     async fn put_msg_secrets(&self, entries: Vec<MsgSecretEntry>) -> Result<usize> {
         self.inner.put_msg_secrets(entries).await
     }
-    async fn get_msg_secret(
-        &self,
-        chat: &str,
-        sender: &str,
-        msg_id: &str,
-    ) -> Result<Option<Vec<u8>>> {
+    async fn get_msg_secret(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<Vec<u8>>> {
         self.inner.get_msg_secret(chat, sender, msg_id).await
     }
-    async fn get_msg_secret_with_ts(
-        &self,
-        chat: &str,
-        sender: &str,
-        msg_id: &str,
-    ) -> Result<Option<(Vec<u8>, i64)>> {
-        self.inner
-            .get_msg_secret_with_ts(chat, sender, msg_id)
-            .await
+    async fn get_msg_secret_with_ts(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        self.inner.get_msg_secret_with_ts(chat, sender, msg_id).await
     }
     async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
-        self.inner
-            .delete_expired_msg_secrets(cutoff_timestamp)
-            .await
+        self.inner.delete_expired_msg_secrets(cutoff_timestamp).await
     }
 }
 
@@ -1325,10 +1090,7 @@ impl DeviceStore for FileStore {
                 Ok(())
             }
             Err(e) => {
-                self.notify_creds(Err(format!(
-                    "{e} ({})",
-                    self.dir.join(CREDS_FILE).display()
-                )));
+                self.notify_creds(Err(format!("{e} ({})", self.dir.join(CREDS_FILE).display())));
                 Err(e)
             }
         }
@@ -1458,52 +1220,25 @@ mod tests {
             store.store_prekey(7, &record7, true).await.unwrap();
             store.put_session("123.0", b"session-bytes").await.unwrap();
             store.put_identity("123.0", [9; 32]).await.unwrap();
-            store
-                .put_mutation_macs(
-                    "regular",
-                    1,
-                    &[AppStateMutationMAC {
-                        index_mac: vec![1; 32],
-                        value_mac: vec![2; 32],
-                    }],
-                )
-                .await
-                .unwrap();
+            store.put_mutation_macs("regular", 1, &[AppStateMutationMAC { index_mac: vec![1; 32], value_mac: vec![2; 32] }]).await.unwrap();
         }
         let changes = saved_creds.lock().unwrap().clone();
         assert_eq!(changes.len(), 1);
         assert!(changes[0].as_ref().unwrap().get("noiseKey").is_some());
 
         let store = FileStore::open(dir.path()).await.unwrap();
-        assert!(
-            store.skipped_files().is_empty(),
-            "{:?}",
-            store.skipped_files()
-        );
+        assert!(store.skipped_files().is_empty(), "{:?}", store.skipped_files());
         let loaded = store.load().await.unwrap().unwrap();
-        assert_eq!(
-            loaded.noise_key.public_key.public_key_bytes(),
-            device.noise_key.public_key.public_key_bytes()
-        );
+        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), device.noise_key.public_key.public_key_bytes());
         assert_eq!(loaded.registration_id, device.registration_id);
         // Reloaded from Baileys' file form, byte-identical to what the engine stored.
-        assert_eq!(
-            store.load_prekey(7).await.unwrap().unwrap(),
-            Bytes::from(record7)
-        );
-        assert_eq!(
-            &store.get_session("123.0").await.unwrap().unwrap()[..],
-            b"session-bytes"
-        );
+        assert_eq!(store.load_prekey(7).await.unwrap().unwrap(), Bytes::from(record7));
+        assert_eq!(&store.get_session("123.0").await.unwrap().unwrap()[..], b"session-bytes");
         assert_eq!(store.load_identity("123.0").await.unwrap(), Some([9; 32]));
-        assert_eq!(
-            store.get_mutation_mac("regular", &[1; 32]).await.unwrap(),
-            Some(vec![2; 32])
-        );
+        assert_eq!(store.get_mutation_mac("regular", &[1; 32]).await.unwrap(), Some(vec![2; 32]));
 
         // Baileys' own format for pre-keys: 32-byte keys, BufferJSON.
-        let pre: Value =
-            serde_json::from_slice(&fs::read(dir.path().join("pre-key-7.json")).unwrap()).unwrap();
+        let pre: Value = serde_json::from_slice(&fs::read(dir.path().join("pre-key-7.json")).unwrap()).unwrap();
         assert_eq!(buffer_json::decode(&pre["public"]).unwrap().len(), 32);
 
         store.remove_prekey(7).await.unwrap();
@@ -1518,21 +1253,10 @@ mod tests {
     async fn a_damaged_key_file_is_skipped_and_reported_not_deleted() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("pre-key-3.json"), b"{ not json").unwrap();
-        fs::write(
-            dir.path().join("rs-session-abc.json"),
-            b"{\"key\":\"abc\",\"value\":5}",
-        )
-        .unwrap();
+        fs::write(dir.path().join("rs-session-abc.json"), b"{\"key\":\"abc\",\"value\":5}").unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
-        let names: Vec<_> = store
-            .skipped_files()
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        assert!(
-            names.contains(&"pre-key-3.json") && names.contains(&"rs-session-abc.json"),
-            "{names:?}"
-        );
+        let names: Vec<_> = store.skipped_files().iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"pre-key-3.json") && names.contains(&"rs-session-abc.json"), "{names:?}");
         assert!(dir.path().join("pre-key-3.json").exists());
     }
 
@@ -1547,10 +1271,7 @@ mod tests {
         let store = FileStore::open(dir.path()).await.unwrap();
         let mut entries = store.get_sender_key_devices(group).await.unwrap();
         entries.sort();
-        assert_eq!(
-            entries,
-            vec![("15551234567:1@s.whatsapp.net".to_owned(), true), ("15551234567@s.whatsapp.net".to_owned(), true)]
-        );
+        assert_eq!(entries, vec![("15551234567:1@s.whatsapp.net".to_owned(), true), ("15551234567@s.whatsapp.net".to_owned(), true)]);
         store.set_sender_key_status(group, &[("15557654321:2@s.whatsapp.net", true), ("15551234567@s.whatsapp.net", false)]).await.unwrap();
         let written: Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
         assert_eq!(
@@ -1569,48 +1290,22 @@ mod tests {
         store.save(&Device::new()).await.unwrap();
         // Another tool (e.g. Baileys) re-created creds.json for a new identity.
         let other = Device::new();
-        fs::write(
-            dir.path().join(CREDS_FILE),
-            creds::device_to_creds(&other, None).to_string(),
-        )
-        .unwrap();
-        let loaded = FileStore::open(dir.path())
-            .await
-            .unwrap()
-            .load()
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            loaded.noise_key.public_key.public_key_bytes(),
-            other.noise_key.public_key.public_key_bytes()
-        );
-        assert_eq!(
-            loaded.identity_key.public_key.public_key_bytes(),
-            other.identity_key.public_key.public_key_bytes()
-        );
+        fs::write(dir.path().join(CREDS_FILE), creds::device_to_creds(&other, None).to_string()).unwrap();
+        let loaded = FileStore::open(dir.path()).await.unwrap().load().await.unwrap().unwrap();
+        assert_eq!(loaded.noise_key.public_key.public_key_bytes(), other.noise_key.public_key.public_key_bytes());
+        assert_eq!(loaded.identity_key.public_key.public_key_bytes(), other.identity_key.public_key.public_key_bytes());
     }
 
     #[tokio::test]
     async fn a_closed_store_refuses_writes_and_deletes() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
-        store
-            .store_prekey(1, &prekey_record(1), false)
-            .await
-            .unwrap();
+        store.store_prekey(1, &prekey_record(1), false).await.unwrap();
         store.close();
-        assert!(store
-            .store_prekey(2, &prekey_record(2), false)
-            .await
-            .is_err());
+        assert!(store.store_prekey(2, &prekey_record(2), false).await.is_err());
         assert!(store.remove_prekey(1).await.is_err());
         assert!(store.save(&Device::new()).await.is_err());
-        let mut names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().into_string().unwrap())
-            .collect();
+        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, vec!["pre-key-1.json"]);
     }

@@ -45,11 +45,8 @@ pub fn check_session_status(dir: &Path) -> SessionStatus {
 }
 
 fn proves_pairing(creds: &Value) -> bool {
-    let me_ok = creds
-        .get("me")
-        .and_then(|m| m.get("id"))
-        .and_then(Value::as_str)
-        .is_some_and(|id| id.parse::<wacore_binary::Jid>().is_ok());
+    let me_ok =
+        creds.get("me").and_then(|m| m.get("id")).and_then(Value::as_str).is_some_and(|id| id.parse::<wacore_binary::Jid>().is_ok());
     let account_ok = creds.get("account").is_some_and(|a| {
         ["details", "accountSignatureKey", "accountSignature", "deviceSignature"]
             .iter()
