@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== lint (rustfmt: rustfmt.toml; oxlint: .oxlintrc.json)"
+echo "== lint (rustfmt: rustfmt.toml; clippy; oxlint: .oxlintrc.json)"
 cargo fmt --all --check
+cargo clippy --workspace --features baileys-shard/insecure-test-server --all-targets -- -D warnings
 npm run --silent lint
 
 echo "== build the test addon (trusts the mock), the mock server and the crates' tests"

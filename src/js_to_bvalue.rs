@@ -19,10 +19,6 @@
 //!
 //! Nesting deeper than 100 levels is an error (it also stops cyclic objects).
 
-// `#[napi]` exports are only registered outside `cargo test`, so in the test build this whole
-// module looks unused.
-#![cfg_attr(test, allow(dead_code))]
-
 use napi::bindgen_prelude::{Buffer, FromNapiValue};
 use napi::{check_status, sys, Result};
 use napi_derive::napi;

@@ -1,6 +1,9 @@
 //! The Node binding: argument parsing, JS object building and error codes, nothing else.
 //! The shard logic lives in `crates/shard-core`.
 
+// `#[napi]` exports are registered only outside `cargo test`, so in the test build they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
 mod args;
 mod community_ops;
 mod errors;

@@ -3,9 +3,6 @@
 //! (encrypted here, uploaded by the bot's `upload` function), and the download behind
 //! `downloadMediaMessage` (a whole Buffer, or a `MediaDownload` that JS pulls chunks from).
 
-// `#[napi]` exports are only registered outside `cargo test`.
-#![cfg_attr(test, allow(dead_code))]
-
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;

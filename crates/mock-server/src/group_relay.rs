@@ -124,7 +124,7 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
     let mut pairwise: Vec<((String, u16), Vec<Node>)> = Vec::new();
     if let Some(parts) = node.get_optional_child("participants") {
         for p in children(parts, "to") {
-            let Some((phone, device, _)) = attr(p, "jid").and_then(|j| resolve_jid(&dir, &j)) else {
+            let Some((phone, device, _)) = attr(p, "jid").and_then(|j| resolve_jid(dir, &j)) else {
                 continue;
             };
             pairwise.push(((phone, device), children(p, "enc").cloned().collect()));
@@ -133,7 +133,7 @@ fn fan_out(state: &ServerState, dir: &Directory, me: &DeviceAddr, node: &Node, m
     let (group_encs, direct_encs): (Vec<Node>, Vec<Node>) =
         children(node, "enc").cloned().partition(|e| attr(e, "type").as_deref() == Some("skmsg"));
     // A retry for one device: only that device, and a bare pairwise `<enc>` is for it.
-    let only = attr(node, "participant").and_then(|j| resolve_jid(&dir, &j)).map(|(p, d, _)| (p, d));
+    let only = attr(node, "participant").and_then(|j| resolve_jid(dir, &j)).map(|(p, d, _)| (p, d));
     if let Some(target) = &only {
         if !direct_encs.is_empty() {
             pairwise.push((target.clone(), direct_encs));

@@ -776,7 +776,7 @@ fn leave(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, leave: &Node) 
             group_jid: group.jid(),
             actor: me.phone.clone(),
             recipients,
-            action: participants_node("remove", &[me.phone.clone()]),
+            action: participants_node("remove", std::slice::from_ref(&me.phone)),
         });
         fanout.extend(ensure_admin(group, &me.phone));
         if group.participants.is_empty() {
@@ -828,7 +828,7 @@ fn accept_invite(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &Node, invite
     let jid = group.jid();
     let mut fanout = vec![Fanout { group_jid: jid.clone(), actor: me.phone.clone(), recipients: group.member_phones(), action }];
     // Joining a community is joining its announcements group too.
-    fanout.extend(communities::mirror_membership(groups, &id, "add", &[me.phone.clone()], &me.phone));
+    fanout.extend(communities::mirror_membership(groups, &id, "add", std::slice::from_ref(&me.phone), &me.phone));
     Outcome { reply: result(iq, vec![NodeBuilder::new("group").attr("jid", jid).build()]), fanout }
 }
 

@@ -335,6 +335,14 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
     result(iq, vec![out.children([result_node, NodeBuilder::new("list").children(users).build()]).build()])
 }
 
+/// `<iq xmlns="bot"><bot v="2"/>`: the bots WhatsApp offers — here Meta AI alone, with the
+/// jid and persona id the real server lists it under.
+fn bot_list(iq: &Node) -> Node {
+    let meta_ai = NodeBuilder::new("bot").attr("jid", "867051314767696@bot").attr("persona_id", "769337008432372").build();
+    let all = NodeBuilder::new("section").attr("type", "all").children([meta_ai]).build();
+    result(iq, vec![NodeBuilder::new("bot").children([all]).build()])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,12 +353,4 @@ mod tests {
         assert_eq!(split_jid("123@lid"), Some(("123".into(), 0, true)));
         assert_eq!(split_jid("nonsense"), None);
     }
-}
-
-/// `<iq xmlns="bot"><bot v="2"/>`: the bots WhatsApp offers — here Meta AI alone, with the
-/// jid and persona id the real server lists it under.
-fn bot_list(iq: &Node) -> Node {
-    let meta_ai = NodeBuilder::new("bot").attr("jid", "867051314767696@bot").attr("persona_id", "769337008432372").build();
-    let all = NodeBuilder::new("section").attr("type", "all").children([meta_ai]).build();
-    result(iq, vec![NodeBuilder::new("bot").children([all]).build()])
 }

@@ -88,21 +88,17 @@ pub fn pad_v2(mut plaintext: Vec<u8>) -> Vec<u8> {
 pub fn key_share_message(key: &AppStateKey) -> wa::Message {
     let share = wa::message::AppStateSyncKeyShare {
         keys: vec![wa::message::AppStateSyncKey {
-            key_id: buffa::MessageField::some(wa::message::AppStateSyncKeyId { key_id: Some(key.key_id.to_vec()), ..Default::default() }),
+            key_id: buffa::MessageField::some(wa::message::AppStateSyncKeyId { key_id: Some(key.key_id.to_vec()) }),
             key_data: buffa::MessageField::some(wa::message::AppStateSyncKeyData {
                 key_data: Some(key.key_data.to_vec()),
                 fingerprint: buffa::MessageField::some(wa::message::AppStateSyncKeyFingerprint {
                     raw_id: Some(key.raw_id),
                     current_index: Some(0),
                     device_indexes: vec![0],
-                    ..Default::default()
                 }),
                 timestamp: Some(key.timestamp_ms),
-                ..Default::default()
             }),
-            ..Default::default()
         }],
-        ..Default::default()
     };
     wa::Message {
         protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
@@ -121,6 +117,8 @@ fn be_u32(b: &[u8]) -> u32 {
 /// Encrypts `plaintext` (already padded) from the phone (identity = the account key) to one
 /// companion device, building a fresh session from its bundle. Returns the `<enc type>` and the
 /// serialized Signal message; a fresh session always gives a `pkmsg`.
+// The inputs of one X3DH + encrypt, each from a different place; a struct would be built once.
+#[allow(clippy::too_many_arguments)]
 pub fn encrypt_to_companion(
     phone_identity: &KeyPair,
     phone_registration_id: u32,

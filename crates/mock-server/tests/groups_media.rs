@@ -288,7 +288,6 @@ async fn group_settings_subject_description_invites_and_leave() {
     let meta = groups_a.get_metadata(&group).await.expect("metadata after leave");
     assert_eq!(meta.participants.len(), 1);
 
-    drop(groups_a);
     drop(client_a);
     shutdown(vec![a, b], mock).await;
 }

@@ -67,7 +67,7 @@ impl Shard {
         let reply = reply.get();
         let requests = reply
             .get_optional_child("membership_approval_requests")
-            .map(|list| list.get_children_by_tag("membership_approval_request").map(|r| attrs_of(&r)).collect())
+            .map(|list| list.get_children_by_tag("membership_approval_request").map(|r| attrs_of(r)).collect())
             .unwrap_or_default();
         Ok(BValue::Array(requests))
     }

@@ -84,9 +84,12 @@ pub fn message_to_baileys(msg: &waproto::whatsapp::Message) -> Result<BValue, Pr
     decode(MESSAGE, &waproto::codec::message_to_vec(msg))
 }
 
+/// An enum's path and its values (name, number).
+pub type SchemaEnum = (String, Vec<(String, i32)>);
+
 /// WhatsApp's schema as Baileys' `proto` namespace sees it: every message type's name and every
 /// enum with its values, by path without the package (`Message.ProtocolMessage.Type`).
-pub fn whatsapp_schema() -> Result<(Vec<String>, Vec<(String, Vec<(String, i32)>)>), ProtoDecodeError> {
+pub fn whatsapp_schema() -> Result<(Vec<String>, Vec<SchemaEnum>), ProtoDecodeError> {
     let schema = schema()?;
     let prefix = format!("{WHATSAPP_PACKAGE}.");
     let strip = |name: &str| name.strip_prefix(prefix.as_str()).map(str::to_owned);

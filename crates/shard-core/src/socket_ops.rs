@@ -100,10 +100,14 @@ pub fn on_whatsapp_number(input: &str) -> Result<String> {
     Ok(digits.to_owned())
 }
 
+/// One receipt's chat, participant and message ids.
+pub(crate) type ReceiptGroup<'a> = (Jid, Option<Jid>, Vec<&'a str>);
+
 /// Keys not from us, grouped as Baileys' `aggregateMessageKeysNotFromMe` does: one receipt per
 /// (chat, participant), ids in the order given.
-pub(crate) fn aggregate_keys(keys: &[ReadKey]) -> Result<Vec<(Jid, Option<Jid>, Vec<&str>)>> {
-    let mut groups: Vec<(String, Option<String>, Jid, Option<Jid>, Vec<&str>)> = Vec::new();
+pub(crate) fn aggregate_keys(keys: &[ReadKey]) -> Result<Vec<ReceiptGroup<'_>>> {
+    // Keyed by the jids as given, so two spellings of one chat stay apart as in Baileys.
+    let mut groups: Vec<((&str, Option<&str>), ReceiptGroup<'_>)> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let chat = jid_arg(&format!("keys[{i}].remoteJid"), &key.remote_jid)?;
         let participant = key.participant.as_deref().map(|p| jid_arg(&format!("keys[{i}].participant"), p)).transpose()?;
@@ -113,12 +117,13 @@ pub(crate) fn aggregate_keys(keys: &[ReadKey]) -> Result<Vec<(Jid, Option<Jid>, 
         if key.from_me {
             continue;
         }
-        match groups.iter_mut().find(|g| g.0 == key.remote_jid && g.1 == key.participant) {
-            Some(group) => group.4.push(&key.id),
-            None => groups.push((key.remote_jid.clone(), key.participant.clone(), chat, participant, vec![&key.id])),
+        let given = (key.remote_jid.as_str(), key.participant.as_deref());
+        match groups.iter_mut().find(|(k, _)| *k == given) {
+            Some((_, group)) => group.2.push(&key.id),
+            None => groups.push((given, (chat, participant, vec![&key.id]))),
         }
     }
-    Ok(groups.into_iter().map(|(_, _, chat, participant, ids)| (chat, participant, ids)).collect())
+    Ok(groups.into_iter().map(|(_, group)| group).collect())
 }
 
 impl Shard {
@@ -209,7 +214,7 @@ mod tests {
     #[test]
     fn presence_types_parse_and_unknown_ones_are_named() {
         assert_eq!("recording".parse::<PresenceType>().unwrap(), PresenceType::Recording);
-        assert!("available".parse::<PresenceType>().unwrap().is_chatstate() == false);
+        assert!(!"available".parse::<PresenceType>().unwrap().is_chatstate());
         let err = "typing".parse::<PresenceType>().unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
         assert!(err.message.contains("\"typing\"") && err.message.contains("'composing'"), "{}", err.message);

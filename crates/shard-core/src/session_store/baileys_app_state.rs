@@ -53,7 +53,6 @@ pub fn sync_key_from_baileys(value: &Value) -> Result<AppStateSyncKey, String> {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_u64).map(|n| n as u32).collect())
             .unwrap_or_default(),
-        ..Default::default()
     };
     // protobufjs writes int64 as a string; Baileys may also hold a number or a Long object.
     let timestamp = match value.get("timestamp") {

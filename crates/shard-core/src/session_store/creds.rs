@@ -140,7 +140,6 @@ pub fn apply_creds(creds: &Value, device: &mut Device) -> Result<(), String> {
             account_signature_key: field("accountSignatureKey"),
             account_signature: field("accountSignature"),
             device_signature: field("deviceSignature"),
-            ..Default::default()
         }));
     }
     if let Some(routing) = get("routingInfo").and_then(buffer_json::decode) {
@@ -173,7 +172,6 @@ mod tests {
             account_signature_key: Some(vec![7; 32]),
             account_signature: Some(vec![8; 64]),
             device_signature: Some(vec![9; 64]),
-            ..Default::default()
         }));
         let previous = json!({ "processedHistoryMessages": [{"key": {"id": "X"}}], "platform": "android" });
         let creds = device_to_creds(&device, Some(&previous));

@@ -10,6 +10,7 @@
 //! - engine state Baileys has no file for (identities, LID mappings, device lists, ...), or
 //!   a record that has no Baileys form, in `rs-<kind>-<key>.json` files, which Baileys ignores.
 //!   When both describe one key, the newer file wins (Baileys may have run since).
+//!
 //! Short-lived caches (retry payloads, message secrets, base keys) stay in memory.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -116,11 +117,14 @@ fn store_err(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Validation(format!("{context}: {e}"))
 }
 
+/// One app-state collection's mutation MACs, by index MAC.
+type MacsByIndex = HashMap<Vec<u8>, Vec<u8>>;
+
 pub struct FileStore {
     dir: PathBuf,
     inner: InMemoryBackend,
     /// App-state mutation MACs per collection; the in-memory backend cannot list them.
-    mutation_macs: Mutex<HashMap<String, HashMap<Vec<u8>, Vec<u8>>>>,
+    mutation_macs: Mutex<HashMap<String, MacsByIndex>>,
     /// `creds.json` as last written, so Baileys-only fields survive and changes can be told.
     last_creds: Mutex<Option<Value>>,
     creds_listener: Mutex<Option<CredsListener>>,
@@ -671,6 +675,9 @@ impl FileStore {
     }
 }
 
+/// A sender-key record as read: the record and, for a received key, the Baileys device it came from.
+type SenderKeyRead = (Vec<u8>, Option<DeviceAddress>);
+
 /// What the load of a folder carries between files.
 #[derive(Default)]
 struct Load {
@@ -683,7 +690,7 @@ struct Load {
     /// Our own devices (phone number and LID), from `creds.json`.
     own_devices: Vec<DeviceAddress>,
     /// Engine name → (record, the Baileys device it was read from, for a received key).
-    sender_keys: HashMap<String, (SystemTime, (Vec<u8>, Option<DeviceAddress>))>,
+    sender_keys: HashMap<String, (SystemTime, SenderKeyRead)>,
     /// Engine name of a received key → every (Baileys device, record) file read for it.
     received_files: HashMap<String, Vec<(DeviceAddress, Vec<u8>)>>,
     /// Group → (device jid, has our sender key).

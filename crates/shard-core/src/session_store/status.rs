@@ -68,7 +68,6 @@ mod tests {
             account_signature_key: Some(vec![2; 32]),
             account_signature: Some(vec![3; 64]),
             device_signature: Some(vec![4; 64]),
-            ..Default::default()
         }));
         creds::device_to_creds(&device, None)
     }
