@@ -65,12 +65,38 @@ impl NoDelayWebSocketFactory {
     async fn dial(&self) -> anyhow::Result<TcpStream> {
         let host = self.host();
         let port = self.uri.port_u16().unwrap_or(if self.tls() { 443 } else { 80 });
+        #[cfg(feature = "insecure-test-server")]
+        let checked = self.loopback_addresses(host, port).await?;
         if let Some(proxy) = &self.proxy {
             return proxy.connect(host, port).await;
         }
+        // The testing build connects to the very addresses it checked (no second lookup).
+        #[cfg(feature = "insecure-test-server")]
+        let stream = TcpStream::connect(&checked[..]).await.with_context(|| format!("cannot reach {host}:{port}"))?;
+        #[cfg(not(feature = "insecure-test-server"))]
         let stream = TcpStream::connect((host, port)).await.with_context(|| format!("cannot reach {host}:{port}"))?;
         stream.set_nodelay(true).context("cannot set TCP_NODELAY")?;
         Ok(stream)
+    }
+
+    /// The testing build (feature `insecure-test-server`) skips the check of WhatsApp's
+    /// certificate chain, so it would trust any server that answers: it talks only to servers
+    /// on this machine. The server's host (and the proxy's) must resolve to loopback addresses
+    /// only; a name that resolves elsewhere is refused as an address outside would be.
+    #[cfg(feature = "insecure-test-server")]
+    async fn loopback_addresses(&self, host: &str, port: u16) -> anyhow::Result<Vec<std::net::SocketAddr>> {
+        let resolve = |host: &str, port: u16| {
+            let host = host.to_owned();
+            async move {
+                let addrs: Vec<_> =
+                    tokio::net::lookup_host((host.as_str(), port)).await.with_context(|| format!("cannot resolve {host}"))?.collect();
+                loopback_only(&host, &addrs).map(|()| addrs)
+            }
+        };
+        if let Some(proxy) = &self.proxy {
+            resolve(&proxy.host, proxy.port).await?;
+        }
+        resolve(host, port).await
     }
 
     /// `Uri::host` keeps the brackets of an IPv6 literal; the resolver does not want them.
@@ -105,10 +131,38 @@ impl NoDelayWebSocketFactory {
     }
 }
 
+/// `Ok` when every address `host` resolved to is a loopback address (see `loopback_addresses`).
+#[cfg(any(test, feature = "insecure-test-server"))]
+fn loopback_only(host: &str, addrs: &[std::net::SocketAddr]) -> anyhow::Result<()> {
+    match addrs.iter().find(|a| !a.ip().is_loopback()) {
+        _ if addrs.is_empty() => anyhow::bail!("{host} resolves to no address"),
+        Some(outside) => anyhow::bail!(
+            "this testing build of baileys-shard skips WhatsApp's certificate checks, so it connects only to servers \
+             on this machine (loopback addresses); {host} is {}",
+            outside.ip()
+        ),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::net::TcpListener;
+
+    #[test]
+    fn the_testing_build_takes_loopback_addresses_only() {
+        let addr = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
+        assert!(loopback_only("127.0.0.1", &[addr("127.0.0.1:80")]).is_ok());
+        assert!(loopback_only("localhost", &[addr("127.0.0.1:80"), addr("[::1]:80")]).is_ok());
+        assert!(loopback_only("127.9.9.9", &[addr("127.9.9.9:80")]).is_ok());
+        // A name that resolves elsewhere, even partly, is refused; so is one that resolves to nothing.
+        let err = loopback_only("mock.example", &[addr("127.0.0.1:80"), addr("192.0.2.7:80")]).unwrap_err().to_string();
+        assert!(err.contains("loopback") && err.contains("mock.example is 192.0.2.7"), "{err}");
+        assert!(loopback_only("10.0.0.5", &[addr("10.0.0.5:443")]).is_err());
+        assert!(loopback_only("[2001:db8::1]", &[addr("[2001:db8::1]:443")]).is_err());
+        assert!(loopback_only("nothing.example", &[]).is_err());
+    }
 
     #[test]
     fn only_websocket_urls_with_a_host_are_taken() {

@@ -1,0 +1,45 @@
+'use strict'
+// The test build of the addon (the one jest loads) trusts the mock server: it skips the check
+// of WhatsApp's certificate chain. So it must never talk to a server elsewhere: it dials
+// loopback addresses only. A listener on every interface shows it: reached through 127.0.0.1
+// it gets the shard's connection, through this machine's own outside address it gets none.
+// (A host name that resolves outside is refused the same way: crates/shard-core ws_dial tests.)
+const net = require('node:net')
+const os = require('node:os')
+const { ShardManager } = require('..')
+const { tmpDir } = require('./helpers')
+
+/** An IPv4 address of this machine that is not loopback, or null. */
+function outsideAddress() {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return null
+}
+
+/** Counts the TCP connections a shard makes to `host` within `ms`. */
+async function connectionsFrom(host, ms) {
+  const server = net.createServer((socket) => socket.destroy())
+  let count = 0
+  server.on('connection', () => count++)
+  await new Promise((resolve) => server.listen(0, '0.0.0.0', resolve))
+  const manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: `ws://${host}:${server.address().port}/ws/chat`, connectTimeoutMs: 1000 } })
+  try {
+    await manager.createShard({ id: 'probe' })
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return count
+  } finally {
+    await manager.close()
+    await new Promise((resolve) => server.close(resolve))
+  }
+}
+
+const outside = outsideAddress()
+
+test('through a loopback address the shard connects (the listener sees it)', async () => {
+  expect(await connectionsFrom('127.0.0.1', 3000)).toBeGreaterThan(0)
+})
+
+;(outside ? test : test.skip)('through an address outside loopback it never connects', async () => {
+  expect(await connectionsFrom(outside, 3000)).toBe(0)
+})
