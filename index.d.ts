@@ -1113,7 +1113,9 @@ export interface DownloadMediaMessageContext {
  * Downloads and decrypts a message's media like Baileys' `downloadMediaMessage`, but verifies
  * the file's MAC and hashes: an altered file rejects with `ShardError` `MEDIA_INVALID` (a
  * `'stream'` errors at its end: discard what it gave). Transfer failures are `MEDIA_FAILED`;
- * a message without media is `INVALID_ARGUMENT`.
+ * a message without media is `INVALID_ARGUMENT`, and so is a `directPath` that is not one
+ * absolute path (the sender chooses it; it would aim the request at another host). A CDN that
+ * sends more than the message's `fileLength` announces is `MEDIA_INVALID`.
  */
 export declare function downloadMediaMessage(message: WAMessage, type: 'buffer', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Buffer>
 export declare function downloadMediaMessage(message: WAMessage, type: 'stream', options?: MediaDownloadOptions, ctx?: DownloadMediaMessageContext): Promise<Readable>

@@ -152,6 +152,19 @@ test('a tampered blob is refused by downloadMediaMessage (buffer and stream) wit
   expect(streamErr.code).toBe('MEDIA_INVALID')
 })
 
+test('a directPath that would aim the download at another host is refused before any request', async () => {
+  const image = crypto.randomBytes(2_000)
+  const { received } = await shardToShard('alice', 'bob', { image })
+  const withMedia = (fields) => ({ ...received, message: { imageMessage: { ...received.message.imageMessage, ...fields } } })
+  // Each would become https://mmg.whatsapp.net<path>: another host, a user-info part, a URL.
+  for (const directPath of ['.evil.example/x', '@10.0.0.5/x', '//evil.example/x', '/x?to=https://evil.example/']) {
+    const err = await downloadMediaMessage(withMedia({ directPath }), 'buffer', { mediaHost }).catch((e) => e)
+    expect({ directPath, code: err.code, names: /imageMessage\.directPath/.test(err.message) }).toEqual({ directPath, code: 'INVALID_ARGUMENT', names: true })
+  }
+  // The same media with its own path still downloads.
+  expect(await downloadMediaMessage(withMedia({}), 'buffer', { mediaHost })).toEqual(image)
+})
+
 test('a 20 MB file is sent from a path while RSS grows far less than its size; the receiver streams it back intact', async () => {
   const size = 20 * 1024 * 1024
   const big = path.join(dir, 'big.bin')

@@ -56,7 +56,10 @@ async function prepareMediaContent(content) {
  * Downloads and decrypts the media of a message, like Baileys' `downloadMediaMessage`, but the
  * file's MAC and hashes are verified: a file that was altered is rejected with a `ShardError`
  * `MEDIA_INVALID` (for `'stream'`, the stream errors at its end; discard what it gave).
- * Transfer failures are `MEDIA_FAILED`, a message without media `INVALID_ARGUMENT`.
+ * Transfer failures are `MEDIA_FAILED`, a message without media `INVALID_ARGUMENT`. The sender of
+ * a message chooses its `directPath`, so one that is not a single absolute path (it would aim the
+ * request at another host) is `INVALID_ARGUMENT` before any request, and a CDN that sends more
+ * bytes than the message's `fileLength` announces is `MEDIA_INVALID`.
  *
  * Options: `mediaHost` (`'127.0.0.1:PORT'`) downloads from a test CDN over plain HTTP (the mock
  * server: `new URL(mock.url).host`); never set it for WhatsApp. Baileys' `startByte`/`endByte`
