@@ -77,3 +77,36 @@ test('getSessionInfo of an id that is not a plain name is INVALID_ARGUMENT, neve
   await expect(manager.getSessionInfo('../../etc')).rejects.toMatchObject({ name: 'ShardError', code: 'INVALID_ARGUMENT' })
   await manager.close()
 })
+
+test('loadAllShards refuses a negative or fractional staggerMs instead of wrapping it to 49 days', async () => {
+  const manager = newManager()
+  for (const staggerMs of [-5, 1.5, Number.NaN, 2 ** 32, '100']) {
+    await expect(manager.loadAllShards({ staggerMs })).rejects.toMatchObject({ name: 'ShardError', code: 'INVALID_ARGUMENT' })
+  }
+  expect(manager.getAllShardInfo()).toEqual([])
+  await manager.close()
+})
+
+test('an argument too large to read (a sparse array, objects shared many times) is INVALID_ARGUMENT, not a crash', async () => {
+  const { ShardError } = require('..')
+  const { aliceAndBob } = require('./helpers')
+  const sparse = []
+  sparse.length = 2 ** 32 - 1
+  // 2^25 paths through 25 levels of one shared object: read once per reference, it never ends.
+  let shared = { leaf: 'x' }
+  for (let i = 0; i < 25; i++) shared = { a: shared, b: shared }
+  const { manager, alice, bobJid, close } = await aliceAndBob()
+  try {
+    for (const content of [{ text: 'hi', mentions: sparse }, { text: 'hi', contextInfo: shared }]) {
+      const err = await alice.sendMessage(bobJid, content).catch((e) => e)
+      expect(err).toBeInstanceOf(ShardError)
+      expect(err.code).toBe('INVALID_ARGUMENT')
+      expect(err.message).toMatch(/too large/)
+    }
+    // The shard is still connected and sends.
+    expect((await alice.sendMessage(bobJid, { text: 'still here' })).key.id).toEqual(expect.any(String))
+    expect(manager.getShardInfo('alice').status).toBe('connected')
+  } finally {
+    await close()
+  }
+})

@@ -103,9 +103,14 @@ class ShardManager extends EventEmitter {
    * @returns {Promise<string[]>}
    */
   async loadAllShards(options = {}) {
+    const staggerMs = options?.staggerMs ?? 100
+    // The addon takes a u32: a negative or fractional number would wrap or be cut silently.
+    if (!Number.isInteger(staggerMs) || staggerMs < 0 || staggerMs > 0xffffffff) {
+      throw this._fail(null, new ShardError(`loadAllShards: staggerMs must be a whole number of milliseconds ≥ 0, got ${String(staggerMs)}`, 'INVALID_ARGUMENT'))
+    }
     let ids
     try {
-      ids = this._adopt(await this._native.loadAllShards(options.staggerMs ?? 100))
+      ids = this._adopt(await this._native.loadAllShards(staggerMs))
     } catch (err) {
       const error = fromNative(err, 'LOAD_FAILED')
       this._fail(null, error)

@@ -17,7 +17,9 @@
 //! - functions and symbols are skipped (as object properties) or `Null` (as array elements),
 //!   like `JSON.stringify` does.
 //!
-//! Nesting deeper than 100 levels is an error (it also stops cyclic objects).
+//! Nesting deeper than 100 levels is an error (it also stops cyclic objects), and so is a value
+//! of more than a million parts in all: a sparse array (`length = 2**32 - 1`) or objects that
+//! share sub-objects (read once per reference) would otherwise take all memory.
 
 use napi::bindgen_prelude::{Buffer, FromNapiValue};
 use napi::{check_status, sys, Result};
@@ -29,6 +31,8 @@ use crate::errors::{self as js, invalid_argument, js_error, unreadable_argument}
 
 /// Deepest nesting read; the same bound as the protobuf decoder and encoder.
 const MAX_DEPTH: usize = 100;
+/// Most values (array elements, object fields, scalars) one argument may hold in all.
+const MAX_PARTS: usize = 1_000_000;
 /// Number.MAX_SAFE_INTEGER: beyond it a JS number may not be the integer the user meant.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
@@ -37,14 +41,17 @@ pub struct JsInput(pub BValue);
 
 impl FromNapiValue for JsInput {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
-        read(env, value, 0).map(JsInput)
+        let mut budget = MAX_PARTS;
+        read(env, value, 0, &mut budget).map(JsInput)
     }
 }
 
-unsafe fn read(env: sys::napi_env, value: sys::napi_value, depth: usize) -> Result<BValue> {
+/// `budget`: how many more parts the whole argument may have (see `MAX_PARTS`).
+unsafe fn read(env: sys::napi_env, value: sys::napi_value, depth: usize, budget: &mut usize) -> Result<BValue> {
     if depth > MAX_DEPTH {
         return Err(unreadable_argument(format!("value nested deeper than {MAX_DEPTH} levels (or cyclic)")));
     }
+    spend(budget, 1)?;
     let mut value_type = 0;
     check_status!(sys::napi_typeof(env, value, &mut value_type), "typeof failed")?;
     match value_type {
@@ -61,10 +68,18 @@ unsafe fn read(env: sys::napi_env, value: sys::napi_value, depth: usize) -> Resu
         }
         sys::ValueType::napi_string => read_string(env, value).map(BValue::String),
         sys::ValueType::napi_bigint => read_bigint(env, value),
-        sys::ValueType::napi_object => read_object(env, value, depth),
+        sys::ValueType::napi_object => read_object(env, value, depth, budget),
         // Functions, symbols, externals: nothing a message field can hold.
         _ => Ok(BValue::Null),
     }
+}
+
+/// Takes `n` parts from the budget, or fails when the argument would have too many.
+fn spend(budget: &mut usize, n: usize) -> Result<()> {
+    *budget = budget.checked_sub(n).ok_or_else(|| {
+        unreadable_argument(format!("value too large: more than {MAX_PARTS} parts (a sparse array, or objects shared many times?)"))
+    })?;
+    Ok(())
 }
 
 fn number(n: f64) -> BValue {
@@ -118,7 +133,7 @@ unsafe fn read_bigint(env: sys::napi_env, value: sys::napi_value) -> Result<BVal
     i64::try_from(negative).map(BValue::Int).map_err(|_| too_big())
 }
 
-unsafe fn read_object(env: sys::napi_env, value: sys::napi_value, depth: usize) -> Result<BValue> {
+unsafe fn read_object(env: sys::napi_env, value: sys::napi_value, depth: usize, budget: &mut usize) -> Result<BValue> {
     if let Some(bytes) = read_binary(env, value)? {
         return Ok(BValue::Bytes(bytes));
     }
@@ -127,11 +142,15 @@ unsafe fn read_object(env: sys::napi_env, value: sys::napi_value, depth: usize) 
     if is_array {
         let mut len = 0u32;
         check_status!(sys::napi_get_array_length(env, value, &mut len), "reading an array length failed")?;
+        // Checked before anything is allocated: every element, even a hole, is one part.
+        if len as usize > *budget {
+            spend(budget, len as usize)?;
+        }
         let mut items = Vec::with_capacity(len as usize);
         for i in 0..len {
             let mut item = std::ptr::null_mut();
             check_status!(sys::napi_get_element(env, value, i, &mut item), "reading an array element failed")?;
-            items.push(read(env, item, depth + 1)?);
+            items.push(read(env, item, depth + 1, budget)?);
         }
         return Ok(BValue::Array(items));
     }
@@ -150,6 +169,9 @@ unsafe fn read_object(env: sys::napi_env, value: sys::napi_value, depth: usize) 
     )?;
     let mut len = 0u32;
     check_status!(sys::napi_get_array_length(env, keys, &mut len), "listing object keys failed")?;
+    if len as usize > *budget {
+        spend(budget, len as usize)?;
+    }
     let mut fields = Vec::with_capacity(len as usize);
     for i in 0..len {
         let mut key = std::ptr::null_mut();
@@ -163,7 +185,7 @@ unsafe fn read_object(env: sys::napi_env, value: sys::napi_value, depth: usize) 
             continue;
         }
         let name = read_string(env, key)?;
-        fields.push((name, read(env, item, depth + 1)?));
+        fields.push((name, read(env, item, depth + 1, budget)?));
     }
     Ok(BValue::Object(fields))
 }
