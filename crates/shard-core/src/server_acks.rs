@@ -97,6 +97,9 @@ impl AckWaiter<'_> {
 
 impl Drop for AckWaiter<'_> {
     fn drop(&mut self) {
+        // Closed first: the receiver field is only dropped after this function, and until then
+        // our own sender would not look closed.
+        self.rx.close();
         let mut waiting = self.acks.waiting();
         // Only our own entry: a resend may have put a newer waiter under the same id.
         if waiting.get(&self.id).is_some_and(|tx| tx.is_closed()) {
@@ -125,6 +128,22 @@ mod tests {
         acks.handle_event(ack("B", Some("479")));
         assert_eq!(a.wait().await, Ok(()));
         assert_eq!(b.wait().await, Err(NotAcked::Refused("479".into())));
+        assert!(acks.waiting().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_given_up_leaves_no_entry_but_a_newer_one_under_its_id_stays() {
+        let acks = PendingAcks::default();
+        // Given up (a timeout, a send that failed): the id is forgotten.
+        drop(acks.expect("A"));
+        assert!(acks.waiting().is_empty(), "the entry of a dropped waiter is removed");
+        // A resend registered the id again: dropping the older waiter keeps the newer one.
+        let older = acks.expect("B");
+        let newer = acks.expect("B");
+        drop(older);
+        assert!(acks.waiting().contains_key("B"));
+        acks.handle_event(ack("B", None));
+        assert_eq!(newer.wait().await, Ok(()));
         assert!(acks.waiting().is_empty());
     }
 
