@@ -103,9 +103,11 @@ impl NativeShardManager {
     #[napi(ts_args_type = "options: Record<string, any> | null")]
     pub fn create_shard<'env>(&self, env: &'env Env, options: Option<Value>) -> js::Result<PromiseRaw<'env, NativeShard>> {
         let manager = self.inner.clone();
+        // Taken now, in call order: a close() called after this keeps the shard from starting.
+        let closes = manager.closes();
         settle(env, async move {
             let options = shard_options(options.as_ref())?;
-            Ok(NativeShard::new(manager.create_shard(options).await?))
+            Ok(NativeShard::new(manager.create_shard_since(options, closes).await?))
         })
     }
 
@@ -124,8 +126,10 @@ impl NativeShardManager {
     #[napi]
     pub fn close<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, ()>> {
         let manager = self.inner.clone();
+        // At once, in call order: creates and loads called before this start nothing more.
+        manager.begin_close();
         settle(env, async move {
-            manager.close().await;
+            manager.stop_all().await;
             Ok(())
         })
     }
@@ -135,8 +139,9 @@ impl NativeShardManager {
     pub fn load_all_shards<'env>(&self, env: &'env Env, stagger_ms: Option<u32>) -> js::Result<PromiseRaw<'env, Vec<NativeShard>>> {
         let manager = self.inner.clone();
         let stagger = std::time::Duration::from_millis(stagger_ms.unwrap_or(0).into());
+        let closes = manager.closes();
         settle(env, async move {
-            let ids = manager.load_all_shards(stagger).await?;
+            let ids = manager.load_all_shards_since(stagger, closes).await?;
             Ok(ids.iter().filter_map(|id| manager.get(id)).map(NativeShard::new).collect())
         })
     }

@@ -1,6 +1,7 @@
 //! The shard manager: many shards, one session folder each, one event sink.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::SocketConfig;
@@ -43,6 +44,8 @@ pub struct ShardManager {
     /// Caps how many shards handshake at once (`maxConcurrentHandshakes`).
     handshakes: Arc<HandshakeGate>,
     reconnect: ReconnectPolicy,
+    /// How many times `close` ran: a `loadAllShards` started before a close stops starting shards.
+    closes: AtomicU64,
 }
 
 impl ShardManager {
@@ -54,6 +57,7 @@ impl ShardManager {
             shards: Mutex::default(),
             handshakes: HandshakeGate::new(DEFAULT_MAX_CONCURRENT_HANDSHAKES),
             reconnect: ReconnectPolicy::default(),
+            closes: Default::default(),
         }
     }
 
@@ -100,28 +104,62 @@ impl ShardManager {
             .unwrap_or_else(|| unreachable!("an unbounded range always has a free id"))
     }
 
+    /// How many times `close` was called. Taken when a call is made (`create_shard_since`,
+    /// `load_all_shards_since`), it tells whether a close was called after that call.
+    pub fn closes(&self) -> u64 {
+        self.closes.load(Ordering::Acquire)
+    }
+
+    /// The part of `close` that takes effect at once: creates and loads called before it start
+    /// nothing from now on (the binding calls it as `close()` is called, before awaiting anything).
+    pub fn begin_close(&self) {
+        self.closes.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Creates (or returns the running) shard and starts it; does not wait for the login.
     pub async fn create_shard(&self, options: ShardOptions) -> Result<Arc<Shard>> {
-        let shard = {
+        self.create_shard_since(options, self.closes()).await
+    }
+
+    /// `create_shard` as called when `close` had been called `closes` times: a close called
+    /// since then (even one whose stop ran before this shard was registered) keeps it from
+    /// starting (`CREATE_FAILED`).
+    pub async fn create_shard_since(&self, options: ShardOptions, closes: u64) -> Result<Arc<Shard>> {
+        let (shard, previous) = {
             let mut shards = self.shards();
             let id = match options.id {
                 Some(id) => id,
                 None => self.next_default_id(&shards),
             };
             validate_shard_id(&id).map_err(|e| e.for_shard(&id))?;
+            // Checked under the lock `close` takes to list the shards: either that list has
+            // this shard, or this sees the close.
+            if self.closes() != closes {
+                return Err(ShardError::new(ErrorCode::CreateFailed, format!("shard {id} not started: close() was called meanwhile"))
+                    .for_shard(&id));
+            }
             if let Some(existing) = shards.iter().find(|s| s.id() == id) {
-                if existing.status().0.is_active() {
+                // One being stopped is not handed out: a new shard takes over once it is down.
+                if existing.status().0.is_active() && !existing.is_stopping() {
                     return Ok(existing.clone());
                 }
             }
             let dir = self.session_root.join(&id);
             let shard = Shard::new(id.clone(), options.phone_number.clone(), dir, self.sink.clone());
-            match shards.iter_mut().find(|s| s.id() == id) {
-                Some(slot) => *slot = shard.clone(),
-                None => shards.push(shard.clone()),
-            }
-            shard
+            let previous = match shards.iter_mut().find(|s| s.id() == id) {
+                Some(slot) => Some(std::mem::replace(slot, shard.clone())),
+                None => {
+                    shards.push(shard.clone());
+                    None
+                }
+            };
+            (shard, previous)
         };
+        // The shard this one replaces may still be shutting down (it just logged out or was
+        // replaced): its engine must be gone, and its folder moved, before this one opens it.
+        if let Some(previous) = previous {
+            previous.wait_shut_down().await;
+        }
         let config = self.socket_config.merged_with(&options.socket);
         if let Err(e) = shard.start(&config, self.handshakes.clone(), self.reconnect).await {
             let _ = shard.stop().await;
@@ -143,6 +181,12 @@ impl ShardManager {
     /// flushed. A shard that did not stop in time is reported (`STOP_FAILED`) and its folder
     /// is no longer written either way.
     pub async fn close(&self) {
+        self.begin_close();
+        self.stop_all().await
+    }
+
+    /// `close` after `begin_close`: stops every shard registered now.
+    pub async fn stop_all(&self) {
         let all: Vec<_> = self.shards().clone();
         let stops = all.iter().map(|shard| async move { (shard.id().to_owned(), shard.stop().await) });
         for (id, result) in futures::future::join_all(stops).await {
@@ -186,6 +230,12 @@ impl ShardManager {
     /// starts so a large fleet does not hit the server at once. A folder that cannot be used
     /// is reported as `LOAD_FAILED` (and left where it is); none at all is `NO_SESSIONS`.
     pub async fn load_all_shards(&self, stagger: std::time::Duration) -> Result<Vec<String>> {
+        self.load_all_shards_since(stagger, self.closes()).await
+    }
+
+    /// `load_all_shards` as called when `close` had been called `closes` times: it stops
+    /// starting sessions once a close is called.
+    pub async fn load_all_shards_since(&self, stagger: std::time::Duration, closes: u64) -> Result<Vec<String>> {
         let ids = self.saved_session_ids();
         if ids.is_empty() {
             return Err(ShardError::new(ErrorCode::NoSessions, format!("no saved sessions in {}", self.session_root.display())));
@@ -196,11 +246,15 @@ impl ShardManager {
             if i > 0 && !stagger.is_zero() {
                 tokio::time::sleep(stagger).await;
             }
+            if self.closes() != closes {
+                log::info!("loadAllShards: the manager was closed; {} of {total} sessions not started", total - i);
+                break;
+            }
             let status = check_session_status(&self.session_root.join(&id));
             let result = if status.exists && status.reason.as_deref().is_some_and(|r| r != NOT_REGISTERED_REASON) {
                 Err(ShardError::new(ErrorCode::LoadFailed, format!("session {id} is not usable: {}", status.reason.unwrap_or_default())))
             } else {
-                self.create_shard(ShardOptions { id: Some(id.clone()), ..Default::default() }).await
+                self.create_shard_since(ShardOptions { id: Some(id.clone()), ..Default::default() }, closes).await
             };
             let error = match result {
                 Ok(_) => {
@@ -304,6 +358,52 @@ mod tests {
         assert!(!dir.path().join("escape").exists());
         assert!(!root.exists(), "no folder is created for a refused id");
         assert!(m.all_shard_info().is_empty());
+    }
+
+    /// A manager whose server is a port nobody listens on: shards keep trying to connect.
+    async fn unreachable(root: &Path) -> Arc<ShardManager> {
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let config = SocketConfig { wa_web_socket_url: Some(format!("ws://127.0.0.1:{port}/ws/chat")), ..Default::default() };
+        Arc::new(ShardManager::new(root, config, Arc::new(|_| {})))
+    }
+
+    /// A session folder with thousands of (unusable) key files: opening it takes a while, long
+    /// enough for a stop to land while the shard starts.
+    fn slow_to_open(root: &Path, id: &str) {
+        let dir = root.join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..4000 {
+            std::fs::write(dir.join(format!("pre-key-{i}.json")), "{}").unwrap();
+        }
+    }
+
+    /// `stop_shard` / `close` while `create_shard` is still opening the folder: the shard stays
+    /// stopped; it does not come up once its start resumes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shard_stopped_or_closed_while_it_starts_stays_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = unreachable(dir.path()).await;
+        for (id, close) in [("stopped", false), ("closed", true)] {
+            slow_to_open(dir.path(), id);
+            let creating = tokio::spawn({
+                let m = m.clone();
+                async move { m.create_shard(ShardOptions { id: Some(id.into()), ..Default::default() }).await.map(|_| ()) }
+            });
+            while m.get(id).is_none() {
+                tokio::task::yield_now().await;
+            }
+            if close {
+                m.close().await;
+            } else {
+                m.stop_shard(id).await.unwrap();
+            }
+            creating.await.unwrap().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(m.active_count(), 0);
+        for id in ["stopped", "closed"] {
+            assert_eq!(m.get(id).unwrap().status().0, ShardStatus::Stopped, "{id}");
+        }
     }
 
     #[tokio::test]

@@ -198,6 +198,30 @@ impl Shard {
         self.emit(ShardEvent::Connection { shard_id: self.id.clone(), update });
     }
 
+    /// Reports why the shard cannot reach its server as `shard.error` `CONNECT_FAILED` (it keeps
+    /// retrying): once per distinct reason, again only after a dial succeeded, so a server that
+    /// stays down does not flood the handler with the same error at every retry.
+    fn dial_failure_reporter(self: &Arc<Self>, url: &str) -> crate::ws_dial::AttemptListener {
+        let weak = Arc::downgrade(self);
+        let url = url.to_owned();
+        let last = std::sync::Mutex::new(None::<String>);
+        Arc::new(move |failure| {
+            let reason = failure.map(|e| format!("{e:#}"));
+            let mut last = last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if *last == reason {
+                return;
+            }
+            last.clone_from(&reason);
+            if let (Some(reason), Some(shard)) = (reason, weak.upgrade()) {
+                let message = format!("cannot connect to {url} (retrying): {reason}");
+                shard.emit(ShardEvent::Error {
+                    shard_id: shard.id.clone(),
+                    error: ShardError::new(ErrorCode::ConnectFailed, message).for_shard(&shard.id),
+                });
+            }
+        })
+    }
+
     /// Opens the session folder and starts the client in the background.
     pub(crate) async fn start(self: &Arc<Self>, config: &SocketConfig, gate: Arc<HandshakeGate>, policy: ReconnectPolicy) -> Result<()> {
         let create_failed = |msg: String| ShardError::new(ErrorCode::CreateFailed, msg).for_shard(&self.id);
@@ -212,7 +236,8 @@ impl Shard {
         let invalid = |e: String| ShardError::new(ErrorCode::InvalidArgument, e).for_shard(&self.id);
         let dialer = NoDelayWebSocketFactory::new(config.url(), config.connect_timeout.unwrap_or(crate::ws_dial::DEFAULT_CONNECT_TIMEOUT))
             .map_err(invalid)?
-            .through(config.proxy.clone());
+            .through(config.proxy.clone())
+            .reporting_to(self.dial_failure_reporter(config.url()));
         let media_http = crate::media::MediaHttpClient::for_chat_server(config.url(), config.media_proxy.as_ref()).map_err(invalid)?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         self.emit_own_events.store(config.emit_own_events != Some(false), Ordering::Release);
@@ -276,8 +301,16 @@ impl Shard {
         let watcher = Arc::new(RunWatcher::default());
         let watch = client.subscribe(RunWatcher::interest(), watcher.clone());
         let acks_watch = client.subscribe(PendingAcks::interest(), self.acks.clone());
-        self.stopping.store(false, Ordering::Release);
-        self.ended.store(false, Ordering::Release);
+        // `stop` (a stopShard or close() while this start awaited) sets `stopping` before it
+        // looks for the engine under this lock: seen here, the engine is dropped unstarted;
+        // not seen, `stop` finds the engine this installs and shuts it down.
+        let mut running = self.running();
+        if self.stopping.load(Ordering::Acquire) {
+            drop(running);
+            store.close();
+            log::info!("shard {}: stopped while it was starting; not started", self.id);
+            return Ok(());
+        }
         self.set_status(ShardStatus::Initializing);
         self.connection(ConnectionUpdate::Connecting);
         let stop = Arc::new(StopSignal::default());
@@ -296,7 +329,7 @@ impl Shard {
             self.reconnect_attempts.clone(),
             on_restart,
         ));
-        *self.running() = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store });
+        *running = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store });
         Ok(())
     }
 
@@ -379,7 +412,11 @@ impl Shard {
                     EngineDisconnect::ReadError(_) => dr::CONNECTION_LOST,
                     _ => dr::CONNECTION_CLOSED,
                 });
-                self.report_close(CloseKind::of_code(status_code), d.reason.to_string(), status_code);
+                match CloseKind::of_code(status_code) {
+                    // A stream error that ends the shard (401, 440, ...): reported by `end`, once.
+                    kind if !kind.reconnects() => self.spawn_end(kind, d.reason.to_string(), status_code),
+                    kind => self.report_close(kind, d.reason.to_string(), status_code),
+                }
             }
             Event::LoggedOut(l) => self.spawn_end(CloseKind::LoggedOut, format!("logged out ({:?})", l.reason), l.reason.code() as u16),
             _ => {}
@@ -412,19 +449,46 @@ impl Shard {
         }
     }
 
+    /// Holds the shutdown lock from before the close is reported until the engine is down (and,
+    /// logged out, the folder moved): a `createShard` of this id made meanwhile — even from the
+    /// handler of this very close — waits for it (`wait_shut_down`), so two engines never share
+    /// the folder. `logged_out` is reported only once the folder has moved.
     async fn finish_end(&self, kind: CloseKind, reason: String, status_code: u16) {
-        self.report_close(kind, reason, status_code);
         let _guard = self.shutdown_lock.lock().await;
+        self.set_status(kind.status());
+        let logged_out = kind == CloseKind::LoggedOut;
+        if !logged_out {
+            self.report_close(kind, reason.clone(), status_code);
+        }
         if let Err(e) = self.shutdown_engine_locked().await {
             self.emit(ShardEvent::Error { shard_id: self.id.clone(), error: e });
         }
-        if kind == CloseKind::LoggedOut {
+        if logged_out {
             if let Some(root) = self.dir.parent().filter(|_| self.dir.exists()) {
                 match move_aside(root, &self.dir, LOGGED_OUT_BIN) {
                     Ok(to) => log::info!("shard {}: logged out; session kept at {}", self.id, to.display()),
                     Err(e) => log::warn!("shard {}: logged out; could not move {} aside: {e}", self.id, self.dir.display()),
                 }
             }
+            self.report_close(kind, reason, status_code);
+        }
+    }
+
+    /// A `stop` was asked for (it may still be shutting the engine down).
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Resolves once no engine of this shard runs any more (see `finish_end`).
+    pub(crate) async fn wait_shut_down(&self) {
+        loop {
+            drop(self.shutdown_lock.lock().await);
+            // `stop` marks the shard before it takes the lock: in that gap the engine still runs.
+            let shutting_down = self.is_stopping() || self.ended.load(Ordering::Acquire);
+            if self.running().is_none() || !shutting_down {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 

@@ -26,7 +26,12 @@ pub struct NoDelayWebSocketFactory {
     proxy: Option<Proxy>,
     /// Baileys' `connectTimeoutMs`: TCP connect, TLS and the WebSocket upgrade together.
     connect_timeout: std::time::Duration,
+    /// Told how each attempt ended (`None`: connected), so the shard can say why it cannot connect.
+    on_attempt: Option<AttemptListener>,
 }
+
+/// Gets `None` for a dial that connected, the error of one that did not.
+pub type AttemptListener = Arc<dyn Fn(Option<&anyhow::Error>) + Send + Sync>;
 
 /// Baileys 6.7.21's default `connectTimeoutMs`.
 pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -49,12 +54,18 @@ fn tls_connector() -> &'static Connector {
 
 impl NoDelayWebSocketFactory {
     pub fn new(url: &str, connect_timeout: std::time::Duration) -> Result<Self, String> {
-        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, proxy: None, connect_timeout })
+        Ok(NoDelayWebSocketFactory { uri: parse_ws_url(url)?, proxy: None, connect_timeout, on_attempt: None })
     }
 
     /// Dials through `proxy` (HTTP CONNECT or SOCKS5) instead of directly.
     pub fn through(mut self, proxy: Option<Proxy>) -> Self {
         self.proxy = proxy;
+        self
+    }
+
+    /// Tells `listener` how each dial ended.
+    pub fn reporting_to(mut self, listener: AttemptListener) -> Self {
+        self.on_attempt = Some(listener);
         self
     }
 
@@ -109,9 +120,13 @@ impl NoDelayWebSocketFactory {
 impl TransportFactory for NoDelayWebSocketFactory {
     async fn create_transport(&self) -> Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>), anyhow::Error> {
         // A server that accepts and then says nothing must not hold the shard forever.
-        tokio::time::timeout(self.connect_timeout, self.connect()).await.map_err(|_| {
-            anyhow::anyhow!("timed out connecting to {} after {} ms (connectTimeoutMs)", self.uri, self.connect_timeout.as_millis())
-        })?
+        let result = tokio::time::timeout(self.connect_timeout, self.connect()).await.unwrap_or_else(|_| {
+            Err(anyhow::anyhow!("timed out connecting to {} after {} ms (connectTimeoutMs)", self.uri, self.connect_timeout.as_millis()))
+        });
+        if let Some(listener) = &self.on_attempt {
+            listener(result.as_ref().err());
+        }
+        result
     }
 }
 
@@ -186,6 +201,21 @@ mod tests {
         let (stream, accepted) = tokio::join!(factory.dial(), listener.accept());
         accepted.unwrap();
         assert!(stream.unwrap().nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn every_attempt_is_reported_to_the_listener() {
+        // A port nobody listens on: bound, then released.
+        let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let factory = NoDelayWebSocketFactory::new(&format!("ws://127.0.0.1:{port}/ws/chat"), DEFAULT_CONNECT_TIMEOUT)
+            .unwrap()
+            .reporting_to(Arc::new(move |failure| record.lock().unwrap().push(failure.map(|e| format!("{e:#}")))));
+        assert!(factory.create_transport().await.is_err());
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].as_deref().is_some_and(|e| e.contains(&format!("cannot reach 127.0.0.1:{port}"))), "{seen:?}");
     }
 
     #[tokio::test]
