@@ -1036,6 +1036,11 @@ export class ShardManager extends EventEmitter {
   constructor(config?: ShardConfig)
   /** Absolute path of the sessions folder. */
   readonly sessionDir: string
+  /**
+   * True when this process runs a testing build of the addon (`baileys-shard/testing`): it trusts
+   * the mock server, skips WhatsApp's certificate checks and connects to this machine only.
+   */
+  readonly skipsCertificateChecks: boolean
   /** Creates (or returns the running) shard and starts logging it in; resolves at once. */
   createShard(options?: ShardOptions): Promise<{ id: string; sock: ShardSocket }>
   /**

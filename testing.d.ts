@@ -1,3 +1,8 @@
+// baileys-shard/testing: every export of baileys-shard, on the testing build of the addon (it
+// trusts the mock server and connects to this machine only), and the mock server itself.
+import { ShardManager, ShardInfo, ShardError } from './index'
+export * from './index'
+
 /** The built-in mock WhatsApp server, running in a child process. */
 export class MockServer {
   /** Starts a mock server; `port: 0` picks a free port. */
@@ -143,3 +148,6 @@ export interface MockStats {
     refused: number
   }
 }
+
+declare const _default: { ShardManager: typeof ShardManager; ShardInfo: typeof ShardInfo; ShardError: typeof ShardError; MockServer: typeof MockServer }
+export default _default

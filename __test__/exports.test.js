@@ -36,6 +36,19 @@ describe('package exports', () => {
     expect(JSON.parse(out.toString())).toEqual(Object.keys(lib).filter((k) => k !== 'default').sort())
   })
 
+  test('baileys-shard/testing: every name of baileys-shard and MockServer, in ESM as in CommonJS', () => {
+    const testing = require('../testing')
+    expect(Object.keys(testing).sort()).toEqual([...Object.keys(lib), 'MockServer'].sort())
+    // jest loads the one test build for both (setup-env.js), so the classes are the same.
+    expect(testing.ShardManager).toBe(ShardManager)
+    const script = `
+      import * as esm from 'baileys-shard/testing'
+      console.log(JSON.stringify(Object.keys(esm).filter((k) => k !== 'default').sort()))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: process.env })
+    expect(JSON.parse(out.toString())).toEqual(Object.keys(testing).filter((k) => k !== 'default').sort())
+  })
+
   test('ShardError carries name and code', () => {
     const e = new ShardError('boom', 'SHARD_NOT_FOUND')
     expect(e).toBeInstanceOf(Error)

@@ -20,6 +20,7 @@ const atMostBaseline = ([major, minor]) => major < BASELINE[0] || (major === BAS
 
 test.each([
   ['the release addon', path.join(ROOT, 'baileys-shard.linux-x64-gnu.node')],
+  ['the testing addon (baileys-shard/testing)', path.join(ROOT, 'baileys-shard.linux-x64-gnu.testing.node')],
   ['the release mock server', path.join(ROOT, 'npm', 'linux-x64-gnu', 'baileys-shard-mock')],
 ])('%s needs no glibc newer than 2.17', (_, file) => {
   expect(fs.existsSync(file)).toBe(true)

@@ -35,7 +35,7 @@ describe('platform packages', () => {
     expect(pkg.name).toBe(`baileys-shard-${platform}`)
     expect(pkg.version).toBe(main.version)
     expect(pkg.main).toBe(`baileys-shard.${platform}.node`)
-    expect(pkg.files).toEqual([pkg.main, system === 'win32' ? 'baileys-shard-mock.exe' : 'baileys-shard-mock'])
+    expect(pkg.files).toEqual([pkg.main, `baileys-shard.${platform}.testing.node`, system === 'win32' ? 'baileys-shard-mock.exe' : 'baileys-shard-mock'])
     expect(pkg.os).toEqual([system])
     expect(pkg.cpu).toEqual([cpu])
     if (system === 'linux') expect(pkg.libc).toEqual([abi === 'musl' ? 'musl' : 'glibc'])
@@ -68,7 +68,7 @@ describe('the loader', () => {
     // The loader alone, where neither a local build nor a platform package is.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loader-'))
     fs.mkdirSync(path.join(dir, 'lib'))
-    for (const file of ['native.js', 'platform.js']) fs.copyFileSync(path.join(ROOT, 'lib', file), path.join(dir, 'lib', file))
+    for (const file of ['native.js', 'platform.js', 'flavour.js']) fs.copyFileSync(path.join(ROOT, 'lib', file), path.join(dir, 'lib', file))
     const env = { ...process.env }
     delete env.BAILEYS_SHARD_NATIVE
     const out = execFileSync(

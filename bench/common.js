@@ -275,7 +275,7 @@ const accountIds = (n, prefix = 'bench') => Array.from({ length: n }, (_, i) => 
 
 /** A ShardManager on `session` against the mock. */
 function ourManager(session, extra = {}) {
-  const { ShardManager } = require('..')
+  const { ShardManager } = require('../testing')
   return new ShardManager({ session, socketConfig: { waWebSocketUrl: mockUrl, version: [2, 3000, 1] }, ...extra })
 }
 

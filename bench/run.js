@@ -21,8 +21,9 @@ const readline = require('node:readline')
 const { spawn, execFileSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
-const BENCH_ADDON = path.join(ROOT, 'target', 'bench-addon', 'baileys-shard.linux-x64-gnu.node')
-const BENCH_MOCK = path.join(ROOT, 'target', 'bench-addon', 'baileys-shard-mock')
+// The release-optimised testing addon and the release mock, both from `npm run build`.
+const BENCH_ADDON = path.join(ROOT, 'baileys-shard.linux-x64-gnu.testing.node')
+const BENCH_MOCK = path.join(ROOT, 'npm', 'linux-x64-gnu', 'baileys-shard-mock')
 const TEST_ADDON = path.join(ROOT, 'target', 'test-addon', 'baileys-shard.linux-x64-gnu.node')
 const BENCHMARKS = path.join(ROOT, 'BENCHMARKS.md')
 const WORKLOADS = ['idle', 'inbound', 'outbound', 'coldstart', 'reconnect']

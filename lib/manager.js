@@ -93,6 +93,16 @@ class ShardManager extends EventEmitter {
   }
 
   /**
+   * True when this process runs a testing build of the addon (through `baileys-shard/testing`
+   * or `BAILEYS_SHARD_NATIVE`): it trusts the mock server's certificate, skips WhatsApp's
+   * certificate checks and connects to servers on this machine only. False for the addon users run.
+   * @type {boolean}
+   */
+  get skipsCertificateChecks() {
+    return native.skipsCertificateChecks()
+  }
+
+  /**
    * Starts every saved session in the sessions folder, one after another (`staggerMs` apart,
    * default 100 ms). Resolves to the ids started. Emits `load.progress`
    * `{ shardId, done, total, error? }` after each folder. A folder that cannot be used is

@@ -1,21 +1,10 @@
 'use strict'
-/**
- * Test helpers: the built-in mock WhatsApp server.
- *
- * The mock runs in a child process of its own (so a benchmark measures only the bot's process)
- * and speaks the real protocol: Noise XX, binary nodes, QR pairing through a mock phone.
- *
- * @example
- * const { MockServer } = require('baileys-shard/testing')
- * const mock = await MockServer.start({ port: 0 })
- * const manager = new ShardManager({ socketConfig: { waWebSocketUrl: mock.url } })
- * manager.on('login.update', ({ state, type, code }) => { if (type === 'qr') mock.scanQr(code) })
- * // ...
- * await mock.close()
- */
+// The built-in mock WhatsApp server (exported by baileys-shard/testing). It runs in a child
+// process of its own (so a benchmark measures only the bot's process) and speaks the real
+// protocol: Noise XX, binary nodes, QR pairing through a mock phone.
 const { spawn } = require('node:child_process')
 const readline = require('node:readline')
-const { findMockBinary } = require('./lib/mock-binary')
+const { findMockBinary } = require('./mock-binary')
 
 class MockServer {
   /** @private */

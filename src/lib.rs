@@ -30,3 +30,10 @@ mod socket_ops;
 fn init_logging() {
     let _ = env_logger::Builder::from_env(env_logger::Env::new().filter("BAILEYS_SHARD_LOG")).try_init();
 }
+
+/// True in the testing builds (feature `insecure-test-server`): they trust the mock server's
+/// certificate and dial loopback addresses only. The JS layer warns and tells the user.
+#[napi_derive::napi]
+pub fn skips_certificate_checks() -> bool {
+    cfg!(feature = "insecure-test-server")
+}

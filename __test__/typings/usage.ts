@@ -2,10 +2,15 @@
 // and reject misuse. Lines marked @ts-expect-error must fail to type-check.
 import { ShardManager, ShardError, ShardInfo, DisconnectReason, downloadMediaMessage, jidNormalizedUser, jidDecode, isJidGroup, getContentType, generateWAMessageFromContent, delay, Browsers, downloadContentFromMessage, fetchLatestBaileysVersion, getAggregateVotesInPollMessage, getKeyAuthor, prepareWAMessageMedia, generateWAMessageContent, type WAMessage, type LoginUpdate, type GroupMetadata, type CommunityMetadata, type NewsletterMetadata, type Product, type ShardErrorCode, type StatusResult } from 'baileys-shard'
 import { Readable } from 'node:stream'
-import { MockServer } from 'baileys-shard/testing'
+import { MockServer, ShardManager as TestingShardManager, jidNormalizedUser as testingJid } from 'baileys-shard/testing'
+import testing from 'baileys-shard/testing'
 
 async function main(): Promise<void> {
   const mock = await MockServer.start({ port: 0 })
+  // baileys-shard/testing has the whole API, on the build that trusts the mock.
+  const trusting: boolean = new TestingShardManager({ socketConfig: { waWebSocketUrl: mock.url } }).skipsCertificateChecks
+  const sameHelpers: string = testingJid('1@s.whatsapp.net') + String(testing.MockServer === MockServer) + String(trusting)
+  console.log(sameHelpers)
   const store = new Map<string, WAMessage>()
   const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], getMessage: async (key) => store.get(key.id ?? '')?.message ?? undefined, shouldIgnoreJid: (jid) => isJidGroup(jid), emitOwnEvents: false } })
 
