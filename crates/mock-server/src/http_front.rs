@@ -41,6 +41,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -74,6 +75,9 @@ struct Head {
     websocket: bool,
     content_length: usize,
     head_len: usize,
+    /// `Host` and `Origin`, which the admin API checks (admin_guard.rs).
+    host: Option<String>,
+    origin: Option<String>,
 }
 
 fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
@@ -93,7 +97,15 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
             let path = req.path.unwrap_or("/");
             // Route on the path only; a query string (Baileys may add `?ED=...`) is ignored.
             let path = path.split('?').next().unwrap_or("/").to_owned();
-            Ok(Some(Head { method: req.method.unwrap_or("").to_owned(), path, websocket, content_length, head_len }))
+            Ok(Some(Head {
+                method: req.method.unwrap_or("").to_owned(),
+                path,
+                websocket,
+                content_length,
+                head_len,
+                host: header("host"),
+                origin: header("origin"),
+            }))
         }
         Err(e) => Err(e.to_string()),
     }
@@ -156,7 +168,10 @@ pub async fn serve_tcp(mut stream: TcpStream, state: Arc<ServerState>) {
             Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
         }
     }
-    let resp = admin::route(&head.method, &head.path, &body, &state).await;
+    let resp = match crate::admin_guard::check(head.host.as_deref(), head.origin.as_deref()) {
+        Ok(()) => admin::route(&head.method, &head.path, &body, &state).await,
+        Err(why) => Response::text(403, format!("{why}\n")),
+    };
     let _ = write_response(&mut stream, &resp).await;
 }
 

@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod admin;
+mod admin_guard;
 pub mod business;
 pub mod calls;
 pub mod catalog;
