@@ -109,6 +109,8 @@ export type ShardErrorCode =
   | 'MEDIA_FAILED'
   /** A Baileys call or option this package cannot carry out; the message says why. */
   | 'NOT_SUPPORTED'
+  /** The session folder is in use by another shard (another manager or process). */
+  | 'SESSION_LOCKED'
   | 'UNKNOWN'
 
 export class ShardError extends Error {

@@ -90,3 +90,26 @@ test('INVALID_ARGUMENT: malformed manager options are refused at construction', 
     expect(err.message).toMatch(/waWebSocketUrl/)
   }
 })
+
+test('SESSION_LOCKED: a session folder another manager runs is refused and left untouched', async () => {
+  const session = tmpDir()
+  const owner = newManager(session)
+  const qr = waitFor(owner, 'login.update', (u) => u.shardId === 'shared' && u.type === 'qr', 20000)
+  await owner.createShard({ id: 'shared' })
+  await qr
+  const dir = path.join(session, 'shared')
+  const before = fs.readdirSync(dir).map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs])
+
+  const second = newManager(session)
+  const err = await expectCode(second, 'SESSION_LOCKED', () => second.createShard({ id: 'shared' }))
+  expect(err.message).toContain(`process ${process.pid}`)
+  expect(fs.readdirSync(dir).map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs])).toEqual(before)
+  expect(second.getShardInfo('shared') ?? null).toBeNull()
+
+  // Released when its owner stops: the folder can be taken over.
+  await owner.close()
+  const taken = waitFor(second, 'login.update', (u) => u.shardId === 'shared' && u.type === 'qr', 20000)
+  await second.createShard({ id: 'shared' })
+  await taken
+  await second.close()
+})

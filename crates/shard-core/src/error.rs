@@ -24,10 +24,12 @@ pub enum ErrorCode {
     MediaFailed,
     /// A Baileys call or option this side cannot carry out; the message says why.
     NotSupported,
+    /// The session folder is in use by another shard (another manager or process).
+    SessionLocked,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::CreateFailed,
         ErrorCode::RecreateFailed,
         ErrorCode::CredsSaveFailed,
@@ -42,6 +44,7 @@ impl ErrorCode {
         ErrorCode::MediaInvalid,
         ErrorCode::MediaFailed,
         ErrorCode::NotSupported,
+        ErrorCode::SessionLocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl ErrorCode {
             ErrorCode::MediaInvalid => "MEDIA_INVALID",
             ErrorCode::MediaFailed => "MEDIA_FAILED",
             ErrorCode::NotSupported => "NOT_SUPPORTED",
+            ErrorCode::SessionLocked => "SESSION_LOCKED",
         }
     }
 }

@@ -28,6 +28,7 @@ use crate::recent_keys::RecentKeys;
 use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
 use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
 use crate::session_aside::{move_aside, LOGGED_OUT_BIN};
+use crate::session_store::session_lock::{LockError, SessionLock};
 use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
 use crate::wa_message::{inbound_wa_message, UpsertType};
@@ -92,6 +93,8 @@ struct Running {
     watcher: Arc<RunWatcher>,
     client: Arc<Client>,
     store: Arc<FileStore>,
+    /// The folder is this shard's until the engine is down (dropped with this).
+    _lock: SessionLock,
 }
 
 pub struct Shard {
@@ -239,6 +242,19 @@ impl Shard {
             .through(config.proxy.clone())
             .reporting_to(self.dial_failure_reporter(config.url()));
         let media_http = crate::media::MediaHttpClient::for_chat_server(config.url(), config.media_proxy.as_ref()).map_err(invalid)?;
+        // Before anything is read or written: a folder another shard uses is not touched.
+        let lock = SessionLock::acquire(&self.dir).map_err(|e| match e {
+            LockError::Held { pid } => ShardError::new(
+                ErrorCode::SessionLocked,
+                format!(
+                    "session folder {} is in use by another shard ({}); stop it there first",
+                    self.dir.display(),
+                    pid.map_or("another manager or process".to_owned(), |pid| format!("process {pid}"))
+                ),
+            )
+            .for_shard(&self.id),
+            LockError::Io(e) => create_failed(format!("cannot lock session folder {}: {e}", self.dir.display())),
+        })?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
         self.emit_own_events.store(config.emit_own_events != Some(false), Ordering::Release);
         let weak = Arc::downgrade(self);
@@ -329,7 +345,7 @@ impl Shard {
             self.reconnect_attempts.clone(),
             on_restart,
         ));
-        *running = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store });
+        *running = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store, _lock: lock });
         Ok(())
     }
 

@@ -9,6 +9,7 @@ pub mod baileys_session;
 pub mod creds;
 mod file_store;
 mod ordered_json;
+pub mod session_lock;
 pub mod status;
 
 pub use atomic_file::{create_private_dir, write_atomic};
