@@ -111,6 +111,8 @@ export type ShardErrorCode =
   | 'NOT_SUPPORTED'
   /** The session folder is in use by another shard (another manager or process). */
   | 'SESSION_LOCKED'
+  /** A file of the session folder could not be used and was left out; the message names it (the file is kept). */
+  | 'SESSION_DAMAGED'
   | 'UNKNOWN'
 
 export class ShardError extends Error {

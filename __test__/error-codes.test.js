@@ -113,3 +113,20 @@ test('SESSION_LOCKED: a session folder another manager runs is refused and left 
   await taken
   await second.close()
 })
+
+test('SESSION_DAMAGED: a key file that cannot be used is reported by name and kept; the shard runs', async () => {
+  const session = tmpDir()
+  const dir = path.join(session, 'dented')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, 'session-123.0.json'), '{ not json')
+  const manager = newManager(session)
+  const damaged = waitFor(manager, 'shard.error', (e) => e.error.code === 'SESSION_DAMAGED', 10000)
+  const qr = waitFor(manager, 'login.update', (u) => u.shardId === 'dented' && u.type === 'qr', 20000)
+  await manager.createShard({ id: 'dented' })
+  const { shardId, error } = await damaged
+  expect(shardId).toBe('dented')
+  expect(error.message).toMatch(/^1 file\(s\) in .* left out \(the files are kept\): session-123\.0\.json \(/)
+  await qr
+  expect(fs.readFileSync(path.join(dir, 'session-123.0.json'), 'utf8')).toBe('{ not json')
+  await manager.close()
+})

@@ -26,10 +26,12 @@ pub enum ErrorCode {
     NotSupported,
     /// The session folder is in use by another shard (another manager or process).
     SessionLocked,
+    /// A file of the session folder could not be used and was left out (the file is kept).
+    SessionDamaged,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::CreateFailed,
         ErrorCode::RecreateFailed,
         ErrorCode::CredsSaveFailed,
@@ -45,6 +47,7 @@ impl ErrorCode {
         ErrorCode::MediaFailed,
         ErrorCode::NotSupported,
         ErrorCode::SessionLocked,
+        ErrorCode::SessionDamaged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl ErrorCode {
             ErrorCode::MediaFailed => "MEDIA_FAILED",
             ErrorCode::NotSupported => "NOT_SUPPORTED",
             ErrorCode::SessionLocked => "SESSION_LOCKED",
+            ErrorCode::SessionDamaged => "SESSION_DAMAGED",
         }
     }
 }

@@ -256,6 +256,22 @@ impl Shard {
             LockError::Io(e) => create_failed(format!("cannot lock session folder {}: {e}", self.dir.display())),
         })?;
         let store = Arc::new(FileStore::open(&self.dir).await.map_err(create_failed)?);
+        let skipped = store.skipped_files();
+        if !skipped.is_empty() {
+            // One report, however many files: a folder of damaged keys must not flood the handler.
+            let shown: Vec<_> = skipped.iter().take(5).map(|(file, reason)| format!("{file} ({reason})")).collect();
+            let more = if skipped.len() > shown.len() { format!("; and {} more", skipped.len() - shown.len()) } else { String::new() };
+            let message = format!(
+                "{} file(s) in {} could not be used and were left out (the files are kept): {}{more}",
+                skipped.len(),
+                self.dir.display(),
+                shown.join("; ")
+            );
+            self.emit(ShardEvent::Error {
+                shard_id: self.id.clone(),
+                error: ShardError::new(ErrorCode::SessionDamaged, message).for_shard(&self.id),
+            });
+        }
         self.emit_own_events.store(config.emit_own_events != Some(false), Ordering::Release);
         let weak = Arc::downgrade(self);
         store.set_creds_listener(Arc::new(move |result| {

@@ -110,6 +110,11 @@ pub fn remove_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Whether `name` is one of `replace_via_temp`'s temporary files (`.<file>.<pid>.<n>.tmp`).
+pub fn is_temp_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

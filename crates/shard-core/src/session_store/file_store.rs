@@ -148,11 +148,43 @@ pub struct FileStore {
     unread_pre_keys: tokio::sync::Mutex<BTreeSet<u32>>,
 }
 
+/// Removes stale temporary files and makes the folder 0700 and its files 0600 where they are
+/// looser (Unix). Session keys are secrets; Baileys writes them with the process' umask.
+fn tidy(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
+    #[cfg(unix)]
+    if fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = entry.metadata()?;
+        if !meta.is_file() {
+            continue;
+        }
+        if super::atomic_file::is_temp_file(&name) {
+            log::info!("session {}: removing {name}, left by an interrupted write", dir.display());
+            fs::remove_file(entry.path())?;
+            continue;
+        }
+        #[cfg(unix)]
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 impl FileStore {
-    /// Opens (creating if needed) the session folder `dir` and loads its keys.
+    /// Opens (creating if needed) the session folder `dir` and loads its keys. The caller owns
+    /// the folder (`SessionLock`): temporary files left by a process killed mid-write are removed
+    /// and the folder and files made private, as a Baileys folder adopted as it is may not be.
     pub async fn open(dir: impl Into<PathBuf>) -> std::result::Result<Self, String> {
         let dir = dir.into();
         create_private_dir(&dir).map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
+        tidy(&dir).map_err(|e| format!("cannot tidy session folder {}: {e}", dir.display()))?;
         let mut store = FileStore {
             dir,
             inner: InMemoryBackend::new(),
@@ -292,7 +324,14 @@ impl FileStore {
                 self.unread_pre_keys.get_mut().insert(id);
                 continue;
             }
-            if let Err(reason) = self.load_one(&name, &path, mtime, &mut load).await {
+            // A file that cannot be read (an I/O error, not bad content) fails the open: left
+            // out, the engine would write a new key over it, and the session would lose it.
+            let text = match fs::read(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(format!("cannot read {name} in {}: {e}; the session was not opened", self.dir.display())),
+            };
+            if let Err(reason) = self.load_one(&name, &text, mtime, &mut load).await {
                 log::warn!("session {}: skipping {name}: {reason}", self.dir.display());
                 self.skipped.push((name, reason));
             }
@@ -362,10 +401,9 @@ impl FileStore {
         Ok(())
     }
 
-    async fn load_one(&self, name: &str, path: &Path, mtime: SystemTime, load: &mut Load) -> std::result::Result<(), String> {
+    async fn load_one(&self, name: &str, text: &[u8], mtime: SystemTime, load: &mut Load) -> std::result::Result<(), String> {
         let stem = name.strip_suffix(".json").unwrap_or(name);
-        let text = fs::read(path).map_err(|e| e.to_string())?;
-        let json = || serde_json::from_slice::<Value>(&text).map_err(|e| format!("not valid JSON: {e}"));
+        let json = || serde_json::from_slice::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
         if let Some(id) = stem.strip_prefix("pre-key-") {
             let id: u32 = id.parse().map_err(|_| "bad pre-key id".to_string())?;
             let record = pre_key_record_from_baileys(id, &json()?)?;
@@ -373,7 +411,7 @@ impl FileStore {
         }
         if let Some(id) = stem.strip_prefix("session-") {
             let device = DeviceAddress::from_baileys(id, &load.lid_users).ok_or("not a Baileys session address")?;
-            let file = SessionFile::parse(&text)?;
+            let file = SessionFile::parse(text)?;
             let context = load.context.clone().unwrap_or_else(|| Err("creds.json is missing".into()))?;
             let record = baileys_session::to_engine(&file, context)?;
             self.session_index.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), file.index_infos());
@@ -1254,6 +1292,30 @@ mod tests {
         let reopened = FileStore::open(dir.path()).await.unwrap();
         assert!(reopened.load_prekey(7).await.unwrap().is_none());
         assert!(reopened.get_session("123.0").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn open_removes_stale_temp_files_and_makes_an_adopted_folder_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".pre-key-1.json.4242.7.tmp"), b"{ half").unwrap();
+        fs::write(dir.path().join("pre-key-2.json"), b"{ not json").unwrap();
+        fs::set_permissions(dir.path().join("pre-key-2.json"), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        FileStore::open(dir.path()).await.unwrap();
+        assert!(!dir.path().join(".pre-key-1.json.4242.7.tmp").exists());
+        assert_eq!(fs::metadata(dir.path().join("pre-key-2.json")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[tokio::test]
+    async fn a_key_file_that_cannot_be_read_fails_the_open_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where a key file should be: reading it is an I/O error, not bad content.
+        fs::create_dir(dir.path().join("session-123.0.json")).unwrap();
+        let err = FileStore::open(dir.path()).await.err().expect("the open must fail");
+        assert!(err.contains("cannot read session-123.0.json") && err.contains("not opened"), "{err}");
+        assert!(dir.path().join("session-123.0.json").is_dir());
     }
 
     #[tokio::test]
