@@ -148,43 +148,49 @@ pub struct FileStore {
     unread_pre_keys: tokio::sync::Mutex<BTreeSet<u32>>,
 }
 
-/// Removes stale temporary files and makes the folder 0700 and its files 0600 where they are
-/// looser (Unix). Session keys are secrets; Baileys writes them with the process' umask.
-fn tidy(dir: &Path) -> std::io::Result<()> {
+/// Makes the folder 0700 where it is looser (Unix): session keys are secrets, and Baileys
+/// writes with the process' umask.
+fn make_folder_private(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    use std::os::unix::fs::PermissionsExt;
-    #[cfg(unix)]
-    if fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-    }
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let meta = entry.metadata()?;
-        if !meta.is_file() {
-            continue;
-        }
-        if super::atomic_file::is_temp_file(&name) {
-            log::info!("session {}: removing {name}, left by an interrupted write", dir.display());
-            fs::remove_file(entry.path())?;
-            continue;
-        }
-        #[cfg(unix)]
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o600))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
         }
     }
     Ok(())
 }
 
+/// Tidies one entry of the folder while it is read at open: a stale temporary file is removed
+/// (returns false: it is gone), a file with a looser mode than 0600 gets 0600 (Unix).
+fn tidy_entry(path: &Path, name: &str, meta: &fs::Metadata) -> std::io::Result<bool> {
+    if !meta.is_file() {
+        return Ok(true);
+    }
+    if super::atomic_file::is_temp_file(name) {
+        log::info!("removing {}, left by an interrupted write", path.display());
+        fs::remove_file(path)?;
+        return Ok(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(true)
+}
+
 impl FileStore {
     /// Opens (creating if needed) the session folder `dir` and loads its keys. The caller owns
     /// the folder (`SessionLock`): temporary files left by a process killed mid-write are removed
-    /// and the folder and files made private, as a Baileys folder adopted as it is may not be.
+    /// and the folder and files made private, as a Baileys folder adopted as it is may not be
+    /// (`load_key_files`, in the same pass that lists the folder).
     pub async fn open(dir: impl Into<PathBuf>) -> std::result::Result<Self, String> {
         let dir = dir.into();
         create_private_dir(&dir).map_err(|e| format!("cannot create session folder {}: {e}", dir.display()))?;
-        tidy(&dir).map_err(|e| format!("cannot tidy session folder {}: {e}", dir.display()))?;
+        make_folder_private(&dir).map_err(|e| format!("cannot make session folder {} private: {e}", dir.display()))?;
         let mut store = FileStore {
             dir,
             inner: InMemoryBackend::new(),
@@ -292,15 +298,19 @@ impl FileStore {
         let creds_json = Self::read_json(&self.dir.join(CREDS_FILE)).ok();
         let first_unuploaded =
             creds_json.as_ref().and_then(|c| c.get("firstUnuploadedPreKeyId").and_then(Value::as_u64)).unwrap_or(0) as u32;
-        let mut files: Vec<(String, PathBuf, SystemTime)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let keep = name.ends_with(".json") && !name.starts_with('.') && name != CREDS_FILE && name != DEVICE_SIDE_FILE;
-                let mtime = e.metadata().and_then(|m| m.modified()).unwrap_or(UNIX_EPOCH);
-                keep.then(|| (name, e.path(), mtime))
-            })
-            .collect();
+        let mut files: Vec<(String, PathBuf, SystemTime)> = Vec::new();
+        // One pass over the folder: it is tidied (`tidy_entry`) as it is listed.
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            let meta = e.metadata().map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            if !tidy_entry(&path, &name, &meta).map_err(|err| format!("cannot tidy {}: {err}", path.display()))? {
+                continue;
+            }
+            if name.ends_with(".json") && !name.starts_with('.') && name != CREDS_FILE && name != DEVICE_SIDE_FILE {
+                files.push((name, path, meta.modified().unwrap_or(UNIX_EPOCH)));
+            }
+        }
         // LID mappings first: they tell which of Baileys' addresses are LIDs.
         let lid_prefix = format!("rs-{}-", Kind::LidMapping.tag());
         files.sort_by_key(|(name, ..)| !name.starts_with(&lid_prefix));
