@@ -666,7 +666,8 @@ impl MediaHttpClient {
 
     /// Talks to `plain_host` (`host:port`) over plain HTTP, or to WhatsApp's CDN when `None`.
     pub fn with_plain_host(plain_host: Option<String>) -> MediaHttpClient {
-        MediaHttpClient { inner: UreqHttpClient::new(), plain_host }
+        let inner = ureq_client(None).unwrap_or_else(|_| unreachable!("without a proxy the client cannot fail to build"));
+        MediaHttpClient { inner, plain_host }
     }
 
     fn rewrite(&self, mut request: HttpRequest) -> HttpRequest {
@@ -708,12 +709,21 @@ impl HttpClient for MediaHttpClient {
     }
 }
 
-/// The engine's ureq client; through `proxy` when there is one, with the engine's pool and
-/// buffer sizes.
+/// How long a media request may take to connect, and to send its head or get the answer's
+/// head (a body may take longer: a large file on a slow link streams for minutes).
+const MEDIA_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+const MEDIA_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The engine's ureq client with the engine's pool and buffer sizes, through `proxy` when there
+/// is one. It follows no redirect (WhatsApp's media hosts answer directly; a redirect could only
+/// aim the request elsewhere) and gives up on a host that does not connect or answer.
 fn ureq_client(proxy: Option<&Proxy>) -> std::result::Result<UreqHttpClient, String> {
-    let Some(proxy) = proxy else { return Ok(UreqHttpClient::new()) };
     let config = ureq::Agent::config_builder()
-        .proxy(Some(proxy.for_ureq()?))
+        .proxy(proxy.map(Proxy::for_ureq).transpose()?)
+        .max_redirects(0)
+        .timeout_connect(Some(MEDIA_CONNECT_TIMEOUT))
+        .timeout_send_request(Some(MEDIA_HEAD_TIMEOUT))
+        .timeout_recv_response(Some(MEDIA_HEAD_TIMEOUT))
         .input_buffer_size(16 * 1024)
         .output_buffer_size(16 * 1024)
         .max_idle_connections(3)
@@ -726,6 +736,29 @@ fn ureq_client(proxy: Option<&Proxy>) -> std::result::Result<UreqHttpClient, Str
 mod tests {
     use super::*;
     use wacore::download::DownloadUtils;
+
+    /// A media host that answers with a redirect elsewhere: the client reports the answer and
+    /// never goes where it points.
+    #[tokio::test]
+    async fn a_redirect_is_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = format!("http://{}/stolen", elsewhere.local_addr().unwrap());
+        let host = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host_addr = host.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut socket, _) = host.accept().await.unwrap();
+            let mut head = [0u8; 2048];
+            let _ = socket.read(&mut head).await;
+            let answer = format!("HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        });
+        let client = MediaHttpClient::with_plain_host(Some(host_addr.clone()));
+        let response = client.execute(HttpRequest::get(format!("https://{host_addr}/v/t62/file"))).await;
+        assert_eq!(response.map(|r| r.status_code).ok(), Some(302));
+        let followed = tokio::time::timeout(std::time::Duration::from_millis(300), elsewhere.accept()).await;
+        assert!(followed.is_err(), "the redirect was followed");
+    }
 
     fn s(v: &str) -> BValue {
         BValue::String(v.into())
