@@ -303,9 +303,19 @@ impl FileStore {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
-            let meta = e.metadata().map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-            if !tidy_entry(&path, &name, &meta).map_err(|err| format!("cannot tidy {}: {err}", path.display()))? {
-                continue;
+            // A file renamed or removed since the listing (a temporary file whose write just
+            // finished) is simply gone.
+            let gone = |err: &std::io::Error| err.kind() == std::io::ErrorKind::NotFound;
+            let meta = match e.metadata() {
+                Ok(meta) => meta,
+                Err(err) if gone(&err) => continue,
+                Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
+            };
+            match tidy_entry(&path, &name, &meta) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(err) if gone(&err) => continue,
+                Err(err) => return Err(format!("cannot tidy {}: {err}", path.display())),
             }
             if name.ends_with(".json") && !name.starts_with('.') && name != CREDS_FILE && name != DEVICE_SIDE_FILE {
                 files.push((name, path, meta.modified().unwrap_or(UNIX_EPOCH)));
