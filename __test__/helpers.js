@@ -12,6 +12,14 @@ function tmpDir(prefix = 'bshard-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
+/** An IPv4 address of this machine that is not loopback, or null. */
+function outsideAddress() {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return null
+}
+
 /** Resolves with the first `event` payload matching `predicate`; rejects after `ms`. */
 function waitFor(emitter, event, predicate = () => true, ms = 30000) {
   return new Promise((resolve, reject) => {
@@ -168,4 +176,4 @@ function peerEvent(peer, name, pred = () => true, ms = 20000) {
   return peer.waitFor(`Baileys ${name}`, (e) => peer.events.indexOf(e) >= from && e.event === name && pred(e.data), ms)
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }
+module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, outsideAddress, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }

@@ -28,24 +28,24 @@ function readmeBot() {
   return block[1]
 }
 
+/** The bot's folder, where the packed packages are installed. */
 let dir
 let env
 beforeAll(() => {
   if (!built) return
-  dir = tmpDir()
-  const packs = path.join(dir, 'packs')
+  const root = tmpDir()
+  const packs = path.join(root, 'packs')
   fs.mkdirSync(packs)
   for (const pkg of [ROOT, PLATFORM_DIR]) execFileSync('npm', ['pack', '--silent', '--pack-destination', packs], { cwd: pkg, stdio: 'pipe' })
-  const bot = path.join(dir, 'bot')
-  fs.mkdirSync(bot)
-  fs.writeFileSync(path.join(bot, 'package.json'), JSON.stringify({ name: 'echo-bot', private: true }))
+  dir = path.join(root, 'bot')
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'echo-bot', private: true }))
   // A user's environment: no BAILEYS_SHARD_NATIVE (that is this repository's test build), no Rust.
   env = { ...process.env, PATH: pathWithoutRust() }
   delete env.BAILEYS_SHARD_NATIVE
   delete env.BAILEYS_SHARD_MOCK_BIN
   const tarballs = fs.readdirSync(packs).map((f) => path.join(packs, f))
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: bot, env, stdio: 'pipe' })
-  dir = bot
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: dir, env, stdio: 'pipe' })
 }, 180000)
 
 ;(built ? describe : describe.skip)('the packed packages, installed where there is no Rust', () => {

@@ -6,23 +6,14 @@
 // addresses a host name resolves to.
 const fs = require('node:fs')
 const net = require('node:net')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
-const { ROOT, TEST_ADDON, tmpDir, runChild } = require('./helpers')
+const { ROOT, TEST_ADDON, tmpDir, runChild, outsideAddress } = require('./helpers')
 
 const TESTING_ADDON = path.join(ROOT, 'baileys-shard.linux-x64-gnu.testing.node')
 const built = fs.existsSync(TESTING_ADDON)
 // runChild sets BAILEYS_SHARD_NATIVE to this; empty, the loader finds the builds as it does for users.
 const AS_INSTALLED = { addon: '' }
-
-/** An IPv4 address of this machine that is not loopback, or null. */
-function outsideAddress() {
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
-  }
-  return null
-}
 
 /** A child that logs a shard in against a mock of its own with the ShardManager of `entry`. */
 const loginScript = (entry, session) => `

@@ -5,17 +5,8 @@
 // it gets the shard's connection, through this machine's own outside address it gets none.
 // (A host name that resolves outside is refused the same way: crates/shard-core ws_dial tests.)
 const net = require('node:net')
-const os = require('node:os')
 const { ShardManager } = require('..')
-const { tmpDir } = require('./helpers')
-
-/** An IPv4 address of this machine that is not loopback, or null. */
-function outsideAddress() {
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
-  }
-  return null
-}
+const { tmpDir, outsideAddress } = require('./helpers')
 
 /** The TCP connections a shard makes to `host` within `ms`, and the `shard.error`s it reports. */
 async function connectionsFrom(host, ms) {

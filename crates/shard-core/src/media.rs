@@ -661,13 +661,13 @@ impl MediaHttpClient {
     pub fn for_chat_server(ws_url: &str, proxy: Option<&Proxy>) -> std::result::Result<MediaHttpClient, String> {
         let plain_host =
             ws_url.strip_prefix("ws://").map(|rest| rest.split(['/', '?']).next().unwrap_or(rest).to_owned()).filter(|h| !h.is_empty());
-        Ok(MediaHttpClient { inner: ureq_client(proxy)?, plain_host })
+        let proxy = proxy.map(Proxy::for_ureq).transpose()?;
+        Ok(MediaHttpClient { inner: ureq_client(proxy), plain_host })
     }
 
     /// Talks to `plain_host` (`host:port`) over plain HTTP, or to WhatsApp's CDN when `None`.
     pub fn with_plain_host(plain_host: Option<String>) -> MediaHttpClient {
-        let inner = ureq_client(None).unwrap_or_else(|_| unreachable!("without a proxy the client cannot fail to build"));
-        MediaHttpClient { inner, plain_host }
+        MediaHttpClient { inner: ureq_client(None), plain_host }
     }
 
     fn rewrite(&self, mut request: HttpRequest) -> HttpRequest {
@@ -717,9 +717,9 @@ const MEDIA_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6
 /// The engine's ureq client with the engine's pool and buffer sizes, through `proxy` when there
 /// is one. It follows no redirect (WhatsApp's media hosts answer directly; a redirect could only
 /// aim the request elsewhere) and gives up on a host that does not connect or answer.
-fn ureq_client(proxy: Option<&Proxy>) -> std::result::Result<UreqHttpClient, String> {
+fn ureq_client(proxy: Option<ureq::Proxy>) -> UreqHttpClient {
     let config = ureq::Agent::config_builder()
-        .proxy(proxy.map(Proxy::for_ureq).transpose()?)
+        .proxy(proxy)
         .max_redirects(0)
         .timeout_connect(Some(MEDIA_CONNECT_TIMEOUT))
         .timeout_send_request(Some(MEDIA_HEAD_TIMEOUT))
@@ -729,7 +729,7 @@ fn ureq_client(proxy: Option<&Proxy>) -> std::result::Result<UreqHttpClient, Str
         .max_idle_connections(3)
         .max_idle_connections_per_host(2)
         .build();
-    Ok(UreqHttpClient::with_agent(ureq::Agent::new_with_config(config)))
+    UreqHttpClient::with_agent(ureq::Agent::new_with_config(config))
 }
 
 #[cfg(test)]
