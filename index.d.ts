@@ -59,6 +59,13 @@ export interface ShardConfig {
    * (default 16). Keeps a fleet that reconnects after a server restart from stampeding.
    */
   maxConcurrentHandshakes?: number
+  /**
+   * How many received messages may wait in handlers at once, across all shards (default 1000).
+   * A received message is acknowledged to WhatsApp only once every handler of its
+   * `messages.upsert` has finished (async handlers: settled); beyond this limit the next
+   * messages wait unacknowledged, so a slow handler slows intake instead of growing memory.
+   */
+  maxPendingMessages?: number
   /** Backoff after a dropped connection (428, 408, 500, 503, network errors). */
   reconnect?: ReconnectOptions
 }
@@ -113,6 +120,10 @@ export type ShardErrorCode =
   | 'SESSION_LOCKED'
   /** A file of the session folder could not be used and was left out; the message names it (the file is kept). */
   | 'SESSION_DAMAGED'
+  /** A received message could not be decrypted; it is also reported as a CIPHERTEXT stub in `messages.upsert`, and again if the sender's resend arrives. */
+  | 'DECODE_FAILED'
+  /** A bug of this package: a panic caught before it could end the process (please report it). */
+  | 'INTERNAL'
   | 'UNKNOWN'
 
 export class ShardError extends Error {
@@ -1045,6 +1056,8 @@ export class ShardManager extends EventEmitter {
    * the mock server, skips WhatsApp's certificate checks and connects to this machine only.
    */
   readonly skipsCertificateChecks: boolean
+  /** How many received messages are in handlers now, not yet acknowledged (see `maxPendingMessages`). */
+  readonly pendingMessages: number
   /** Creates (or returns the running) shard and starts logging it in; resolves at once. */
   createShard(options?: ShardOptions): Promise<{ id: string; sock: ShardSocket }>
   /**

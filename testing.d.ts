@@ -26,6 +26,8 @@ export class MockServer {
   ): Promise<{ jid: string; lid: string; phone: string; device: number; account: string }>
   /** The mock phone of account `from` calls account `to`; every device of `to` gets the offer. */
   placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
+  /** Delivers to every linked device of `to` a message from `from`'s phone that cannot be decrypted (random ciphertext). */
+  sendUndecryptable(from: string, to: string): Promise<{ id: string; devices: number }>
   /** A placed call and what the callee's devices answered (`reject`, ...). */
   callLog(id: string): Promise<{ id: string; from: string; to: string; video: boolean; answers: { device: string; action: string; attrs: Record<string, string> }[] }>
   /** Collections and orders of a business (by phone number), for `getCollections` and `getOrderDetails`. */

@@ -48,13 +48,14 @@ function autoScan(manager, mock) {
 
 /**
  * A manager on a fresh session folder against `mock`, scanning every QR with the mock phone,
- * with the shards `ids` created and connected (`socketConfig` adds socket options). Resolves
+ * with the shards `ids` created and connected (`socketConfig` adds socket options, `config`
+ * manager options). Resolves
  * with `{ manager, session, socks }`.
  */
-async function pairedManager(mock, ids, socketConfig = {}) {
+async function pairedManager(mock, ids, socketConfig = {}, config = {}) {
   const { ShardManager } = require('..')
   const session = tmpDir()
-  const manager = new ShardManager({ session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], ...socketConfig } })
+  const manager = new ShardManager({ ...config, session, socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], ...socketConfig } })
   autoScan(manager, mock)
   const connected = Promise.all(
     ids.map((id) => waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)),

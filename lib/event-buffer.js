@@ -4,6 +4,7 @@
 // `buffer()`/`flush()`, which hold the "bufferable" events back and release them consolidated
 // (one `messages.upsert` for many messages, an update folded into the upsert it updates, ...).
 const { EventEmitter } = require('node:events')
+const { emitCollecting } = require('./handler-settlement')
 
 // The events Baileys consolidates while buffering; every other event is emitted at once.
 const BUFFERABLE = new Set([
@@ -287,8 +288,9 @@ class BaileysEventEmitter extends EventEmitter {
     if (typeof handler !== 'function') throw new TypeError('ev.process needs a function (events) => void')
     const listener = (map) => {
       // An async handler's rejection must not become an unhandled rejection that kills the bot.
+      // Returned (settled either way) so that received messages wait for the handler.
       const result = handler(map)
-      if (result && typeof result.catch === 'function') result.catch((err) => process.nextTick(() => { throw err }))
+      if (result && typeof result.catch === 'function') return result.catch((err) => process.nextTick(() => { throw err }))
     }
     this.on('event', listener)
     return () => this.off('event', listener)
@@ -372,8 +374,8 @@ class BaileysEventEmitter extends EventEmitter {
       }
     }
     let handled = false
-    for (const [event, data] of Object.entries(map)) handled = attempt(() => super.emit(event, data)) || handled
-    handled = attempt(() => super.emit('event', map)) || handled
+    for (const [event, data] of Object.entries(map)) handled = attempt(() => emitCollecting(this, event, data)) || handled
+    handled = attempt(() => emitCollecting(this, 'event', map)) || handled
     if (this._onDeliver) attempt(() => this._onDeliver(map))
     if (errors.length) throw errors[0]
     return handled

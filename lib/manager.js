@@ -9,6 +9,7 @@ const { isLogger, shardLogger } = require('./logger')
 const { emitPollVotes } = require('./poll-votes')
 const { withoutIgnored, batchWithoutIgnored } = require('./ignored-jids')
 const { proxyOptions } = require('./proxy-agents')
+const { collecting, emitCollecting, allFinished } = require('./handler-settlement')
 
 // Baileys socket events the manager re-emits as `{ shardId, sock, data }`.
 const FORWARDED = new Set([
@@ -54,9 +55,11 @@ function nativeSocketConfig(config) {
  */
 class ShardManager extends EventEmitter {
   /**
-   * @param {{ session?: string, socketConfig?: object, maxConcurrentHandshakes?: number, reconnect?: { initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } }} [config]
+   * @param {{ session?: string, socketConfig?: object, maxConcurrentHandshakes?: number, maxPendingMessages?: number, reconnect?: { initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } }} [config]
    *   `maxConcurrentHandshakes` (default 16) caps how many shards log in at the same moment,
-   *   so a fleet reconnecting after a server restart does not stampede. `reconnect` tunes the
+   *   so a fleet reconnecting after a server restart does not stampede. A received message is
+   *   acknowledged to WhatsApp only once its handlers have finished; `maxPendingMessages`
+   *   (default 1000) caps how many wait in handlers at once, the rest wait unacknowledged. `reconnect` tunes the
    *   backoff after a dropped connection (defaults: 1 s doubling to 120 s, ±20 % jitter, reset
    *   after 30 s connected).
    * @throws {ShardError} `INVALID_ARGUMENT` for malformed options.
@@ -71,6 +74,7 @@ class ShardManager extends EventEmitter {
           session: this.sessionDir,
           socketConfig: nativeSocketConfig(config.socketConfig),
           maxConcurrentHandshakes: config.maxConcurrentHandshakes ?? null,
+          maxPendingMessages: config.maxPendingMessages ?? null,
           reconnect: config.reconnect ?? null,
         },
         () => this._drain(),
@@ -100,6 +104,15 @@ class ShardManager extends EventEmitter {
    */
   get skipsCertificateChecks() {
     return native.skipsCertificateChecks()
+  }
+
+  /**
+   * How many received messages are in handlers now, not yet acknowledged to WhatsApp (at most
+   * `maxPendingMessages`).
+   * @type {number}
+   */
+  get pendingMessages() {
+    return this._native.pendingMessages()
   }
 
   /**
@@ -343,24 +356,31 @@ class ShardManager extends EventEmitter {
 
   /** @private Emits on the manager and on the shard's own emitter. */
   _emitBoth(event, shardId, payload) {
-    this.emit(event, payload)
+    emitCollecting(this, event, payload)
     const emitter = this._emitters.get(shardId)
-    if (emitter) emitter.emit(event, payload)
+    if (emitter) emitCollecting(emitter, event, payload)
   }
 
   /** @private Delivers every queued native event. */
   _drain() {
     const events = this._native.drainEvents()
-    for (const { event, shardId, data } of events) {
+    // Tickets of received messages whose handlers have all finished already.
+    const finished = []
+    for (const { event, shardId, data, ticket } of events) {
+      let pending = []
       try {
-        this._dispatch(event, shardId, data)
+        pending = collecting(() => this._dispatch(event, shardId, data))
       } catch (err) {
         // A throwing user handler must not stop delivery of the rest of the batch.
         process.nextTick(() => {
           throw err
         })
       }
+      if (ticket === undefined) continue
+      if (pending.length === 0) finished.push(ticket)
+      else allFinished(pending).then(() => this._native.settleEvents([ticket]))
     }
+    if (finished.length) this._native.settleEvents(finished)
     this._afterStateChange()
   }
 

@@ -137,6 +137,18 @@ class MockServer {
   }
 
   /**
+   * Delivers to every linked device of `to` a message from `from`'s phone that cannot be
+   * decrypted (random ciphertext), as when the two sides' Signal sessions disagree. Clients
+   * report it (Baileys: a CIPHERTEXT stub in `messages.upsert`) and send a retry receipt.
+   * @param {string} from sender's phone number
+   * @param {string} to recipient's phone number
+   * @returns {Promise<{ id: string, devices: number }>} the message id
+   */
+  async sendUndecryptable(from, to) {
+    return this._adminPost('/admin/messages/undecryptable', { from: String(from), to: String(to) }, 'the undecryptable message')
+  }
+
+  /**
    * A call placed with `placeCall` and what the callee's devices answered, e.g.
    * `{ answers: [{ device: '15551234567:3', action: 'reject', attrs: { 'call-id': …, count: '0' } }] }`.
    * @param {string} id

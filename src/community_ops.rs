@@ -13,7 +13,7 @@ use crate::shard::NativeShard;
 #[napi]
 impl NativeShard {
     /// `sock.communityCreate(subject, body)` → the community's `GroupMetadata`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn community_create<'env>(
         &self,
         env: &'env Env,
@@ -29,7 +29,7 @@ impl NativeShard {
     }
 
     /// `sock.communityMetadata(jid)` → Baileys' community metadata.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn community_metadata<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -39,7 +39,7 @@ impl NativeShard {
     }
 
     /// `sock.communityGetInviteInfo(code)` → the community's metadata.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn community_get_invite_info<'env>(&self, env: &'env Env, code: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -49,14 +49,14 @@ impl NativeShard {
     }
 
     /// `sock.communityFetchAllParticipating()` → `{ [jid]: metadata }`.
-    #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>")]
+    #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>", catch_unwind)]
     pub fn community_fetch_all_participating<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.community_fetch_all_participating().await.map(JsBValue) })
     }
 
     /// `sock.communityLeave(id)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn community_leave<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -66,7 +66,7 @@ impl NativeShard {
     }
 
     /// `sock.communityJoinApprovalMode(jid, 'on' | 'off')`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn community_join_approval_mode<'env>(
         &self,
         env: &'env Env,

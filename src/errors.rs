@@ -51,11 +51,39 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = std::result::Result<T, ShardError>> + Send + 'static,
 {
+    // A panic in `work` rejects the promise instead of leaving it pending forever.
+    let work =
+        async move { futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work)).await.unwrap_or_else(|p| Err(panicked(p))) };
     env.spawn_future_with_callback(async move { Ok(work.await) }, |env, outcome| match outcome {
         Ok(value) => Ok(value),
         Err(error) => Err(rejection(env, error)),
     })
     .map_err(napi_failure)
+}
+
+/// `INTERNAL`: what a caught panic becomes (synchronous calls get napi's own error for it,
+/// `#[napi(catch_unwind)]`).
+pub fn panicked(payload: Box<dyn std::any::Any + Send>) -> ShardError {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    ShardError::new(
+        ErrorCode::Internal,
+        format!("internal error in baileys-shard ({what}); please report it with the steps that led to it"),
+    )
+}
+
+/// Test builds only: panics inside a synchronous call (`sync`) or inside an asynchronous one,
+/// so tests can see a panic become an error instead of ending the process.
+#[cfg(feature = "insecure-test-server")]
+#[napi(catch_unwind)]
+pub fn panic_for_test<'env>(env: &'env Env, sync: bool) -> Result<PromiseRaw<'env, ()>> {
+    if sync {
+        panic!("test panic (synchronous)");
+    }
+    settle(env, async { panic!("test panic (asynchronous)") })
 }
 
 /// napi rejects with the very JS object a `napi::Error` holds a reference to: here, the
@@ -70,7 +98,7 @@ fn rejection(env: &Env, error: ShardError) -> napi::Error {
 }
 
 /// Every `code` a ShardError can carry, so JS can tell ours from N-API's own (`InvalidArg`, …).
-#[napi]
+#[napi(catch_unwind)]
 pub fn error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }

@@ -6,11 +6,13 @@
 //! once, and JS drains everything queued by then in one call. A burst of N events costs
 //! one thread hop, not N.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use napi::bindgen_prelude::Unknown;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
+use shard_core::events::Settlement;
 use shard_core::{BValue, ConnectionUpdate, LoginUpdate, ShardError, ShardEvent};
 
 use crate::js_value::JsBValue;
@@ -20,12 +22,39 @@ pub type WakeFn = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, tr
 
 pub struct EventQueue {
     pending: Mutex<Vec<ShardEvent>>,
+    /// Drained events whose handlers JS has not reported finished (`settle`), by ticket.
+    unsettled: Mutex<Tickets>,
     wake: WakeFn,
+}
+
+#[derive(Default)]
+struct Tickets {
+    next: u32,
+    by_ticket: HashMap<u32, Settlement>,
 }
 
 impl EventQueue {
     pub fn new(wake: WakeFn) -> Self {
-        EventQueue { pending: Mutex::default(), wake }
+        EventQueue { pending: Mutex::default(), unsettled: Mutex::default(), wake }
+    }
+
+    /// JS finished handling the events with these tickets.
+    pub fn settle(&self, tickets: &[u32]) {
+        let mut unsettled = self.unsettled.lock().unwrap_or_else(|p| p.into_inner());
+        for ticket in tickets {
+            if let Some(settlement) = unsettled.by_ticket.remove(ticket) {
+                settlement.settle();
+            }
+        }
+    }
+
+    /// A ticket for JS to hand back through `settle`.
+    fn ticket(&self, settlement: Settlement) -> u32 {
+        let mut unsettled = self.unsettled.lock().unwrap_or_else(|p| p.into_inner());
+        unsettled.next = unsettled.next.wrapping_add(1);
+        let ticket = unsettled.next;
+        unsettled.by_ticket.insert(ticket, settlement);
+        ticket
     }
 
     pub fn push(&self, event: ShardEvent) {
@@ -41,12 +70,26 @@ impl EventQueue {
 
     pub fn drain(&self) -> Vec<JsBValue> {
         let events = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        events.into_iter().map(|e| JsBValue(to_js(e))).collect()
+        events
+            .into_iter()
+            .map(|mut event| {
+                let ticket = match &mut event {
+                    ShardEvent::Baileys { settled, .. } => settled.take().map(|s| self.ticket(s)),
+                    _ => None,
+                };
+                let mut js = to_js(event);
+                if let Some(ticket) = ticket {
+                    js.set("ticket", BValue::Uint(ticket.into()));
+                }
+                JsBValue(js)
+            })
+            .collect()
     }
 }
 
 /// `{ event, shardId, data }`: `event` is the name the JS layer emits; `data` the payload
-/// without `shardId`/`sock` (the JS layer adds those).
+/// without `shardId`/`sock` (the JS layer adds those). `drain` adds `ticket` to the events
+/// whose handlers JS must report finished.
 fn to_js(event: ShardEvent) -> BValue {
     let shard_id = event.shard_id().to_owned();
     let (name, data) = match event {

@@ -15,7 +15,7 @@ use crate::shard::NativeShard;
 #[napi]
 impl NativeShard {
     /// `sock.groupJoinApprovalMode(jid, 'on' | 'off')`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_join_approval_mode<'env>(
         &self,
         env: &'env Env,
@@ -31,7 +31,7 @@ impl NativeShard {
     }
 
     /// `sock.groupMemberAddMode(jid, 'admin_add' | 'all_member_add')`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_member_add_mode<'env>(&self, env: &'env Env, jid: Option<Value>, mode: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -42,7 +42,7 @@ impl NativeShard {
     }
 
     /// `sock.groupRequestParticipantsList(jid)` → each request's attributes.
-    #[napi(ts_return_type = "Promise<Record<string, string>[]>")]
+    #[napi(ts_return_type = "Promise<Record<string, string>[]>", catch_unwind)]
     pub fn group_request_participants_list<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -52,7 +52,7 @@ impl NativeShard {
     }
 
     /// `sock.groupRequestParticipantsUpdate(jid, participants, 'approve' | 'reject')` → `[{ status, jid }]`.
-    #[napi(ts_return_type = "Promise<{ status: string, jid: string }[]>")]
+    #[napi(ts_return_type = "Promise<{ status: string, jid: string }[]>", catch_unwind)]
     pub fn group_request_participants_update<'env>(
         &self,
         env: &'env Env,
@@ -70,7 +70,7 @@ impl NativeShard {
     }
 
     /// The join of `sock.groupAcceptInviteV4(key, inviteMessage)` → the group's jid.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_accept_invite_v4<'env>(
         &self,
         env: &'env Env,
@@ -84,7 +84,7 @@ impl NativeShard {
     }
 
     /// `sock.groupRevokeInviteV4(groupJid, invitedJid)` → true.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_revoke_invite_v4<'env>(
         &self,
         env: &'env Env,

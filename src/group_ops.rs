@@ -35,7 +35,7 @@ pub(crate) fn jid_list(call: &str, v: Option<Value>) -> Result<Vec<String>> {
 #[napi]
 impl NativeShard {
     /// `sock.groupCreate(subject, participants)` → `GroupMetadata`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn group_create<'env>(
         &self,
         env: &'env Env,
@@ -51,7 +51,7 @@ impl NativeShard {
     }
 
     /// `sock.groupMetadata(jid)` → `GroupMetadata`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn group_metadata<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -61,7 +61,7 @@ impl NativeShard {
     }
 
     /// `sock.groupParticipantsUpdate(jid, participants, action)` → `[{ status, jid, content }]`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>[]>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>[]>", catch_unwind)]
     pub fn group_participants_update<'env>(
         &self,
         env: &'env Env,
@@ -79,7 +79,7 @@ impl NativeShard {
     }
 
     /// `sock.groupUpdateSubject(jid, subject)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_update_subject<'env>(
         &self,
         env: &'env Env,
@@ -95,7 +95,7 @@ impl NativeShard {
     }
 
     /// `sock.groupUpdateDescription(jid, description?)`: none (or '') deletes it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_update_description<'env>(
         &self,
         env: &'env Env,
@@ -111,7 +111,7 @@ impl NativeShard {
     }
 
     /// `sock.groupSettingUpdate(jid, 'announcement' | 'not_announcement' | 'locked' | 'unlocked')`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_setting_update<'env>(
         &self,
         env: &'env Env,
@@ -127,7 +127,7 @@ impl NativeShard {
     }
 
     /// `sock.groupInviteCode(jid)` → the code.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_invite_code<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, String>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -137,7 +137,7 @@ impl NativeShard {
     }
 
     /// `sock.groupRevokeInvite(jid)` → the new code.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_revoke_invite<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, String>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -147,7 +147,7 @@ impl NativeShard {
     }
 
     /// `sock.groupAcceptInvite(code)` → the group's jid (null while awaiting approval).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_accept_invite<'env>(&self, env: &'env Env, code: Option<Value>) -> js::Result<PromiseRaw<'env, Option<String>>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -157,7 +157,7 @@ impl NativeShard {
     }
 
     /// `sock.groupGetInviteInfo(code)` → `GroupMetadata`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn group_get_invite_info<'env>(&self, env: &'env Env, code: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -167,7 +167,7 @@ impl NativeShard {
     }
 
     /// `sock.groupLeave(jid)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_leave<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -177,14 +177,14 @@ impl NativeShard {
     }
 
     /// `sock.groupFetchAllParticipating()` → `{ [jid]: GroupMetadata }`.
-    #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>")]
+    #[napi(ts_return_type = "Promise<Record<string, Record<string, unknown>>>", catch_unwind)]
     pub fn group_fetch_all_participating<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.group_fetch_all_participating().await.map(JsBValue) })
     }
 
     /// `sock.groupToggleEphemeral(jid, expiration)`: seconds, 0 = off.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group_toggle_ephemeral<'env>(
         &self,
         env: &'env Env,

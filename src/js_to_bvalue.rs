@@ -253,7 +253,7 @@ unsafe fn read_binary(env: sys::napi_env, value: sys::napi_value) -> Result<Opti
 /// instance or plain object) → WhatsApp `Message` protobuf bytes, through the same path as
 /// `{ quoted }` / `{ forward }` (JS → BValue → `baileys_to_proto` → waproto `Message` → bytes).
 /// Throws `INVALID_ARGUMENT` (`<field path>: expected ...`) on a value of the wrong type.
-#[napi(ts_args_type = "message: Record<string, any>")]
+#[napi(ts_args_type = "message: Record<string, any>", catch_unwind)]
 pub fn encode_proto_message(value: JsInput) -> js::Result<Buffer> {
     baileys_to_proto::message_bytes_from_baileys(&value.0).map(Buffer::from).map_err(|e| js_error(invalid_argument(e.to_string())))
 }

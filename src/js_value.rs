@@ -73,7 +73,7 @@ unsafe fn to_napi(raw_env: sys::napi_env, value: &BValue) -> Result<sys::napi_va
 /// `decodeProtoMessage(bytes)`: WhatsApp `Message` protobuf bytes → the object Baileys'
 /// `proto.Message.decode(bytes)` gives (`proto.IMessage`), with plain numbers (or BigInt past
 /// 2^53) instead of `Long`s. Throws `INVALID_ARGUMENT` on malformed bytes.
-#[napi(ts_return_type = "Record<string, any>")]
+#[napi(ts_return_type = "Record<string, any>", catch_unwind)]
 pub fn decode_proto_message(bytes: napi::bindgen_prelude::Buffer) -> js::Result<JsBValue> {
     proto_to_baileys::decode(proto_to_baileys::MESSAGE, &bytes).map(JsBValue).map_err(|e| js_error(invalid_argument(e.to_string())))
 }

@@ -33,7 +33,7 @@ fn init_logging() {
 
 /// True in the testing builds (feature `insecure-test-server`): they trust the mock server's
 /// certificate and dial loopback addresses only. The JS layer warns and tells the user.
-#[napi_derive::napi]
+#[napi_derive::napi(catch_unwind)]
 pub fn skips_certificate_checks() -> bool {
     cfg!(feature = "insecure-test-server")
 }

@@ -11,7 +11,7 @@ use shard_core::{check_session_status, SessionStatus, ShardManager};
 use crate::errors::{self as js, js_error, settle};
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
-use crate::options::{max_concurrent_handshakes, reconnect_policy, shard_options, socket_config};
+use crate::options::{limit, reconnect_policy, shard_options, socket_config};
 use crate::shard::NativeShard;
 
 #[napi]
@@ -30,6 +30,8 @@ pub struct ManagerOptions {
     pub socket_config: Option<Value>,
     #[napi(ts_type = "number | null")]
     pub max_concurrent_handshakes: Option<Value>,
+    #[napi(ts_type = "number | null")]
+    pub max_pending_messages: Option<Value>,
     #[napi(ts_type = "{ initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } | null")]
     pub reconnect: Option<Value>,
 }
@@ -78,14 +80,17 @@ impl From<SessionStatus> for SessionStatusFields {
 #[napi]
 impl NativeShardManager {
     /// `wake` is called (no arguments) when events are waiting in `drainEvents()`.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: ManagerOptions, wake: WakeFn) -> js::Result<Self> {
         let config = socket_config(options.socket_config.as_ref()).map_err(js_error)?;
         let queue = Arc::new(EventQueue::new(wake));
         let sink_queue = queue.clone();
         let mut manager = ShardManager::new(options.session, config, Arc::new(move |e| sink_queue.push(e)));
-        if let Some(limit) = max_concurrent_handshakes(options.max_concurrent_handshakes.as_ref()).map_err(js_error)? {
+        if let Some(limit) = limit("maxConcurrentHandshakes", options.max_concurrent_handshakes.as_ref()).map_err(js_error)? {
             manager = manager.with_max_concurrent_handshakes(limit);
+        }
+        if let Some(limit) = limit("maxPendingMessages", options.max_pending_messages.as_ref()).map_err(js_error)? {
+            manager = manager.with_max_pending_messages(limit);
         }
         if let Some(policy) = reconnect_policy(options.reconnect.as_ref()).map_err(js_error)? {
             manager = manager.with_reconnect_policy(policy);
@@ -94,13 +99,26 @@ impl NativeShardManager {
     }
 
     /// Everything queued since the last call, oldest first: `[{ event, shardId, data }]`.
-    #[napi(ts_return_type = "{ event: string, shardId: string, data: any }[]")]
+    #[napi(ts_return_type = "{ event: string, shardId: string, data: any }[]", catch_unwind)]
     pub fn drain_events(&self) -> Vec<JsBValue> {
         self.queue.drain()
     }
 
+    /// The handlers of the events drained with these tickets (`ticket` on an event) have
+    /// finished: their received messages may now be acknowledged to the server.
+    #[napi(catch_unwind)]
+    pub fn settle_events(&self, tickets: Vec<u32>) {
+        self.queue.settle(&tickets);
+    }
+
+    /// How many received messages wait in handlers now (each holds its acknowledgement).
+    #[napi(catch_unwind)]
+    pub fn pending_messages(&self) -> u32 {
+        self.inner.pending_messages().in_handlers() as u32
+    }
+
     /// Resolves to the shard once it is starting (not when it has logged in).
-    #[napi(ts_args_type = "options: Record<string, any> | null")]
+    #[napi(ts_args_type = "options: Record<string, any> | null", catch_unwind)]
     pub fn create_shard<'env>(&self, env: &'env Env, options: Option<Value>) -> js::Result<PromiseRaw<'env, NativeShard>> {
         let manager = self.inner.clone();
         // Taken now, in call order: a close() called after this keeps the shard from starting.
@@ -112,18 +130,18 @@ impl NativeShardManager {
     }
 
     /// The running (or stopped) shard with this id, or null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn shard(&self, id: String) -> Option<NativeShard> {
         self.inner.get(&id).map(NativeShard::new)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop_shard<'env>(&self, env: &'env Env, id: String) -> js::Result<PromiseRaw<'env, bool>> {
         let manager = self.inner.clone();
         settle(env, async move { manager.stop_shard(&id).await })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, ()>> {
         let manager = self.inner.clone();
         // At once, in call order: creates and loads called before this start nothing more.
@@ -135,7 +153,7 @@ impl NativeShardManager {
     }
 
     /// `loadAllShards`: starts every saved session, `stagger_ms` apart; resolves to the shards.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn load_all_shards<'env>(&self, env: &'env Env, stagger_ms: Option<u32>) -> js::Result<PromiseRaw<'env, Vec<NativeShard>>> {
         let manager = self.inner.clone();
         let stagger = std::time::Duration::from_millis(stagger_ms.unwrap_or(0).into());
@@ -147,20 +165,20 @@ impl NativeShardManager {
     }
 
     /// `recreateShard`: restart a shard on its folder (or on a fresh one with `clear_session`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn recreate_shard<'env>(&self, env: &'env Env, id: String, clear_session: bool) -> js::Result<PromiseRaw<'env, NativeShard>> {
         let manager = self.inner.clone();
         settle(env, async move { Ok(NativeShard::new(manager.recreate_shard(&id, clear_session).await?)) })
     }
 
     /// `validateAndCleanSession`: where a corrupt folder was moved, or null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn validate_and_clean_session(&self, dir: String) -> js::Result<Option<String>> {
         let moved = self.inner.validate_and_clean_session(std::path::Path::new(&dir)).map_err(js_error)?;
         Ok(moved.map(|p| p.display().to_string()))
     }
     /// `cleanupCorruptSessions`: the ids of the folders moved aside.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cleanup_corrupt_sessions(&self) -> Vec<String> {
         self.inner
             .cleanup_corrupt_sessions()
@@ -176,30 +194,30 @@ impl NativeShardManager {
             .collect()
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn get_shard_info(&self, id: String) -> Option<ShardInfoFields> {
         self.inner.shard_info(&id).map(ShardInfoFields::from)
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn get_all_shard_info(&self) -> Vec<ShardInfoFields> {
         self.inner.all_shard_info().into_iter().map(ShardInfoFields::from).collect()
     }
 
     /// Shards still holding or seeking a connection (the JS layer keeps Node alive while > 0).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn active_count(&self) -> u32 {
         self.inner.active_count() as u32
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn get_session_info(&self, id: String) -> js::Result<SessionStatusFields> {
         self.inner.session_info(&id).map(SessionStatusFields::from).map_err(js_error)
     }
 }
 
 /// `checkSessionStatus(dir)` for any folder.
-#[napi]
+#[napi(catch_unwind)]
 pub fn check_session_dir(dir: String) -> SessionStatusFields {
     check_session_status(std::path::Path::new(&dir)).into()
 }

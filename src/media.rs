@@ -26,7 +26,7 @@ pub struct MediaSpool {
 #[napi]
 impl MediaSpool {
     /// `kind`: `image`, `video`, `audio`, `document` or `sticker` (it picks the media keys).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(kind: String) -> js::Result<Self> {
         let kind = MediaKind::from_content_key(&kind).ok_or_else(|| {
             js_error(invalid_argument(format!("unknown media kind {kind:?}: expected image, video, audio, document or sticker")))
@@ -36,7 +36,7 @@ impl MediaSpool {
     }
 
     /// Encrypts and stores the next chunk.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn write(&self, chunk: Buffer) -> js::Result<()> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let spool = guard.as_mut().ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
@@ -44,7 +44,7 @@ impl MediaSpool {
     }
 
     /// Ends the stream; the token is valid for one `sendMessage` (or `discardMediaSpool`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn finish(&self) -> js::Result<String> {
         let spool = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
         let spool = spool.ok_or_else(|| js_error(invalid_argument("this media stream is already finished")))?;
@@ -52,14 +52,14 @@ impl MediaSpool {
     }
 
     /// Drops an unfinished spool and its file (a stream that errored).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn abort(&self) {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
 
 /// Removes a finished spool that no `sendMessage` took (a failed send); no-op otherwise.
-#[napi]
+#[napi(catch_unwind)]
 pub fn discard_media_spool(token: String) {
     media::discard_spool(&token);
 }
@@ -77,24 +77,24 @@ pub struct EncryptedMedia {
 #[napi]
 impl EncryptedMedia {
     /// The encrypted file (`encFilePath` of Baileys' upload functions).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn path(&self) -> String {
         self.path.clone()
     }
 
     /// Baileys' `mediaType` for the upload function (`image`, `video`, ...).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn media_type(&self) -> String {
         self.media_type.clone()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn file_enc_sha256_b64(&self) -> String {
         self.file_enc_sha256_b64.clone()
     }
 
     /// `prepareWAMessageMedia`'s result once the upload function answered; removes the file.
-    #[napi(ts_return_type = "Record<string, any>")]
+    #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
     pub fn uploaded(&self, media_url: String, direct_path: String) -> js::Result<JsBValue> {
         let file = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
         let file = file.ok_or_else(|| js_error(invalid_argument("this media was already uploaded or discarded")))?;
@@ -104,7 +104,7 @@ impl EncryptedMedia {
     }
 
     /// Removes the file (the upload failed).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn discard(&self) {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
@@ -112,7 +112,7 @@ impl EncryptedMedia {
 
 /// Encrypts the media of `content` (`{ image | video | audio | document | sticker, ... }`)
 /// into a temporary file; `mediaTypeOverride` picks other media keys (`thumbnail-link`, ...).
-#[napi]
+#[napi(catch_unwind)]
 pub fn encrypt_media<'env>(
     env: &'env Env,
     content: JsInput,
@@ -134,7 +134,7 @@ pub fn encrypt_media<'env>(
 }
 
 /// Baileys' `generateWAMessageContent`, media already prepared (`preparedMedia`).
-#[napi(ts_return_type = "Record<string, any>")]
+#[napi(ts_return_type = "Record<string, any>", catch_unwind)]
 pub fn generate_message_content(content: JsInput, options: Option<JsInput>, prepared_media: Option<JsInput>) -> js::Result<JsBValue> {
     message_builder::generate_content(&content.0, options.as_ref().map(|o| &o.0), prepared_media.as_ref().map(|p| &p.0))
         .map(JsBValue)
@@ -151,7 +151,7 @@ pub struct ImageThumbnail {
 
 /// A `width`-pixel-wide JPEG thumbnail of an image (JPEG, PNG, WebP, GIF), as Baileys makes
 /// link-preview thumbnails with sharp. Off the JS thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn image_thumbnail<'env>(env: &'env Env, image: Buffer, width: u32) -> js::Result<PromiseRaw<'env, ImageThumbnail>> {
     let bytes = image.to_vec();
     settle(env, async move {
@@ -169,7 +169,7 @@ fn media_ref(message: &JsInput) -> CoreResult<MediaRef> {
 
 /// `downloadMediaMessage(msg, 'buffer')`: the decrypted, verified media. `mediaHost`:
 /// a plain-HTTP test CDN (`host:port`, the mock server) instead of WhatsApp's.
-#[napi]
+#[napi(catch_unwind)]
 pub fn download_media<'env>(env: &'env Env, message: JsInput, media_host: Option<String>) -> js::Result<PromiseRaw<'env, Buffer>> {
     settle(env, async move {
         let media = media_ref(&message)?;
@@ -187,7 +187,7 @@ pub struct MediaDownload {
 impl MediaDownload {
     /// The next plaintext chunk, or null at the end. Rejects with `MEDIA_INVALID` when the
     /// file does not verify (checked at its end: discard what was read) or `MEDIA_FAILED`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn next<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, Option<Buffer>>> {
         let rx = self.rx.clone();
         settle(env, async move { rx.lock().await.recv().await.transpose().map(|chunk| chunk.map(Buffer::from)) })
@@ -195,7 +195,7 @@ impl MediaDownload {
 }
 
 /// Starts a streamed download (see `MediaDownload`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn open_media_download<'env>(
     env: &'env Env,
     message: JsInput,

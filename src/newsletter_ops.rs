@@ -24,7 +24,7 @@ fn optional_count(call: &str, name: &str, v: Option<Value>) -> Result<Option<u64
 #[napi]
 impl NativeShard {
     /// `sock.newsletterCreate(name, description?)` → Baileys' `NewsletterMetadata`.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn newsletter_create<'env>(
         &self,
         env: &'env Env,
@@ -40,7 +40,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterUpdate(jid, { name?, description?, picture? })` → the server's answer.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn newsletter_update<'env>(
         &self,
         env: &'env Env,
@@ -72,7 +72,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterMetadata('jid' | 'invite', key)` → the channel as the server describes it.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn newsletter_metadata<'env>(
         &self,
         env: &'env Env,
@@ -89,7 +89,7 @@ impl NativeShard {
 
     /// `newsletterFollow`, `newsletterUnfollow`, `newsletterMute`, `newsletterUnmute`,
     /// `newsletterSubscribers` (`call`: follow, unfollow, mute, unmute, subscribers).
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn newsletter_call<'env>(&self, env: &'env Env, call: String, jid: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -107,7 +107,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterAdminCount(jid)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn newsletter_admin_count<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, u32>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -118,7 +118,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterChangeOwner(jid, newOwnerJid)` / `sock.newsletterDemote(jid, userJid)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn newsletter_admin_change<'env>(
         &self,
         env: &'env Env,
@@ -136,7 +136,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterDelete(jid)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn newsletter_delete<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -146,7 +146,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterReactMessage(jid, serverId, reaction?)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn newsletter_react_message<'env>(
         &self,
         env: &'env Env,
@@ -168,7 +168,7 @@ impl NativeShard {
     }
 
     /// `sock.newsletterFetchMessages(jid, count, since?, after?)` → the reply node.
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown>>", catch_unwind)]
     pub fn newsletter_fetch_messages<'env>(
         &self,
         env: &'env Env,
@@ -192,7 +192,7 @@ impl NativeShard {
     }
 
     /// `sock.subscribeNewsletterUpdates(jid)` → `{ duration }`.
-    #[napi(ts_return_type = "Promise<{ duration: string }>")]
+    #[napi(ts_return_type = "Promise<{ duration: string }>", catch_unwind)]
     pub fn subscribe_newsletter_updates<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {

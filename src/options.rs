@@ -104,15 +104,16 @@ pub fn shard_options(value: Option<&Value>) -> Result<ShardOptions> {
     Ok(ShardOptions { id: opt_string(obj, "id")?, phone_number, socket: socket_config(obj.get("socket"))? })
 }
 
-/// `maxConcurrentHandshakes`: a whole number ≥ 1, or absent for the default.
-pub fn max_concurrent_handshakes(value: Option<&Value>) -> Result<Option<usize>> {
+/// A limit option (`maxConcurrentHandshakes`, `maxPendingMessages`): a whole number ≥ 1, or
+/// absent for the default.
+pub fn limit(name: &str, value: Option<&Value>) -> Result<Option<usize>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_u64()
             .filter(|n| *n >= 1)
             .map(|n| Some(n as usize))
-            .ok_or_else(|| invalid_argument(format!("maxConcurrentHandshakes must be a whole number of at least 1, got {v}"))),
+            .ok_or_else(|| invalid_argument(format!("{name} must be a whole number of at least 1, got {v}"))),
     }
 }
 

@@ -22,7 +22,7 @@ pub struct EncryptedPollVote {
 #[napi]
 impl NativeShard {
     /// The selected options' SHA-256 hashes of one vote (`PollVoteMessage.selectedOptions`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn decrypt_poll_vote<'env>(&self, env: &'env Env, vote: EncryptedPollVote) -> js::Result<PromiseRaw<'env, Vec<Buffer>>> {
         let shard = self.shard.clone();
         settle(env, async move {

@@ -12,7 +12,7 @@ use crate::shard::NativeShard;
 #[napi]
 impl NativeShard {
     /// `sock.fetchPrivacySettings()` → `{ [category]: value }`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn fetch_privacy_settings<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, Value>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -23,7 +23,7 @@ impl NativeShard {
 
     /// One of the `update*Privacy(value)` calls: `what` names it in errors, `category` is the
     /// privacy category's wire name.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_privacy<'env>(
         &self,
         env: &'env Env,
@@ -39,7 +39,7 @@ impl NativeShard {
     }
 
     /// `sock.updateDefaultDisappearingMode(seconds)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_default_disappearing_mode<'env>(&self, env: &'env Env, seconds: f64) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -53,14 +53,14 @@ impl NativeShard {
     }
 
     /// `sock.getBusinessProfile(jid)` → Baileys' `WABusinessProfile`, or null for a non-business.
-    #[napi(ts_return_type = "Promise<Record<string, unknown> | null>")]
+    #[napi(ts_return_type = "Promise<Record<string, unknown> | null>", catch_unwind)]
     pub fn get_business_profile<'env>(&self, env: &'env Env, jid: String) -> js::Result<PromiseRaw<'env, Option<JsBValue>>> {
         let shard = self.shard.clone();
         settle(env, async move { Ok(shard.get_business_profile(&jid).await?.map(JsBValue)) })
     }
 
     /// `sock.removeProfilePicture(jid)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_profile_picture<'env>(&self, env: &'env Env, jid: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.remove_profile_picture(&jid).await })

@@ -26,7 +26,7 @@ pub struct AboutText {
 #[napi]
 impl NativeShard {
     /// `sock.profilePictureUrl(jid, type)` → the URL, or undefined without a picture.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn profile_picture_url<'env>(
         &self,
         env: &'env Env,
@@ -47,19 +47,19 @@ impl NativeShard {
     }
 
     /// `sock.updateProfilePicture(jid, image)` with the image bytes (the JS layer reads `{ url }`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_profile_picture<'env>(&self, env: &'env Env, jid: String, image: Buffer) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.update_profile_picture(&jid, image.to_vec()).await })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_profile_status<'env>(&self, env: &'env Env, status: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.update_profile_status(&status).await })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_profile_name<'env>(&self, env: &'env Env, name: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.update_profile_name(&name).await })
@@ -67,7 +67,7 @@ impl NativeShard {
 
     /// `sock.fetchStatus(...jids)` → `[{ id, status?: { status, setAt } }]`, `setAt` in
     /// seconds (the JS layer makes it a `Date`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn fetch_status<'env>(&self, env: &'env Env, jids: Vec<String>) -> js::Result<PromiseRaw<'env, Vec<StatusEntry>>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -79,13 +79,13 @@ impl NativeShard {
         })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn update_block_status<'env>(&self, env: &'env Env, jid: String, action: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.update_block_status(&jid, &action).await })
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn fetch_blocklist<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, Vec<String>>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.fetch_blocklist().await })

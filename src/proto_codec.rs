@@ -31,7 +31,7 @@ pub struct ProtoSchema {
 }
 
 /// Every message type and enum of WhatsApp's schema.
-#[napi]
+#[napi(catch_unwind)]
 pub fn proto_schema() -> js::Result<ProtoSchema> {
     let (messages, enums) = proto_to_baileys::whatsapp_schema().map_err(|e| js_error(invalid_argument(e.to_string())))?;
     let enums = enums
@@ -45,7 +45,7 @@ pub fn proto_schema() -> js::Result<ProtoSchema> {
 }
 
 /// `proto.<type>.encode(message).finish()`: a Baileys-shaped object → protobuf bytes.
-#[napi(ts_args_type = "typePath: string, message: Record<string, any>")]
+#[napi(ts_args_type = "typePath: string, message: Record<string, any>", catch_unwind)]
 pub fn encode_proto(type_path: String, value: JsInput) -> js::Result<Buffer> {
     baileys_to_proto::encode(&proto_to_baileys::whatsapp_type(&type_path), &value.0)
         .map(Buffer::from)
@@ -53,7 +53,7 @@ pub fn encode_proto(type_path: String, value: JsInput) -> js::Result<Buffer> {
 }
 
 /// `proto.<type>.decode(bytes)`: protobuf bytes → the object Baileys' decoder gives.
-#[napi(ts_return_type = "Record<string, any>")]
+#[napi(ts_return_type = "Record<string, any>", catch_unwind)]
 pub fn decode_proto(type_path: String, bytes: Buffer) -> js::Result<JsBValue> {
     proto_to_baileys::decode(&proto_to_baileys::whatsapp_type(&type_path), &bytes)
         .map(JsBValue)

@@ -32,7 +32,7 @@ pub struct UploadedMedia {
 #[napi]
 impl NativeShard {
     /// `sock.query(node, timeoutMs?)` → the reply node.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn query<'env>(&self, env: &'env Env, node: JsInput, timeout_ms: Option<f64>) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -46,21 +46,21 @@ impl NativeShard {
     }
 
     /// `sock.sendNode(node)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send_node<'env>(&self, env: &'env Env, node: JsInput) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.send_node(&node.0).await })
     }
 
     /// `sock.sendRawMessage(data)`: an encoded binary node.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send_raw_message<'env>(&self, env: &'env Env, data: Buffer) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.send_raw_message(&data).await })
     }
 
     /// `sock.requestPairingCode(phoneNumber, customPairingCode?)` → the 8-character code.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn request_pairing_code<'env>(
         &self,
         env: &'env Env,
@@ -72,28 +72,28 @@ impl NativeShard {
     }
 
     /// `sock.refreshMediaConn(force)` → Baileys' `MediaConnInfo`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn refresh_media_conn<'env>(&self, env: &'env Env, force: bool) -> js::Result<PromiseRaw<'env, JsBValue>> {
         let shard = self.shard.clone();
         settle(env, async move { Ok(JsBValue(shard.refresh_media_conn(force).await?)) })
     }
 
     /// `sock.assertSessions(jids, force)` → whether a session had to be fetched.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn assert_sessions<'env>(&self, env: &'env Env, jids: Vec<String>, force: bool) -> js::Result<PromiseRaw<'env, bool>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.assert_sessions(&jids, force).await })
     }
 
     /// `sock.uploadPreKeys(count)`; without a count `uploadPreKeysToServerIfRequired()`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn upload_pre_keys<'env>(&self, env: &'env Env, count: Option<u32>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.upload_pre_keys(count.map(|c| c as usize)).await })
     }
 
     /// `sock.getUSyncDevices(jids, useCache, ignoreZeroDevices)` → `[{ user, device }]`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn get_usync_devices<'env>(
         &self,
         env: &'env Env,
@@ -108,7 +108,7 @@ impl NativeShard {
     }
 
     /// `sock.relayMessage(jid, message, options)` → the message id.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn relay_message<'env>(
         &self,
         env: &'env Env,
@@ -127,7 +127,7 @@ impl NativeShard {
     }
 
     /// `sock.waUploadToServer(encrypted, { mediaType, fileEncSha256B64 })`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn wa_upload_to_server<'env>(
         &self,
         env: &'env Env,

@@ -60,47 +60,47 @@ fn content_and_options(content: JsInput, options: Option<JsInput>) -> std::resul
 
 #[napi]
 impl NativeShard {
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn id(&self) -> String {
         self.shard.id().to_owned()
     }
 
     /// Baileys' `sock.user`, or null before pairing.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn user(&self) -> Option<ShardUser> {
         self.shard.user().map(|u| ShardUser { id: u.id, name: u.name, lid: u.lid })
     }
 
     /// `sock.authState.creds`: the shard's `creds.json` (Buffers revived), or null before
     /// the folder has one.
-    #[napi(ts_return_type = "Record<string, any> | null")]
+    #[napi(ts_return_type = "Record<string, any> | null", catch_unwind)]
     pub fn auth_creds(&self) -> js::Result<Option<JsBValue>> {
         let creds = auth_view::read_creds(self.shard.dir()).map_err(js_error)?;
         Ok(creds.map(|c| JsBValue(BValue::from_buffer_json(&c))))
     }
 
     /// `sock.authState.keys.get(type, ids)` → `{ [id]: value }` for the ids that have a key.
-    #[napi(ts_return_type = "Record<string, any>")]
+    #[napi(ts_return_type = "Record<string, any>", catch_unwind)]
     pub fn auth_keys(&self, kind: String, ids: Vec<String>) -> js::Result<JsBValue> {
         let found = auth_view::read_keys(self.shard.dir(), &kind, &ids).map_err(js_error)?;
         Ok(JsBValue(BValue::Object(found.into_iter().map(|(id, v)| (id, BValue::from_buffer_json(&v))).collect())))
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn logout<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.logout().await })
     }
 
     /// `sock.ws.close()`: drops the connection; the shard reconnects by its reconnect policy.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn drop_connection<'env>(&self, env: &'env Env) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.drop_connection().await })
     }
 
     /// `sock.sendMessage(jid, content, options)` → the sent `WAMessage`.
-    #[napi(ts_return_type = "Promise<Record<string, any>>")]
+    #[napi(ts_return_type = "Promise<Record<string, any>>", catch_unwind)]
     pub fn send_message<'env>(
         &self,
         env: &'env Env,
@@ -117,7 +117,7 @@ impl NativeShard {
 
     /// `patchMessageBeforeSending`, step 1: what `sendMessage` would send, or null when there
     /// is nothing to send (a group's disappearing timer, set instead).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn prepare_message<'env>(
         &self,
         env: &'env Env,

@@ -64,14 +64,14 @@ pub struct OnWhatsAppEntry {
 #[napi]
 impl NativeShard {
     /// `sock.rejectCall(callId, callFrom)`: declines an incoming call.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn reject_call<'env>(&self, env: &'env Env, call_id: String, call_from: String) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move { shard.reject_call(&call_id, &call_from).await })
     }
 
     /// `sock.readMessages(keys)`: read receipts for received messages (own keys are skipped).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_messages<'env>(&self, env: &'env Env, keys: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -81,7 +81,7 @@ impl NativeShard {
     }
 
     /// `sock.sendReceipts(keys, type)`: receipts of `type` (absent = delivery) for received messages.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send_receipts<'env>(&self, env: &'env Env, keys: Option<Value>, kind: Option<String>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -91,7 +91,7 @@ impl NativeShard {
     }
 
     /// `sock.sendReceipt(jid, participant, messageIds, type)`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send_receipt<'env>(
         &self,
         env: &'env Env,
@@ -106,7 +106,7 @@ impl NativeShard {
 
     /// `sock.sendPresenceUpdate(type, jid?)`: `available` / `unavailable`, or a chat state
     /// (`composing`, `recording`, `paused`) sent to `jid`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send_presence_update<'env>(
         &self,
         env: &'env Env,
@@ -126,7 +126,7 @@ impl NativeShard {
     }
 
     /// `sock.presenceSubscribe(jid)`: the contact's presence then arrives as `presence.update`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn presence_subscribe<'env>(&self, env: &'env Env, jid: Option<Value>) -> js::Result<PromiseRaw<'env, ()>> {
         let shard = self.shard.clone();
         settle(env, async move {
@@ -140,7 +140,7 @@ impl NativeShard {
 
     /// `sock.onWhatsApp(...numbers)` → `[{ jid, exists: true, lid? }]` for the numbers on
     /// WhatsApp (others are left out, as in Baileys 6.7.21).
-    #[napi(js_name = "onWhatsApp")]
+    #[napi(js_name = "onWhatsApp", catch_unwind)]
     pub fn on_whatsapp<'env>(&self, env: &'env Env, numbers: Vec<Value>) -> js::Result<PromiseRaw<'env, Vec<OnWhatsAppEntry>>> {
         let shard = self.shard.clone();
         settle(env, async move {

@@ -7,6 +7,8 @@
 //! - `GET /admin/accounts` — JSON snapshot of accounts, devices and who is online.
 //! - `POST /admin/business-profile` — makes an account a business with that profile (business.rs).
 //! - `POST /admin/business-catalog` — a business's collections and orders (catalog.rs).
+//! - `POST /admin/messages/undecryptable` — a message `to`'s devices cannot decrypt, from
+//!   `from`'s phone (`{ from, to }` → `{ id }`; undecryptable.rs).
 //! - `POST /admin/calls` — one account's phone calls another (`{ from, to, video? }` → `{ id }`);
 //!   `GET /admin/calls/:id` — that call and what the callee's devices answered (calls.rs).
 
@@ -31,6 +33,7 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("POST", "/admin/business-profile") => crate::business::set_profile(body, state),
         ("POST", "/admin/business-catalog") => crate::catalog::seed(body, state),
         ("POST", "/admin/calls") => crate::calls::place(body, state),
+        ("POST", "/admin/messages/undecryptable") => crate::undecryptable::deliver(body, state),
         ("GET", p) if p.starts_with("/admin/calls/") => crate::calls::show(&p["/admin/calls/".len()..], state),
         (_, "/admin/mock-phone/scan-qr") => Response::text(405, "use POST with the QR string as the body\n"),
         _ => Response::text(404, format!("no such endpoint: {method} {path}\n")),

@@ -37,5 +37,6 @@ pub mod profile;
 pub mod relay;
 pub mod router;
 mod server;
+pub mod undecryptable;
 
 pub use server::{MockConfig, MockServer};

@@ -28,10 +28,14 @@ pub enum ErrorCode {
     SessionLocked,
     /// A file of the session folder could not be used and was left out (the file is kept).
     SessionDamaged,
+    /// A received message could not be decrypted (the sender is asked to send it again).
+    DecodeFailed,
+    /// A bug of this package (a panic caught before it could take Node down).
+    Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::CreateFailed,
         ErrorCode::RecreateFailed,
         ErrorCode::CredsSaveFailed,
@@ -48,6 +52,8 @@ impl ErrorCode {
         ErrorCode::NotSupported,
         ErrorCode::SessionLocked,
         ErrorCode::SessionDamaged,
+        ErrorCode::DecodeFailed,
+        ErrorCode::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,8 @@ impl ErrorCode {
             ErrorCode::NotSupported => "NOT_SUPPORTED",
             ErrorCode::SessionLocked => "SESSION_LOCKED",
             ErrorCode::SessionDamaged => "SESSION_DAMAGED",
+            ErrorCode::DecodeFailed => "DECODE_FAILED",
+            ErrorCode::Internal => "INTERNAL",
         }
     }
 }

@@ -97,7 +97,54 @@ pub enum ShardEvent {
     Baileys {
         shard_id: String,
         events: Vec<(&'static str, BValue)>,
+        /// Set for received messages: the owner settles it once every handler of these events
+        /// has finished (`Settlement`); until then the messages are not acknowledged.
+        settled: Option<Settlement>,
     },
+}
+
+/// The owner's word that the handlers of an event have finished: received messages are
+/// acknowledged to the server only then (`inbound_gate`). Dropped unsettled — the event was
+/// never delivered, or its owner went away — it counts as not handled.
+#[derive(Clone)]
+pub struct Settlement(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+/// Waits for a [`Settlement`]; clones wait for the same one.
+#[derive(Clone)]
+pub struct Settled(tokio::sync::watch::Receiver<bool>);
+
+impl Settlement {
+    pub fn new() -> (Settlement, Settled) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (Settlement(std::sync::Arc::new(tx)), Settled(rx))
+    }
+
+    pub fn settle(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl Settled {
+    /// True once settled; false when every copy of the settlement was dropped unsettled.
+    pub async fn wait(mut self) -> bool {
+        self.0.wait_for(|settled| *settled).await.is_ok()
+    }
+
+    pub fn is_same(&self, other: &Settled) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
+impl std::fmt::Debug for Settlement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Settlement")
+    }
+}
+
+impl PartialEq for Settlement {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl ShardEvent {

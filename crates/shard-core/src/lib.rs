@@ -21,6 +21,7 @@ pub mod group_events;
 pub mod group_ops;
 pub mod group_query;
 pub mod handshake_gate;
+pub mod inbound_gate;
 pub mod manager;
 pub mod media;
 pub mod message_builder;

@@ -8,6 +8,7 @@ use crate::config::SocketConfig;
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{EventSink, ShardEvent};
 use crate::handshake_gate::{HandshakeGate, DEFAULT_MAX_CONCURRENT_HANDSHAKES};
+use crate::inbound_gate::PendingMessages;
 use crate::reconnect::ReconnectPolicy;
 use crate::session_aside;
 use crate::session_store::status::{check_session_status, SessionStatus, CORRUPT_JSON_REASON, NOT_REGISTERED_REASON};
@@ -46,6 +47,8 @@ pub struct ShardManager {
     reconnect: ReconnectPolicy,
     /// How many times `close` ran: a `loadAllShards` started before a close stops starting shards.
     closes: AtomicU64,
+    /// Caps how many received messages wait in handlers at once (`maxPendingMessages`).
+    pending_messages: PendingMessages,
 }
 
 impl ShardManager {
@@ -58,6 +61,7 @@ impl ShardManager {
             handshakes: HandshakeGate::new(DEFAULT_MAX_CONCURRENT_HANDSHAKES),
             reconnect: ReconnectPolicy::default(),
             closes: Default::default(),
+            pending_messages: PendingMessages::default(),
         }
     }
 
@@ -71,6 +75,18 @@ impl ShardManager {
     pub fn with_max_concurrent_handshakes(mut self, limit: usize) -> Self {
         self.handshakes = HandshakeGate::new(limit);
         self
+    }
+
+    /// At most `limit` received messages (at least 1) wait in the bot's handlers at once; the
+    /// next ones wait, unacknowledged, until handlers finish (`inbound_gate`).
+    pub fn with_max_pending_messages(mut self, limit: usize) -> Self {
+        self.pending_messages = PendingMessages::new(limit);
+        self
+    }
+
+    /// The cap on messages in handlers, to read how many are there now.
+    pub fn pending_messages(&self) -> &PendingMessages {
+        &self.pending_messages
     }
 
     /// The handshake cap, to read how many handshakes run now and at most ran at once.
@@ -145,7 +161,7 @@ impl ShardManager {
                 }
             }
             let dir = self.session_root.join(&id);
-            let shard = Shard::new(id.clone(), options.phone_number.clone(), dir, self.sink.clone());
+            let shard = Shard::new(id.clone(), options.phone_number.clone(), dir, self.sink.clone(), self.pending_messages.clone());
             let previous = match shards.iter_mut().find(|s| s.id() == id) {
                 Some(slot) => Some(std::mem::replace(slot, shard.clone())),
                 None => {

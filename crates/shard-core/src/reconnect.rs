@@ -10,13 +10,14 @@
 //! - anything else (dropped connection, 428, 408, 500, 503, a failed dial) → exponential
 //!   backoff with jitter, capped, reset once a connection stayed up for a stable period.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt as _;
 use tokio::sync::Notify;
 use wacore::types::events::{Event, EventHandler, EventInterest, EventKind};
-use whatsapp_rust::bot::BotHandle;
 use whatsapp_rust::Client;
 
 /// Backoff after transient closes. Baileys has no such option; these are ours
@@ -178,6 +179,17 @@ impl StopSignal {
         self.stopped.load(Ordering::Acquire)
     }
 
+    /// Resolves once stopped.
+    pub async fn stopped(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        // Registered before the flag is read, so a stop in between is not missed.
+        notified.as_mut().enable();
+        if !self.is_stopped() {
+            notified.await;
+        }
+    }
+
     /// Sleeps `delay`, or less if stopped meanwhile. Returns false when stopped.
     async fn sleep(&self, delay: Duration) -> bool {
         let notified = self.notify.notified();
@@ -194,21 +206,30 @@ impl StopSignal {
     }
 }
 
-/// Runs the shard's connections until the engine or `stop` ends them: the engine's first run
-/// was started by `bot.spawn()` (`first`), later ones run here. `on_restart` is told about a
-/// 515 after login so it can be reported; `attempts` counts the failed attempts since the
-/// last stable connection, for status and tests.
+/// What `supervise` tells the shard about a run that ended unusually.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEnd {
+    /// A 515 after login: the engine reconnects at once.
+    RestartRequired,
+    /// The engine panicked (the message); the run counts as a dropped connection.
+    Panicked(String),
+}
+
+/// Runs the shard's connections until the engine or `stop` ends them: `first` is the engine's
+/// first run (`Bot::run`), later ones are the client's. `report` is told about a 515 after
+/// login and about a run that panicked (it is followed by a reconnect with backoff, not the
+/// end of the shard); `attempts` counts the failed attempts since the last stable connection,
+/// for status and tests.
 pub async fn supervise(
-    first: BotHandle,
+    first: impl Future<Output = ()>,
     client: Arc<Client>,
     watcher: Arc<RunWatcher>,
     policy: ReconnectPolicy,
     stop: Arc<StopSignal>,
     attempts: Arc<AtomicU32>,
-    on_restart: impl Fn() + Send + 'static,
+    report: impl Fn(RunEnd) + Send + 'static,
 ) {
-    let mut first = first;
-    (&mut first).await;
+    run_guarded(first, &watcher, &report).await;
     loop {
         if stop.is_stopped() || client.shutdown_signal().is_fired() {
             break;
@@ -218,7 +239,7 @@ pub async fn supervise(
             NextStep::ReconnectNow { after_login } => {
                 attempts.store(0, Ordering::Release);
                 if after_login {
-                    on_restart();
+                    report(RunEnd::RestartRequired);
                 }
             }
             NextStep::Backoff { was_stable } => {
@@ -234,7 +255,22 @@ pub async fn supervise(
             }
         }
         watcher.begin_run();
-        client.run().await;
+        run_guarded(client.run(), &watcher, &report).await;
+    }
+}
+
+/// Runs one engine run; a panic in it is reported and counted as a dropped connection, so the
+/// shard reconnects by its policy instead of silently never reconnecting again.
+async fn run_guarded(run: impl Future<Output = ()>, watcher: &RunWatcher, report: &impl Fn(RunEnd)) {
+    if let Err(payload) = std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned());
+        log::error!("the WhatsApp engine panicked: {what}");
+        watcher.disconnected.store(true, Ordering::Release);
+        report(RunEnd::Panicked(what));
     }
 }
 
@@ -269,6 +305,21 @@ mod tests {
             w.handle_event(Arc::new(e));
         }
         w
+    }
+
+    #[tokio::test]
+    async fn a_panicking_run_is_reported_and_followed_by_a_reconnect() {
+        let watcher = RunWatcher::default();
+        watcher.begin_run();
+        let reports = std::sync::Mutex::new(Vec::new());
+        let report = |end: RunEnd| reports.lock().unwrap().push(end);
+        run_guarded(async { panic!("boom") }, &watcher, &report).await;
+        assert_eq!(*reports.lock().unwrap(), [RunEnd::Panicked("boom".into())]);
+        assert!(matches!(watcher.next_step(&ReconnectPolicy::default()), NextStep::Backoff { .. }));
+        // A run that ends normally reports nothing.
+        watcher.begin_run();
+        run_guarded(async {}, &watcher, &report).await;
+        assert_eq!(reports.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One shard: a whatsapp-rust client over its session folder, with its events turned into
 //! the manager's `ShardEvent`s.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,17 +22,18 @@ use crate::baileys_value::BValue;
 use crate::close_reason::CloseKind;
 use crate::config::SocketConfig;
 use crate::error::{ErrorCode, Result, ShardError};
-use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, ShardEvent};
+use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, Settled, Settlement, ShardEvent};
 use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
+use crate::inbound_gate::{InboundGate, PendingMessages};
 use crate::pairing_code::{PairingCodeLogin, PhoneNumber};
-use crate::recent_keys::RecentKeys;
-use crate::reconnect::{self, ReconnectPolicy, RunWatcher, StopSignal};
+use crate::recent_keys::{MessageKey, RecentKeys};
+use crate::reconnect::{self, ReconnectPolicy, RunEnd, RunWatcher, StopSignal};
 use crate::server_acks::{NotAcked, PendingAcks, ACK_TIMEOUT};
 use crate::session_aside::{move_aside, LOGGED_OUT_BIN};
 use crate::session_store::session_lock::{LockError, SessionLock};
 use crate::session_store::status::check_session_status;
 use crate::session_store::FileStore;
-use crate::wa_message::{inbound_wa_message, UpsertType};
+use crate::wa_message::{inbound_wa_message, undecryptable_wa_message, UpsertType, NO_MESSAGE_FOUND_ERROR_TEXT};
 use crate::ws_dial::NoDelayWebSocketFactory;
 
 /// `ShardInfo.status` values of the original package.
@@ -85,7 +87,7 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 struct Running {
-    /// The connection loop (`reconnect::supervise`); it owns the engine's `BotHandle`.
+    /// The connection loop (`reconnect::supervise`); it runs the engine.
     supervisor: tokio::task::JoinHandle<()>,
     stop: Arc<StopSignal>,
     /// Keeps the run watcher and the ack waiters subscribed to the engine's events.
@@ -121,6 +123,11 @@ pub struct Shard {
     reconnect_attempts: Arc<AtomicU32>,
     /// Keys of recently reported messages: a redelivered message is reported once.
     recent: Mutex<RecentKeys>,
+    /// Messages handed to the bot's handlers that they have not finished yet (`inbound_gate`):
+    /// the same message delivered again meanwhile waits for the first delivery's handlers.
+    in_handlers: Mutex<HashMap<MessageKey, Settled>>,
+    /// The manager's limit of messages in handlers at once.
+    pending_messages: PendingMessages,
     /// `emitOwnEvents`, as of the last start.
     pub(crate) emit_own_events: AtomicBool,
     /// Offer details of recent calls, for their later `call` events (call_events.rs).
@@ -129,7 +136,13 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub(crate) fn new(id: String, phone_number: Option<String>, dir: PathBuf, sink: EventSink) -> Arc<Self> {
+    pub(crate) fn new(
+        id: String,
+        phone_number: Option<String>,
+        dir: PathBuf,
+        sink: EventSink,
+        pending_messages: PendingMessages,
+    ) -> Arc<Self> {
         Arc::new(Shard {
             id,
             phone_number,
@@ -142,6 +155,8 @@ impl Shard {
             shutdown_lock: tokio::sync::Mutex::new(()),
             handshake: Arc::new(HandshakeSlot::default()),
             recent: Mutex::new(RecentKeys::default()),
+            in_handlers: Mutex::default(),
+            pending_messages,
             emit_own_events: AtomicBool::new(true),
             call_offers: Default::default(),
             reconnect_attempts: Arc::default(),
@@ -193,7 +208,7 @@ impl Shard {
     /// Events that happened together (one stanza): delivered to JS as one batch.
     pub(crate) fn baileys_together(&self, events: Vec<(&'static str, BValue)>) {
         if !events.is_empty() {
-            self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events });
+            self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events, settled: None });
         }
     }
 
@@ -294,6 +309,7 @@ impl Shard {
             .with_transport_factory(GatedTransportFactory::new(dialer, gate, self.handshake.clone()))
             .with_http_client(media_http)
             .with_runtime(TokioRuntime)
+            .with_inbound_durability_hook(InboundGate { shard: Arc::downgrade(self), pending: self.pending_messages.clone() })
             .with_version((v1, v2, v3));
         if let Some([os, browser, _]) = &config.browser {
             builder = builder.with_device_props(DevicePropsOverride::new().with_os(os.clone()).with_platform_type(platform_type(browser)));
@@ -347,19 +363,31 @@ impl Shard {
         self.connection(ConnectionUpdate::Connecting);
         let stop = Arc::new(StopSignal::default());
         let weak = Arc::downgrade(self);
-        let on_restart = move || {
-            if let Some(shard) = weak.upgrade() {
-                shard.report_close(CloseKind::RestartRequired, "restart required".into(), dr::RESTART_REQUIRED);
+        let report = move |end: RunEnd| {
+            let Some(shard) = weak.upgrade() else { return };
+            match end {
+                RunEnd::RestartRequired => shard.report_close(CloseKind::RestartRequired, "restart required".into(), dr::RESTART_REQUIRED),
+                RunEnd::Panicked(what) => {
+                    shard.emit(ShardEvent::Error {
+                        shard_id: shard.id.clone(),
+                        error: ShardError::new(
+                            ErrorCode::Internal,
+                            format!("the WhatsApp engine of shard {} panicked ({what}); it reconnects. Please report this", shard.id),
+                        )
+                        .for_shard(&shard.id),
+                    });
+                    shard.report_close(CloseKind::Transient, format!("engine panicked: {what}"), dr::BAD_SESSION);
+                }
             }
         };
         let supervisor = tokio::spawn(reconnect::supervise(
-            bot.spawn(),
+            bot.run(),
             client.clone(),
             watcher.clone(),
             policy,
             stop.clone(),
             self.reconnect_attempts.clone(),
-            on_restart,
+            report,
         ));
         *running = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store, _lock: lock });
         Ok(())
@@ -383,6 +411,7 @@ impl Shard {
                 self.login(LoginUpdate::Qr { code: qr.code.clone(), image });
             }
             Event::Messages(batch) => self.on_messages(batch),
+            Event::UndecryptableMessage(u) => self.on_undecryptable(u),
             Event::Receipt(r) => {
                 if let Some(event) = baileys_events::receipt(r) {
                     self.baileys(event);
@@ -525,24 +554,108 @@ impl Shard {
     }
 
     fn on_messages(&self, batch: &wacore::types::events::MessageBatch) {
+        // Those the durability hook committed were handed over by `hand_over` already.
+        if !batch.hook_committed {
+            self.report_messages(&batch.messages, None);
+        }
+    }
+
+    /// As Baileys: a `messages.upsert` of the message as a CIPHERTEXT stub (the engine has asked
+    /// the sender to send it again; if it does, the message is reported then), and a
+    /// `shard.error` `DECODE_FAILED` naming it — not for a stanza that was meant to carry
+    /// nothing for this device (a view-once for a companion, say).
+    fn on_undecryptable(&self, u: &wacore::types::events::UndecryptableMessage) {
+        let info = &u.info;
+        let reason = if u.is_unavailable {
+            NO_MESSAGE_FOUND_ERROR_TEXT
+        } else {
+            "message could not be decrypted; the sender was asked to send it again"
+        };
+        let kind = if info.is_offline { UpsertType::Append } else { UpsertType::Notify };
+        self.upsert(vec![undecryptable_wa_message(info, reason)], kind);
+        if !u.is_unavailable {
+            let message = format!(
+                "message {} in chat {} from {} could not be decrypted; the sender was asked to send it again, and it is reported if it arrives",
+                info.id,
+                info.source.chat.to_non_ad_string(),
+                info.source.sender
+            );
+            self.emit(ShardEvent::Error {
+                shard_id: self.id.clone(),
+                error: ShardError::new(ErrorCode::DecodeFailed, message).for_shard(&self.id),
+            });
+        }
+    }
+
+    /// Hands received messages to the bot (`messages.upsert`) and waits until its handlers have
+    /// finished with them — and with any of them an earlier delivery is still handling. False
+    /// when the shard stopped first: then they must not be acknowledged.
+    pub(crate) async fn hand_over(&self, messages: &[wacore::types::events::InboundMessage]) -> bool {
+        let Some(stop) = self.running().as_ref().map(|r| r.stop.clone()) else {
+            return false;
+        };
+        let (settlement, settled) = Settlement::new();
+        let mut waits = self.report_messages(messages, Some((settlement, settled.clone())));
+        let reported: Vec<MessageKey> = {
+            let in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
+            in_handlers.iter().filter(|(_, s)| s.is_same(&settled)).map(|(k, _)| k.clone()).collect()
+        };
+        if !reported.is_empty() {
+            waits.push(settled);
+        }
+        let all_settled = async {
+            for wait in waits {
+                if !wait.wait().await {
+                    return false;
+                }
+            }
+            true
+        };
+        let done = tokio::select! {
+            done = all_settled => done,
+            _ = stop.stopped() => false,
+        };
+        let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
+        for key in reported {
+            in_handlers.remove(&key);
+        }
+        done
+    }
+
+    /// Reports the messages not reported yet as `messages.upsert`. With a settlement (from
+    /// `hand_over`), the reported ones are recorded as in handlers until it is settled, and what
+    /// is returned is how to wait for those an earlier delivery still has in handlers.
+    fn report_messages(
+        &self,
+        messages: &[wacore::types::events::InboundMessage],
+        settlement: Option<(Settlement, Settled)>,
+    ) -> Vec<Settled> {
         let me = self.user().map(|u| u.id);
         let mut notify = Vec::new();
         let mut append = Vec::new();
+        let mut earlier = Vec::new();
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        for inbound in batch.messages.iter() {
+        let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
+        for inbound in messages {
             let source = &inbound.info.source;
             let key = (
                 source.chat.to_string(),
                 if source.is_group { source.sender.to_string() } else { String::new() },
                 inbound.info.id.to_string(),
             );
-            if !recent.first_time(key) {
+            if !recent.first_time(key.clone()) {
                 log::debug!("shard {}: message {} delivered again; reported once already", self.id, inbound.info.id);
+                if let Some(wait) = in_handlers.get(&key) {
+                    earlier.push(wait.clone());
+                }
                 continue;
             }
             match inbound_wa_message(inbound) {
                 Ok(mut msg) => {
                     baileys_events::normalise_foreign_keys(&mut msg, me.as_deref());
+                    if let Some((_, settled)) = &settlement {
+                        in_handlers.insert(key, settled.clone());
+                    }
                     if inbound.info.is_offline {
                         append.push(msg)
                     } else {
@@ -553,20 +666,28 @@ impl Shard {
                 Err(e) => log::warn!("shard {}: message {} not delivered: {e}", self.id, inbound.info.id),
             }
         }
+        drop(in_handlers);
         drop(recent);
+        let settlement = settlement.map(|(s, _)| s);
         for (messages, kind) in [(append, UpsertType::Append), (notify, UpsertType::Notify)] {
             if !messages.is_empty() {
-                self.upsert(messages, kind);
+                self.upsert_settled(messages, kind, settlement.clone());
             }
         }
+        earlier
     }
 
     /// `messages.upsert`, then what Baileys' `processMessage` derives from each message.
     pub(crate) fn upsert(&self, messages: Vec<BValue>, kind: UpsertType) {
+        self.upsert_settled(messages, kind, None);
+    }
+
+    /// `upsert`, whose handlers settle `settlement` when they have finished.
+    fn upsert_settled(&self, messages: Vec<BValue>, kind: UpsertType, settled: Option<Settlement>) {
         let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
         events.extend(derived);
-        self.baileys_together(events);
+        self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events, settled });
     }
 
     /// The engine client of a connected shard, or `NOT_CONNECTED`.

@@ -2,6 +2,7 @@
 //! The `message` field comes from `proto_to_baileys`, the one protobuf → JS-shape converter.
 
 use wacore::types::events::InboundMessage;
+use wacore::types::message::MessageInfo;
 
 use crate::baileys_value::BValue;
 use crate::proto_to_baileys::{message_to_baileys, ProtoDecodeError};
@@ -56,7 +57,26 @@ pub fn set_group_sender(sent: &mut BValue, to: &wacore_binary::Jid, own: Option<
 /// `{ key: { remoteJid, fromMe, id, participant? }, message, messageTimestamp, pushName?, broadcast }`
 /// as Baileys builds it for a received stanza.
 pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecodeError> {
-    let info = &inbound.info;
+    let mut msg = received_envelope(&inbound.info);
+    msg.set("message", message_to_baileys(&inbound.message)?);
+    Ok(msg)
+}
+
+/// Baileys' `messageStubParameters` text for a stanza that carried nothing to decrypt.
+pub const NO_MESSAGE_FOUND_ERROR_TEXT: &str = "Message absent from node";
+
+/// What Baileys reports for a received message it could not decrypt: the envelope with
+/// `messageStubType` CIPHERTEXT and the reason, and no `message`.
+pub fn undecryptable_wa_message(info: &MessageInfo, reason: &str) -> BValue {
+    let mut msg = received_envelope(info);
+    // proto.WebMessageInfo.StubType.CIPHERTEXT
+    msg.set("messageStubType", BValue::Int(2));
+    msg.set("messageStubParameters", BValue::Array(vec![BValue::str(reason)]));
+    msg
+}
+
+/// `{ key, messageTimestamp, pushName?, broadcast }` of a received stanza.
+fn received_envelope(info: &MessageInfo) -> BValue {
     let source = &info.source;
     let mut key = BValue::object();
     key.set("remoteJid", BValue::String(source.chat.to_non_ad_string()));
@@ -82,6 +102,5 @@ pub fn inbound_wa_message(inbound: &InboundMessage) -> Result<BValue, ProtoDecod
         msg.set("pushName", BValue::String(info.push_name.clone()));
     }
     msg.set("broadcast", BValue::Bool(source.chat.server.as_str() == "broadcast"));
-    msg.set("message", message_to_baileys(&inbound.message)?);
-    Ok(msg)
+    msg
 }

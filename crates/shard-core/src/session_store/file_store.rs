@@ -37,6 +37,7 @@ use wacore::store::{Device, InMemoryBackend};
 use super::atomic_file::{create_private_dir, remove_if_exists, replace_atomic, write_atomic, write_atomic_batch};
 use super::baileys_address::{baileys_file_name, DeviceAddress, SenderKeyAddress};
 use super::baileys_session::{self, PreviousIndex, SessionFile};
+use super::pending_inbound::{PendingInbound, RecordKey};
 use super::{baileys_app_state, baileys_sender_key, creds};
 use crate::buffer_json;
 
@@ -60,10 +61,11 @@ enum Kind {
     DeviceList,
     SenderKeyDevices,
     TcToken,
+    PendingInbound,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Identity,
         Kind::Session,
         Kind::SignedPreKey,
@@ -75,6 +77,7 @@ impl Kind {
         Kind::DeviceList,
         Kind::SenderKeyDevices,
         Kind::TcToken,
+        Kind::PendingInbound,
     ];
 
     fn tag(self) -> &'static str {
@@ -90,6 +93,7 @@ impl Kind {
             Kind::DeviceList => "device-list",
             Kind::SenderKeyDevices => "sender-key-devices",
             Kind::TcToken => "tc-token",
+            Kind::PendingInbound => "pending-inbound",
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct FileStore {
     /// most of a shard's start-up time and memory.
     /// Async lock: held until the key read is in `inner`, so no caller sees it missing.
     unread_pre_keys: tokio::sync::Mutex<BTreeSet<u32>>,
+    /// Received messages not yet handled by the bot (`pending_inbound`).
+    pending_inbound: Mutex<PendingInbound>,
 }
 
 /// Makes the folder 0700 where it is looser (Unix): session keys are secrets, and Baileys
@@ -194,6 +200,7 @@ impl FileStore {
         let mut store = FileStore {
             dir,
             inner: InMemoryBackend::new(),
+            pending_inbound: Mutex::default(),
             mutation_macs: Mutex::default(),
             last_creds: Mutex::default(),
             creds_listener: Mutex::default(),
@@ -235,6 +242,10 @@ impl FileStore {
 
     pub fn set_creds_listener(&self, listener: CredsListener) {
         *self.creds_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+    }
+
+    fn pending_inbound(&self) -> std::sync::MutexGuard<'_, PendingInbound> {
+        self.pending_inbound.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn side_path(&self, kind: Kind, key: &str) -> PathBuf {
@@ -523,6 +534,11 @@ impl FileStore {
                 Ok(())
             }
             Kind::TcToken => inner.put_tc_token(&key, &serde(value)?).await,
+            Kind::PendingInbound => {
+                let (key, message, written) = PendingInbound::parse(value)?;
+                self.pending_inbound().insert(key, message, written);
+                Ok(())
+            }
         };
         r.map_err(|e| e.to_string())
     }
@@ -1110,6 +1126,51 @@ impl ProtocolStore for FileStore {
     async fn delete_expired_sent_messages(&self, cutoff_timestamp: i64) -> Result<u32> {
         self.inner.delete_expired_sent_messages(cutoff_timestamp).await
     }
+    async fn store_pending_inbound(&self, chat: &str, sender: &str, id: &str, message: &[u8]) -> Result<()> {
+        self.store_pending_inbound_batch(&[PendingInboundRow { chat, sender, id, message }]).await
+    }
+    async fn store_pending_inbound_batch(&self, rows: &[PendingInboundRow<'_>]) -> Result<()> {
+        let written = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let files = rows
+            .iter()
+            .map(|row| {
+                let key = record_key(row.chat, row.sender, row.id);
+                let value =
+                    json!({ "key": PendingInbound::file_key(&key), "value": PendingInbound::file_value(&key, row.message, written) });
+                Ok((self.side_path(Kind::PendingInbound, &PendingInbound::file_key(&key)), json_bytes(&value)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Written like the ratchet the engine saves next (`replace_atomic`): as durable as it,
+        // which is what makes a replay possible — a killed process loses neither.
+        for (path, bytes) in &files {
+            self.write_ratchet_bytes(path, bytes)?;
+        }
+        let mut pending = self.pending_inbound();
+        for row in rows {
+            pending.insert(record_key(row.chat, row.sender, row.id), row.message.to_vec(), written);
+        }
+        Ok(())
+    }
+    async fn get_pending_inbound(&self, chat: &str, sender: &str, id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.pending_inbound().get(&record_key(chat, sender, id)))
+    }
+    async fn delete_pending_inbound(&self, chat: &str, sender: &str, id: &str) -> Result<()> {
+        let key = record_key(chat, sender, id);
+        self.remove_side(Kind::PendingInbound, &PendingInbound::file_key(&key))?;
+        self.pending_inbound().remove(&key);
+        Ok(())
+    }
+    async fn delete_expired_pending_inbound(&self, cutoff_timestamp: i64) -> Result<u32> {
+        let expired = self.pending_inbound().remove_older_than(cutoff_timestamp);
+        for key in &expired {
+            self.remove_side(Kind::PendingInbound, &PendingInbound::file_key(key))?;
+        }
+        Ok(expired.len() as u32)
+    }
+}
+
+fn record_key(chat: &str, sender: &str, id: &str) -> RecordKey {
+    (chat.to_owned(), sender.to_owned(), id.to_owned())
 }
 
 impl FileStore {

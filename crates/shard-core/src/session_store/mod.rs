@@ -9,6 +9,7 @@ pub mod baileys_session;
 pub mod creds;
 mod file_store;
 mod ordered_json;
+mod pending_inbound;
 pub mod session_lock;
 pub mod status;
 
