@@ -98,16 +98,17 @@ impl Kind {
     }
 }
 
-/// Baileys' file-name escaping (`/` → `__`, `:` → `-`), plus percent-escaping of anything
-/// else a file system could object to. The real key is stored inside the file.
+/// A side file's key as a file name: letters, digits and `._@=+,-` as they are, every other
+/// byte as `%XX`. One-to-one, so two keys never share a file (`123:4@…` and `123-4@…` did,
+/// under the Baileys-like escaping of earlier versions; `migrate_side_file` renames those).
+/// The real key is stored inside the file too.
 fn file_safe(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
-    for c in key.chars() {
-        match c {
-            '/' => out.push_str("__"),
-            ':' => out.push('-'),
-            c if c.is_ascii_alphanumeric() || "._@=+-,".contains(c) => out.push(c),
-            c => out.push_str(&format!("%{:02X}", c as u32)),
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"._@=+,-".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
@@ -246,6 +247,18 @@ impl FileStore {
 
     fn pending_inbound(&self) -> std::sync::MutexGuard<'_, PendingInbound> {
         self.pending_inbound.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A side file named by an earlier version's escaping takes its one-to-one name. If a file
+    /// of that name exists already, it was written by this version after the old one, so the
+    /// old one is stale and removed (read later, it could override newer state).
+    fn migrate_side_file(&self, name: &str, wanted: &Path) -> std::result::Result<(), String> {
+        if wanted.file_name().is_some_and(|w| w == name) {
+            return Ok(());
+        }
+        let old = self.dir.join(name);
+        let result = if wanted.exists() { fs::remove_file(&old) } else { fs::rename(&old, wanted) };
+        result.map_err(|e| format!("cannot rename {name} to {}: {e}", wanted.display()))
     }
 
     fn side_path(&self, kind: Kind, key: &str) -> PathBuf {
@@ -481,11 +494,13 @@ impl FileStore {
         let Some(rest) = name.strip_prefix("rs-") else {
             return Ok(()); // A Baileys file the engine has no use for: left as is.
         };
-        let Some(kind) = Kind::ALL.into_iter().find(|k| rest.starts_with(&format!("{}-", k.tag()))) else {
+        // The longest tag that fits: `sender-key-devices-…` is not a `sender-key-…`.
+        let Some(kind) = Kind::ALL.into_iter().filter(|k| rest.starts_with(&format!("{}-", k.tag()))).max_by_key(|k| k.tag().len()) else {
             return Ok(());
         };
         let value = json()?;
         let key = value.get("key").and_then(Value::as_str).ok_or("no key")?.to_owned();
+        self.migrate_side_file(name, &self.side_path(kind, &key))?;
         let value = value.get("value").ok_or("no value")?;
         let bytes = || buffer_json::decode(value).ok_or_else(|| "value is not a Buffer".to_string());
         fn serde<T: DeserializeOwned>(v: &Value) -> std::result::Result<T, String> {
@@ -1461,10 +1476,35 @@ mod tests {
     }
 
     #[test]
-    fn file_names_are_safe() {
-        assert_eq!(file_safe("123:4@s.whatsapp.net"), "123-4@s.whatsapp.net");
-        assert_eq!(file_safe("a/b"), "a__b");
-        assert_eq!(file_safe("../x"), "..__x");
-        assert_eq!(file_safe("é"), "%E9");
+    fn file_names_are_safe_and_one_to_one() {
+        assert_eq!(file_safe("123:4@s.whatsapp.net"), "123%3A4@s.whatsapp.net");
+        assert_eq!(file_safe("a/b"), "a%2Fb");
+        assert_eq!(file_safe("../x"), "..%2Fx");
+        assert_eq!(file_safe("é"), "%C3%A9");
+        let keys = ["123:4@s.whatsapp.net", "123-4@s.whatsapp.net", "a/b", "a__b", "%2F", "\u{1F600}", "%F0%9F%98%80", "a%3Ab"];
+        let names: std::collections::HashSet<String> = keys.iter().map(|k| file_safe(k)).collect();
+        assert_eq!(names.len(), keys.len());
+    }
+
+    #[tokio::test]
+    async fn keys_that_old_names_confused_stay_apart_and_old_names_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |jid: &str| TcTokenEntry { token: jid.as_bytes().to_vec(), token_timestamp: 1, sender_timestamp: None };
+        // Written by an earlier version: `:` escaped as `-`.
+        let old = dir.path().join("rs-tc-token-123-4@s.whatsapp.net.json");
+        fs::write(&old, serde_json::to_vec(&json!({ "key": "123:4@s.whatsapp.net", "value": entry("123:4@s.whatsapp.net") })).unwrap())
+            .unwrap();
+        {
+            let store = FileStore::open(dir.path()).await.unwrap();
+            assert!(store.skipped_files().is_empty(), "{:?}", store.skipped_files());
+            assert!(!old.exists(), "renamed to its one-to-one name");
+            assert!(dir.path().join("rs-tc-token-123%3A4@s.whatsapp.net.json").exists());
+            // The key the old name confused it with now has a file of its own.
+            store.put_tc_token("123-4@s.whatsapp.net", &entry("123-4@s.whatsapp.net")).await.unwrap();
+        }
+        let store = FileStore::open(dir.path()).await.unwrap();
+        for jid in ["123:4@s.whatsapp.net", "123-4@s.whatsapp.net"] {
+            assert_eq!(store.get_tc_token(jid).await.unwrap().unwrap().token, jid.as_bytes());
+        }
     }
 }
