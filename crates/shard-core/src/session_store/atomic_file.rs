@@ -23,9 +23,22 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// The file is created with mode 0600 (session keys are secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_of(path)?;
-    replace_via_temp(path, bytes, true)?;
-    // Make the rename itself durable.
-    File::open(dir)?.sync_all()
+    off_the_workers(|| {
+        replace_via_temp(path, bytes, true)?;
+        // Make the rename itself durable.
+        File::open(dir)?.sync_all()
+    })
+}
+
+/// Runs disk work that waits for the device (fsync, syncfs). On the engines' multi-thread
+/// runtime the worker first hands its other tasks to another thread (`block_in_place`), so one
+/// shard's fsync never stalls other shards' keepalives and messages; elsewhere (no runtime, a
+/// current-thread runtime, where that is not possible) it runs as it is.
+fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// Like [`write_atomic`] without the two fsyncs, for state rewritten after almost every message
@@ -49,7 +62,7 @@ pub fn write_atomic_batch(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Resul
         }
         replace_via_temp(path, bytes, false)?;
     }
-    sync_file_system(dir)
+    off_the_workers(|| sync_file_system(dir))
 }
 
 fn parent_of(path: &Path) -> io::Result<&Path> {
@@ -118,6 +131,37 @@ pub fn is_temp_file(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_for_the_disk_does_not_stall_the_other_tasks_of_a_worker() {
+        // One worker: if the wait blocked it, the ticker could not run meanwhile.
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_time().build().unwrap();
+        runtime.block_on(async {
+            let ticks = std::sync::Arc::new(AtomicU64::new(0));
+            let ticker = {
+                let ticks = ticks.clone();
+                tokio::spawn(async move {
+                    loop {
+                        ticks.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    }
+                })
+            };
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            let ticked = tokio::spawn({
+                let ticks = ticks.clone();
+                async move {
+                    let before = ticks.load(Ordering::Relaxed);
+                    off_the_workers(|| std::thread::sleep(std::time::Duration::from_millis(300)));
+                    ticks.load(Ordering::Relaxed) - before
+                }
+            })
+            .await
+            .unwrap();
+            ticker.abort();
+            assert!(ticked >= 20, "the ticker ran {ticked} times during a 300 ms wait");
+        });
+    }
 
     #[test]
     fn writes_private_files_and_leaves_no_temp_files() {
