@@ -7,7 +7,7 @@
 //! kept out.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
 use std::path::Path;
 
 use super::create_private_dir;
@@ -34,11 +34,15 @@ impl SessionLock {
     /// Takes `dir` (creating it, private, if missing) or says who holds it. Never waits.
     pub fn acquire(dir: &Path) -> Result<SessionLock, LockError> {
         create_private_dir(dir).map_err(LockError::Io)?;
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
+        let path = dir.join(LOCK_FILE);
+        // The lock is held through a read-only handle: a handle open for writing for as long as
+        // the shard runs would keep the file system from being remounted read-only.
+        let mut create = OpenOptions::new();
+        create.write(true).create(true).truncate(false);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(dir.join(LOCK_FILE)).map_err(LockError::Io)?;
+        std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+        drop(create.open(&path).map_err(LockError::Io)?);
+        let mut file = File::open(&path).map_err(LockError::Io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -49,7 +53,7 @@ impl SessionLock {
             Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
         }
         // Only for the message a second owner shows; the lock itself is what counts.
-        let _ = file.set_len(0).and_then(|()| file.seek(SeekFrom::Start(0))).and_then(|_| write!(file, "{}", std::process::id()));
+        let _ = std::fs::write(&path, std::process::id().to_string());
         Ok(SessionLock { _file: file })
     }
 }
