@@ -3,26 +3,18 @@
 // delivered in `messages.upsert` as a CIPHERTEXT stub (messageStubType 2, no `message`), and
 // the shard also reports `shard.error` DECODE_FAILED naming it. The mock sends the same
 // undecryptable message to a shard and to a real Baileys socket, and the two stubs compare.
-const { aliceAndBob, waitFor, userJid, openBaileysPeer } = require('./helpers')
+const { shardsAndBaileys, waitFor, userJid } = require('./helpers')
 
 let ctx
-let peer
-let peerPhone
 const phoneOf = (jid) => userJid(jid).split('@')[0]
 
 beforeAll(async () => {
-  ctx = await aliceAndBob()
-  let me
-  ;({ peer, me } = await openBaileysPeer(ctx.mock, 'cipher-peer'))
-  peerPhone = phoneOf(me.id)
+  ctx = await shardsAndBaileys('cipher-peer')
 }, 120000)
-afterAll(async () => {
-  await peer?.close()
-  await ctx?.close()
-})
+afterAll(() => ctx?.close())
 
 test('an undecryptable message arrives as Baileys\' CIPHERTEXT stub and as shard.error DECODE_FAILED', async () => {
-  const { mock, manager, bob, aliceJid } = ctx
+  const { mock, manager, bob, aliceJid, peer, peerJid } = ctx
   const alicePhone = phoneOf(aliceJid)
 
   const upserted = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.messages.some((m) => m.messageStubType === 2), 20000)
@@ -38,7 +30,7 @@ test('an undecryptable message arrives as Baileys\' CIPHERTEXT stub and as shard
   expect(error.message).toContain(id)
 
   // The oracle: the same kind of message to a real Baileys socket.
-  const theirs = await mock.sendUndecryptable(alicePhone, peerPhone)
+  const theirs = await mock.sendUndecryptable(alicePhone, phoneOf(peerJid))
   const seen = await peer.waitFor('the peer\'s stub', (e) => e.event === 'upsert' && e.key.id === theirs.id, 20000)
   expect(seen).toMatchObject({ type: 'notify', stub: 2, message: null, key: { remoteJid: aliceJid, fromMe: false } })
   expect(Object.keys(ours.key).sort()).toEqual(Object.keys(seen.key).sort())

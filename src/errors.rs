@@ -64,11 +64,7 @@ where
 /// `INTERNAL`: what a caught panic becomes (synchronous calls get napi's own error for it,
 /// `#[napi(catch_unwind)]`).
 pub fn panicked(payload: Box<dyn std::any::Any + Send>) -> ShardError {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_owned());
+    let what = shard_core::error::panic_message(&*payload);
     ShardError::new(
         ErrorCode::Internal,
         format!("internal error in baileys-shard ({what}); please report it with the steps that led to it"),

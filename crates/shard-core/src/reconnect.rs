@@ -263,11 +263,7 @@ pub async fn supervise(
 /// shard reconnects by its policy instead of silently never reconnecting again.
 async fn run_guarded(run: impl Future<Output = ()>, watcher: &RunWatcher, report: &impl Fn(RunEnd)) {
     if let Err(payload) = std::panic::AssertUnwindSafe(run).catch_unwind().await {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".to_owned());
+        let what = crate::error::panic_message(&*payload);
         log::error!("the WhatsApp engine panicked: {what}");
         watcher.disconnected.store(true, Ordering::Release);
         report(RunEnd::Panicked(what));
