@@ -20,6 +20,30 @@ pub fn messages_upsert(messages: Vec<BValue>, kind: UpsertType) -> (&'static str
     ("messages.upsert", BValue::obj([("messages", BValue::Array(messages)), ("type", BValue::String(kind.as_str().into()))]))
 }
 
+/// Baileys' `upsertMessage`: each received message with a push name updates its sender's
+/// contact, `{ id, notify, verifiedName? }` (the sender is the participant in groups, the chat
+/// otherwise). `None` when no message names its sender.
+pub fn contacts_update_from_push_names(messages: &[BValue]) -> Option<(&'static str, BValue)> {
+    let updates: Vec<BValue> = messages
+        .iter()
+        .filter_map(|m| {
+            let key = m.get("key")?;
+            if matches!(key.get("fromMe"), Some(BValue::Bool(true))) {
+                return None;
+            }
+            let push_name = m.get("pushName").and_then(BValue::as_str).filter(|n| !n.is_empty())?;
+            let sender =
+                key.get("participant").and_then(BValue::as_str).filter(|p| !p.is_empty()).or_else(|| key.get("remoteJid")?.as_str())?;
+            let mut update = BValue::obj([("id", BValue::str(sender)), ("notify", BValue::str(push_name))]);
+            if let Some(verified) = m.get("verifiedBizName") {
+                update.set("verifiedName", verified.clone());
+            }
+            Some(update)
+        })
+        .collect();
+    (!updates.is_empty()).then(|| ("contacts.update", BValue::Array(updates)))
+}
+
 /// A receipt as Baileys reports it: 1:1 receipts as `messages.update` status changes, group
 /// receipts as `message-receipt.update`. Receipt kinds Baileys does not report give `None`.
 pub fn receipt(r: &Receipt) -> Option<(&'static str, BValue)> {
@@ -285,5 +309,32 @@ mod tests {
     #[test]
     fn plain_messages_derive_nothing() {
         assert!(derived_from_message(&incoming(BValue::obj([("conversation", s("hi"))]))).is_none());
+    }
+
+    #[test]
+    fn push_names_update_the_senders_contact_but_never_our_own() {
+        let message = |remote: &str, participant: Option<&str>, from_me: bool, push_name: &str| {
+            let mut key = BValue::obj([("remoteJid", s(remote)), ("fromMe", BValue::Bool(from_me)), ("id", s("X"))]);
+            if let Some(p) = participant {
+                key.set("participant", s(p));
+            }
+            BValue::obj([("key", key), ("pushName", s(push_name))])
+        };
+        let messages = [
+            message("1@s.whatsapp.net", None, false, "Ann"),
+            message("9-9@g.us", Some("2@s.whatsapp.net"), false, "Bo"),
+            message("3@s.whatsapp.net", None, true, "Me"),
+            message("4@s.whatsapp.net", None, false, ""),
+        ];
+        let (name, updates) = contacts_update_from_push_names(&messages).unwrap();
+        assert_eq!(name, "contacts.update");
+        assert_eq!(
+            updates,
+            BValue::Array(vec![
+                BValue::obj([("id", s("1@s.whatsapp.net")), ("notify", s("Ann"))]),
+                BValue::obj([("id", s("2@s.whatsapp.net")), ("notify", s("Bo"))]),
+            ])
+        );
+        assert!(contacts_update_from_push_names(&messages[2..]).is_none());
     }
 }

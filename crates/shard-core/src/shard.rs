@@ -684,8 +684,10 @@ impl Shard {
 
     /// `upsert`, whose handlers settle `settlement` when they have finished.
     fn upsert_settled(&self, messages: Vec<BValue>, kind: UpsertType, settled: Option<Settlement>) {
+        let contacts = baileys_events::contacts_update_from_push_names(&messages);
         let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
+        events.extend(contacts);
         events.extend(derived);
         self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events, settled });
     }
