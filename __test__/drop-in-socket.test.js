@@ -168,7 +168,11 @@ describe('socket options', () => {
       const connected = () => waitFor(quiet, 'login.update', (u) => u.shardId === 'quiet' && u.state === 'connected', 60000)
       let up = connected()
       const { sock } = await quiet.createShard({ id: 'quiet' })
+      // As Baileys: right after `open`, connection.update says the presence it set.
+      const updates = []
+      sock.ev.on('connection.update', (u) => updates.push(u))
       await up
+      expect(updates.slice(updates.findIndex((u) => u.connection === 'open'))).toEqual([{ connection: 'open' }, { isOnline: false }])
       // A restart takes the engine's reconnect path, which announces `available` by itself.
       await quiet.stopShard('quiet')
       up = connected()
@@ -180,6 +184,10 @@ describe('socket options', () => {
       const seen = waitFor(manager, 'presence.update', (e) => e.shardId === 'alice' && e.data.presences?.[quietJid], 20000)
       await alice.presenceSubscribe(quietJid)
       expect((await seen).data.presences[quietJid].lastKnownPresence).toBe('unavailable')
+      // sendPresenceUpdate announces the account's own presence the same way.
+      const online = waitFor(sock.ev, 'connection.update', (u) => u.isOnline === true, 5000)
+      await sock.sendPresenceUpdate('available')
+      await online
 
       // The logger option: sock.logger is its child for the shard, and it got the shard's lifecycle.
       expect(sock.logger.bindings).toEqual({ shardId: 'quiet' })

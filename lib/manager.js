@@ -412,6 +412,8 @@ class ShardManager extends EventEmitter {
           update.lastDisconnect = { error: boom(message, statusCode), date: new Date() }
         }
         sock.ev.emit('connection.update', update)
+        // Baileys announces the presence it sets on login (`markOnlineOnConnect`) right after.
+        if (data.connection === 'open') sock.ev.emit('connection.update', { isOnline: this._socketOption(shardId, 'markOnlineOnConnect') !== false })
         return
       }
       case 'baileys': {

@@ -327,6 +327,8 @@ class ShardSocket {
    * @returns {Promise<void>}
    */
   async sendPresenceUpdate(type, jid) {
+    // As Baileys: the account's own presence is announced on `connection.update` first.
+    if (type === 'available' || type === 'unavailable') this.ev.emit('connection.update', { isOnline: type === 'available' })
     try {
       await this._shard.sendPresenceUpdate(type ?? null, jid ?? null)
     } catch (err) {
