@@ -66,6 +66,12 @@ export interface ShardConfig {
    * messages wait unacknowledged, so a slow handler slows intake instead of growing memory.
    */
   maxPendingMessages?: number
+  /**
+   * How long a received message waits for its handlers before it is acknowledged anyway
+   * (default 10000 ms; 0: not at all, as Baileys). A handler may wait for the chat's next
+   * message, which only comes once the previous one is acknowledged or this time has passed.
+   */
+  handlerTimeoutMs?: number
   /** Backoff after a dropped connection (428, 408, 500, 503, network errors). */
   reconnect?: ReconnectOptions
 }

@@ -107,8 +107,28 @@ test('a slow handler holds intake back: at most maxPendingMessages in handlers, 
   }
 }, 120000)
 
-test('maxPendingMessages must be a whole number of at least 1', () => {
+test('a handler waiting for the chat\'s next message gets it once handlerTimeoutMs has passed', async () => {
+  const bot = await pairedManager(mock, ['asker'], {}, { handlerTimeoutMs: 1500 })
+  try {
+    const askerJid = userJid(bot.socks.asker.user.id)
+    // A "collector": the handler of the question waits for the answer in the same chat.
+    const nextText = () => new Promise((resolve) => bot.manager.once('messages.upsert', ({ data }) => resolve(textOf(data.messages[0]))))
+    const answered = new Promise((resolve) => {
+      bot.manager.once('messages.upsert', async () => resolve(await nextText()))
+    })
+    const started = Date.now()
+    await sender.socks.s1.sendMessage(askerJid, { text: 'question' })
+    await sender.socks.s1.sendMessage(askerJid, { text: 'answer' })
+    expect(await answered).toBe('answer')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400)
+  } finally {
+    await bot.manager.close()
+  }
+}, 60000)
+
+test('maxPendingMessages and handlerTimeoutMs are checked', () => {
   expect(() => new ShardManager({ session: '/tmp/x', maxPendingMessages: 0 })).toThrow(/maxPendingMessages must be a whole number/)
+  expect(() => new ShardManager({ session: '/tmp/x', handlerTimeoutMs: -1 })).toThrow(/handlerTimeoutMs must be a whole number/)
 })
 
 /** Resolves once the mock sees a device of `jid`'s account online. */

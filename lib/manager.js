@@ -55,11 +55,13 @@ function nativeSocketConfig(config) {
  */
 class ShardManager extends EventEmitter {
   /**
-   * @param {{ session?: string, socketConfig?: object, maxConcurrentHandshakes?: number, maxPendingMessages?: number, reconnect?: { initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } }} [config]
+   * @param {{ session?: string, socketConfig?: object, maxConcurrentHandshakes?: number, maxPendingMessages?: number, handlerTimeoutMs?: number, reconnect?: { initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } }} [config]
    *   `maxConcurrentHandshakes` (default 16) caps how many shards log in at the same moment,
    *   so a fleet reconnecting after a server restart does not stampede. A received message is
    *   acknowledged to WhatsApp only once its handlers have finished; `maxPendingMessages`
-   *   (default 1000) caps how many wait in handlers at once, the rest wait unacknowledged. `reconnect` tunes the
+   *   (default 1000) caps how many wait in handlers at once, the rest wait unacknowledged;
+   *   after `handlerTimeoutMs` (default 10000; 0: no wait, as Baileys) a message is acknowledged
+   *   even if a handler is still running, so a handler waiting for the chat's next message works. `reconnect` tunes the
    *   backoff after a dropped connection (defaults: 1 s doubling to 120 s, ±20 % jitter, reset
    *   after 30 s connected).
    * @throws {ShardError} `INVALID_ARGUMENT` for malformed options.
@@ -75,6 +77,7 @@ class ShardManager extends EventEmitter {
           socketConfig: nativeSocketConfig(config.socketConfig),
           maxConcurrentHandshakes: config.maxConcurrentHandshakes ?? null,
           maxPendingMessages: config.maxPendingMessages ?? null,
+          handlerTimeoutMs: config.handlerTimeoutMs ?? null,
           reconnect: config.reconnect ?? null,
         },
         () => this._drain(),

@@ -11,7 +11,7 @@ use shard_core::{check_session_status, SessionStatus, ShardManager};
 use crate::errors::{self as js, js_error, settle};
 use crate::events::{EventQueue, WakeFn};
 use crate::js_value::JsBValue;
-use crate::options::{limit, reconnect_policy, shard_options, socket_config};
+use crate::options::{limit, milliseconds, reconnect_policy, shard_options, socket_config};
 use crate::shard::NativeShard;
 
 #[napi]
@@ -32,6 +32,8 @@ pub struct ManagerOptions {
     pub max_concurrent_handshakes: Option<Value>,
     #[napi(ts_type = "number | null")]
     pub max_pending_messages: Option<Value>,
+    #[napi(ts_type = "number | null")]
+    pub handler_timeout_ms: Option<Value>,
     #[napi(ts_type = "{ initialDelayMs?: number, maxDelayMs?: number, stableAfterMs?: number, jitter?: number } | null")]
     pub reconnect: Option<Value>,
 }
@@ -91,6 +93,9 @@ impl NativeShardManager {
         }
         if let Some(limit) = limit("maxPendingMessages", options.max_pending_messages.as_ref()).map_err(js_error)? {
             manager = manager.with_max_pending_messages(limit);
+        }
+        if let Some(ms) = milliseconds("handlerTimeoutMs", options.handler_timeout_ms.as_ref()).map_err(js_error)? {
+            manager = manager.with_handler_timeout(std::time::Duration::from_millis(ms));
         }
         if let Some(policy) = reconnect_policy(options.reconnect.as_ref()).map_err(js_error)? {
             manager = manager.with_reconnect_policy(policy);

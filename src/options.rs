@@ -117,6 +117,18 @@ pub fn limit(name: &str, value: Option<&Value>) -> Result<Option<usize>> {
     }
 }
 
+/// A duration option in milliseconds (`handlerTimeoutMs`): a whole number ≥ 0, or absent for
+/// the default.
+pub fn milliseconds(name: &str, value: Option<&Value>) -> Result<Option<u64>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid_argument(format!("{name} must be a whole number of milliseconds (0 or more), got {v}"))),
+    }
+}
+
 /// `reconnect: { initialDelayMs, maxDelayMs, stableAfterMs, jitter }`: the backoff after
 /// transient closes; every field optional.
 pub fn reconnect_policy(value: Option<&Value>) -> Result<Option<ReconnectPolicy>> {

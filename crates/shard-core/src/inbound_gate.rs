@@ -8,12 +8,17 @@
 //! before that leaves the message unacknowledged on the server and recorded in the session;
 //! the next start gets it again and reports it again.
 //!
+//! A handler that takes longer than the handler timeout (default 10 s) no longer holds its
+//! message: it is acknowledged then, so a handler that waits for the chat's next message does
+//! not wait forever (the guarantee then holds for the first 10 s of a handler).
+//!
 //! The wait is also the backpressure: a chat's next message is only processed once the bot has
 //! handled the previous one, and at most `max_pending` messages per manager wait in handlers at
 //! once. Messages beyond that wait unacknowledged in the engine's per-chat queues and on the
 //! server, not in JS.
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use wacore::types::events::InboundMessage;
@@ -25,18 +30,31 @@ use crate::shard::Shard;
 /// How many received messages may wait in handlers at once per manager, by default.
 pub const DEFAULT_MAX_PENDING_MESSAGES: usize = 1000;
 
+/// How long a message waits for its handlers before it is acknowledged anyway, by default.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The permits of one manager: each message in a handler holds one.
 #[derive(Clone)]
 pub struct PendingMessages {
     permits: Arc<Semaphore>,
     limit: usize,
+    /// Past this, a message's handlers no longer hold it (or its chat): it is acknowledged.
+    /// A handler may wait for the chat's next message (a "collector"), which would otherwise
+    /// never come.
+    pub(crate) handler_timeout: Duration,
 }
 
 impl PendingMessages {
     /// At most `limit` (at least 1) messages in handlers at once.
     pub fn new(limit: usize) -> Self {
         let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
-        PendingMessages { permits: Arc::new(Semaphore::new(limit)), limit }
+        PendingMessages { permits: Arc::new(Semaphore::new(limit)), limit, handler_timeout: DEFAULT_HANDLER_TIMEOUT }
+    }
+
+    /// How long a message waits for its handlers (zero: not at all, as Baileys).
+    pub fn with_handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
+        self
     }
 
     /// How many messages are in handlers now.
@@ -70,7 +88,7 @@ impl InboundDurabilityHook for InboundGate {
         // A drain batch larger than the whole limit takes the whole limit.
         let wanted = batch.len().clamp(1, self.pending.limit) as u32;
         let _permits = self.pending.permits.clone().acquire_many_owned(wanted).await?;
-        if shard.hand_over(batch).await {
+        if shard.hand_over(batch, self.pending.handler_timeout).await {
             Ok(())
         } else {
             anyhow::bail!("shard {} stopped before its handlers finished; the server delivers these messages again", shard.id())

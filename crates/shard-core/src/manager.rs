@@ -80,7 +80,15 @@ impl ShardManager {
     /// At most `limit` received messages (at least 1) wait in the bot's handlers at once; the
     /// next ones wait, unacknowledged, until handlers finish (`inbound_gate`).
     pub fn with_max_pending_messages(mut self, limit: usize) -> Self {
-        self.pending_messages = PendingMessages::new(limit);
+        let timeout = self.pending_messages.handler_timeout;
+        self.pending_messages = PendingMessages::new(limit).with_handler_timeout(timeout);
+        self
+    }
+
+    /// How long a received message waits for its handlers before it is acknowledged anyway
+    /// (zero: not at all).
+    pub fn with_handler_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.pending_messages = self.pending_messages.with_handler_timeout(timeout);
         self
     }
 

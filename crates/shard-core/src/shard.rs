@@ -588,9 +588,10 @@ impl Shard {
     }
 
     /// Hands received messages to the bot (`messages.upsert`) and waits until its handlers have
-    /// finished with them — and with any of them an earlier delivery is still handling. False
-    /// when the shard stopped first: then they must not be acknowledged.
-    pub(crate) async fn hand_over(&self, messages: &[wacore::types::events::InboundMessage]) -> bool {
+    /// finished with them — and with any of them an earlier delivery is still handling — or
+    /// `timeout` has passed. False when the shard stopped first: then they must not be
+    /// acknowledged.
+    pub(crate) async fn hand_over(&self, messages: &[wacore::types::events::InboundMessage], timeout: std::time::Duration) -> bool {
         let Some(stop) = self.running().as_ref().map(|r| r.stop.clone()) else {
             return false;
         };
@@ -614,6 +615,13 @@ impl Shard {
         let done = tokio::select! {
             done = all_settled => done,
             _ = stop.stopped() => false,
+            _ = tokio::time::sleep(timeout) => {
+                log::warn!(
+                    "shard {}: messages.upsert handlers still running after {timeout:?}; acknowledging their message(s) so the chat is not held (handlerTimeoutMs)",
+                    self.id
+                );
+                true
+            }
         };
         let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
         for key in reported {
