@@ -334,6 +334,9 @@ impl Schema {
             .map(|f| (f.name.clone(), if f.map { BValue::object() } else { BValue::Array(Vec::new()) }))
             .collect();
 
+        // Where each map field's keys are in its object: a repeated key replaces the value in
+        // place, found without a scan of the map (a scan per entry is quadratic in its size).
+        let mut map_keys: HashMap<u32, HashMap<String, usize>> = HashMap::new();
         let mut reader = Reader { bytes, pos: 0 };
         while !reader.at_end() {
             let (number, wire_type) = reader.tag()?;
@@ -358,10 +361,14 @@ impl Schema {
                     Some(value) => value.clone(),
                     None => self.map_value_default(entry_index),
                 };
-                if let Some(BValue::Object(map)) = object_field(&mut object, &field.name) {
-                    match map.iter_mut().find(|(k, _)| *k == key) {
-                        Some(slot) => slot.1 = value,
-                        None => map.push((key, value)),
+                if let BValue::Object(map) = collection(&mut object, field) {
+                    let positions = map_keys.entry(number).or_default();
+                    match positions.get(&key) {
+                        Some(&i) => map[i].1 = value,
+                        None => {
+                            positions.insert(key.clone(), map.len());
+                            map.push((key, value));
+                        }
                     }
                 }
                 continue;
@@ -374,7 +381,7 @@ impl Schema {
                 while !packed.at_end() {
                     values.push(packed.scalar(field.kind)?);
                 }
-                if let Some(BValue::Array(items)) = object_field(&mut object, &field.name) {
+                if let BValue::Array(items) = collection(&mut object, field) {
                     items.extend(values);
                 }
                 continue;
@@ -389,7 +396,7 @@ impl Schema {
                 kind => reader.scalar(kind)?,
             };
             if field.repeated {
-                if let Some(BValue::Array(items)) = object_field(&mut object, &field.name) {
+                if let BValue::Array(items) = collection(&mut object, field) {
                     items.push(value);
                 }
             } else {
@@ -411,6 +418,20 @@ fn collect<'a>(scope: &str, message: &'a DescriptorProto, proto3: bool, out: &mu
         collect(&full_name, nested, proto3, out);
     }
     out.push((full_name, message, proto3));
+}
+
+/// The array (map: object) of a repeated field. Objects start with those Baileys' schema has
+/// (see `collections`); one it lacks (a newer field) is added when the wire has elements of it,
+/// as a newer singular field is, instead of its elements being dropped.
+fn collection<'a>(object: &'a mut Vec<(String, BValue)>, field: &Field) -> &'a mut BValue {
+    let index = match object.iter().position(|(k, _)| *k == field.name) {
+        Some(index) => index,
+        None => {
+            object.push((field.name.clone(), if field.map { BValue::object() } else { BValue::Array(Vec::new()) }));
+            object.len() - 1
+        }
+    };
+    &mut object[index].1
 }
 
 fn object_field<'a>(object: &'a mut [(String, BValue)], name: &str) -> Option<&'a mut BValue> {
