@@ -41,7 +41,7 @@ pub fn contacts_update_from_push_names(messages: &[BValue]) -> Option<(&'static 
             Some(update)
         })
         .collect();
-    (!updates.is_empty()).then(|| ("contacts.update", BValue::Array(updates)))
+    (!updates.is_empty()).then_some(("contacts.update", BValue::Array(updates)))
 }
 
 /// A receipt as Baileys reports it: 1:1 receipts as `messages.update` status changes, group
