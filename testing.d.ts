@@ -5,13 +5,21 @@ export * from './index'
 
 /** The built-in mock WhatsApp server, running in a child process. */
 export class MockServer {
-  /** Starts a mock server; `port: 0` picks a free port. */
-  static start(options?: { port?: number; env?: Record<string, string>; startTimeoutMs?: number }): Promise<MockServer>
-  /** WebSocket URL for `socketConfig.waWebSocketUrl`, e.g. `ws://127.0.0.1:41234/ws/chat`. */
+  /**
+   * Starts a mock server; `port: 0` picks a free port. With `tls: true` the port speaks TLS
+   * (`wss://`, `https://`, the media CDN included) with a self-signed certificate for
+   * `localhost` and `127.0.0.1`, given as `certificate` and `certPath`.
+   */
+  static start(options?: { port?: number; tls?: boolean; env?: Record<string, string>; startTimeoutMs?: number }): Promise<MockServer>
+  /** WebSocket URL for `socketConfig.waWebSocketUrl`, e.g. `ws://127.0.0.1:41234/ws/chat` (`wss://` with `tls`). */
   readonly url: string
   readonly port: number
-  /** Base URL of the admin HTTP API. */
+  /** Base URL of the admin HTTP API and media CDN (`https://` with `tls`). */
   readonly httpUrl: string
+  /** With `tls`: the mock's self-signed certificate (PEM) a client must trust; else `null`. */
+  readonly certificate: string | null
+  /** With `tls`: a file holding `certificate` (e.g. for `NODE_EXTRA_CA_CERTS`), removed when the mock exits; else `null`. */
+  readonly certPath: string | null
   /** Makes the mock phone scan a QR string; rejects if the mock refuses it. */
   scanQr(qr: string): Promise<void>
   /**

@@ -34,12 +34,12 @@ function safe(obj) {
 
 // One Baileys app. Env: MOCK_URL, AUTH_DIR. Commands on stdin (JSON lines): {cmd:'send', to, text},
 // {cmd:'typing', to}, {cmd:'read', key}, {cmd:'subscribe', jid}, {cmd:'presence', type, to?},
-// {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'group', method, args, tag},
+// {cmd:'onWhatsApp', numbers}, {cmd:'sendMedia', to, content}, {cmd:'download', id}, {cmd:'downloadUrl', id}, {cmd:'group', method, args, tag},
 // {cmd:'query', node}, {cmd:'call', method, args, tag}, {cmd:'vote', pollId, options}, {cmd:'exit'}; each answers with an
 // event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
 // | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
-const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage, proto } = await import('baileys')
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage, downloadEncryptedContent, getMediaKeys, toBuffer, proto } = await import('baileys')
 const { createHash, createHmac, createCipheriv, randomBytes } = await import('node:crypto')
 // A poll vote encrypted as WhatsApp clients encrypt it (Baileys 6.7.21 only decrypts them):
 // HMAC-SHA256 key derivation from the poll's messageSecret, AES-256-GCM with the tag appended.
@@ -55,9 +55,11 @@ function encryptPollVote(optionNames, { pollEncKey, pollCreatorJid, pollMsgId, v
   const encPayload = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
   return { encPayload, encIv }
 }
-// Media: Baileys builds https:// URLs (and downloads from mmg.whatsapp.net); the mock serves its CDN
-// over plain HTTP on its own port, so an axios adapter sends those requests there.
+// Media: Baileys builds https:// URLs (and downloads from mmg.whatsapp.net); a plain mock serves its
+// CDN over HTTP on its own port, so an axios adapter sends those requests there. A TLS mock (wss://,
+// its certificate trusted through NODE_EXTRA_CA_CERTS) gets Baileys' own requests, no adapter.
 const axios = (await import('axios')).default
+const mockTls = process.env.MOCK_URL.startsWith('wss:')
 const mockHost = new URL(process.env.MOCK_URL).host
 const httpAdapter = axios.getAdapter('http')
 const mockAdapter = (config) => {
@@ -84,7 +86,7 @@ async function connect() {
     browser: ['baileys-shard-test', 'Chrome', '1.0.0'],
     logger,
     auth: state,
-    options: { adapter: mockAdapter },
+    options: mockTls ? {} : { adapter: mockAdapter },
     markOnlineOnConnect: false,
     connectTimeoutMs: 15000,
     defaultQueryTimeoutMs: 15000,
@@ -162,6 +164,16 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
       const buf = await downloadMediaMessage(msg, 'buffer', { options: { adapter: mockAdapter } })
       const { createHash } = await import('node:crypto')
       report({ event: 'downloaded', id: cmd.id, length: buf.length, sha256: createHash('sha256').update(buf).digest('hex') })
+    } else if (cmd.cmd === 'downloadUrl') {
+      // {cmd:'downloadUrl', id}: downloads the media of a message received earlier from the URL the
+      // sender's upload got (Baileys' downloadMediaMessage always asks mmg.whatsapp.net instead).
+      const msg = receivedById.get(cmd.id)
+      if (!msg) throw new Error('no message received with id ' + cmd.id)
+      const [kind, media] = Object.entries(msg.message).find(([k]) => /^(image|video|audio|document|sticker)Message$/.test(k))
+      const keys = await getMediaKeys(media.mediaKey, kind.replace('Message', ''))
+      const buf = await toBuffer(await downloadEncryptedContent(media.url, keys))
+      const { createHash } = await import('node:crypto')
+      report({ event: 'downloaded', id: cmd.id, url: media.url, length: buf.length, sha256: createHash('sha256').update(buf).digest('hex') })
     } else if (cmd.cmd === 'call') {
       // {cmd:'call', method, args, tag}: any other sock method that reads; answers 'call-result'.
       if (typeof sock[cmd.method] !== 'function' || ['end', 'logout'].includes(cmd.method)) throw new Error('not a socket method: ' + cmd.method)
@@ -206,7 +218,8 @@ class BaileysChild {
     this.calls = 0
     this.child = spawn(process.execPath, ['--input-type=module', '-e', BAILEYS_APP], {
       cwd: ROOT,
-      env: { ...process.env, MOCK_URL: mock.url, AUTH_DIR: this.authDir },
+      // A TLS mock's self-signed certificate is trusted by the child's every TLS client (ws, axios).
+      env: { ...process.env, MOCK_URL: mock.url, AUTH_DIR: this.authDir, ...(mock.certPath ? { NODE_EXTRA_CA_CERTS: mock.certPath } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.stderr = ''

@@ -3,56 +3,112 @@
 // process of its own (so a benchmark measures only the bot's process) and speaks the real
 // protocol: Noise XX, binary nodes, QR pairing through a mock phone.
 const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const http = require('node:http')
+const https = require('node:https')
+const os = require('node:os')
+const path = require('node:path')
 const readline = require('node:readline')
 const { findMockBinary } = require('./mock-binary')
 
 class MockServer {
   /** @private */
-  constructor(child, url) {
+  constructor(child, url, certPath, certDir) {
     this._child = child
-    /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:41234/ws/chat`. */
+    /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:41234/ws/chat` (`wss://` with `tls`). */
     this.url = url
     const u = new URL(url)
     /** TCP port the mock listens on. */
     this.port = Number(u.port)
-    /** Base URL of the admin HTTP API (same port). */
-    this.httpUrl = `http://${u.host}`
+    /** Base URL of the admin HTTP API and media CDN (same port; `https://` with `tls`). */
+    this.httpUrl = `${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}`
+    /** With `tls`: the file holding the mock's self-signed certificate (PEM), e.g. for `NODE_EXTRA_CA_CERTS`. */
+    this.certPath = certPath ?? null
+    /** With `tls`: the mock's self-signed certificate (PEM), e.g. for `tls.connect({ ca })`. */
+    this.certificate = certPath ? fs.readFileSync(certPath, 'utf8') : null
+    this._certDir = certDir
     this._exited = new Promise((resolve) => child.once('exit', resolve))
+    // The certificate file is ours: it goes with the process, however that ends.
+    if (certDir) this._exited.then(() => fs.rmSync(certDir, { recursive: true, force: true }))
   }
 
   /**
    * Starts a mock server process. Its log (stderr) shows warnings and errors; set `MOCK_LOG`
    * (`info`, `debug`, `trace`) in the environment or in `options.env` to see more.
-   * @param {{ port?: number, env?: Record<string, string>, startTimeoutMs?: number }} [options]
+   * With `tls: true` the port speaks TLS (`wss://`, `https://`, media CDN included) with a
+   * self-signed certificate for `localhost` and `127.0.0.1` (`certificate`, `certPath`).
+   * @param {{ port?: number, tls?: boolean, env?: Record<string, string>, startTimeoutMs?: number }} [options]
    * @returns {Promise<MockServer>}
    */
   static start(options = {}) {
-    const { port = 0, env = {}, startTimeoutMs = 15000 } = options
+    const { port = 0, tls = false, env = {}, startTimeoutMs = 15000 } = options
     const bin = findMockBinary()
-    const child = spawn(bin, ['--port', String(port)], {
+    const args = ['--port', String(port)]
+    const certDir = tls ? fs.mkdtempSync(path.join(os.tmpdir(), 'baileys-shard-mock-tls-')) : null
+    if (certDir) args.push('--tls', '--cert-out', path.join(certDir, 'mock-cert.pem'))
+    const child = spawn(bin, args, {
       env: { ...process.env, MOCK_LOG: process.env.MOCK_LOG ?? 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     return new Promise((resolve, reject) => {
+      let settled = false
+      const fail = (err) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (certDir) fs.rmSync(certDir, { recursive: true, force: true })
+        reject(err)
+      }
       const timer = setTimeout(() => {
         child.kill('SIGKILL')
-        reject(new Error(`mock server did not print its URL within ${startTimeoutMs} ms`))
+        fail(new Error(`mock server did not print its URL within ${startTimeoutMs} ms`))
       }, startTimeoutMs)
+      // First line: the WebSocket URL; with TLS, second line: the certificate's path.
+      const wanted = tls ? 2 : 1
+      const got = []
       const lines = readline.createInterface({ input: child.stdout })
-      lines.once('line', (line) => {
+      lines.on('line', (line) => {
+        if (got.length === wanted) return
+        got.push(line.trim())
+        if (got.length < wanted || settled) return
+        settled = true
         clearTimeout(timer)
         // Keep draining stdout so the child never blocks on a full pipe.
         child.stdout.resume()
-        resolve(new MockServer(child, line.trim()))
+        resolve(new MockServer(child, got[0], got[1], certDir))
       })
-      child.once('error', (err) => {
-        clearTimeout(timer)
-        reject(err)
+      child.once('error', fail)
+      child.once('exit', (code, signal) => fail(new Error(`mock server exited before start (code ${code}, signal ${signal})`)))
+    })
+  }
+
+  /**
+   * One admin request, over `node:http` or, with TLS, `node:https` trusting the mock's
+   * certificate (Node's fetch has no per-request CA). Resolves with the status and body text.
+   * @private
+   * @param {string} method
+   * @param {string} pathname e.g. `/admin/stats`
+   * @param {{ body?: string, headers?: Record<string, string> }} [options]
+   * @returns {Promise<{ status: number, ok: boolean, text: string }>}
+   */
+  _request(method, pathname, { body, headers = {} } = {}) {
+    const url = new URL(pathname, this.httpUrl)
+    const client = url.protocol === 'https:' ? https : http
+    const tlsOptions = this.certificate ? { ca: this.certificate } : {}
+    const sent = body === undefined ? undefined : Buffer.from(body)
+    const allHeaders = sent ? { 'content-length': String(sent.length), ...headers } : headers
+    return new Promise((resolve, reject) => {
+      const req = client.request(url, { method, headers: allHeaders, ...tlsOptions }, (res) => {
+        const chunks = []
+        res.on('data', (c) => chunks.push(c))
+        res.on('error', reject)
+        res.on('end', () => {
+          const status = res.statusCode ?? 0
+          resolve({ status, ok: status >= 200 && status < 300, text: Buffer.concat(chunks).toString('utf8') })
+        })
       })
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer)
-        reject(new Error(`mock server exited before start (code ${code}, signal ${signal})`))
-      })
+      req.on('error', reject)
+      req.end(sent)
     })
   }
 
@@ -62,8 +118,8 @@ class MockServer {
    * @returns {Promise<void>} rejects when the mock refuses the QR (unknown or expired ref).
    */
   async scanQr(qr) {
-    const res = await fetch(`${this.httpUrl}/admin/mock-phone/scan-qr`, { method: 'POST', body: qr })
-    if (!res.ok) throw new Error(`mock phone refused the QR: HTTP ${res.status} ${await res.text()}`)
+    const res = await this._request('POST', '/admin/mock-phone/scan-qr', { body: qr })
+    if (!res.ok) throw new Error(`mock phone refused the QR: HTTP ${res.status} ${res.text}`)
   }
 
   /**
@@ -75,12 +131,11 @@ class MockServer {
    * @param {string} what what is posted, for the error
    */
   async _adminPost(path, body, what) {
-    const res = await fetch(`${this.httpUrl}${path}`, {
-      method: 'POST',
+    const res = await this._request('POST', path, {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     })
-    const text = await res.text()
+    const text = res.text
     if (!res.ok) throw new Error(`mock refused ${what}: HTTP ${res.status} ${text.trim()}`)
     try {
       return JSON.parse(text)
@@ -154,8 +209,8 @@ class MockServer {
    * @param {string} id
    */
   async callLog(id) {
-    const res = await fetch(`${this.httpUrl}/admin/calls/${encodeURIComponent(id)}`)
-    const text = await res.text()
+    const res = await this._request('GET', `/admin/calls/${encodeURIComponent(id)}`)
+    const text = res.text
     if (!res.ok) throw new Error(`mock has no such call: HTTP ${res.status} ${text.trim()}`)
     return JSON.parse(text)
   }
@@ -291,9 +346,9 @@ class MockServer {
    * @returns {Promise<MockStats>}
    */
   async stats() {
-    const res = await fetch(`${this.httpUrl}/admin/stats`)
-    if (!res.ok) throw new Error(`mock stats: HTTP ${res.status} ${await res.text()}`)
-    return res.json()
+    const res = await this._request('GET', '/admin/stats')
+    if (!res.ok) throw new Error(`mock stats: HTTP ${res.status} ${res.text}`)
+    return JSON.parse(res.text)
   }
 
   /**

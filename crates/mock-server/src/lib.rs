@@ -1,7 +1,8 @@
 //! A mock WhatsApp server that speaks the real protocol, for testing clients without WhatsApp.
 //!
 //! It serves `ws://127.0.0.1:PORT/ws/chat` (intro header, 3-byte framing, Noise XX/IK with a
-//! certificate chain, binary nodes) and an admin HTTP API on the same port. A mock phone pairs
+//! certificate chain, binary nodes), a media CDN and an admin HTTP API on the same port — over
+//! TLS (`wss://`, `https://`, a self-signed certificate) with [`MockConfig::tls`]. A mock phone pairs
 //! clients by QR (`POST /admin/mock-phone/scan-qr`), building a real ADV device identity.
 //! It works with whatsapp-rust 0.7 (built with `danger-skip-cert-chain-verify`) and Baileys 6.7.
 //!
@@ -37,6 +38,8 @@ pub mod profile;
 pub mod relay;
 pub mod router;
 mod server;
+pub mod tls;
 pub mod undecryptable;
+mod ws_upgrade;
 
 pub use server::{MockConfig, MockServer};

@@ -1,5 +1,5 @@
 //! The media CDN: encrypted blobs uploaded by clients and served back, on the same port as
-//! everything else, over plain HTTP.
+//! everything else (plain HTTP, or HTTPS with `--tls`).
 //!
 //! Upload: `POST /mms/<image|video|audio|document|…>/<TOKEN>?auth=AUTH&token=TOKEN` where
 //! `TOKEN` is the base64url SHA-256 of the encrypted file (checked: a mismatch is refused) and
@@ -13,11 +13,13 @@
 //! gets `206` with `Content-Range`, an unsatisfiable range `416`. No auth on download: the
 //! direct path is the capability, as on WhatsApp's CDN.
 //!
-//! Both clients build `https://` URLs for media. The mock does not speak TLS; clients are
-//! pointed at it with their own HTTP hooks (see the crate README): a whatsapp-rust `HttpClient`
-//! that sends `https://127.0.0.1:PORT/…` as `http://`, and for Baileys an axios `adapter` in
-//! `options` (uploads) and in `downloadMediaMessage`'s options (downloads, which Baileys always
-//! addresses to `mmg.whatsapp.net`).
+//! Both clients build `https://` URLs for media. With `--tls` the mock serves this CDN over
+//! HTTPS on its own port, and `media_conn` names `127.0.0.1:PORT`, so a client trusting the
+//! mock's certificate follows the real URLs. Without TLS, clients are pointed at it with their
+//! own HTTP hooks (see the crate README): a whatsapp-rust `HttpClient` that sends
+//! `https://127.0.0.1:PORT/…` as `http://`, and for Baileys an axios `adapter` in `options`
+//! (uploads) and in `downloadMediaMessage`'s options (downloads, which Baileys always addresses
+//! to `mmg.whatsapp.net`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,11 +27,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{HeaderValue, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RANGE, TRANSFER_ENCODING};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::server::lock;
+use crate::http_front::{full_body, Body};
+use crate::server::{lock, ServerState};
 
 /// Largest upload accepted (WhatsApp's document limit).
 const MAX_UPLOAD: u64 = 2 * 1024 * 1024 * 1024;
@@ -110,42 +116,39 @@ fn cdn_segment(kind: &str) -> &'static str {
     }
 }
 
+/// The parts of a media request the CDN looks at.
 struct Request {
     method: String,
     path: String,
     query: HashMap<String, String>,
     content_length: Option<u64>,
     chunked: bool,
-    expect_continue: bool,
     range: Option<String>,
     host: Option<String>,
 }
 
-fn parse_request(head: &[u8]) -> Option<Request> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    req.parse(head).ok()?;
-    let header = |name: &str| {
-        req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-    };
-    let target = req.path?;
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
-        .collect();
-    Some(Request {
-        method: req.method?.to_owned(),
-        path: path.to_owned(),
-        query,
-        content_length: header("content-length").and_then(|v| v.parse().ok()),
-        chunked: header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")),
-        expect_continue: header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-        range: header("range"),
-        host: header("host"),
-    })
+impl Request {
+    fn from_parts(parts: &hyper::http::request::Parts) -> Self {
+        let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(|v| v.trim().to_owned());
+        let query = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+            .filter(|(k, _)| !k.is_empty())
+            .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+            .collect();
+        Request {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query,
+            content_length: header(CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+            chunked: header(TRANSFER_ENCODING).is_some_and(|v| v.to_ascii_lowercase().contains("chunked")),
+            range: header(RANGE),
+            host: header(HOST),
+        }
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -167,51 +170,31 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        200 => "OK",
-        206 => "Partial Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        416 => "Range Not Satisfiable",
-        _ => "Internal Server Error",
-    }
+fn status(code: u16) -> hyper::StatusCode {
+    hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-async fn respond_json(stream: &mut TcpStream, status: u16, body: &serde_json::Value) {
-    let body = body.to_string();
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        reason(status),
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body.as_bytes()).await;
-    let _ = stream.shutdown().await;
+fn respond_json(code: u16, body: &serde_json::Value) -> hyper::Response<Body> {
+    let mut resp = hyper::Response::new(full_body(body.to_string()));
+    *resp.status_mut() = status(code);
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
 }
 
-async fn respond_error(stream: &mut TcpStream, status: u16, code: &str, message: &str) {
-    log::debug!("media: {status} {code}: {message}");
-    respond_json(stream, status, &serde_json::json!({ "error": code, "message": message })).await;
+fn respond_error(code: u16, error: &str, message: &str) -> hyper::Response<Body> {
+    log::debug!("media: {code} {error}: {message}");
+    respond_json(code, &serde_json::json!({ "error": error, "message": message }))
 }
 
-/// Serves one media request. `buf` is what the front door read so far (the head and maybe the
-/// start of the body), `head_len` where the head ends.
-pub async fn serve(mut stream: TcpStream, buf: Vec<u8>, head_len: usize, state: &crate::server::ServerState) {
-    let Some(req) = parse_request(&buf[..head_len]) else {
-        respond_error(&mut stream, 400, "bad-request", "malformed request head").await;
-        return;
-    };
+/// Serves one media request (the front door checked [`is_media_request`]).
+pub async fn serve(req: hyper::Request<Incoming>, state: &ServerState) -> hyper::Response<Body> {
+    let (parts, body) = req.into_parts();
+    let req = Request::from_parts(&parts);
     match req.method.as_str() {
-        "POST" if req.path == TAMPER_PATH => tamper(stream, req, &state.media).await,
-        "POST" => upload(stream, req, buf[head_len..].to_vec(), state).await,
-        "GET" | "HEAD" => download(stream, req, &state.media).await,
-        _ => respond_error(&mut stream, 405, "method-not-allowed", "GET, HEAD or POST").await,
+        "POST" if req.path == TAMPER_PATH => tamper(req, &state.media).await,
+        "POST" => upload(req, body, state).await,
+        "GET" | "HEAD" => download(req, &state.media).await,
+        _ => respond_error(405, "method-not-allowed", "GET, HEAD or POST"),
     }
 }
 
@@ -219,15 +202,13 @@ pub async fn serve(mut stream: TcpStream, buf: Vec<u8>, head_len: usize, state: 
 /// stored blob, so a client's download must notice (MAC / hash mismatch). 404 unknown path.
 pub const TAMPER_PATH: &str = "/admin/media/tamper";
 
-async fn tamper(mut stream: TcpStream, req: Request, store: &MediaStore) {
+async fn tamper(req: Request, store: &MediaStore) -> hyper::Response<Body> {
     let Some(path) = req.query.get("path").map(|p| p.split('?').next().unwrap_or_default().to_owned()) else {
-        respond_error(&mut stream, 400, "bad-request", "give the blob's direct path as ?path=").await;
-        return;
+        return respond_error(400, "bad-request", "give the blob's direct path as ?path=");
     };
     let blob = lock(&store.by_path).get(&path).cloned();
     let Some(blob) = blob else {
-        respond_error(&mut stream, 404, "not-found", "no media at this path").await;
-        return;
+        return respond_error(404, "not-found", "no media at this path");
     };
     let offset = blob.len / 2;
     let result = async {
@@ -243,30 +224,28 @@ async fn tamper(mut stream: TcpStream, req: Request, store: &MediaStore) {
     match result {
         Ok(()) => {
             log::info!("media: tampered with {path} at byte {offset}");
-            respond_json(&mut stream, 200, &serde_json::json!({ "tampered": path, "offset": offset })).await
+            respond_json(200, &serde_json::json!({ "tampered": path, "offset": offset }))
         }
-        Err(e) => respond_error(&mut stream, 500, "io", &e.to_string()).await,
+        Err(e) => respond_error(500, "io", &e.to_string()),
     }
 }
 
-fn public_url(req: &Request, state: &crate::server::ServerState, direct_path: &str) -> String {
+fn public_url(req: &Request, state: &ServerState, direct_path: &str) -> String {
     let host = req.host.clone().unwrap_or_else(|| format!("127.0.0.1:{}", state.port));
     format!("https://{host}{direct_path}")
 }
 
-async fn upload(mut stream: TcpStream, req: Request, prefix: Vec<u8>, state: &crate::server::ServerState) {
+async fn upload(req: Request, body: Incoming, state: &ServerState) -> hyper::Response<Body> {
     let store = &state.media;
     if req.query.get("auth").map(String::as_str) != Some(store.auth()) {
-        respond_error(&mut stream, 401, "unauthorized", "missing or wrong media auth (ask media_conn)").await;
-        return;
+        return respond_error(401, "unauthorized", "missing or wrong media auth (ask media_conn)");
     }
     // /mms/<kind>/<token> or /product/image/<token>
     let mut segs = req.path.trim_start_matches('/').split('/');
     let (_, kind, token) = (segs.next(), segs.next().unwrap_or(""), segs.next().unwrap_or(""));
     let token = req.query.get("token").cloned().unwrap_or_else(|| token.to_owned());
     let Ok(declared) = base64::prelude::BASE64_URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')) else {
-        respond_error(&mut stream, 400, "bad-token", "token is not the base64url SHA-256 of the file").await;
-        return;
+        return respond_error(400, "bad-token", "token is not the base64url SHA-256 of the file");
     };
     let token = base64::prelude::BASE64_URL_SAFE_NO_PAD.encode(&declared);
 
@@ -280,45 +259,32 @@ async fn upload(mut stream: TcpStream, req: Request, prefix: Vec<u8>, state: &cr
             }),
             None => serde_json::json!({ "resume": "0" }),
         };
-        respond_json(&mut stream, 200, &body).await;
-        return;
+        return respond_json(200, &body);
     }
     if req.query.get("file_offset").is_some_and(|o| o != "0") {
         // We never report a partial upload, so a client has no reason to resume one.
-        respond_error(&mut stream, 400, "bad-offset", "no partial upload to resume").await;
-        return;
+        return respond_error(400, "bad-offset", "no partial upload to resume");
     }
     if !req.chunked && req.content_length.is_none() {
-        respond_error(&mut stream, 411, "length-required", "Content-Length or chunked body required").await;
-        return;
+        return respond_error(411, "length-required", "Content-Length or chunked body required");
     }
     if req.content_length.is_some_and(|n| n > MAX_UPLOAD) {
-        respond_error(&mut stream, 413, "too-large", "upload larger than 2 GiB").await;
-        return;
-    }
-    if req.expect_continue && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
-        return;
+        return respond_error(413, "too-large", "upload larger than 2 GiB");
     }
 
+    // Polling the body is what makes hyper answer `Expect: 100-continue`.
     let n = store.next.fetch_add(1, Ordering::Relaxed);
     let file_path = store.dir().join(format!("{n}.enc"));
-    let received = {
-        let (read_half, _) = stream.split();
-        let body = std::io::Cursor::new(prefix).chain(read_half);
-        receive_body(body, &req, &file_path).await
-    };
-    let (len, digest) = match received {
+    let (len, digest) = match receive_body(body, &file_path).await {
         Ok(r) => r,
         Err(e) => {
             let _ = tokio::fs::remove_file(&file_path).await;
-            respond_error(&mut stream, 400, "bad-body", &e).await;
-            return;
+            return respond_error(400, "bad-body", &e);
         }
     };
     if digest.as_slice() != declared.as_slice() {
         let _ = tokio::fs::remove_file(&file_path).await;
-        respond_error(&mut stream, 400, "hash-mismatch", "the body's SHA-256 does not match the token").await;
-        return;
+        return respond_error(400, "hash-mismatch", "the body's SHA-256 does not match the token");
     }
     let direct_path = format!("/v/{}/{:016x}{n:04}.enc", cdn_segment(kind), rand::random::<u64>());
     lock(&store.by_path).insert(direct_path.clone(), Blob { file: file_path, len, direct_path: direct_path.clone() });
@@ -329,69 +295,27 @@ async fn upload(mut stream: TcpStream, req: Request, prefix: Vec<u8>, state: &cr
         "direct_path": direct_path,
         "handle": token,
     });
-    respond_json(&mut stream, 200, &body).await;
+    respond_json(200, &body)
 }
 
-/// Streams the request body into `file`, hashing it; returns (length, SHA-256).
-async fn receive_body<R: AsyncRead + Unpin>(body: R, req: &Request, file: &Path) -> Result<(u64, Vec<u8>), String> {
+/// Streams the request body (hyper has undone any chunking) into `file`, hashing it; returns
+/// (length, SHA-256).
+async fn receive_body(mut body: Incoming, file: &Path) -> Result<(u64, Vec<u8>), String> {
     let mut out = tokio::fs::File::create(file).await.map_err(|e| format!("temp file: {e}"))?;
     let mut hasher = Sha256::new();
     let mut total = 0u64;
-    let mut reader = BufReader::with_capacity(CHUNK, body);
-    let mut chunk = vec![0u8; CHUNK];
-    if req.chunked {
-        loop {
-            let mut line = Vec::new();
-            reader.read_until(b'\n', &mut line).await.map_err(|e| e.to_string())?;
-            let line = String::from_utf8_lossy(&line);
-            let size_hex = line.trim().split(';').next().unwrap_or("");
-            let size = u64::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {size_hex:?}"))?;
-            if size == 0 {
-                // Trailers until an empty line.
-                loop {
-                    let mut t = Vec::new();
-                    let n = reader.read_until(b'\n', &mut t).await.map_err(|e| e.to_string())?;
-                    if n == 0 || t == b"\r\n" || t == b"\n" {
-                        break;
-                    }
-                }
-                break;
-            }
-            total += size;
-            if total > MAX_UPLOAD {
-                return Err("upload larger than 2 GiB".into());
-            }
-            copy_exact(&mut reader, &mut out, &mut hasher, &mut chunk, size).await?;
-            let mut crlf = Vec::new();
-            reader.read_until(b'\n', &mut crlf).await.map_err(|e| e.to_string())?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the body: {e}"))?;
+        let Ok(data) = frame.into_data() else { continue }; // trailers
+        total += data.len() as u64;
+        if total > MAX_UPLOAD {
+            return Err("upload larger than 2 GiB".into());
         }
-    } else {
-        let size = req.content_length.unwrap_or(0);
-        copy_exact(&mut reader, &mut out, &mut hasher, &mut chunk, size).await?;
-        total = size;
+        hasher.update(&data);
+        out.write_all(&data).await.map_err(|e| format!("temp file: {e}"))?;
     }
-    out.flush().await.map_err(|e| e.to_string())?;
+    out.flush().await.map_err(|e| format!("temp file: {e}"))?;
     Ok((total, hasher.finalize().to_vec()))
-}
-
-async fn copy_exact<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    out: &mut tokio::fs::File,
-    hasher: &mut Sha256,
-    buf: &mut [u8],
-    mut remaining: u64,
-) -> Result<(), String> {
-    while remaining > 0 {
-        let want = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
-        let n = reader.read(&mut buf[..want]).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err(format!("body ended {remaining} bytes early"));
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).await.map_err(|e| format!("temp file: {e}"))?;
-        remaining -= n as u64;
-    }
-    Ok(())
 }
 
 /// Parses a single `bytes=` range against a blob of `len` bytes: `Ok(None)` = whole file,
@@ -424,52 +348,67 @@ fn parse_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()>
     Ok(Some((start, end)))
 }
 
-async fn download(mut stream: TcpStream, req: Request, store: &MediaStore) {
+async fn download(req: Request, store: &MediaStore) -> hyper::Response<Body> {
     let blob = lock(&store.by_path).get(&req.path).cloned();
     let Some(blob) = blob else {
-        respond_error(&mut stream, 404, "not-found", "no media at this path").await;
-        return;
+        return respond_error(404, "not-found", "no media at this path");
     };
-    let (status, start, end) = match parse_range(req.range.as_deref(), blob.len) {
+    let (code, start, end) = match parse_range(req.range.as_deref(), blob.len) {
         Ok(None) => (200, 0, blob.len.saturating_sub(1)),
         Ok(Some((s, e))) => (206, s, e),
         Err(()) => {
-            let head = format!(
-                "HTTP/1.1 416 {}\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                reason(416),
-                blob.len
-            );
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.shutdown().await;
-            return;
+            let mut resp = hyper::Response::new(full_body(""));
+            *resp.status_mut() = status(416);
+            resp.headers_mut().insert(CONTENT_RANGE, header_value(format!("bytes */{}", blob.len)));
+            return resp;
         }
     };
     let count = if blob.len == 0 { 0 } else { end - start + 1 };
-    let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {count}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n",
-        reason(status)
-    );
-    if status == 206 {
-        head.push_str(&format!("Content-Range: bytes {start}-{end}/{}\r\n", blob.len));
-    }
-    head.push_str("\r\n");
-    if stream.write_all(head.as_bytes()).await.is_err() {
-        return;
-    }
-    if req.method == "GET" && count > 0 {
-        if let Err(e) = send_file(&mut stream, &blob.file, start, count).await {
-            log::debug!("media: sending {} failed: {e}", blob.direct_path);
+    let body = if req.method == "GET" && count > 0 {
+        match file_body(&blob.file, start, count).await {
+            Ok(b) => b,
+            Err(e) => return respond_error(500, "io", &format!("opening {}: {e}", blob.direct_path)),
         }
+    } else {
+        full_body("")
+    };
+    let mut resp = hyper::Response::new(body);
+    *resp.status_mut() = status(code);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    // Set even for HEAD (whose body hyper leaves out), so the client learns the size.
+    h.insert(CONTENT_LENGTH, HeaderValue::from(count));
+    h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if code == 206 {
+        h.insert(CONTENT_RANGE, header_value(format!("bytes {start}-{end}/{}", blob.len)));
     }
-    let _ = stream.shutdown().await;
+    resp
 }
 
-async fn send_file(stream: &mut TcpStream, file: &Path, start: u64, count: u64) -> std::io::Result<()> {
+fn header_value(s: String) -> HeaderValue {
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `count` bytes of `file` from `start`, read in chunks as the client takes them.
+async fn file_body(file: &Path, start: u64, count: u64) -> std::io::Result<Body> {
     let mut f = tokio::fs::File::open(file).await?;
     f.seek(std::io::SeekFrom::Start(start)).await?;
-    let mut limited = f.take(count);
-    tokio::io::copy(&mut limited, stream).await?;
-    Ok(())
+    let chunks = futures_util::stream::unfold((f.take(count), false), |(mut reader, done)| async move {
+        if done {
+            return None;
+        }
+        let mut buf = vec![0u8; CHUNK];
+        match reader.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Frame::data(Bytes::from(buf))), (reader, false)))
+            }
+            // Ends the body with the error (hyper then drops the connection), then stops.
+            Err(e) => Some((Err(e), (reader, true))),
+        }
+    });
+    Ok(BodyExt::boxed_unsync(StreamBody::new(chunks)))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::http_front;
 use crate::noise_server::ServerIdentity;
 use crate::pairing::PairingDesk;
 use crate::router::Router;
+use crate::tls::TlsIdentity;
 
 /// How to start a [`MockServer`].
 #[derive(Clone, Debug, Default)]
@@ -27,6 +28,9 @@ pub struct MockConfig {
     /// How many QR refs a new device is given (`MOCK_QR_REFS`; default 6, as WhatsApp). With 1,
     /// a client's QR runs out after its first ref (60 s), for testing "QR never scanned".
     pub qr_refs: Option<usize>,
+    /// Serve the port over TLS (`wss://`, `https://`) with a self-signed certificate made at
+    /// start; [`MockServer::certificate_pem`] gives it to clients that must trust it.
+    pub tls: bool,
 }
 
 impl MockConfig {
@@ -114,6 +118,7 @@ impl ServerState {
 pub struct MockServer {
     port: u16,
     state: Arc<ServerState>,
+    tls: Option<TlsIdentity>,
     shutdown_tx: watch::Sender<bool>,
     accept_task: JoinHandle<()>,
 }
@@ -123,6 +128,7 @@ impl MockServer {
     pub async fn start(config: MockConfig) -> anyhow::Result<MockServer> {
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
         let port = listener.local_addr()?.port();
+        let tls = if config.tls { Some(TlsIdentity::self_signed()?) } else { None };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(ServerState {
             port,
@@ -145,19 +151,26 @@ impl MockServer {
             next_conn_id: AtomicU64::new(1),
             shutdown: shutdown_rx,
         });
-        let accept_task = tokio::spawn(accept_loop(listener, state.clone()));
-        log::info!("mock server listening on 127.0.0.1:{port}");
-        Ok(MockServer { port, state, shutdown_tx, accept_task })
+        let accept_task = tokio::spawn(accept_loop(listener, state.clone(), tls.clone()));
+        log::info!("mock server listening on 127.0.0.1:{port}{}", if tls.is_some() { " (TLS)" } else { "" });
+        Ok(MockServer { port, state, tls, shutdown_tx, accept_task })
     }
 
-    /// WebSocket URL for clients: `ws://127.0.0.1:PORT/ws/chat`.
+    /// WebSocket URL for clients: `ws://127.0.0.1:PORT/ws/chat` (`wss://` with TLS).
     pub fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws/chat", self.port)
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://127.0.0.1:{}/ws/chat", self.port)
     }
 
-    /// Base URL of the admin API: `http://127.0.0.1:PORT`.
+    /// Base URL of the admin API and media CDN: `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn http_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The self-signed certificate (PEM) clients must trust, when serving TLS.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.cert_pem.as_str())
     }
 
     pub fn port(&self) -> u16 {
@@ -182,7 +195,10 @@ impl MockServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<ServerState>) {
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn accept_loop(listener: TcpListener, state: Arc<ServerState>, tls: Option<TlsIdentity>) {
     let mut shutdown = state.shutdown.clone();
     loop {
         tokio::select! {
@@ -191,7 +207,20 @@ async fn accept_loop(listener: TcpListener, state: Arc<ServerState>) {
                 Ok((stream, peer)) => {
                     log::trace!("accepted {peer}");
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(http_front::serve_tcp(stream, state.clone()));
+                    let state = state.clone();
+                    match &tls {
+                        None => { tokio::spawn(http_front::serve_connection(stream, state)); }
+                        Some(tls) => {
+                            let acceptor = tls.acceptor.clone();
+                            tokio::spawn(async move {
+                                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                    Ok(Ok(stream)) => http_front::serve_connection(stream, state).await,
+                                    Ok(Err(e)) => log::debug!("TLS handshake with {peer} failed: {e}"),
+                                    Err(_) => log::debug!("TLS handshake with {peer} timed out"),
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(e) => {
                     // Typically EMFILE; back off a little instead of spinning.
