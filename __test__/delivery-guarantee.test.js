@@ -126,6 +126,27 @@ test('a handler waiting for the chat\'s next message gets it once handlerTimeout
   }
 }, 60000)
 
+test('handlerTimeoutMs: 0 acknowledges on receipt, as Baileys: nothing waits for handlers', async () => {
+  const bot = await pairedManager(mock, ['eager'], {}, { handlerTimeoutMs: 0 })
+  try {
+    const eagerJid = userJid(bot.socks.eager.user.id)
+    let release
+    const held = new Promise((r) => (release = r))
+    const got = []
+    bot.manager.on('messages.upsert', async ({ data }) => {
+      got.push(textOf(data.messages[0]))
+      await held
+    })
+    for (const text of ['one', 'two']) await sender.socks.s1.sendMessage(eagerJid, { text })
+    // Both arrive while the first handler is still running, and none is counted as waiting.
+    await until(() => got.length === 2, 10000)
+    expect(bot.manager.pendingMessages).toBe(0)
+    release()
+  } finally {
+    await bot.manager.close()
+  }
+}, 60000)
+
 test('maxPendingMessages and handlerTimeoutMs are checked', () => {
   expect(() => new ShardManager({ session: '/tmp/x', maxPendingMessages: 0 })).toThrow(/maxPendingMessages must be a whole number/)
   expect(() => new ShardManager({ session: '/tmp/x', handlerTimeoutMs: -1 })).toThrow(/handlerTimeoutMs must be a whole number/)

@@ -309,8 +309,13 @@ impl Shard {
             .with_transport_factory(GatedTransportFactory::new(dialer, gate, self.handshake.clone()))
             .with_http_client(media_http)
             .with_runtime(TokioRuntime)
-            .with_inbound_durability_hook(InboundGate { shard: Arc::downgrade(self), pending: self.pending_messages.clone() })
             .with_version((v1, v2, v3));
+        // `handlerTimeoutMs: 0` asks for Baileys' acknowledge-on-receipt: no hook, and none of
+        // its per-message record writes.
+        if !self.pending_messages.handler_timeout.is_zero() {
+            builder =
+                builder.with_inbound_durability_hook(InboundGate { shard: Arc::downgrade(self), pending: self.pending_messages.clone() });
+        }
         if let Some([os, browser, _]) = &config.browser {
             builder = builder.with_device_props(DevicePropsOverride::new().with_os(os.clone()).with_platform_type(platform_type(browser)));
         }
