@@ -82,7 +82,8 @@ test('a slow handler holds intake back: at most maxPendingMessages in handlers, 
       mostActive = Math.max(mostActive, active)
       mostPending = Math.max(mostPending, slow.manager.pendingMessages)
       await new Promise((r) => setTimeout(r, 100))
-      for (const m of upsert.messages) {
+      // The mock phone's own protocol messages (an app-state key share) may arrive too.
+      for (const m of upsert.messages.filter((m) => !m.key.fromMe)) {
         const chat = m.key.remoteJid
         got.set(chat, [...(got.get(chat) ?? []), textOf(m)])
       }
@@ -112,9 +113,25 @@ test('a handler waiting for the chat\'s next message gets it once handlerTimeout
   try {
     const askerJid = userJid(bot.socks.asker.user.id)
     // A "collector": the handler of the question waits for the answer in the same chat.
-    const nextText = () => new Promise((resolve) => bot.manager.once('messages.upsert', ({ data }) => resolve(textOf(data.messages[0]))))
+    // Texts from the peer only: the mock phone's own protocol messages may arrive too.
+    const nextText = () =>
+      new Promise((resolve) => {
+        const listener = ({ data }) => {
+          const text = textOf(data.messages.find((m) => !m.key.fromMe) ?? {})
+          if (text === undefined) return
+          bot.manager.off('messages.upsert', listener)
+          resolve(text)
+        }
+        bot.manager.on('messages.upsert', listener)
+      })
     const answered = new Promise((resolve) => {
-      bot.manager.once('messages.upsert', async () => resolve(await nextText()))
+      const onQuestion = async ({ data }) => {
+        if (data.messages.every((m) => m.key.fromMe)) return
+        bot.manager.off('messages.upsert', onQuestion)
+        // The question's handler waits for the chat's next message.
+        resolve(await nextText())
+      }
+      bot.manager.on('messages.upsert', onQuestion)
     })
     const started = Date.now()
     await sender.socks.s1.sendMessage(askerJid, { text: 'question' })
@@ -134,6 +151,7 @@ test('handlerTimeoutMs: 0 acknowledges on receipt, as Baileys: nothing waits for
     const held = new Promise((r) => (release = r))
     const got = []
     bot.manager.on('messages.upsert', async ({ data }) => {
+      if (data.messages[0].key.fromMe) return
       got.push(textOf(data.messages[0]))
       await held
     })

@@ -28,7 +28,7 @@ test('a shard sends to another shard: Baileys-shaped messages.upsert on the rece
   const onBobSock = []
   bob.ev.on('messages.upsert', (d) => onBobSock.push(d))
 
-  const received = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.type === 'notify', 30000)
+  const received = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'bob' && e.data.type === 'notify' && e.data.messages.some((m) => !m.key.fromMe), 30000)
   // On localhost the receipt can arrive before sendMessage resolves: the id is chosen up front
   // and the listener is in place before the send.
   const id = '3EB0E2E0000000000001'
@@ -69,7 +69,7 @@ test('a shard and the real Baileys 6.7.21 exchange texts both ways with no decry
   const alice = manager.socket('alice')
 
   // Baileys → shard
-  const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'alice' && e.data.type === 'notify', 30000)
+  const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'alice' && e.data.type === 'notify' && e.data.messages.some((m) => !m.key.fromMe), 30000)
   peer.command({ cmd: 'send', to: alice.user.id, text: 'hello shard' })
   const sentByPeer = await peer.waitFor('Baileys to send', (e) => e.event === 'sent' || e.event === 'cmd-error', 20000)
   expect(sentByPeer.event).toBe('sent')

@@ -92,7 +92,7 @@ describe('readMessages', () => {
     const p = await baileysPeer()
     const alice = manager.socket('alice')
     // Baileys sends, the shard reads, Baileys sees status 4.
-    const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'alice' && e.data.type === 'notify', 30000)
+    const got = waitFor(manager, 'messages.upsert', (e) => e.shardId === 'alice' && e.data.type === 'notify' && e.data.messages.some((m) => !m.key.fromMe), 30000)
     p.command({ cmd: 'send', to: alice.user.id, text: 'read this, shard' })
     const sent = await p.waitFor('Baileys to send', (e) => e.event === 'sent' || e.event === 'cmd-error', 20000)
     expect(sent.event).toBe('sent')
