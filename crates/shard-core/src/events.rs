@@ -129,10 +129,6 @@ impl Settled {
     pub async fn wait(mut self) -> bool {
         self.0.wait_for(|settled| *settled).await.is_ok()
     }
-
-    pub fn is_same(&self, other: &Settled) -> bool {
-        self.0.same_channel(&other.0)
-    }
 }
 
 impl std::fmt::Debug for Settlement {

@@ -601,11 +601,7 @@ impl Shard {
             return false;
         };
         let (settlement, settled) = Settlement::new();
-        let mut waits = self.report_messages(messages, Some((settlement, settled.clone())));
-        let reported: Vec<MessageKey> = {
-            let in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
-            in_handlers.iter().filter(|(_, s)| s.is_same(&settled)).map(|(k, _)| k.clone()).collect()
-        };
+        let Reported { mut waits, in_handlers: reported } = self.report_messages(messages, Some((settlement, settled.clone())));
         if !reported.is_empty() {
             waits.push(settled);
         }
@@ -636,17 +632,13 @@ impl Shard {
     }
 
     /// Reports the messages not reported yet as `messages.upsert`. With a settlement (from
-    /// `hand_over`), the reported ones are recorded as in handlers until it is settled, and what
-    /// is returned is how to wait for those an earlier delivery still has in handlers.
-    fn report_messages(
-        &self,
-        messages: &[wacore::types::events::InboundMessage],
-        settlement: Option<(Settlement, Settled)>,
-    ) -> Vec<Settled> {
+    /// `hand_over`), the reported ones are recorded as in handlers until it is settled.
+    fn report_messages(&self, messages: &[wacore::types::events::InboundMessage], settlement: Option<(Settlement, Settled)>) -> Reported {
         let me = self.user().map(|u| u.id);
         let mut notify = Vec::new();
         let mut append = Vec::new();
         let mut earlier = Vec::new();
+        let mut recorded = Vec::new();
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
         for inbound in messages {
@@ -667,7 +659,8 @@ impl Shard {
                 Ok(mut msg) => {
                     baileys_events::normalise_foreign_keys(&mut msg, me.as_deref());
                     if let Some((_, settled)) = &settlement {
-                        in_handlers.insert(key, settled.clone());
+                        in_handlers.insert(key.clone(), settled.clone());
+                        recorded.push(key);
                     }
                     if inbound.info.is_offline {
                         append.push(msg)
@@ -687,7 +680,7 @@ impl Shard {
                 self.upsert_settled(messages, kind, settlement.clone());
             }
         }
-        earlier
+        Reported { waits: earlier, in_handlers: recorded }
     }
 
     /// `messages.upsert`, then what Baileys' `processMessage` derives from each message.
@@ -867,6 +860,14 @@ impl Shard {
     fn running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// What `report_messages` did with a delivery.
+struct Reported {
+    /// How to wait for the messages an earlier delivery still has in handlers.
+    waits: Vec<Settled>,
+    /// The keys it recorded as in handlers (with a settlement), to forget once settled.
+    in_handlers: Vec<MessageKey>,
 }
 
 /// `markOnlineOnConnect: false`. The engine announces `available` whenever it connects with a
