@@ -16,7 +16,14 @@ export interface SocketConfig {
   keepAliveIntervalMs?: number
   /** false: the account is announced `unavailable` on every connect, so the phone keeps its notifications (default true). */
   markOnlineOnConnect?: boolean
+  /**
+   * true: the device asks the phone for its full history at pairing, and every history chunk is
+   * emitted as `messaging-history.set` (default false: as in Baileys 6.7.21, no history is
+   * emitted unless this or `shouldSyncHistoryMessage` is set).
+   */
   syncFullHistory?: boolean
+  /** Chooses which history chunks are emitted as `messaging-history.set` (return true to keep one). */
+  shouldSyncHistoryMessage?: (notification: { syncType: number; progress: number | null; peerDataRequestSessionId: string | null }) => boolean
   /** A pino-compatible logger; each shard logs its lifecycle to `logger.child({ shardId })` (`sock.logger`). */
   logger?: ShardLogger
   /**

@@ -32,6 +32,22 @@ export class MockServer {
     phoneNumber: string,
     code: string,
   ): Promise<{ jid: string; lid: string; phone: string; device: number; account: string }>
+  /**
+   * Gives account `phone` contacts, chats and messages; each device linking to it afterwards gets
+   * them from the mock phone as history sync (`messaging-history.set`). `generate` makes an
+   * account of that size; `historyFault: 'truncated'` spoils the next history chunk sent.
+   */
+  seedAccount(
+    phone: string,
+    state: {
+      pushName?: string
+      contacts?: { id: string; name?: string; notify?: string }[]
+      chats?: { id: string; name?: string; unreadCount?: number; archived?: boolean; pinned?: number; muteEndTime?: number; conversationTimestamp?: number }[]
+      messages?: ({ from: string; text: string; timestamp?: number; id?: string; chat?: string; fromMe?: boolean } | object)[]
+      generate?: { contacts?: number; chats?: number; messagesPerChat?: number; groups?: number; seed?: number }
+      historyFault?: 'truncated'
+    },
+  ): Promise<{ contacts: number; chats: number; messages: number }>
   /** The mock phone of account `from` calls account `to`; every device of `to` gets the offer. */
   placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
   /** Delivers to every linked device of `to` a message from `from`'s phone that cannot be decrypted (random ciphertext). */

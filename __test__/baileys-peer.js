@@ -39,7 +39,7 @@ function safe(obj) {
 // event line (or 'cmd-error'). Group events are reported as { event: 'groups.upsert' | 'groups.update'
 // | 'group-participants.update', data }.
 const BAILEYS_APP = String.raw`
-const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage, downloadEncryptedContent, getMediaKeys, toBuffer, proto } = await import('baileys')
+const { makeWASocket, useMultiFileAuthState, DisconnectReason, jidNormalizedUser, downloadMediaMessage, downloadEncryptedContent, getMediaKeys, toBuffer, toNumber, proto } = await import('baileys')
 const { createHash, createHmac, createCipheriv, randomBytes } = await import('node:crypto')
 // A poll vote encrypted as WhatsApp clients encrypt it (Baileys 6.7.21 only decrypts them):
 // HMAC-SHA256 key derivation from the poll's messageSecret, AES-256-GCM with the tag appended.
@@ -77,6 +77,16 @@ const report = (event) => process.stdout.write(JSON.stringify(event) + '\n')
 ${LOGGER_JS}
 let sock
 let pendingSave = Promise.resolve()
+let pairingRequested = false
+// A value as a bot sees it, without protobufjs' toJSON (which makes Longs and enums strings and
+// drops empty arrays): own enumerable keys, Longs as numbers, bytes as base64.
+function plainValue(value) {
+  if (value == null || typeof value !== 'object') return value
+  if (typeof value.low === 'number' && typeof value.high === 'number' && 'unsigned' in value) return toNumber(value)
+  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') }
+  if (Array.isArray(value)) return value.map(plainValue)
+  return Object.fromEntries(Object.keys(value).filter((k) => value[k] !== undefined).map((k) => [k, plainValue(value[k])]))
+}
 async function connect() {
   await pendingSave
   const { state, saveCreds } = await useMultiFileAuthState(process.env.AUTH_DIR)
@@ -90,6 +100,7 @@ async function connect() {
     markOnlineOnConnect: false,
     connectTimeoutMs: 15000,
     defaultQueryTimeoutMs: 15000,
+    ...JSON.parse(process.env.PEER_SOCKET || '{}'),
   })
   sock.ev.on('creds.update', () => { pendingSave = pendingSave.then(saveCreds) })
   sock.ev.on('messages.upsert', ({ messages, type }) => {
@@ -108,8 +119,19 @@ async function connect() {
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
   })
+  // Account state as plain values (the oracle compares values, not protobufjs types).
+  for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert']) {
+    sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
+  }
   sock.ev.on('connection.update', (u) => {
-    if (u.qr) report({ event: 'qr', qr: u.qr })
+    if (u.qr && process.env.PEER_PAIR_PHONE && !pairingRequested) {
+      // Linked by a pairing code for this number instead of the QR: a device of that account.
+      pairingRequested = true
+      sock.requestPairingCode(process.env.PEER_PAIR_PHONE).then(
+        (code) => report({ event: 'pairing-code', code }),
+        (e) => report({ event: 'cmd-error', cmd: 'requestPairingCode', message: String(e?.stack ?? e) }),
+      )
+    } else if (u.qr) report({ event: 'qr', qr: u.qr })
     if (u.connection === 'open') report({ event: 'open', me: state.creds.me })
     if (u.receivedPendingNotifications) report({ event: 'pending-done' })
     if (u.connection === 'close') {
@@ -207,7 +229,11 @@ await connect()
 
 /** A Baileys child process with an event log and bounded waits. */
 class BaileysChild {
-  /** `options.authDir`: an existing session folder to use (kept on close); default a fresh temp one. */
+  /**
+   * `options.authDir`: an existing session folder to use (kept on close); default a fresh temp one.
+   * `options.socket`: more Baileys socket options (JSON values). `options.pairPhone`: link by a
+   * pairing code for that number (typed on the mock phone), as a device of that account.
+   */
   constructor(name, mock, options = {}) {
     this.name = name
     this.events = []
@@ -219,7 +245,14 @@ class BaileysChild {
     this.child = spawn(process.execPath, ['--input-type=module', '-e', BAILEYS_APP], {
       cwd: ROOT,
       // A TLS mock's self-signed certificate is trusted by the child's every TLS client (ws, axios).
-      env: { ...process.env, MOCK_URL: mock.url, AUTH_DIR: this.authDir, ...(mock.certPath ? { NODE_EXTRA_CA_CERTS: mock.certPath } : {}) },
+      env: {
+        ...process.env,
+        MOCK_URL: mock.url,
+        AUTH_DIR: this.authDir,
+        PEER_SOCKET: JSON.stringify(options.socket ?? {}),
+        PEER_PAIR_PHONE: options.pairPhone ?? '',
+        ...(mock.certPath ? { NODE_EXTRA_CA_CERTS: mock.certPath } : {}),
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.stderr = ''
@@ -231,6 +264,10 @@ class BaileysChild {
       if (ev.event === 'qr' && !this.scanned) {
         this.scanned = true
         this.scan = mock.scanQr(ev.qr).then(() => 'ok', (e) => e)
+      }
+      if (ev.event === 'pairing-code' && !this.scanned) {
+        this.scanned = true
+        this.scan = mock.enterPairingCode(options.pairPhone, ev.code).then(() => 'ok', (e) => e)
       }
       this.onEvent(ev)
     })

@@ -142,9 +142,9 @@ async function expectShardError(promise, code, pattern) {
  * A real Baileys 6.7.21 client (`__test__/baileys-peer.js`) paired with `mock`, once it is open
  * and has its offline queue. Resolves with `{ peer, me }` (`me` = its `creds.me`).
  */
-async function openBaileysPeer(mock, name = 'peer') {
+async function openBaileysPeer(mock, name = 'peer', options = {}) {
   const { BaileysChild } = require('./baileys-peer')
-  const peer = new BaileysChild(name, mock)
+  const peer = new BaileysChild(name, mock, options)
   const open = await peer.waitFor('Baileys to open', (e) => e.event === 'open', 30000)
   expect(open.event).toBe('open')
   await peer.waitFor('Baileys offline sync', (e) => e.event === 'pending-done', 15000)

@@ -8,6 +8,7 @@ const { ShardSocket } = require('./socket')
 const { isLogger, shardLogger } = require('./logger')
 const { emitPollVotes } = require('./poll-votes')
 const { withoutIgnored, batchWithoutIgnored } = require('./ignored-jids')
+const { wantedHistory } = require('./history-filter')
 const { proxyOptions } = require('./proxy-agents')
 const { collecting, emitCollecting, allFinished } = require('./handler-settlement')
 
@@ -37,7 +38,7 @@ function nativeSocketConfig(config) {
   if (config.logger != null && !isLogger(config.logger)) {
     throw new ShardError('socket option logger must be pino-compatible (trace, debug, info, warn, error and fatal methods)', 'INVALID_ARGUMENT')
   }
-  for (const name of ['getMessage', 'shouldIgnoreJid', 'patchMessageBeforeSending']) {
+  for (const name of ['getMessage', 'shouldIgnoreJid', 'patchMessageBeforeSending', 'shouldSyncHistoryMessage']) {
     if (config[name] != null && typeof config[name] !== 'function') throw new ShardError(`socket option ${name} must be a function`, 'INVALID_ARGUMENT')
   }
   const isPlain = (v) => v === null || Array.isArray(v) || (typeof v !== 'object' && typeof v !== 'function')
@@ -46,6 +47,9 @@ function nativeSocketConfig(config) {
     if (value instanceof URL) plain[key] = value.toString()
     else if (isPlain(value)) plain[key] = value
   }
+  // The function stays here (lib/history-filter.js calls it); the native side only learns
+  // that history is wanted.
+  if (typeof config.shouldSyncHistoryMessage === 'function') plain.historyFilter = true
   return { ...plain, ...proxyOptions(config) }
 }
 
@@ -396,6 +400,10 @@ class ShardManager extends EventEmitter {
         sock.logger.info({ state: data.state, type: data.type, statusCode: data.statusCode, reason: data.reason }, `login ${data.state}`)
         this._emitBoth('login.update', shardId, { shardId, ...data })
         return
+      case 'engine.log':
+        // A warning or error the WhatsApp engine wrote while working for this shard.
+        sock.logger[data.level]({ target: data.target }, data.message)
+        return
       case 'shard.error': {
         const error = new ShardError(data.message, data.code)
         sock.logger.error({ code: data.code }, data.message)
@@ -422,7 +430,8 @@ class ShardManager extends EventEmitter {
       case 'baileys': {
         // The Baileys events of one stanza, delivered together (one `ev.process` map).
         const ignore = this._socketOption(shardId, 'shouldIgnoreJid')
-        const batch = withDates(typeof ignore === 'function' ? batchWithoutIgnored(data, ignore, sock.logger) : data)
+        const wanted = wantedHistory(data, this._socketOption(shardId, 'shouldSyncHistoryMessage'), sock.logger)
+        const batch = withDates(typeof ignore === 'function' ? batchWithoutIgnored(wanted, ignore, sock.logger) : wanted)
         if (batch.length === 0) return
         sock.ev.emitTogether(batch)
         emitPollVotes(sock, batch)

@@ -180,6 +180,23 @@ class MockServer {
   }
 
   /**
+   * Gives account `phone` a lived-in state: each device that links to it afterwards gets it
+   * from the mock phone as history sync (`INITIAL_BOOTSTRAP`, `PUSH_NAME`, then `RECENT`, or
+   * `FULL` for a device that asked for the full history), as a real phone sends it.
+   * Replaces an earlier seed. Messages can be `{ from, text, timestamp?, id?, chat?, fromMe? }`
+   * or text `WAMessage`s; `generate` makes an account of that size (the same for one `seed`).
+   * `historyFault: 'truncated'` spoils the next history chunk sent (it decrypts, but does not
+   * inflate), to test a client's handling of it.
+   * @param {string} phone the account's number, e.g. `'15551234567'`
+   * @param {{ pushName?: string, contacts?: { id: string, name?: string, notify?: string }[], chats?: { id: string, name?: string, unreadCount?: number, archived?: boolean, pinned?: number, muteEndTime?: number, conversationTimestamp?: number }[], messages?: object[], generate?: { contacts?: number, chats?: number, messagesPerChat?: number, groups?: number, seed?: number }, historyFault?: 'truncated' }} state
+   * @returns {Promise<{ contacts: number, chats: number, messages: number }>} what the account now holds
+   */
+  async seedAccount(phone, state) {
+    const number = String(phone).replace(/^\+/, '')
+    return this._adminPost(`/admin/accounts/${encodeURIComponent(number)}/seed`, state, 'the account seed')
+  }
+
+  /**
    * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
    * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`.
    * @param {string} from caller's phone number

@@ -104,6 +104,18 @@ fn to_js(event: ShardEvent) -> BValue {
             }
             ("load.progress", BValue::Object(fields))
         }
+        // JS writes it to the shard's `logger` (`sock.logger`).
+        ShardEvent::EngineLog { log, .. } => {
+            let level = if log.level == log::Level::Error { "error" } else { "warn" };
+            (
+                "engine.log",
+                BValue::obj([
+                    ("level", BValue::str(level)),
+                    ("target", BValue::String(log.target)),
+                    ("message", BValue::String(log.message)),
+                ]),
+            )
+        }
         // `[{ event, data }]`: JS emits them on `sock.ev` as one batch.
         ShardEvent::Baileys { events, .. } => (
             "baileys",

@@ -18,17 +18,16 @@ mod newsletter_ops;
 mod options;
 mod poll_ops;
 mod privacy_ops;
+mod process_logger;
 mod profile_ops;
 mod proto_codec;
 mod raw_ops;
 mod shard;
 mod socket_ops;
 
-/// Engine logs go to stderr only when asked for: `BAILEYS_SHARD_LOG=info` (or `debug`,
-/// `whatsapp_rust=debug`, ...), in `RUST_LOG` syntax. Nothing is written to files.
 #[napi_derive::module_init]
 fn init_logging() {
-    let _ = env_logger::Builder::from_env(env_logger::Env::new().filter("BAILEYS_SHARD_LOG")).try_init();
+    process_logger::install();
 }
 
 /// True in the testing builds (feature `insecure-test-server`): they trust the mock server's

@@ -75,6 +75,8 @@ pub fn socket_config(value: Option<&Value>) -> Result<SocketConfig> {
         keep_alive_interval: opt_ms(obj, "keepAliveIntervalMs")?,
         mark_online_on_connect: opt_bool(obj, "markOnlineOnConnect")?,
         sync_full_history: opt_bool(obj, "syncFullHistory")?,
+        // Set by lib/manager.js when the `shouldSyncHistoryMessage` function is given.
+        history_filter: opt_bool(obj, "historyFilter")?,
         emit_own_events: opt_bool(obj, "emitOwnEvents")?,
         proxy: opt_proxy(obj, "proxy")?,
         media_proxy: opt_proxy(obj, "mediaProxy")?,

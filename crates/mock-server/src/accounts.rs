@@ -75,6 +75,8 @@ pub struct KeyBundle {
 pub struct CompanionProps {
     pub os: Option<String>,
     pub platform_type: Option<String>,
+    /// `requireFullSync`: the device asked for the full history (Baileys' `syncFullHistory`).
+    pub require_full_sync: bool,
 }
 
 /// One linked companion device.

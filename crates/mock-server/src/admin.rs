@@ -11,6 +11,8 @@
 //!   `from`'s phone (`{ from, to }` → `{ id }`; undecryptable.rs).
 //! - `POST /admin/calls` — one account's phone calls another (`{ from, to, video? }` → `{ id }`);
 //!   `GET /admin/calls/:id` — that call and what the callee's devices answered (calls.rs).
+//! - `POST /admin/accounts/:phone/seed` — the account's contacts, chats and messages, sent as
+//!   history to each device that links to it (account_seed.rs, history_sync.rs).
 
 use std::time::Instant;
 
@@ -35,6 +37,9 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("POST", "/admin/calls") => crate::calls::place(body, state),
         ("POST", "/admin/messages/undecryptable") => crate::undecryptable::deliver(body, state),
         ("GET", p) if p.starts_with("/admin/calls/") => crate::calls::show(&p["/admin/calls/".len()..], state),
+        ("POST", p) if p.starts_with("/admin/accounts/") && p.ends_with("/seed") => {
+            crate::account_seed::seed_route(&p["/admin/accounts/".len()..p.len() - "/seed".len()], body, state)
+        }
         (_, "/admin/mock-phone/scan-qr") => Response::text(405, "use POST with the QR string as the body\n"),
         _ => Response::text(404, format!("no such endpoint: {method} {path}\n")),
     }

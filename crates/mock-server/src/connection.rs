@@ -336,6 +336,7 @@ fn login(state: &ServerState, conn_id: u64, tx: &ConnSender, est: &Established) 
             .map(|p| crate::accounts::CompanionProps {
                 os: p.os.clone(),
                 platform_type: p.platform_type.map(|t| waproto::buffa::Enumeration::proto_name(&t).to_owned()),
+                require_full_sync: p.require_full_sync.unwrap_or(false),
             })
             .unwrap_or_default();
         log::info!("conn {conn_id}: new device registering (push name {:?}); sending {} QR refs", push_name, refs.len());
@@ -440,7 +441,7 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
             if let Some(me) = me {
                 if attr(node, "xmlns").as_deref() == Some("passive") && node.get_optional_child("active").is_some() {
                     let ok = relay::go_active(state, conn_id, me, tx, node);
-                    relay::phone_key_share(state, me);
+                    crate::phone_sync::after_link(state, me);
                     return ok;
                 }
                 // Groups answer first, then notify the members.
@@ -456,7 +457,7 @@ fn handle_node(state: &ServerState, conn_id: u64, tx: &ConnSender, role: &mut Ro
             if let Some(me) = me {
                 // Pre-keys uploaded: the mock phone can now encrypt to this device.
                 if attr(node, "xmlns").as_deref() == Some("encrypt") && kind == "set" {
-                    relay::phone_key_share(state, me);
+                    crate::phone_sync::after_link(state, me);
                 }
             }
             true

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod account_seed;
 pub mod accounts;
 pub mod admin;
 mod admin_guard;
@@ -25,6 +26,7 @@ pub mod connection;
 pub mod faults;
 pub mod group_relay;
 pub mod groups;
+pub mod history_sync;
 mod http_front;
 pub mod iq_handlers;
 pub mod link;
@@ -34,6 +36,7 @@ pub mod noise_server;
 pub mod pairing;
 pub mod pairing_code;
 pub mod phone_signal;
+pub mod phone_sync;
 pub mod profile;
 pub mod relay;
 pub mod router;

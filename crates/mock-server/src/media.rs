@@ -83,6 +83,18 @@ impl MediaStore {
         &self.dir
     }
 
+    /// Stores a blob the server itself made (the mock phone's history), as if it were uploaded;
+    /// returns its direct path.
+    pub fn put(&self, kind: &str, bytes: &[u8]) -> std::io::Result<String> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let file = self.dir.join(format!("{n}.enc"));
+        std::fs::write(&file, bytes)?;
+        let direct_path = format!("/v/{}/{:016x}{n:04}.enc", cdn_segment(kind), rand::random::<u64>());
+        let blob = Blob { file, len: bytes.len() as u64, direct_path: direct_path.clone() };
+        lock(&self.by_path).insert(direct_path.clone(), blob);
+        Ok(direct_path)
+    }
+
     /// Number of stored blobs (for tests).
     pub fn blob_count(&self) -> usize {
         lock(&self.by_path).len()
@@ -112,6 +124,7 @@ fn cdn_segment(kind: &str) -> &'static str {
         "audio" => "t62.7114-24",
         "document" => "t62.7119-24",
         "sticker" => "t62.15575-24",
+        "md-msg-hist" => "t62.36145-24",
         _ => "t62.7118-24",
     }
 }

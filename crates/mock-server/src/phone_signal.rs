@@ -1,5 +1,6 @@
 //! The mock phone as a Signal *sender*: what a real primary phone sends a companion right after
-//! pairing — the app-state sync key share — encrypted end to end like any peer message.
+//! pairing — the app-state sync key share, then the history — encrypted end to end like any
+//! peer message (phone_sync.rs decides what is sent and when).
 //!
 //! Why this exists: on its first login after pairing whatsapp-rust 0.7 waits up to 10 s
 //! (`KEY_SHARE_GRACE_SECS`) for the phone's `APP_STATE_SYNC_KEY_SHARE` before it reports
@@ -9,8 +10,8 @@
 //! its own Signal endpoint with wacore-libsignal's protocol primitives (X3DH from the companion's
 //! uploaded pre-key bundle, then the session cipher), on a throw-away in-memory store. This is
 //! the peer side of the protocol, not shared client logic: the clients decrypt it with their own
-//! code, so a wrong envelope, padding or key would make the tests fail. The phone only ever sends
-//! one message per companion, so no session is kept.
+//! code, so a wrong envelope, padding or key would make the tests fail. The phone sends one burst
+//! per companion, right after it links, so a session lives only as long as that burst.
 
 use std::collections::HashMap;
 
@@ -114,9 +115,10 @@ fn be_u32(b: &[u8]) -> u32 {
     b.iter().fold(0u32, |acc, x| acc.wrapping_shl(8) | u32::from(*x))
 }
 
-/// Encrypts `plaintext` (already padded) from the phone (identity = the account key) to one
-/// companion device, building a fresh session from its bundle. Returns the `<enc type>` and the
-/// serialized Signal message; a fresh session always gives a `pkmsg`.
+/// Encrypts `plaintexts` (already padded), in order, from the phone (identity = the account
+/// key) to one companion device over one fresh session built from its bundle. Returns each
+/// message's `<enc type>` and serialized Signal message: until the companion answers, every
+/// message of the session is a `pkmsg` carrying the same X3DH setup, as libsignal sends them.
 // The inputs of one X3DH + encrypt, each from a different place; a struct would be built once.
 #[allow(clippy::too_many_arguments)]
 pub fn encrypt_to_companion(
@@ -127,8 +129,8 @@ pub fn encrypt_to_companion(
     companion_identity: &[u8; 32],
     bundle: &KeyBundle,
     one_time: Option<&UploadedKey>,
-    plaintext: &[u8],
-) -> Result<(&'static str, Vec<u8>), String> {
+    plaintexts: &[Vec<u8>],
+) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
     let spk = bundle.signed_pre_key.as_ref().ok_or("companion has no signed pre-key")?;
     let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).map_err(|e| format!("bad public key: {e}"));
     let registration_id = if bundle.registration_id.is_empty() { 0 } else { be_u32(&bundle.registration_id) };
@@ -162,18 +164,25 @@ pub fn encrypt_to_companion(
             identities: HashMap::new(),
         };
         process_prekey_bundle(&address, &mut sessions, &mut store, &pre_key_bundle, &mut rng, UsePQRatchet::No).await?;
-        message_encrypt(plaintext, &address, &mut sessions, &mut store).await
+        let mut out = Vec::with_capacity(plaintexts.len());
+        for plaintext in plaintexts {
+            out.push(message_encrypt(plaintext, &address, &mut sessions, &mut store).await?);
+        }
+        Ok::<_, SignalProtocolError>(out)
     };
     // Everything is in memory: the future never waits, so it completes on its first poll.
-    let ct = work.now_or_never().ok_or("signal encryption unexpectedly pending")?.map_err(|e| format!("signal encryption: {e}"))?;
-    match ct {
-        CiphertextMessage::PreKeySignalMessage(m) => Ok(("pkmsg", m.serialized().to_vec())),
-        CiphertextMessage::SignalMessage(m) => Ok(("msg", m.serialized().to_vec())),
-        other => Err(format!("unexpected ciphertext kind {:?}", other.message_type())),
-    }
+    let sealed = work.now_or_never().ok_or("signal encryption unexpectedly pending")?.map_err(|e| format!("signal encryption: {e}"))?;
+    sealed
+        .into_iter()
+        .map(|ct| match ct {
+            CiphertextMessage::PreKeySignalMessage(m) => Ok(("pkmsg", m.serialized().to_vec())),
+            CiphertextMessage::SignalMessage(m) => Ok(("msg", m.serialized().to_vec())),
+            other => Err(format!("unexpected ciphertext kind {:?}", other.message_type())),
+        })
+        .collect()
 }
 
-/// Encodes and pads the key share for the wire.
-pub fn key_share_plaintext(key: &AppStateKey) -> Vec<u8> {
-    pad_v2(key_share_message(key).encode_to_vec())
+/// Encodes and pads a message for the wire.
+pub fn plaintext(message: &wa::Message) -> Vec<u8> {
+    pad_v2(message.encode_to_vec())
 }

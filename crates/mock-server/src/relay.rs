@@ -17,7 +17,6 @@ use wacore_binary::Node;
 use crate::accounts::{ConnSender, Outbound};
 use crate::connection::unix_now;
 use crate::iq_handlers::{attr, resolve_jid, result, split_jid, DeviceAddr, SERVER};
-use crate::phone_signal;
 use crate::router::DevKey;
 use crate::server::{lock, ServerState};
 
@@ -260,66 +259,6 @@ pub fn go_active(state: &ServerState, conn_id: u64, me: &DeviceAddr, tx: &ConnSe
         .children([NodeBuilder::new("offline").attr("count", count.to_string()).build()])
         .build();
     tx.send(Outbound::Node(ib)).is_ok()
-}
-
-/// The mock phone shares the account's app-state sync key with a companion, once, as a real
-/// primary phone does right after pairing (whatsapp-rust holds `Connected` up to 10 s for it).
-/// Sent as soon as the companion has uploaded its pre-keys (we need its signed pre-key), through
-/// the router like any message: `<message from=PHONE@s.whatsapp.net category="peer" type="text">
-/// <enc type="pkmsg" v="2"/></message>` — from the phone's bare device-0 JID, no `recipient`,
-/// which both clients read as a message from their own account (whatsapp-rust only accepts a
-/// key share `is_from_me`) and answer with a `peer_msg` receipt.
-pub fn phone_key_share(state: &ServerState, me: &DeviceAddr) {
-    // Only once the device is live (after `passive active`): Baileys uploads its pre-keys
-    // before that, and a key share queued into its offline batch disturbs its initial sync.
-    if me.device == 0 || !lock(&state.router).is_live(&key(me)) {
-        return;
-    }
-    let (id, node) = {
-        let mut dir = lock(&state.directory);
-        let Some(acc) = dir.account_mut(&me.phone) else { return };
-        let phone_identity = acc.signing_key.clone();
-        let phone_registration_id = acc.phone_registration_id;
-        let app_key = acc.app_state_key.clone();
-        let from = acc.device_jid(0, false);
-        let Some(dev) = acc.devices.get_mut(&me.device) else { return };
-        if dev.key_shared || dev.bundle.signed_pre_key.is_none() {
-            return;
-        }
-        // A one-time pre-key is used up, as when a peer fetches the bundle.
-        let one_time = (!dev.bundle.pre_keys.is_empty()).then(|| dev.bundle.pre_keys.remove(0));
-        let plaintext = phone_signal::key_share_plaintext(&app_key);
-        let encrypted = phone_signal::encrypt_to_companion(
-            &phone_identity,
-            phone_registration_id,
-            &me.phone,
-            me.device,
-            &dev.identity_pub,
-            &dev.bundle,
-            one_time.as_ref(),
-            &plaintext,
-        );
-        let (enc_type, ct) = match encrypted {
-            Ok(x) => x,
-            Err(e) => {
-                log::warn!("{}:{}: mock phone could not encrypt the app-state key share: {e}", me.phone, me.device);
-                return;
-            }
-        };
-        dev.key_shared = true;
-        let id = format!("{:020X}", rand::random::<u128>() >> 48);
-        let node = NodeBuilder::new("message")
-            .attr("from", from)
-            .attr("id", id.clone())
-            .attr("t", unix_now().to_string())
-            .attr("type", "text")
-            .attr("category", "peer")
-            .children([NodeBuilder::new("enc").attr("v", "2").attr("type", enc_type).bytes(ct).build()])
-            .build();
-        (id, node)
-    };
-    log::info!("{}:{}: mock phone sends the app-state sync key share ({id})", me.phone, me.device);
-    lock(&state.router).deliver(&key(me), "message", &id, &me.phone, node);
 }
 
 /// The connection ended.

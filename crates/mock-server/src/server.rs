@@ -94,6 +94,8 @@ pub struct ServerState {
     /// Each account's status audience: the accounts its posts reach (group_relay.rs). Lock
     /// order: `directory` before this.
     pub status_audiences: Mutex<HashMap<String, std::collections::BTreeSet<String>>>,
+    /// Seeded account state by phone number (account_seed.rs).
+    pub seeds: Mutex<crate::account_seed::SeedBook>,
     /// Uploaded media blobs (the CDN on this port).
     pub media: crate::media::MediaStore,
     /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
@@ -146,6 +148,7 @@ impl MockServer {
             catalogs: Mutex::default(),
             calls: Mutex::default(),
             status_audiences: Mutex::default(),
+            seeds: Mutex::new(Default::default()),
             media: crate::media::MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),

@@ -27,8 +27,12 @@ pub struct SocketConfig {
     pub keep_alive_interval: Option<Duration>,
     /// `markOnlineOnConnect` (Baileys' default: true).
     pub mark_online_on_connect: Option<bool>,
-    /// `syncFullHistory` (Baileys' default: false).
+    /// `syncFullHistory` (Baileys' default: false): ask the phone for the full history at
+    /// pairing, and report every history chunk.
     pub sync_full_history: Option<bool>,
+    /// A `shouldSyncHistoryMessage` function is set (the JS layer calls it): history chunks are
+    /// downloaded and reported, for it to choose from.
+    pub history_filter: Option<bool>,
     /// `emitOwnEvents` (Baileys' default: true): `sendMessage` echoes what it sent as
     /// `messages.upsert` `append`.
     pub emit_own_events: Option<bool>,
@@ -50,6 +54,7 @@ impl SocketConfig {
             keep_alive_interval: over.keep_alive_interval.or(self.keep_alive_interval),
             mark_online_on_connect: over.mark_online_on_connect.or(self.mark_online_on_connect),
             sync_full_history: over.sync_full_history.or(self.sync_full_history),
+            history_filter: over.history_filter.or(self.history_filter),
             emit_own_events: over.emit_own_events.or(self.emit_own_events),
             proxy: over.proxy.clone().or_else(|| self.proxy.clone()),
             media_proxy: over.media_proxy.clone().or_else(|| self.media_proxy.clone()),
@@ -58,6 +63,13 @@ impl SocketConfig {
 
     pub fn url(&self) -> &str {
         self.wa_web_socket_url.as_deref().unwrap_or(DEFAULT_WS_URL)
+    }
+
+    /// Whether history chunks are downloaded and reported. Baileys 6.7.21 processes history only
+    /// with `syncFullHistory` or its own `shouldSyncHistoryMessage` (its default is
+    /// `() => !!syncFullHistory`).
+    pub fn processes_history(&self) -> bool {
+        self.sync_full_history == Some(true) || self.history_filter == Some(true)
     }
 
     pub fn version(&self) -> [u32; 3] {

@@ -90,6 +90,12 @@ pub enum ShardEvent {
         total: usize,
         error: Option<ShardError>,
     },
+    /// A warning or error the engine wrote while working for this shard (engine_scope.rs), for
+    /// the shard's `logger`.
+    EngineLog {
+        shard_id: String,
+        log: crate::engine_scope::EngineLog,
+    },
     /// Baileys socket events (`messages.upsert`, `messages.update`, `presence.update`, ...)
     /// with their payloads already in Baileys' shape (built in `baileys_events`). The events
     /// one engine event caused travel together, so `sock.ev.process` gets them in one map, as
@@ -151,6 +157,7 @@ impl ShardEvent {
             | ShardEvent::CredsUpdate { shard_id, .. }
             | ShardEvent::Error { shard_id, .. }
             | ShardEvent::LoadProgress { shard_id, .. }
+            | ShardEvent::EngineLog { shard_id, .. }
             | ShardEvent::Baileys { shard_id, .. } => shard_id,
         }
     }

@@ -15,12 +15,12 @@ use wacore_binary::{Jid, JidExt as _};
 use waproto::whatsapp as wa;
 use whatsapp_rust::bot::Bot;
 use whatsapp_rust::Client;
-use whatsapp_rust::TokioRuntime;
 
 use crate::baileys_events;
 use crate::baileys_value::BValue;
 use crate::close_reason::CloseKind;
 use crate::config::SocketConfig;
+use crate::engine_scope::{in_scope, EngineLog, EngineScope, ScopedRuntime};
 use crate::error::{ErrorCode, Result, ShardError};
 use crate::events::{disconnect_reason as dr, ConnectionUpdate, EventSink, LoginUpdate, Settled, Settlement, ShardEvent};
 use crate::handshake_gate::{GatedTransportFactory, HandshakeGate, HandshakeSlot};
@@ -132,6 +132,9 @@ pub struct Shard {
     pub(crate) emit_own_events: AtomicBool,
     /// Offer details of recent calls, for their later `call` events (call_events.rs).
     call_offers: crate::call_events::CallOffers,
+    /// A history chunk (other than on demand) was reported since the shard was created: later
+    /// ones are not `isLatest`.
+    history_reported: AtomicBool,
     sink: EventSink,
 }
 
@@ -159,6 +162,7 @@ impl Shard {
             pending_messages,
             emit_own_events: AtomicBool::new(true),
             call_offers: Default::default(),
+            history_reported: AtomicBool::new(false),
             reconnect_attempts: Arc::default(),
             acks: Arc::default(),
             sink,
@@ -240,6 +244,19 @@ impl Shard {
         })
     }
 
+    /// The scope the engine works in for this shard: what it only logs reaches the shard —
+    /// history chunks it could not use as `shard.error`, every warning and error for `logger`.
+    fn engine_scope(self: &Arc<Self>) -> Arc<EngineScope> {
+        let weak = Arc::downgrade(self);
+        EngineScope::new(Box::new(move |log: EngineLog| {
+            let Some(shard) = weak.upgrade() else { return };
+            if let Some(error) = crate::history_events::engine_failure(&log) {
+                shard.emit(ShardEvent::Error { shard_id: shard.id.clone(), error: error.for_shard(&shard.id) });
+            }
+            shard.emit(ShardEvent::EngineLog { shard_id: shard.id.clone(), log });
+        }))
+    }
+
     /// Opens the session folder and starts the client in the background.
     pub(crate) async fn start(self: &Arc<Self>, config: &SocketConfig, gate: Arc<HandshakeGate>, policy: ReconnectPolicy) -> Result<()> {
         let create_failed = |msg: String| ShardError::new(ErrorCode::CreateFailed, msg).for_shard(&self.id);
@@ -304,11 +321,12 @@ impl Shard {
         }));
 
         let [v1, v2, v3] = config.version();
+        let scope = self.engine_scope();
         let mut builder = Bot::builder()
             .with_backend_arc(store.clone())
             .with_transport_factory(GatedTransportFactory::new(dialer, gate, self.handshake.clone()))
             .with_http_client(media_http)
-            .with_runtime(TokioRuntime)
+            .with_runtime(ScopedRuntime::new(scope.clone()))
             .with_version((v1, v2, v3));
         // `handlerTimeoutMs: 0` asks for Baileys' acknowledge-on-receipt: no hook, and none of
         // its per-message record writes.
@@ -316,10 +334,19 @@ impl Shard {
             builder =
                 builder.with_inbound_durability_hook(InboundGate { shard: Arc::downgrade(self), pending: self.pending_messages.clone() });
         }
+        let mut props = DevicePropsOverride::new();
         if let Some([os, browser, _]) = &config.browser {
-            builder = builder.with_device_props(DevicePropsOverride::new().with_os(os.clone()).with_platform_type(platform_type(browser)));
+            props = props.with_os(os.clone()).with_platform_type(platform_type(browser));
         }
-        if config.sync_full_history != Some(true) {
+        // Baileys registers with `requireFullSync: syncFullHistory`: the phone then sends
+        // the whole history (FULL) instead of the recent part.
+        if config.sync_full_history == Some(true) {
+            props = props.with_require_full_sync(true);
+        }
+        if config.browser.is_some() || config.sync_full_history == Some(true) {
+            builder = builder.with_device_props(props);
+        }
+        if !config.processes_history() {
             builder = builder.skip_history_sync();
         }
         if !paired {
@@ -385,14 +412,9 @@ impl Shard {
                 }
             }
         };
-        let supervisor = tokio::spawn(reconnect::supervise(
-            bot.run(),
-            client.clone(),
-            watcher.clone(),
-            policy,
-            stop.clone(),
-            self.reconnect_attempts.clone(),
-            report,
+        let supervisor = tokio::spawn(in_scope(
+            scope,
+            reconnect::supervise(bot.run(), client.clone(), watcher.clone(), policy, stop.clone(), self.reconnect_attempts.clone(), report),
         ));
         *running = Some(Running { supervisor, stop, _watch: [watch, acks_watch], watcher, client, store, _lock: lock });
         Ok(())
@@ -432,6 +454,7 @@ impl Shard {
                     self.baileys(event);
                 }
             }
+            Event::HistorySync(h) => self.on_history_sync(h),
             Event::PairingCode(p) => self.login(LoginUpdate::Pairing { code: p.code.clone() }),
             Event::PairSuccess(_) => self.connection(ConnectionUpdate::NewLogin),
             Event::PairError(e) => self.emit(ShardEvent::Error {
@@ -562,6 +585,23 @@ impl Shard {
         // Those the durability hook committed were handed over by `hand_over` already.
         if !batch.hook_committed {
             self.report_messages(&batch.messages, None);
+        }
+    }
+
+    /// A history chunk the engine downloaded: `messaging-history.set`. Decoded in the order
+    /// the chunks arrive, off the async workers (a chunk can hold thousands of messages).
+    fn on_history_sync(&self, history: &wacore::types::events::LazyHistorySync) {
+        let sync_type = history.sync_type();
+        if !crate::history_events::is_processable(sync_type) {
+            return;
+        }
+        let is_latest = crate::history_events::is_on_demand(sync_type) || !self.history_reported.swap(true, Ordering::AcqRel);
+        match crate::blocking::off_the_workers(|| crate::history_events::messaging_history_set(history, is_latest)) {
+            Ok(data) => self.baileys(("messaging-history.set", data)),
+            Err(error) => {
+                log::warn!("shard {}: {}", self.id, error.message);
+                self.emit(ShardEvent::Error { shard_id: self.id.clone(), error: error.for_shard(&self.id) });
+            }
         }
     }
 

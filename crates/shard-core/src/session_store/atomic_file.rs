@@ -1,5 +1,6 @@
 //! Crash-safe file writes: a reader sees the old file or the new one, never half of one.
 
+use crate::blocking::off_the_workers;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -28,17 +29,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         // Make the rename itself durable.
         File::open(dir)?.sync_all()
     })
-}
-
-/// Runs disk work that waits for the device (fsync, syncfs). On the engines' multi-thread
-/// runtime the worker first hands its other tasks to another thread (`block_in_place`), so one
-/// shard's fsync never stalls other shards' keepalives and messages; elsewhere (no runtime, a
-/// current-thread runtime, where that is not possible) it runs as it is.
-fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
-        _ => work(),
-    }
 }
 
 /// Like [`write_atomic`] without the two fsyncs, for state rewritten after almost every message
