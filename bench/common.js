@@ -271,6 +271,59 @@ function messageCounter(side, expectedWarm, { settleOnSent = false } = {}) {
  */
 const accountIds = (n, prefix = 'bench') => Array.from({ length: n }, (_, i) => `${opts.tag ?? 'run'}-${prefix}-${i + 1}`)
 
+// ---- history sync ---------------------------------------------------------------------------
+
+/**
+ * Phone numbers for the history workload's accounts, new for each run and side (the mock keeps
+ * one account per number), and each seeded with a generated account of the size asked for.
+ */
+async function seededPhones(count) {
+  const phones = Array.from({ length: count }, () => `1996${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`)
+  for (const [i, phone] of phones.entries()) {
+    await admin(`/admin/accounts/${phone}/seed`, {
+      generate: { contacts: opts.historyContacts, chats: opts.historyChats, messagesPerChat: opts.historyMessages, groups: Math.floor(opts.historyChats / 10), seed: i + 1 },
+    })
+  }
+  return phones
+}
+
+/** Types a pairing code on the mock phone of `phone`. */
+const enterPairingCode = (phone, code) => admin('/admin/mock-phone/pair-code', { phone, code })
+
+/**
+ * Counts the distinct history messages each account got (`add(account, data)` per
+ * `messaging-history.set`); `whenComplete()` resolves once every account has them all.
+ */
+function historyCounter(accounts) {
+  const expected = opts.historyChats * opts.historyMessages
+  const seen = new Map(accounts.map((a) => [a, new Set()]))
+  const doneAt = new Map()
+  let wake = () => {}
+  function add(account, data) {
+    const keys = seen.get(account)
+    if (!keys) return
+    for (const m of data.messages) keys.add(`${m.key.remoteJid}/${m.key.id}`)
+    if (keys.size >= expected && !doneAt.has(account)) doneAt.set(account, Date.now())
+    wake()
+  }
+  const whenComplete = () =>
+    withTimeout(
+      new Promise((resolve) => {
+        wake = () => { if (doneAt.size === accounts.length) resolve() }
+        wake()
+      }),
+      () => `history incomplete: ${[...seen].map(([a, k]) => `${a} ${k.size}/${expected}`).join(', ')}`,
+    )
+  return { add, whenComplete, doneAt }
+}
+
+/** Samples RSS every 20 ms; `stop()` gives the peak seen. */
+function rssPeak() {
+  let peak = process.memoryUsage().rss
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+  return { stop: () => { clearInterval(timer); return Math.max(peak, process.memoryUsage().rss) } }
+}
+
 // ---- our side ------------------------------------------------------------------------------
 
 /** A ShardManager on `session` against the mock. */
@@ -416,5 +469,6 @@ function baileysFleet(root, { onMessage } = {}) {
 module.exports = {
   opts, mockUrl, progress, sleep, nowUs, cpuMsSince, gc, baseline, percentile, admin, scanQr, stage,
   waitCommand, finish, measureIdle, sendPaced, messageCounter, withTimeout, tempDir, bareJid, textOf, WARM, stamped, sentAtUs, accountIds,
+  seededPhones, enterPairingCode, historyCounter, rssPeak, silentLogger,
   ourManager, watchOurs, pairOurs, onOurMessages, loadBaileys, baileysFleet,
 }

@@ -5,7 +5,7 @@
  * run, against one mock WhatsApp server in its own process. Every measured side and every load
  * generator (bench/peers.js) runs in a child Node process of its own. See bench/README.md.
  *
- *   node bench/run.js [--workloads idle,inbound,outbound,coldstart,reconnect] [--n 20] [--m 1000]
+ *   node bench/run.js [--workloads idle,inbound,outbound,coldstart,reconnect,history] [--n 20] [--m 1000]
  *                     [--k 100] [--senders 2] [--rate 200] [--window 50] [--stagger-ms 0]
  *                     [--down-ms 1000] [--idle-seconds 10] [--settle-seconds 5]
  *                     [--sides ours,baileys] [--smoke] [--no-write]
@@ -26,13 +26,20 @@ const BENCH_ADDON = path.join(ROOT, 'baileys-shard.linux-x64-gnu.testing.node')
 const BENCH_MOCK = path.join(ROOT, 'npm', 'linux-x64-gnu', 'baileys-shard-mock')
 const TEST_ADDON = path.join(ROOT, 'target', 'test-addon', 'baileys-shard.linux-x64-gnu.node')
 const BENCHMARKS = path.join(ROOT, 'BENCHMARKS.md')
-const WORKLOADS = ['idle', 'inbound', 'outbound', 'coldstart', 'reconnect']
+const WORKLOADS = ['idle', 'inbound', 'outbound', 'coldstart', 'reconnect', 'history']
 
-const DEFAULTS = { workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rate: 200, window: 50, staggerMs: 0, downMs: 1000, idleSeconds: 10, settleSeconds: 5 }
-const SMOKE = { n: 1, m: 20, k: 1, senders: 1, rate: 0, idleSeconds: 1, settleSeconds: 0, messageTimeoutMs: 30000, connectTimeoutMs: 60000 }
+const DEFAULTS = {
+  workloads: WORKLOADS, n: 20, m: 1000, k: 100, senders: 2, rate: 200, window: 50, staggerMs: 0, downMs: 1000, idleSeconds: 10, settleSeconds: 5,
+  historyAccounts: 2, historyContacts: 500, historyChats: 200, historyMessages: 20,
+}
+const SMOKE = {
+  n: 1, m: 20, k: 1, senders: 1, rate: 0, idleSeconds: 1, settleSeconds: 0, messageTimeoutMs: 30000, connectTimeoutMs: 60000,
+  historyAccounts: 1, historyContacts: 20, historyChats: 10, historyMessages: 8,
+}
 const USAGE = `node bench/run.js [--workloads ${WORKLOADS.join(',')}] [--n 20] [--m 1000] [--k 100] [--senders 2]
   [--rate 200 (msgs/s, 0 = unpaced)] [--window 50] [--stagger-ms 0] [--down-ms 1000] [--idle-seconds 10]
-  [--settle-seconds 5] [--sides ours,baileys] [--smoke] [--no-write]`
+  [--settle-seconds 5] [--history-accounts 2] [--history-contacts 500] [--history-chats 200] [--history-messages 20]
+  [--sides ours,baileys] [--smoke] [--no-write]`
 
 function parseArgs(argv) {
   const given = {}
@@ -61,7 +68,7 @@ function parseArgs(argv) {
     }
   }
   const opts = { ...DEFAULTS, ...(smoke ? SMOKE : {}), ...given, smoke, sides, write: write && !smoke }
-  for (const key of ['n', 'm', 'k', 'senders']) {
+  for (const key of ['n', 'm', 'k', 'senders', 'historyAccounts', 'historyChats', 'historyMessages']) {
     if (!Number.isInteger(opts[key]) || opts[key] < 1) throw new Error(`--${key} must be a positive integer`)
   }
   return opts
@@ -152,6 +159,7 @@ const runners = {
     return { ...r, setupConnectMs: setup.connectMs }
   },
   reconnect: (side, o) => child(`reconnect-${side}.js`, o).result,
+  history: (side, o) => child(`history-${side}.js`, o).result,
 }
 
 /** Like Promise.all, but waits for both (no child left running) before rejecting. */
@@ -197,6 +205,13 @@ const ROWS = {
     ['CPU (user+sys) until all connected', (r) => r.cpuMs, ms],
     ['RSS when all connected', (r) => r.rssBytes, mib],
   ],
+  history: [
+    ['link → all history delivered to JS', (r) => r.historyMs, ms],
+    ['CPU (user+sys) until then', (r) => r.cpuMs, ms],
+    ['peak RSS', (r) => r.peakRssBytes, mib],
+    ['peak RSS above baseline, per account', (r) => (r.peakRssBytes - r.baselineRssBytes) / r.accounts, mib],
+    ['RSS after (forced GC), above baseline, per account', (r) => (r.afterRssBytes - r.baselineRssBytes) / r.accounts, mib],
+  ],
   reconnect: [
     ['restart → all connected again', (r) => r.allBackMs, ms],
     ['peak concurrent handshakes (mock)', (r) => r.peakHandshakes, String],
@@ -239,7 +254,10 @@ function machine() {
 }
 
 /** What each workload's N means, for headings. */
-const sizeOf = (w, o) => ({ idle: `N=${o.n}`, inbound: `M=${o.m}, K=${o.k}`, outbound: `M=${o.m}`, coldstart: `N=${o.n}`, reconnect: `N=${o.n}` })[w]
+const sizeOf = (w, o) => ({
+  idle: `N=${o.n}`, inbound: `M=${o.m}, K=${o.k}`, outbound: `M=${o.m}`, coldstart: `N=${o.n}`, reconnect: `N=${o.n}`,
+  history: `${o.historyAccounts} accounts of ${o.historyChats} chats × ${o.historyMessages} messages, ${o.historyContacts} contacts`,
+})[w]
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
