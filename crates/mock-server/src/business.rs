@@ -9,9 +9,10 @@ use serde::Deserialize;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, result};
-use crate::server::{lock, ServerState};
+use crate::http_response::Response;
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::{attr, result};
 
 /// One `business_hours_config`: a day's opening hours (minutes since midnight).
 #[derive(Debug, Clone, Deserialize)]

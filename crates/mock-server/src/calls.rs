@@ -14,10 +14,12 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
 use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::clock::unix_now;
+use crate::http_response::Response;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::attr;
 
 /// What a device did about a call.
 #[derive(Debug, Clone)]

@@ -13,10 +13,11 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
 use crate::business::text;
-use crate::groups::kids;
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::http_response::Response;
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::{attr, error, kids, result};
 
 #[derive(Clone, Debug, Default)]
 pub struct Product {

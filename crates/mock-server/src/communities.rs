@@ -9,8 +9,9 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::groups::{group_id_of, kids, participants_node, Fanout, Group, GroupDirectory, Role};
-use crate::iq_handlers::{attr, DeviceAddr};
+use crate::groups::{group_id_of, participants_node, Fanout, Group, GroupDirectory, Role};
+use crate::jid::DeviceAddr;
+use crate::stanza::{attr, kids};
 
 /// Where a group stands in a community.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -29,11 +29,12 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
 use crate::accounts::{ConnSender, Outbound};
-use crate::http_front::Response;
-use crate::iq_handlers::split_jid;
+use crate::http_response::Response;
+use crate::jid::split_jid;
+use crate::locking::lock;
 use crate::noise_server::FrameCrypto;
 use crate::router::DevKey;
-use crate::server::{lock, ServerState};
+use crate::server::ServerState;
 
 /// How long a restart refuses new connections when the request does not say.
 pub const DEFAULT_RESTART_DOWN: Duration = Duration::from_millis(1000);

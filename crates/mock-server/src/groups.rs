@@ -20,12 +20,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::accounts::{ConnSender, Directory, Outbound};
+use crate::accounts::{resolve_jid, ConnSender, Directory, Outbound};
+use crate::clock::unix_now;
 use crate::communities::{self, CommunityPart};
-use crate::connection::unix_now;
-use crate::iq_handlers::{attr, error, resolve_jid, result, split_jid, DeviceAddr};
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
 use crate::router::Router;
-use crate::server::{lock, ServerState};
+use crate::server::ServerState;
+use crate::stanza::{attr, error, kids, result};
 
 pub const GROUP_SERVER: &str = "g.us";
 
@@ -251,10 +253,6 @@ fn new_code() -> String {
 
 fn new_stanza_id() -> String {
     format!("{:020X}", rand::random::<u128>() >> 48)
-}
-
-pub(crate) fn kids(node: &Node) -> &[Node] {
-    node.children().unwrap_or(&[])
 }
 
 fn content_text(node: &Node) -> Option<String> {

@@ -5,10 +5,11 @@
 use wacore_binary::builder::NodeBuilder;
 
 use crate::accounts::Outbound;
-use crate::connection::unix_now;
-use crate::iq_handlers::SERVER;
+use crate::clock::unix_now;
+use crate::locking::lock;
 use crate::pairing::{self, WaitingClient};
-use crate::server::{lock, PendingLink, ServerState};
+use crate::server::{PendingLink, ServerState};
+use crate::stanza::SERVER;
 
 /// Which account the new device joins.
 pub enum AccountChoice<'a> {

@@ -34,8 +34,9 @@ use hyper::header::{HeaderValue, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, C
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::http_front::{full_body, Body};
-use crate::server::{lock, ServerState};
+use crate::http_response::{full_body, Body};
+use crate::locking::lock;
+use crate::server::ServerState;
 
 /// Largest upload accepted (WhatsApp's document limit).
 const MAX_UPLOAD: u64 = 2 * 1024 * 1024 * 1024;

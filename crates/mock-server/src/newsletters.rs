@@ -16,10 +16,11 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
 use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::groups::kids;
-use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::clock::unix_now;
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::{attr, error, kids, result};
 
 pub const NEWSLETTER_SERVER: &str = "newsletter";
 

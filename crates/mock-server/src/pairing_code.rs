@@ -32,11 +32,12 @@ use wacore_binary::{Node, NodeContent};
 use wacore_libsignal::crypto::{aes_256_cbc_encrypt_into, aes_256_gcm_decrypt};
 use wacore_libsignal::protocol::{KeyPair, PublicKey};
 
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::{account_name_for, unix_now};
-use crate::http_front::Response;
-use crate::iq_handlers::{self, attr, SERVER};
-use crate::server::{lock, ServerState};
+use crate::accounts::{account_name_for, ConnSender, Outbound};
+use crate::clock::unix_now;
+use crate::http_response::Response;
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::{self, attr, SERVER};
 
 /// How long a code can be typed after the companion asked for it (WhatsApp: about 3 minutes).
 pub const CODE_VALIDITY: Duration = Duration::from_secs(180);
@@ -97,10 +98,10 @@ pub fn companion_reg(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &No
             Some("companion_finish") => companion_finish(state, conn_id, iq, reg),
             other => {
                 log::warn!("conn {conn_id}: link_code_companion_reg with unknown stage {other:?}");
-                iq_handlers::error(iq, 400, "bad-request")
+                stanza::error(iq, 400, "bad-request")
             }
         },
-        None => iq_handlers::error(iq, 400, "bad-request"),
+        None => stanza::error(iq, 400, "bad-request"),
     };
     tx.send(Outbound::Node(reply)).is_ok()
 }
@@ -130,17 +131,17 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
     let noise_pub = key32(reg, "companion_server_auth_key_pub");
     let (Some(phone), Some(wrapped), Some(noise_pub)) = (phone, wrapped, noise_pub) else {
         log::warn!("conn {conn_id}: malformed companion_hello");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
     if wrapped.len() != 80 {
         log::warn!("conn {conn_id}: companion_hello wrapped key is {} bytes, not 80", wrapped.len());
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     }
     // Fault injection: refused as WhatsApp refuses a throttled number. Nothing is remembered,
     // so the phone cannot confirm a code for this request.
     if let Some((code, text)) = state.faults.pairing_code_refusal_for(&phone) {
         log::info!("conn {conn_id}: pairing-code request for {phone} refused with {code} {text}");
-        return iq_handlers::error(iq, code, text);
+        return stanza::error(iq, code, text);
     }
     let pairing_ref = format!("2@{}", BASE64_STANDARD.encode(rand::random::<[u8; 18]>())).into_bytes();
     let request = CodeRequest {
@@ -157,7 +158,7 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
         log::info!("conn {conn_id}: new pairing-code request for {phone} replaces conn {}'s", old.conn_id);
     }
     log::info!("conn {conn_id}: companion waits for a pairing code on phone {phone}");
-    iq_handlers::result(
+    stanza::result(
         iq,
         vec![NodeBuilder::new("link_code_companion_reg")
             .children([NodeBuilder::new("link_code_pairing_ref").bytes(pairing_ref).build()])
@@ -171,7 +172,7 @@ fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) ->
     let identity = key32(reg, "companion_identity_public");
     let (Some(pairing_ref), Some(bundle), Some(identity)) = (pairing_ref, bundle, identity) else {
         log::warn!("conn {conn_id}: malformed companion_finish");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
     let waiter = lock(&state.pair_codes)
         .by_phone
@@ -180,14 +181,14 @@ fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) ->
         .and_then(|r| r.awaiting_finish.take());
     let Some(waiter) = waiter else {
         log::warn!("conn {conn_id}: companion_finish for a ref no phone is confirming");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
     let finish = CompanionFinish { wrapped_key_bundle: bundle.to_vec(), companion_identity_pub: identity };
     if waiter.send(finish).is_err() {
         log::warn!("conn {conn_id}: companion_finish arrived after the phone gave up waiting");
     }
     // The server accepts the bundle; whether it opens is the phone's business.
-    iq_handlers::result(iq, vec![])
+    stanza::result(iq, vec![])
 }
 
 // ---- the phone side: the admin endpoint ---------------------------------------------------

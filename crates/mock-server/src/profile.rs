@@ -15,9 +15,11 @@ use std::collections::HashMap;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::connection::unix_now;
-use crate::iq_handlers::{attr, error, result, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::clock::unix_now;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::server::ServerState;
+use crate::stanza::{attr, error, result};
 
 /// One stored picture.
 struct Picture {

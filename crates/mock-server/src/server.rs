@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::Directory;
 use crate::http_front;
+use crate::locking::lock;
 use crate::noise_server::ServerIdentity;
 use crate::pairing::PairingDesk;
 use crate::router::Router;
@@ -100,11 +101,6 @@ pub struct ServerState {
     pub faults: crate::faults::Faults,
     next_conn_id: AtomicU64,
     pub shutdown: watch::Receiver<bool>,
-}
-
-/// Locks a mutex even if a panicking thread poisoned it: the mock must keep serving.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl ServerState {
