@@ -21,7 +21,7 @@ use crate::pairing::{self, ScanRefusal};
 use crate::server::ServerState;
 
 pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Response {
-    // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults.rs).
+    // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults/).
     if let Some(resp) = crate::faults::route(method, path, body, state) {
         return resp;
     }
