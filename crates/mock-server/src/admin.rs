@@ -18,7 +18,7 @@ use crate::accounts::account_name_for;
 use crate::http_response::Response;
 use crate::locking::lock;
 use crate::pairing::{self, ScanRefusal};
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Response {
     // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults/).

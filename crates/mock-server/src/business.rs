@@ -11,8 +11,8 @@ use wacore_binary::Node;
 
 use crate::http_response::Response;
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{attr, result};
+use crate::state::ServerState;
 
 /// One `business_hours_config`: a day's opening hours (minutes since midnight).
 #[derive(Debug, Clone, Deserialize)]

@@ -18,8 +18,8 @@ use crate::clock::unix_now;
 use crate::http_response::Response;
 use crate::jid::DeviceAddr;
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::attr;
+use crate::state::ServerState;
 
 /// What a device did about a call.
 #[derive(Debug, Clone)]

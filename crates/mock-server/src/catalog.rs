@@ -16,8 +16,8 @@ use crate::business::text;
 use crate::http_response::Response;
 use crate::jid::{split_jid, DeviceAddr};
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{attr, error, kids, result};
+use crate::state::ServerState;
 
 #[derive(Clone, Debug, Default)]
 pub struct Product {

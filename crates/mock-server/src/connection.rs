@@ -25,8 +25,8 @@ use crate::locking::lock;
 use crate::noise_server::{respond_to_client_hello, AfterClientHello, Established, FrameCrypto};
 use crate::pairing::{self, WaitingClient};
 use crate::relay;
-use crate::server::ServerState;
 use crate::stanza::{attr, SERVER};
+use crate::state::ServerState;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long the writer may take to flush a final `<stream:error>` before we drop the socket.

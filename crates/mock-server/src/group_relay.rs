@@ -21,8 +21,8 @@ use crate::accounts::{resolve_jid, ConnSender, Outbound};
 use crate::clock::unix_now;
 use crate::jid::DeviceAddr;
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::attr;
+use crate::state::ServerState;
 
 /// Attributes of the sent stanza passed on to recipients.
 const PASSED_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];

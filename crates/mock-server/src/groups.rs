@@ -26,8 +26,8 @@ use crate::communities::{self, CommunityPart};
 use crate::jid::{split_jid, DeviceAddr};
 use crate::locking::lock;
 use crate::router::Router;
-use crate::server::ServerState;
 use crate::stanza::{attr, error, kids, result};
+use crate::state::ServerState;
 
 pub const GROUP_SERVER: &str = "g.us";
 

@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::http_response::{Body, CloseWithoutAnswer, Response};
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// Largest admin request body; media uploads stream and have their own limit (media.rs).
 const MAX_BODY: usize = 64 * 1024;

@@ -12,8 +12,8 @@ use wacore_binary::{Node, NodeContent};
 use crate::accounts::{KeyBundle, UploadedKey};
 use crate::jid::{split_jid, DeviceAddr};
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{attr, error, result, SERVER};
+use crate::state::ServerState;
 
 fn child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
     node.get_optional_child(tag)

@@ -8,8 +8,8 @@ use crate::accounts::Outbound;
 use crate::clock::unix_now;
 use crate::locking::lock;
 use crate::pairing::{self, WaitingClient};
-use crate::server::{PendingLink, ServerState};
 use crate::stanza::SERVER;
+use crate::state::{PendingLink, ServerState};
 
 /// Which account the new device joins.
 pub enum AccountChoice<'a> {

@@ -36,7 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::http_response::{full_body, Body};
 use crate::locking::lock;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// Largest upload accepted (WhatsApp's document limit).
 const MAX_UPLOAD: u64 = 2 * 1024 * 1024 * 1024;

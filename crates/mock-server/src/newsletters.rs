@@ -19,8 +19,8 @@ use crate::accounts::{ConnSender, Outbound};
 use crate::clock::unix_now;
 use crate::jid::{split_jid, DeviceAddr};
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{attr, error, kids, result};
+use crate::state::ServerState;
 
 pub const NEWSLETTER_SERVER: &str = "newsletter";
 

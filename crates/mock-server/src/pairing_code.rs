@@ -36,8 +36,8 @@ use crate::accounts::{account_name_for, ConnSender, Outbound};
 use crate::clock::unix_now;
 use crate::http_response::Response;
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{self, attr, SERVER};
+use crate::state::ServerState;
 
 /// How long a code can be typed after the companion asked for it (WhatsApp: about 3 minutes).
 pub const CODE_VALIDITY: Duration = Duration::from_secs(180);

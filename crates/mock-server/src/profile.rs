@@ -18,8 +18,8 @@ use wacore_binary::{Node, NodeContent};
 use crate::clock::unix_now;
 use crate::jid::DeviceAddr;
 use crate::locking::lock;
-use crate::server::ServerState;
 use crate::stanza::{attr, error, result};
+use crate::state::ServerState;
 
 /// One stored picture.
 struct Picture {

@@ -20,8 +20,8 @@ use crate::jid::{split_jid, DeviceAddr};
 use crate::locking::lock;
 use crate::phone_signal;
 use crate::router::DevKey;
-use crate::server::ServerState;
 use crate::stanza::{attr, result, SERVER};
+use crate::state::ServerState;
 
 /// Message attributes the receiving client may need, copied from the sender's stanza.
 const PASSED_MESSAGE_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];

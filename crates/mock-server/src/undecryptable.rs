@@ -12,7 +12,7 @@ use wacore_binary::builder::NodeBuilder;
 use crate::clock::unix_now;
 use crate::http_response::Response;
 use crate::locking::lock;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 #[derive(Deserialize)]
 struct Request {

@@ -10,7 +10,7 @@ use hyper::header::{HeaderMap, HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SE
 use hyper_util::rt::TokioIo;
 
 use crate::http_response::{full_body, Body, CloseWithoutAnswer, Response};
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// RFC 6455's fixed GUID, appended to the client's key for `Sec-WebSocket-Accept`.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

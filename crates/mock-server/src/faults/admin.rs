@@ -13,7 +13,7 @@ use super::model::{
 use crate::http_response::Response;
 use crate::jid::split_jid;
 use crate::locking::lock;
-use crate::server::ServerState;
+use crate::state::ServerState;
 
 /// How long a restart refuses new connections when the request does not say.
 pub const DEFAULT_RESTART_DOWN: Duration = Duration::from_millis(1000);
