@@ -21,7 +21,6 @@ pub mod business;
 pub mod calls;
 pub mod catalog;
 pub mod clock;
-pub mod communities;
 mod config;
 pub mod connection;
 pub mod faults;
