@@ -57,7 +57,7 @@ async fn route(req: hyper::Request<Incoming>, state: Arc<ServerState>) -> Result
         return crate::ws_upgrade::accept(req, state);
     }
     if crate::media::is_media_request(req.method().as_str(), &path, &state.media) {
-        return Ok(crate::media::serve(req, &state).await);
+        return Ok(crate::media::serve(req, &*state).await);
     }
     Ok(admin(req, &path, &state).await.into_hyper())
 }

@@ -20,6 +20,7 @@
 //! client's pairing code, or a bug there could hide itself.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::prelude::BASE64_STANDARD;
@@ -34,10 +35,20 @@ use wacore_libsignal::protocol::{KeyPair, PublicKey};
 
 use crate::accounts::{account_name_for, ConnSender, Outbound};
 use crate::clock::unix_now;
+use crate::faults::Faults;
 use crate::http_response::Response;
+use crate::link::LinkState;
 use crate::locking::lock;
+use crate::pairing::PairingDesk;
 use crate::stanza::{self, attr, SERVER};
-use crate::state::ServerState;
+
+/// What pairing-code login needs of the server besides what linking needs: the companions
+/// waiting for a code, the QR pairing desk they registered at, and the faults (refusals).
+pub trait PairingCodeState: LinkState {
+    fn pair_codes(&self) -> &Mutex<CodeDesk>;
+    fn pairing(&self) -> &Mutex<PairingDesk>;
+    fn faults(&self) -> &Faults;
+}
 
 /// How long a code can be typed after the companion asked for it (WhatsApp: about 3 minutes).
 pub const CODE_VALIDITY: Duration = Duration::from_secs(180);
@@ -91,7 +102,7 @@ impl CodeDesk {
 
 /// Handles an `<iq>` whose child is `link_code_companion_reg` from a registering connection.
 /// Returns false when the connection must end.
-pub fn companion_reg(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node) -> bool {
+pub fn companion_reg(state: &impl PairingCodeState, conn_id: u64, tx: &ConnSender, iq: &Node) -> bool {
     let reply = match iq.get_optional_child("link_code_companion_reg") {
         Some(reg) => match attr(reg, "stage").as_deref() {
             Some("companion_hello") => companion_hello(state, conn_id, tx, iq, reg),
@@ -125,7 +136,7 @@ fn phone_of_jid(jid: &str) -> Option<String> {
     (!user.is_empty() && user.bytes().all(|b| b.is_ascii_digit())).then(|| user.to_owned())
 }
 
-fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node, reg: &Node) -> Node {
+fn companion_hello(state: &impl PairingCodeState, conn_id: u64, tx: &ConnSender, iq: &Node, reg: &Node) -> Node {
     let phone = attr(reg, "jid").as_deref().and_then(phone_of_jid);
     let wrapped = child_bytes(reg, "link_code_pairing_wrapped_companion_ephemeral_pub");
     let noise_pub = key32(reg, "companion_server_auth_key_pub");
@@ -139,7 +150,7 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
     }
     // Fault injection: refused as WhatsApp refuses a throttled number. Nothing is remembered,
     // so the phone cannot confirm a code for this request.
-    if let Some((code, text)) = state.faults.pairing_code_refusal_for(&phone) {
+    if let Some((code, text)) = state.faults().pairing_code_refusal_for(&phone) {
         log::info!("conn {conn_id}: pairing-code request for {phone} refused with {code} {text}");
         return stanza::error(iq, code, text);
     }
@@ -154,7 +165,7 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
         wrong_attempts: 0,
         awaiting_finish: None,
     };
-    if let Some(old) = lock(&state.pair_codes).by_phone.insert(phone.clone(), request) {
+    if let Some(old) = lock(state.pair_codes()).by_phone.insert(phone.clone(), request) {
         log::info!("conn {conn_id}: new pairing-code request for {phone} replaces conn {}'s", old.conn_id);
     }
     log::info!("conn {conn_id}: companion waits for a pairing code on phone {phone}");
@@ -166,7 +177,7 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
     )
 }
 
-fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) -> Node {
+fn companion_finish(state: &impl PairingCodeState, conn_id: u64, iq: &Node, reg: &Node) -> Node {
     let pairing_ref = child_bytes(reg, "link_code_pairing_ref");
     let bundle = child_bytes(reg, "link_code_pairing_wrapped_key_bundle");
     let identity = key32(reg, "companion_identity_public");
@@ -174,7 +185,7 @@ fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) ->
         log::warn!("conn {conn_id}: malformed companion_finish");
         return stanza::error(iq, 400, "bad-request");
     };
-    let waiter = lock(&state.pair_codes)
+    let waiter = lock(state.pair_codes())
         .by_phone
         .values_mut()
         .find(|r| r.conn_id == conn_id && r.pairing_ref == pairing_ref)
@@ -194,7 +205,7 @@ fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) ->
 // ---- the phone side: the admin endpoint ---------------------------------------------------
 
 /// `POST /admin/mock-phone/pair-code` with `{ "phone": "15551234567", "code": "ABCD1234" }`.
-pub async fn enter_code(body: &[u8], state: &ServerState) -> Response {
+pub async fn enter_code(body: &[u8], state: &impl PairingCodeState) -> Response {
     let (phone, code) = match parse_entry(body) {
         Ok(entry) => entry,
         Err(why) => return Response::text(400, format!("{why}\n")),
@@ -233,8 +244,8 @@ struct Confirming {
     finished: oneshot::Receiver<CompanionFinish>,
 }
 
-fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refusal> {
-    let mut desk = lock(&state.pair_codes);
+fn start_confirming(state: &impl PairingCodeState, phone: &str) -> Result<Confirming, Refusal> {
+    let mut desk = lock(state.pair_codes());
     let no_companion = || (404, format!("no companion is waiting for a pairing code for phone {phone}"));
     let Some(request) = desk.by_phone.get_mut(phone) else {
         return Err(no_companion());
@@ -263,8 +274,8 @@ fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refu
 }
 
 /// Counts a wrong entry; the code is dropped after [`MAX_ATTEMPTS`].
-fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
-    let mut desk = lock(&state.pair_codes);
+fn wrong_code(state: &impl PairingCodeState, phone: &str, conn_id: u64) -> Refusal {
+    let mut desk = lock(state.pair_codes());
     let attempts = match desk.by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
         Some(r) => {
             r.wrong_attempts += 1;
@@ -285,13 +296,13 @@ fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
     )
 }
 
-async fn confirm(state: &ServerState, phone: &str, code: &str) -> Result<serde_json::Value, Refusal> {
+async fn confirm(state: &impl PairingCodeState, phone: &str, code: &str) -> Result<serde_json::Value, Refusal> {
     let confirming = start_confirming(state, phone)?;
     let conn_id = confirming.conn_id;
     let outcome = confirm_with_companion(state, phone, code, confirming).await;
     if outcome.is_err() {
         // Whatever went wrong, this entry no longer waits for a companion_finish.
-        if let Some(r) = lock(&state.pair_codes).by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
+        if let Some(r) = lock(state.pair_codes()).by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
             r.awaiting_finish = None;
         }
     }
@@ -299,7 +310,7 @@ async fn confirm(state: &ServerState, phone: &str, code: &str) -> Result<serde_j
 }
 
 async fn confirm_with_companion(
-    state: &ServerState,
+    state: &impl PairingCodeState,
     phone: &str,
     code: &str,
     confirming: Confirming,
@@ -309,7 +320,7 @@ async fn confirm_with_companion(
 
     // The phone's identity is its account key (as on a real phone); the account is the number's.
     let primary_identity = {
-        let mut dir = lock(&state.directory);
+        let mut dir = lock(state.directory());
         dir.account_for_phone(phone, phone).signing_key.clone()
     };
     let primary_identity_pub = primary_identity.public_key.public_key_bytes().to_vec();
@@ -363,8 +374,8 @@ async fn confirm_with_companion(
         derive_adv_secret(&primary_ephemeral, &companion_ephemeral, &primary_identity, &companion_identity, &random).map_err(internal)?;
 
     // The code was right: this connection stops waiting for a QR scan or a code, and is linked.
-    lock(&state.pair_codes).by_phone.remove(phone);
-    let Some(waiting) = lock(&state.pairing).remove(conn_id) else {
+    lock(state.pair_codes()).by_phone.remove(phone);
+    let Some(waiting) = lock(state.pairing()).remove(conn_id) else {
         return Err((410, "the companion's connection closed or paired before the link".into()));
     };
     if waiting.identity_pub != companion_identity || waiting.noise_pub != noise_pub {

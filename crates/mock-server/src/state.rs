@@ -1,6 +1,10 @@
 //! The state every connection and the admin API share ([`ServerState`]): accounts, pairing
-//! desks, the router, each feature's own state, faults and the shutdown signal. Features take
-//! the parts they need from it; it is built once per server by [`ServerState::new`].
+//! desks, the router, each feature's own state, faults and the shutdown signal. It is built once
+//! per server by [`ServerState::new`].
+//!
+//! A feature whose state is kept here does not name `ServerState`: it declares what it needs of
+//! it in a trait of its own (`BusinessState`, `GroupsState`, ...), which the `lend!` macro below
+//! implements. So this module depends on those features, never the other way round.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,21 +13,22 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 use crate::accounts::Directory;
+use crate::business::{BusinessDirectory, BusinessState};
+use crate::calls::{CallLog, CallsState};
+use crate::catalog::{CatalogDirectory, CatalogState};
 use crate::config::MockConfig;
+use crate::faults::admin::FaultsState;
+use crate::faults::Faults;
+use crate::groups::model::GroupDirectory;
+use crate::groups::GroupsState;
+use crate::link::{LinkState, PendingLink};
+use crate::media::{MediaState, MediaStore};
+use crate::newsletters::{ChannelDirectory, NewslettersState};
 use crate::noise_server::ServerIdentity;
 use crate::pairing::PairingDesk;
+use crate::pairing_code::{CodeDesk, PairingCodeState};
+use crate::profile::{ProfileDirectory, ProfileState};
 use crate::router::Router;
-
-/// A device that has been sent `<pair-success>` and owes us its `pair-device-sign`.
-pub struct PendingLink {
-    pub iq_id: String,
-    pub phone: String,
-    pub device: u16,
-    pub key_index: u32,
-    pub noise_pub: [u8; 32],
-    pub identity_pub: [u8; 32],
-    pub props: crate::accounts::CompanionProps,
-}
 
 /// State shared by all connections and the admin API.
 pub struct ServerState {
@@ -79,7 +84,7 @@ impl ServerState {
             catalogs: Mutex::default(),
             calls: Mutex::default(),
             status_audiences: Mutex::default(),
-            media: crate::media::MediaStore::new(port)?,
+            media: MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),
             shutdown,
@@ -89,4 +94,35 @@ impl ServerState {
     pub fn next_conn_id(&self) -> u64 {
         self.next_conn_id.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// Implements each feature's state trait for [`ServerState`]: every method lends the field of
+/// the same name.
+macro_rules! lend {
+    ($($feature:path { $($field:ident: $ty:ty),* $(,)? })*) => {
+        $(impl $feature for ServerState {
+            $(fn $field(&self) -> &$ty {
+                &self.$field
+            })*
+        })*
+    };
+}
+
+lend! {
+    BusinessState { directory: Mutex<Directory>, business: Mutex<BusinessDirectory> }
+    CatalogState { directory: Mutex<Directory>, catalogs: Mutex<CatalogDirectory> }
+    CallsState { directory: Mutex<Directory>, router: Mutex<Router>, calls: Mutex<CallLog> }
+    NewslettersState { directory: Mutex<Directory>, router: Mutex<Router>, channels: Mutex<ChannelDirectory> }
+    ProfileState {
+        directory: Mutex<Directory>,
+        router: Mutex<Router>,
+        profiles: Mutex<ProfileDirectory>,
+        groups: Mutex<GroupDirectory>,
+        port: u16,
+    }
+    GroupsState { directory: Mutex<Directory>, router: Mutex<Router>, profiles: Mutex<ProfileDirectory>, groups: Mutex<GroupDirectory> }
+    LinkState { directory: Mutex<Directory>, awaiting_sign: Mutex<HashMap<u64, PendingLink>> }
+    PairingCodeState { pair_codes: Mutex<CodeDesk>, pairing: Mutex<PairingDesk>, faults: Faults }
+    MediaState { media: MediaStore, port: u16 }
+    FaultsState { faults: Faults, directory: Mutex<Directory> }
 }

@@ -2,6 +2,7 @@
 //! [`Fault`] (every field checked, so a typo is a 400, never a silent no-op), and routing
 //! `/admin/faults` and `/admin/stats` to the runtime.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -10,10 +11,18 @@ use super::model::{
     Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, MalformedKind, PairingCodeRefusal, RefuseHow,
     StreamErrorKind, Target, PAIRING_CODE_REFUSALS,
 };
+use super::registry::Faults;
+use crate::accounts::Directory;
 use crate::http_response::Response;
 use crate::jid::split_jid;
 use crate::locking::lock;
-use crate::state::ServerState;
+
+/// What the fault endpoints need of the server: its faults, and its accounts (to resolve a LID
+/// target).
+pub trait FaultsState {
+    fn faults(&self) -> &Faults;
+    fn directory(&self) -> &Mutex<Directory>;
+}
 
 /// How long a restart refuses new connections when the request does not say.
 pub const DEFAULT_RESTART_DOWN: Duration = Duration::from_millis(1000);
@@ -239,8 +248,8 @@ const ACTIONS: [&str; 10] =
     ["drop", "drop-rate", "stream-error", "login-failure", "refuse-pairing-code", "delay", "malformed-frame", "refuse", "restart", "clear"];
 
 /// Routes `/admin/faults[/..]` and `/admin/stats[/reset]`; `None` for other paths.
-pub fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Option<Response> {
-    let faults = &state.faults;
+pub fn route(method: &str, path: &str, body: &[u8], state: &impl FaultsState) -> Option<Response> {
+    let faults = state.faults();
     let resp = match (method, path) {
         ("GET", "/admin/faults") => Response::json(200, &faults.settings_json()),
         ("GET", "/admin/stats") => Response::json(200, &faults.stats_json()),
@@ -258,7 +267,7 @@ pub fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Opti
             if method != "POST" {
                 return Some(Response::text(405, "use POST with a JSON body\n"));
             }
-            let phone_for_lid = |lid: &str| lock(&state.directory).phone_for_lid(lid);
+            let phone_for_lid = |lid: &str| lock(state.directory()).phone_for_lid(lid);
             match Fault::parse(action, body, &phone_for_lid) {
                 Ok(fault) => Response::json(200, &faults.apply(fault)),
                 Err(e) => Response::text(400, format!("{e}\n")),

@@ -24,6 +24,7 @@ mod membership;
 pub mod model;
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
@@ -32,31 +33,40 @@ use crate::accounts::{ConnSender, Directory, Outbound};
 use crate::clock::unix_now;
 use crate::jid::DeviceAddr;
 use crate::locking::lock;
+use crate::profile::ProfileDirectory;
 use crate::router::Router;
 use crate::stanza::{attr, error, kids, result};
-use crate::state::ServerState;
 
 use membership::{accept_invite, accept_invite_v4, create, invite_info, leave, participants_change, phone_of, revoke_invites_v4};
 use model::{content_text, group_id_of, new_code, new_stanza_id, pn, Outcome};
 pub use model::{CommunityPart, Description, Fanout, Group, GroupDirectory, LinkedKind, Role, GROUP_SERVER};
 
+/// What groups need of the server: its accounts, the router to notify members through, the
+/// profiles (group-add privacy) and the groups themselves.
+pub trait GroupsState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn router(&self) -> &Mutex<Router>;
+    fn profiles(&self) -> &Mutex<ProfileDirectory>;
+    fn groups(&self) -> &Mutex<GroupDirectory>;
+}
+
 /// `<iq xmlns="w:g2">` from a logged-in device: the result goes to the requester first, then
 /// the `w:gp2` notifications to every member device (live or queued).
-pub fn handle_iq(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, iq: &Node) -> bool {
+pub fn handle_iq(state: &impl GroupsState, me: &DeviceAddr, tx: &ConnSender, iq: &Node) -> bool {
     let outcome = {
         // Who may only be invited (group-add privacy other than "all"); read before the
         // directory and group locks are taken.
-        let invite_only = lock(&state.profiles).phones_without_privacy("groupadd", "all");
-        let dir = lock(&state.directory);
-        let mut groups = lock(&state.groups);
+        let invite_only = lock(state.profiles()).phones_without_privacy("groupadd", "all");
+        let dir = lock(state.directory());
+        let mut groups = lock(state.groups());
         dispatch(&dir, &mut groups, &invite_only, me, iq)
     };
     if tx.send(Outbound::Node(outcome.reply)).is_err() {
         return false;
     }
     if !outcome.fanout.is_empty() {
-        let dir = lock(&state.directory);
-        let mut router = lock(&state.router);
+        let dir = lock(state.directory());
+        let mut router = lock(state.router());
         for f in outcome.fanout {
             deliver_notification(&dir, &mut router, f);
         }
