@@ -232,7 +232,7 @@ class MockServer {
     return JSON.parse(text)
   }
 
-  // ---- fault injection (crates/mock-server/src/faults.rs) ------------------------------
+  // ---- fault injection (crates/mock-server/src/faults/) --------------------------------
   /**
    * POSTs a JSON body to a fault endpoint and returns the mock's JSON answer.
    * @private

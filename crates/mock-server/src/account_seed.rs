@@ -16,12 +16,17 @@
 //! an account can be seeded before any device of it exists.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::http_front::Response;
-use crate::server::{lock, ServerState};
+use crate::http_response::Response;
+use crate::locking::lock;
+
+/// What seeding needs of the server's state.
+pub trait AccountSeedState {
+    fn seeds(&self) -> &Mutex<SeedBook>;
+}
 
 /// Seeds by phone number, and the accounts whose next history blob is to be spoiled.
 #[derive(Default)]
@@ -42,7 +47,7 @@ impl SeedBook {
 /// `POST /admin/accounts/:phone/seed`: replaces the account's state (body in the module docs;
 /// `"historyFault": "truncated"` also spoils the next history blob the phone sends). Answers
 /// the counts.
-pub fn seed_route(phone: &str, body: &[u8], state: &ServerState) -> Response {
+pub fn seed_route(phone: &str, body: &[u8], state: &impl AccountSeedState) -> Response {
     let phone = phone.trim_start_matches('+');
     if phone.is_empty() || !phone.bytes().all(|b| b.is_ascii_digit()) {
         return Response::text(400, format!("not a phone number: {phone:?}\n"));
@@ -62,7 +67,7 @@ pub fn seed_route(phone: &str, body: &[u8], state: &ServerState) -> Response {
         Err(e) => return Response::text(400, format!("bad seed: {e}\n")),
     };
     let summary = seed.summary();
-    let mut book = lock(&state.seeds);
+    let mut book = lock(state.seeds());
     book.seeds.insert(phone.to_owned(), Arc::new(seed));
     if truncate {
         book.truncate_history.insert(phone.to_owned());
@@ -194,7 +199,7 @@ fn parse_message(m: &Value, own: &str, index: usize) -> Result<(String, SeedMess
             from_me: key.get("fromMe").and_then(Value::as_bool).unwrap_or(false),
             participant: opt_str(key, "participant")?.map(|p| jid(&p)),
             text: text.to_owned(),
-            timestamp: opt_u64(m, "messageTimestamp")?.unwrap_or_else(crate::connection::unix_now),
+            timestamp: opt_u64(m, "messageTimestamp")?.unwrap_or_else(crate::clock::unix_now),
             push_name: opt_str(m, "pushName")?,
         };
         return Ok((chat, message));
@@ -208,7 +213,7 @@ fn parse_message(m: &Value, own: &str, index: usize) -> Result<(String, SeedMess
         from_me,
         participant: (is_group && !from_me).then(|| from.clone()),
         text: req_str(m, "text")?.to_owned(),
-        timestamp: opt_u64(m, "timestamp")?.unwrap_or_else(crate::connection::unix_now),
+        timestamp: opt_u64(m, "timestamp")?.unwrap_or_else(crate::clock::unix_now),
         push_name: None,
     };
     Ok((chat.unwrap_or(from), message))
@@ -321,7 +326,7 @@ pub fn generate(spec: &GenerateSpec, phone: &str) -> Result<AccountSeed, String>
             SeedContact { id: format!("{}@s.whatsapp.net", 1_990_000_000_000u64 + i as u64), name: Some(name), notify }
         })
         .collect();
-    let now = crate::connection::unix_now();
+    let now = crate::clock::unix_now();
     let mut chats = Vec::with_capacity(spec.chats);
     for c in 0..spec.chats {
         let is_group = c < spec.groups;

@@ -12,6 +12,8 @@ use tokio::sync::mpsc;
 use wacore_binary::Node;
 use wacore_libsignal::protocol::KeyPair;
 
+use crate::jid::split_jid;
+
 /// Something to push down one client connection.
 #[derive(Debug)]
 pub enum Outbound {
@@ -39,6 +41,15 @@ pub fn lid_for_phone(phone: &str) -> String {
 /// identity key, so each such client is an account of its own, stable across its reconnects.
 pub fn anonymous_account_name(identity_pub: &[u8]) -> String {
     format!("anon-{:016x}", hash_u64(b"anon", identity_pub))
+}
+
+/// Name of the account a registering client joins: its push name, or (no push name, as with
+/// Baileys) a name derived from its identity key.
+pub fn account_name_for(push_name: Option<&str>, identity_pub: &[u8]) -> String {
+    match push_name {
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => anonymous_account_name(identity_pub),
+    }
 }
 
 fn hash_u64(domain: &[u8], data: &[u8]) -> u64 {
@@ -263,6 +274,14 @@ impl Directory {
     pub fn phone_for_lid(&self, lid: &str) -> Option<String> {
         self.accounts.values().find(|a| a.lid == lid).map(|a| a.phone.clone())
     }
+}
+
+/// `PHONE[:DEV]@s.whatsapp.net` or `LID[:DEV]@lid` of a known account → (phone, device, is_lid).
+pub fn resolve_jid(dir: &Directory, jid: &str) -> Option<(String, u16, bool)> {
+    let (user, device, is_lid) = split_jid(jid)?;
+    let phone = if is_lid { dir.phone_for_lid(&user)? } else { user };
+    dir.account(&phone)?;
+    Some((phone, device, is_lid))
 }
 
 #[cfg(test)]

@@ -16,13 +16,14 @@
 
 use std::time::Instant;
 
-use crate::connection::account_name_for;
-use crate::http_front::Response;
+use crate::accounts::account_name_for;
+use crate::http_response::Response;
+use crate::locking::lock;
 use crate::pairing::{self, ScanRefusal};
-use crate::server::{lock, ServerState};
+use crate::state::ServerState;
 
 pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Response {
-    // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults.rs).
+    // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults/).
     if let Some(resp) = crate::faults::route(method, path, body, state) {
         return resp;
     }

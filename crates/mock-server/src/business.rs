@@ -4,14 +4,22 @@
 //! with its profile, as WhatsApp does; any other account has none.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, result};
-use crate::server::{lock, ServerState};
+use crate::accounts::Directory;
+use crate::http_response::Response;
+use crate::locking::lock;
+use crate::stanza::{attr, result};
+
+/// What business profiles need of the server: its accounts, and the profiles themselves.
+pub trait BusinessState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn business(&self) -> &Mutex<BusinessDirectory>;
+}
 
 /// One `business_hours_config`: a day's opening hours (minutes since midnight).
 #[derive(Debug, Clone, Deserialize)]
@@ -43,7 +51,7 @@ pub struct BusinessDirectory {
 }
 
 /// `POST /admin/business-profile`.
-pub fn set_profile(body: &[u8], state: &ServerState) -> Response {
+pub fn set_profile(body: &[u8], state: &impl BusinessState) -> Response {
     let profile: BusinessProfile = match serde_json::from_slice(body) {
         Ok(p) => p,
         Err(e) => {
@@ -53,10 +61,10 @@ pub fn set_profile(body: &[u8], state: &ServerState) -> Response {
             )
         }
     };
-    if lock(&state.directory).account(&profile.phone).is_none() {
+    if lock(state.directory()).account(&profile.phone).is_none() {
         return Response::text(404, format!("no account with phone {}\n", profile.phone));
     }
-    lock(&state.business).profiles.insert(profile.phone.clone(), profile);
+    lock(state.business()).profiles.insert(profile.phone.clone(), profile);
     Response::text(200, "ok\n")
 }
 
@@ -65,8 +73,8 @@ pub(crate) fn text(tag: &'static str, content: &str) -> Node {
 }
 
 /// The answer to a `business_profile` get: the profile of each asked jid that is a business.
-pub fn handle_iq(state: &ServerState, iq: &Node) -> Node {
-    let business = lock(&state.business);
+pub fn handle_iq(state: &impl BusinessState, iq: &Node) -> Node {
+    let business = lock(state.business());
     let asked = iq
         .children()
         .and_then(|c| c.iter().find(|n| n.tag == "business_profile"))

@@ -7,17 +7,28 @@
 //! test can see that a bot declined it.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::json;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::accounts::{ConnSender, Directory, Outbound};
+use crate::clock::unix_now;
+use crate::http_response::Response;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::router::Router;
+use crate::stanza::attr;
+
+/// What calls need of the server: its accounts, the router to ring devices through, and the
+/// call log.
+pub trait CallsState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn router(&self) -> &Mutex<Router>;
+    fn calls(&self) -> &Mutex<CallLog>;
+}
 
 /// What a device did about a call.
 #[derive(Debug, Clone)]
@@ -53,12 +64,12 @@ fn pn(phone: &str) -> String {
 }
 
 /// `POST /admin/calls`: rings every device of `to` from `from`'s phone.
-pub fn place(body: &[u8], state: &ServerState) -> Response {
+pub fn place(body: &[u8], state: &impl CallsState) -> Response {
     let req: PlaceCall = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => return Response::text(400, format!("expected {{ from, to, video? }}: {e}\n")),
     };
-    let dir = lock(&state.directory);
+    let dir = lock(state.directory());
     let Some(callee) = dir.account(&req.to) else {
         return Response::text(404, format!("no account with phone {}\n", req.to));
     };
@@ -89,19 +100,19 @@ pub fn place(body: &[u8], state: &ServerState) -> Response {
         .children([NodeBuilder::new("offer").attr("call-id", call_id.clone()).attr("call-creator", pn(&req.from)).children(offer).build()])
         .build();
     {
-        let mut router = lock(&state.router);
+        let mut router = lock(state.router());
         for device in &devices {
             router.deliver(&(req.to.clone(), *device), "call", &stanza_id, &req.from, node.clone());
         }
     }
     drop(dir);
-    lock(&state.calls).calls.insert(call_id.clone(), Call { from: req.from, to: req.to, video: req.video, answers: Vec::new() });
+    lock(state.calls()).calls.insert(call_id.clone(), Call { from: req.from, to: req.to, video: req.video, answers: Vec::new() });
     Response::json(200, &json!({ "id": call_id, "devices": devices.len() }))
 }
 
 /// `GET /admin/calls/:id`: the call and what each device answered.
-pub fn show(id: &str, state: &ServerState) -> Response {
-    let log = lock(&state.calls);
+pub fn show(id: &str, state: &impl CallsState) -> Response {
+    let log = lock(state.calls());
     let Some(call) = log.calls.get(id) else {
         return Response::text(404, format!("no call with id {id}\n"));
     };
@@ -114,11 +125,11 @@ pub fn show(id: &str, state: &ServerState) -> Response {
 }
 
 /// A `<call>` from a device: acknowledged as the server does, and logged on its call.
-pub fn from_device(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
+pub fn from_device(state: &impl CallsState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
     if let Some(action) = node.children().and_then(|c| c.first()) {
         if let Some(call_id) = attr(action, "call-id") {
             let attrs = action.attrs.iter().filter_map(|(k, _)| attr(action, k).map(|v| (k.to_string(), v))).collect();
-            if let Some(call) = lock(&state.calls).calls.get_mut(&call_id) {
+            if let Some(call) = lock(state.calls()).calls.get_mut(&call_id) {
                 call.answers.push(Answer { device: format!("{}:{}", me.phone, me.device), action: action.tag.to_string(), attrs });
             }
         }

@@ -7,16 +7,24 @@
 //! orders?: [{ id, token, items: [{ productId, quantity }] }] }`.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
+use crate::accounts::Directory;
 use crate::business::text;
-use crate::groups::kids;
-use crate::http_front::Response;
-use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::http_response::Response;
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
+use crate::stanza::{attr, error, kids, result};
+
+/// What business catalogs need of the server: its accounts, and the catalogs themselves.
+pub trait CatalogState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn catalogs(&self) -> &Mutex<CatalogDirectory>;
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Product {
@@ -79,15 +87,15 @@ struct Seed {
 }
 
 /// `POST /admin/business-catalog`: collections and orders of a business.
-pub fn seed(body: &[u8], state: &ServerState) -> Response {
+pub fn seed(body: &[u8], state: &impl CatalogState) -> Response {
     let seed: Seed = match serde_json::from_slice(body) {
         Ok(s) => s,
         Err(e) => return Response::text(400, format!("expected {{ phone, collections?, orders? }}: {e}\n")),
     };
-    if lock(&state.directory).account(&seed.phone).is_none() {
+    if lock(state.directory()).account(&seed.phone).is_none() {
         return Response::text(404, format!("no account with phone {}\n", seed.phone));
     }
-    let mut catalogs = lock(&state.catalogs);
+    let mut catalogs = lock(state.catalogs());
     let catalog = catalogs.catalogs.entry(seed.phone).or_default();
     catalog.collections.extend(seed.collections);
     catalog.orders.extend(seed.orders);
@@ -160,14 +168,14 @@ impl Product {
 }
 
 /// `w:biz:catalog` and `fb:thrift_iq` from a logged-in device.
-pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Node {
+pub fn handle_iq(state: &impl CatalogState, me: Option<&DeviceAddr>, iq: &Node) -> Node {
     let Some(me) = me else {
         return error(iq, 401, "not-authorized");
     };
     let Some(request) = kids(iq).first() else {
         return error(iq, 400, "bad-request");
     };
-    let mut catalogs = lock(&state.catalogs);
+    let mut catalogs = lock(state.catalogs());
     let tag = request.tag.to_string();
     match tag.as_str() {
         "product_catalog" => {

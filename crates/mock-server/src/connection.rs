@@ -2,7 +2,7 @@
 //! stanza loop. Any malformed input ends this connection only.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -16,13 +16,17 @@ use wacore_noise::framing::{encode_frame, FrameDecoder};
 use waproto::buffa::Message as _;
 use waproto::whatsapp as wa;
 
-use crate::accounts::{anonymous_account_name, ConnSender, DeviceRecord, OnlineDevice, Outbound};
+use crate::accounts::{ConnSender, DeviceRecord, OnlineDevice, Outbound};
+use crate::clock::unix_now;
 use crate::faults::{LoginOutcome, WriteStep, WriterFaults};
-use crate::iq_handlers::{self, attr, DeviceAddr, SERVER};
+use crate::iq_handlers;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
 use crate::noise_server::{respond_to_client_hello, AfterClientHello, Established, FrameCrypto};
 use crate::pairing::{self, WaitingClient};
 use crate::relay;
-use crate::server::{lock, ServerState};
+use crate::stanza::{attr, SERVER};
+use crate::state::ServerState;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long the writer may take to flush a final `<stream:error>` before we drop the socket.
@@ -33,10 +37,6 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// handshake frame and silently dropped, and the client then waits forever for `<success>`.
 /// Real servers are always a network round trip away; on localhost we add the gap ourselves.
 const FIRST_STANZA_DELAY: Duration = Duration::from_millis(50);
-
-pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
 
 /// Splits the client's byte stream into Noise frames, after stripping the one-time intro
 /// (`WA 06 03`, optionally preceded by the edge-routing pre-intro `ED 00 01 len[3] data`).
@@ -554,15 +554,6 @@ fn cleanup(state: &ServerState, conn_id: u64, role: &Role) {
     if let Role::Device(addr) = role {
         lock(&state.directory).set_offline(&addr.phone, addr.device, conn_id);
         relay::disconnected(state, conn_id, addr);
-    }
-}
-
-/// Name of the account a registering client joins: its push name, or (no push name, as with
-/// Baileys) a name derived from its identity key.
-pub fn account_name_for(push_name: Option<&str>, identity_pub: &[u8]) -> String {
-    match push_name {
-        Some(n) if !n.is_empty() => n.to_owned(),
-        _ => anonymous_account_name(identity_pub),
     }
 }
 

@@ -17,10 +17,12 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
 use crate::accounts::Directory;
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::iq_handlers::{attr, resolve_jid, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::accounts::{resolve_jid, ConnSender, Outbound};
+use crate::clock::unix_now;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::stanza::attr;
+use crate::state::ServerState;
 
 /// Attributes of the sent stanza passed on to recipients.
 const PASSED_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];

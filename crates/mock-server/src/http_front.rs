@@ -4,72 +4,24 @@
 //! (keep-alive, chunked bodies, `Expect: 100-continue`, upgrades) over plain TCP or TLS; this
 //! module only routes. Malformed requests get hyper's 400 and a closed socket.
 
-use std::convert::Infallible;
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST, ORIGIN};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::server::ServerState;
+use crate::http_response::{Body, CloseWithoutAnswer, Response};
+use crate::state::ServerState;
 
 /// Largest admin request body; media uploads stream and have their own limit (media.rs).
 const MAX_BODY: usize = 64 * 1024;
 /// How long a client may take to send a request head, or an admin request's body.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Every response body: a whole buffer, or a file streamed by the media CDN.
-pub type Body = UnsyncBoxBody<Bytes, io::Error>;
-
-/// A whole-buffer body.
-pub fn full_body(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed_unsync()
-}
-
-/// An HTTP response from the admin API.
-pub struct Response {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: String,
-}
-
-impl Response {
-    pub fn text(status: u16, body: impl Into<String>) -> Self {
-        Self { status, content_type: "text/plain; charset=utf-8", body: body.into() }
-    }
-
-    pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Self { status, content_type: "application/json", body: value.to_string() }
-    }
-
-    pub fn into_hyper(self) -> hyper::Response<Body> {
-        let mut resp = hyper::Response::new(full_body(self.body));
-        *resp.status_mut() = hyper::StatusCode::from_u16(self.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-        resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
-        resp
-    }
-}
-
-/// A route's way of saying "close the connection without answering" (hyper drops the
-/// connection when the service fails), used by the `close` connection-refusal fault.
-#[derive(Debug)]
-pub struct CloseWithoutAnswer;
-
-impl std::fmt::Display for CloseWithoutAnswer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection closed without an answer (fault injection)")
-    }
-}
-
-impl std::error::Error for CloseWithoutAnswer {}
 
 /// Serves one accepted connection (TCP, or TLS over it) until the peer is done, the WebSocket
 /// it became ends, or the server shuts down. Never panics on peer input.
@@ -105,7 +57,7 @@ async fn route(req: hyper::Request<Incoming>, state: Arc<ServerState>) -> Result
         return crate::ws_upgrade::accept(req, state);
     }
     if crate::media::is_media_request(req.method().as_str(), &path, &state.media) {
-        return Ok(crate::media::serve(req, &state).await);
+        return Ok(crate::media::serve(req, &*state).await);
     }
     Ok(admin(req, &path, &state).await.into_hyper())
 }

@@ -9,22 +9,11 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::accounts::{Directory, KeyBundle, UploadedKey};
-use crate::server::{lock, ServerState};
-
-pub const SERVER: &str = "s.whatsapp.net";
-
-/// The device a connection is logged in as.
-#[derive(Clone, Debug)]
-pub struct DeviceAddr {
-    pub phone: String,
-    pub device: u16,
-}
-
-/// String value of an attribute.
-pub fn attr(node: &Node, key: &str) -> Option<String> {
-    node.attrs.get(key).map(|v| v.as_str().into_owned())
-}
+use crate::accounts::{KeyBundle, UploadedKey};
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
+use crate::stanza::{attr, error, result, SERVER};
+use crate::state::ServerState;
 
 fn child<'a>(node: &'a Node, tag: &str) -> Option<&'a Node> {
     node.get_optional_child(tag)
@@ -48,27 +37,6 @@ fn text(node: &Node) -> Option<String> {
 
 fn be_u32(b: &[u8]) -> u32 {
     b.iter().fold(0u32, |acc, x| acc.wrapping_shl(8) | u32::from(*x))
-}
-
-/// `<iq type="result" id=.. from="s.whatsapp.net">children</iq>`.
-pub fn result(iq: &Node, children: Vec<Node>) -> Node {
-    let mut b = NodeBuilder::new("iq").attr("type", "result").attr("from", attr(iq, "to").unwrap_or_else(|| SERVER.to_owned()));
-    if let Some(id) = attr(iq, "id") {
-        b = b.attr("id", id);
-    }
-    if !children.is_empty() {
-        b = b.children(children);
-    }
-    b.build()
-}
-
-/// `<iq type="error" id=..><error code text/></iq>`.
-pub fn error(iq: &Node, code: u16, text_: &str) -> Node {
-    let mut b = NodeBuilder::new("iq").attr("type", "error").attr("from", SERVER);
-    if let Some(id) = attr(iq, "id") {
-        b = b.attr("id", id);
-    }
-    b.children([NodeBuilder::new("error").attr("code", code.to_string()).attr("text", text_).build()]).build()
 }
 
 /// Handles one `<iq type="get"|"set">` from a client. Returns the nodes to send back, reply
@@ -160,25 +128,6 @@ fn key_node(tag: &'static str, key: &UploadedKey) -> Node {
         kids.push(NodeBuilder::new("signature").bytes(sig.clone()).build());
     }
     NodeBuilder::new(tag).children(kids).build()
-}
-
-/// Parses `PHONE[:DEVICE]@s.whatsapp.net` or `LID[:DEVICE]@lid` into (user, device, is_lid).
-pub fn split_jid(jid: &str) -> Option<(String, u16, bool)> {
-    let (user_part, server) = jid.split_once('@')?;
-    let (user, device) = match user_part.split_once(':') {
-        Some((u, d)) => (u, d.parse().ok()?),
-        None => (user_part, 0),
-    };
-    let user = user.split('.').next().unwrap_or(user);
-    Some((user.to_owned(), device, server == "lid"))
-}
-
-/// `PHONE[:DEV]@s.whatsapp.net` or `LID[:DEV]@lid` of a known account → (phone, device, is_lid).
-pub fn resolve_jid(dir: &Directory, jid: &str) -> Option<(String, u16, bool)> {
-    let (user, device, is_lid) = split_jid(jid)?;
-    let phone = if is_lid { dir.phone_for_lid(&user)? } else { user };
-    dir.account(&phone)?;
-    Some((phone, device, is_lid))
 }
 
 /// Pre-key bundles for `<key><user jid/></key>` (one one-time key consumed per fetch).
@@ -299,7 +248,7 @@ fn usync(state: &ServerState, iq: &Node) -> Node {
                         let mut parts = vec![NodeBuilder::new("device-list").children(devs).build()];
                         if !a.devices.is_empty() {
                             let indexes = a.devices.values().map(|d| d.key_index).collect();
-                            let ts = crate::connection::unix_now();
+                            let ts = crate::clock::unix_now();
                             match crate::pairing::build_key_index_list(&a.signing_key, a.adv_raw_id, indexes, ts) {
                                 Ok(list) => parts.push(NodeBuilder::new("key-index-list").attr("ts", ts.to_string()).bytes(list).build()),
                                 Err(e) => log::warn!("key-index-list for {}: {e}", a.phone),
@@ -341,16 +290,4 @@ fn bot_list(iq: &Node) -> Node {
     let meta_ai = NodeBuilder::new("bot").attr("jid", "867051314767696@bot").attr("persona_id", "769337008432372").build();
     let all = NodeBuilder::new("section").attr("type", "all").children([meta_ai]).build();
     result(iq, vec![NodeBuilder::new("bot").children([all]).build()])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jid_splitting() {
-        assert_eq!(split_jid("15551234567:2@s.whatsapp.net"), Some(("15551234567".into(), 2, false)));
-        assert_eq!(split_jid("123@lid"), Some(("123".into(), 0, true)));
-        assert_eq!(split_jid("nonsense"), None);
-    }
 }

@@ -2,13 +2,34 @@
 //! pairing code share: reserve the device, sign its identity, send `<pair-success>`, and record
 //! the link that the companion's `pair-device-sign` must confirm.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use wacore_binary::builder::NodeBuilder;
 
-use crate::accounts::Outbound;
-use crate::connection::unix_now;
-use crate::iq_handlers::SERVER;
+use crate::accounts::{Directory, Outbound};
+use crate::clock::unix_now;
+use crate::locking::lock;
 use crate::pairing::{self, WaitingClient};
-use crate::server::{lock, PendingLink, ServerState};
+use crate::stanza::SERVER;
+
+/// What linking needs of the server: its accounts, and the links waiting for their
+/// `pair-device-sign`.
+pub trait LinkState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn awaiting_sign(&self) -> &Mutex<HashMap<u64, PendingLink>>;
+}
+
+/// A device that has been sent `<pair-success>` and owes us its `pair-device-sign`.
+pub struct PendingLink {
+    pub iq_id: String,
+    pub phone: String,
+    pub device: u16,
+    pub key_index: u32,
+    pub noise_pub: [u8; 32],
+    pub identity_pub: [u8; 32],
+    pub props: crate::accounts::CompanionProps,
+}
 
 /// Which account the new device joins.
 pub enum AccountChoice<'a> {
@@ -23,12 +44,12 @@ pub type Refusal = (u16, String);
 
 /// Links `waiting` and returns `{ jid, lid, phone, device, account }`.
 pub fn link_companion(
-    state: &ServerState,
+    state: &impl LinkState,
     waiting: &WaitingClient,
     choice: AccountChoice<'_>,
     adv_secret: &[u8],
 ) -> Result<serde_json::Value, Refusal> {
-    let mut dir = lock(&state.directory);
+    let mut dir = lock(state.directory());
     let account = match choice {
         AccountChoice::Named(name) => dir.account_for_name(name),
         AccountChoice::Phone { phone, name } => dir.account_for_phone(phone, name),
@@ -58,7 +79,7 @@ pub fn link_companion(
             ])
             .build()])
         .build();
-    lock(&state.awaiting_sign).insert(
+    lock(state.awaiting_sign()).insert(
         waiting.conn_id,
         PendingLink {
             iq_id,
@@ -71,7 +92,7 @@ pub fn link_companion(
         },
     );
     if waiting.sender.send(Outbound::Node(node)).is_err() {
-        lock(&state.awaiting_sign).remove(&waiting.conn_id);
+        lock(state.awaiting_sign()).remove(&waiting.conn_id);
         return Err((410, "the connection closed before pair-success could be sent".into()));
     }
     log::info!("mock phone linking conn {} as {jid} (account {account_name})", waiting.conn_id);

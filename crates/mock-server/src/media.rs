@@ -34,8 +34,14 @@ use hyper::header::{HeaderValue, ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, C
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::http_front::{full_body, Body};
-use crate::server::{lock, ServerState};
+use crate::http_response::{full_body, Body};
+use crate::locking::lock;
+
+/// What the media CDN needs of the server: the store, and the port its URLs point at.
+pub trait MediaState {
+    fn media(&self) -> &MediaStore;
+    fn port(&self) -> &u16;
+}
 
 /// Largest upload accepted (WhatsApp's document limit).
 const MAX_UPLOAD: u64 = 2 * 1024 * 1024 * 1024;
@@ -200,13 +206,13 @@ fn respond_error(code: u16, error: &str, message: &str) -> hyper::Response<Body>
 }
 
 /// Serves one media request (the front door checked [`is_media_request`]).
-pub async fn serve(req: hyper::Request<Incoming>, state: &ServerState) -> hyper::Response<Body> {
+pub async fn serve(req: hyper::Request<Incoming>, state: &impl MediaState) -> hyper::Response<Body> {
     let (parts, body) = req.into_parts();
     let req = Request::from_parts(&parts);
     match req.method.as_str() {
-        "POST" if req.path == TAMPER_PATH => tamper(req, &state.media).await,
+        "POST" if req.path == TAMPER_PATH => tamper(req, state.media()).await,
         "POST" => upload(req, body, state).await,
-        "GET" | "HEAD" => download(req, &state.media).await,
+        "GET" | "HEAD" => download(req, state.media()).await,
         _ => respond_error(405, "method-not-allowed", "GET, HEAD or POST"),
     }
 }
@@ -243,13 +249,13 @@ async fn tamper(req: Request, store: &MediaStore) -> hyper::Response<Body> {
     }
 }
 
-fn public_url(req: &Request, state: &ServerState, direct_path: &str) -> String {
-    let host = req.host.clone().unwrap_or_else(|| format!("127.0.0.1:{}", state.port));
+fn public_url(req: &Request, state: &impl MediaState, direct_path: &str) -> String {
+    let host = req.host.clone().unwrap_or_else(|| format!("127.0.0.1:{}", state.port()));
     format!("https://{host}{direct_path}")
 }
 
-async fn upload(req: Request, body: Incoming, state: &ServerState) -> hyper::Response<Body> {
-    let store = &state.media;
+async fn upload(req: Request, body: Incoming, state: &impl MediaState) -> hyper::Response<Body> {
+    let store = state.media();
     if req.query.get("auth").map(String::as_str) != Some(store.auth()) {
         return respond_error(401, "unauthorized", "missing or wrong media auth (ask media_conn)");
     }

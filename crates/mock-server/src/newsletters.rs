@@ -10,16 +10,26 @@
 //! client reads. A request the mock cannot serve is a GraphQL error, as WhatsApp sends them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::groups::kids;
-use crate::iq_handlers::{attr, error, result, split_jid, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::accounts::{ConnSender, Directory, Outbound};
+use crate::clock::unix_now;
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
+use crate::router::Router;
+use crate::stanza::{attr, error, kids, result};
+
+/// What channels need of the server: its accounts, the router to push posts through, and the
+/// channels themselves.
+pub trait NewslettersState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn router(&self) -> &Mutex<Router>;
+    fn channels(&self) -> &Mutex<ChannelDirectory>;
+}
 
 pub const NEWSLETTER_SERVER: &str = "newsletter";
 
@@ -201,11 +211,11 @@ pub fn handles(xmlns: &str) -> bool {
 }
 
 /// `<iq xmlns="w:mex">` (GraphQL) and `<iq xmlns="newsletter">` from a logged-in device.
-pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<Node> {
+pub fn handle_iq(state: &impl NewslettersState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<Node> {
     let Some(me) = me else {
         return vec![error(iq, 401, "not-authorized")];
     };
-    let mut channels = lock(&state.channels);
+    let mut channels = lock(state.channels());
     let reply = match attr(iq, "xmlns").as_deref() {
         Some("w:mex") => mex(&mut channels, me, iq),
         _ => newsletter_iq(&mut channels, me, iq),
@@ -402,7 +412,7 @@ fn newsletter_iq(channels: &mut ChannelDirectory, me: &DeviceAddr, iq: &Node) ->
 
 /// A `<message>` to a channel: a post from an admin (`<plaintext>`), acked with its
 /// `server_id`, or a reaction to a post (`type="reaction" server_id`).
-pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
+pub fn message(state: &impl NewslettersState, me: &DeviceAddr, tx: &ConnSender, node: &Node) -> bool {
     let to = attr(node, "to").unwrap_or_default();
     let t = unix_now();
     let mut ack = NodeBuilder::new("ack").attr("class", "message").attr("from", to.clone()).attr("t", t.to_string());
@@ -412,7 +422,7 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     // A new post and who follows the channel, to push it to them once it is acked.
     let mut push = None;
     let outcome = {
-        let mut channels = lock(&state.channels);
+        let mut channels = lock(state.channels());
         match channels.by_key(&to, "jid") {
             None => Err("404"),
             Some(channel) => accept(channel, me, node, t).inspect(|posted| {
@@ -433,8 +443,8 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     }
     if let Some((channel_id, followers, post)) = push {
         let id = attr(&post, "id").unwrap_or_default();
-        let dir = lock(&state.directory);
-        let mut router = lock(&state.router);
+        let dir = lock(state.directory());
+        let mut router = lock(state.router());
         for phone in &followers {
             let Some(account) = dir.account(phone) else { continue };
             // Device 0 is the mock phone: it takes nothing.

@@ -20,6 +20,7 @@
 //! client's pairing code, or a bug there could hide itself.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::prelude::BASE64_STANDARD;
@@ -32,11 +33,22 @@ use wacore_binary::{Node, NodeContent};
 use wacore_libsignal::crypto::{aes_256_cbc_encrypt_into, aes_256_gcm_decrypt};
 use wacore_libsignal::protocol::{KeyPair, PublicKey};
 
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::{account_name_for, unix_now};
-use crate::http_front::Response;
-use crate::iq_handlers::{self, attr, SERVER};
-use crate::server::{lock, ServerState};
+use crate::accounts::{account_name_for, ConnSender, Outbound};
+use crate::clock::unix_now;
+use crate::faults::Faults;
+use crate::http_response::Response;
+use crate::link::LinkState;
+use crate::locking::lock;
+use crate::pairing::PairingDesk;
+use crate::stanza::{self, attr, SERVER};
+
+/// What pairing-code login needs of the server besides what linking needs: the companions
+/// waiting for a code, the QR pairing desk they registered at, and the faults (refusals).
+pub trait PairingCodeState: LinkState {
+    fn pair_codes(&self) -> &Mutex<CodeDesk>;
+    fn pairing(&self) -> &Mutex<PairingDesk>;
+    fn faults(&self) -> &Faults;
+}
 
 /// How long a code can be typed after the companion asked for it (WhatsApp: about 3 minutes).
 pub const CODE_VALIDITY: Duration = Duration::from_secs(180);
@@ -90,17 +102,17 @@ impl CodeDesk {
 
 /// Handles an `<iq>` whose child is `link_code_companion_reg` from a registering connection.
 /// Returns false when the connection must end.
-pub fn companion_reg(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node) -> bool {
+pub fn companion_reg(state: &impl PairingCodeState, conn_id: u64, tx: &ConnSender, iq: &Node) -> bool {
     let reply = match iq.get_optional_child("link_code_companion_reg") {
         Some(reg) => match attr(reg, "stage").as_deref() {
             Some("companion_hello") => companion_hello(state, conn_id, tx, iq, reg),
             Some("companion_finish") => companion_finish(state, conn_id, iq, reg),
             other => {
                 log::warn!("conn {conn_id}: link_code_companion_reg with unknown stage {other:?}");
-                iq_handlers::error(iq, 400, "bad-request")
+                stanza::error(iq, 400, "bad-request")
             }
         },
-        None => iq_handlers::error(iq, 400, "bad-request"),
+        None => stanza::error(iq, 400, "bad-request"),
     };
     tx.send(Outbound::Node(reply)).is_ok()
 }
@@ -124,23 +136,23 @@ fn phone_of_jid(jid: &str) -> Option<String> {
     (!user.is_empty() && user.bytes().all(|b| b.is_ascii_digit())).then(|| user.to_owned())
 }
 
-fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node, reg: &Node) -> Node {
+fn companion_hello(state: &impl PairingCodeState, conn_id: u64, tx: &ConnSender, iq: &Node, reg: &Node) -> Node {
     let phone = attr(reg, "jid").as_deref().and_then(phone_of_jid);
     let wrapped = child_bytes(reg, "link_code_pairing_wrapped_companion_ephemeral_pub");
     let noise_pub = key32(reg, "companion_server_auth_key_pub");
     let (Some(phone), Some(wrapped), Some(noise_pub)) = (phone, wrapped, noise_pub) else {
         log::warn!("conn {conn_id}: malformed companion_hello");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
     if wrapped.len() != 80 {
         log::warn!("conn {conn_id}: companion_hello wrapped key is {} bytes, not 80", wrapped.len());
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     }
     // Fault injection: refused as WhatsApp refuses a throttled number. Nothing is remembered,
     // so the phone cannot confirm a code for this request.
-    if let Some((code, text)) = state.faults.pairing_code_refusal_for(&phone) {
+    if let Some((code, text)) = state.faults().pairing_code_refusal_for(&phone) {
         log::info!("conn {conn_id}: pairing-code request for {phone} refused with {code} {text}");
-        return iq_handlers::error(iq, code, text);
+        return stanza::error(iq, code, text);
     }
     let pairing_ref = format!("2@{}", BASE64_STANDARD.encode(rand::random::<[u8; 18]>())).into_bytes();
     let request = CodeRequest {
@@ -153,11 +165,11 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
         wrong_attempts: 0,
         awaiting_finish: None,
     };
-    if let Some(old) = lock(&state.pair_codes).by_phone.insert(phone.clone(), request) {
+    if let Some(old) = lock(state.pair_codes()).by_phone.insert(phone.clone(), request) {
         log::info!("conn {conn_id}: new pairing-code request for {phone} replaces conn {}'s", old.conn_id);
     }
     log::info!("conn {conn_id}: companion waits for a pairing code on phone {phone}");
-    iq_handlers::result(
+    stanza::result(
         iq,
         vec![NodeBuilder::new("link_code_companion_reg")
             .children([NodeBuilder::new("link_code_pairing_ref").bytes(pairing_ref).build()])
@@ -165,35 +177,35 @@ fn companion_hello(state: &ServerState, conn_id: u64, tx: &ConnSender, iq: &Node
     )
 }
 
-fn companion_finish(state: &ServerState, conn_id: u64, iq: &Node, reg: &Node) -> Node {
+fn companion_finish(state: &impl PairingCodeState, conn_id: u64, iq: &Node, reg: &Node) -> Node {
     let pairing_ref = child_bytes(reg, "link_code_pairing_ref");
     let bundle = child_bytes(reg, "link_code_pairing_wrapped_key_bundle");
     let identity = key32(reg, "companion_identity_public");
     let (Some(pairing_ref), Some(bundle), Some(identity)) = (pairing_ref, bundle, identity) else {
         log::warn!("conn {conn_id}: malformed companion_finish");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
-    let waiter = lock(&state.pair_codes)
+    let waiter = lock(state.pair_codes())
         .by_phone
         .values_mut()
         .find(|r| r.conn_id == conn_id && r.pairing_ref == pairing_ref)
         .and_then(|r| r.awaiting_finish.take());
     let Some(waiter) = waiter else {
         log::warn!("conn {conn_id}: companion_finish for a ref no phone is confirming");
-        return iq_handlers::error(iq, 400, "bad-request");
+        return stanza::error(iq, 400, "bad-request");
     };
     let finish = CompanionFinish { wrapped_key_bundle: bundle.to_vec(), companion_identity_pub: identity };
     if waiter.send(finish).is_err() {
         log::warn!("conn {conn_id}: companion_finish arrived after the phone gave up waiting");
     }
     // The server accepts the bundle; whether it opens is the phone's business.
-    iq_handlers::result(iq, vec![])
+    stanza::result(iq, vec![])
 }
 
 // ---- the phone side: the admin endpoint ---------------------------------------------------
 
 /// `POST /admin/mock-phone/pair-code` with `{ "phone": "15551234567", "code": "ABCD1234" }`.
-pub async fn enter_code(body: &[u8], state: &ServerState) -> Response {
+pub async fn enter_code(body: &[u8], state: &impl PairingCodeState) -> Response {
     let (phone, code) = match parse_entry(body) {
         Ok(entry) => entry,
         Err(why) => return Response::text(400, format!("{why}\n")),
@@ -232,8 +244,8 @@ struct Confirming {
     finished: oneshot::Receiver<CompanionFinish>,
 }
 
-fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refusal> {
-    let mut desk = lock(&state.pair_codes);
+fn start_confirming(state: &impl PairingCodeState, phone: &str) -> Result<Confirming, Refusal> {
+    let mut desk = lock(state.pair_codes());
     let no_companion = || (404, format!("no companion is waiting for a pairing code for phone {phone}"));
     let Some(request) = desk.by_phone.get_mut(phone) else {
         return Err(no_companion());
@@ -262,8 +274,8 @@ fn start_confirming(state: &ServerState, phone: &str) -> Result<Confirming, Refu
 }
 
 /// Counts a wrong entry; the code is dropped after [`MAX_ATTEMPTS`].
-fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
-    let mut desk = lock(&state.pair_codes);
+fn wrong_code(state: &impl PairingCodeState, phone: &str, conn_id: u64) -> Refusal {
+    let mut desk = lock(state.pair_codes());
     let attempts = match desk.by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
         Some(r) => {
             r.wrong_attempts += 1;
@@ -284,13 +296,13 @@ fn wrong_code(state: &ServerState, phone: &str, conn_id: u64) -> Refusal {
     )
 }
 
-async fn confirm(state: &ServerState, phone: &str, code: &str) -> Result<serde_json::Value, Refusal> {
+async fn confirm(state: &impl PairingCodeState, phone: &str, code: &str) -> Result<serde_json::Value, Refusal> {
     let confirming = start_confirming(state, phone)?;
     let conn_id = confirming.conn_id;
     let outcome = confirm_with_companion(state, phone, code, confirming).await;
     if outcome.is_err() {
         // Whatever went wrong, this entry no longer waits for a companion_finish.
-        if let Some(r) = lock(&state.pair_codes).by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
+        if let Some(r) = lock(state.pair_codes()).by_phone.get_mut(phone).filter(|r| r.conn_id == conn_id) {
             r.awaiting_finish = None;
         }
     }
@@ -298,7 +310,7 @@ async fn confirm(state: &ServerState, phone: &str, code: &str) -> Result<serde_j
 }
 
 async fn confirm_with_companion(
-    state: &ServerState,
+    state: &impl PairingCodeState,
     phone: &str,
     code: &str,
     confirming: Confirming,
@@ -308,7 +320,7 @@ async fn confirm_with_companion(
 
     // The phone's identity is its account key (as on a real phone); the account is the number's.
     let primary_identity = {
-        let mut dir = lock(&state.directory);
+        let mut dir = lock(state.directory());
         dir.account_for_phone(phone, phone).signing_key.clone()
     };
     let primary_identity_pub = primary_identity.public_key.public_key_bytes().to_vec();
@@ -362,8 +374,8 @@ async fn confirm_with_companion(
         derive_adv_secret(&primary_ephemeral, &companion_ephemeral, &primary_identity, &companion_identity, &random).map_err(internal)?;
 
     // The code was right: this connection stops waiting for a QR scan or a code, and is linked.
-    lock(&state.pair_codes).by_phone.remove(phone);
-    let Some(waiting) = lock(&state.pairing).remove(conn_id) else {
+    lock(state.pair_codes()).by_phone.remove(phone);
+    let Some(waiting) = lock(state.pairing()).remove(conn_id) else {
         return Err((410, "the companion's connection closed or paired before the link".into()));
     };
     if waiting.identity_pub != companion_identity || waiting.noise_pub != noise_pub {

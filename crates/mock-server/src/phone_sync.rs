@@ -12,33 +12,47 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::connection::unix_now;
+use std::sync::Mutex;
+
+use crate::account_seed::SeedBook;
+use crate::accounts::Directory;
+use crate::clock::unix_now;
 use crate::history_sync::{self, BlobFault};
-use crate::iq_handlers::DeviceAddr;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::media::MediaStore;
 use crate::phone_signal;
-use crate::server::{lock, ServerState};
+use crate::router::Router;
+
+/// What the mock phone's burst needs of the server's state.
+pub trait PhoneSyncState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn router(&self) -> &Mutex<Router>;
+    fn seeds(&self) -> &Mutex<SeedBook>;
+    fn media(&self) -> &MediaStore;
+}
 
 /// Sends the burst to `me` if it is due: the device is live (after `passive active` — Baileys
 /// uploads its pre-keys before that, and a burst queued into its offline batch disturbs its
 /// initial sync), has uploaded its pre-keys (we need its signed pre-key) and has not had it yet.
-pub fn after_link(state: &ServerState, me: &DeviceAddr) {
+pub fn after_link(state: &impl PhoneSyncState, me: &DeviceAddr) {
     let dev_key = (me.phone.clone(), me.device);
-    if me.device == 0 || !lock(&state.router).is_live(&dev_key) {
+    if me.device == 0 || !lock(state.router()).is_live(&dev_key) {
         return;
     }
     let full = {
-        let dir = lock(&state.directory);
+        let dir = lock(state.directory());
         match dir.device(&me.phone, me.device) {
             Some(dev) if !dev.key_shared && dev.bundle.signed_pre_key.is_some() => dev.props.require_full_sync,
             _ => return,
         }
     };
     // The history is built outside the directory lock: a large account takes a while.
-    let seeded = lock(&state.seeds).take_for_link(&me.phone);
+    let seeded = lock(state.seeds()).take_for_link(&me.phone);
     let history = match seeded {
         Some((seed, truncate)) => {
             let fault = if truncate { BlobFault::Truncated } else { BlobFault::None };
-            match history_sync::notifications(&seed, full, &state.media, fault) {
+            match history_sync::notifications(&seed, full, state.media(), fault) {
                 Ok(h) => h,
                 Err(e) => {
                     log::warn!("{}:{}: mock phone could not build the history: {e}", me.phone, me.device);
@@ -50,7 +64,7 @@ pub fn after_link(state: &ServerState, me: &DeviceAddr) {
     };
 
     let nodes = {
-        let mut dir = lock(&state.directory);
+        let mut dir = lock(state.directory());
         let Some(acc) = dir.account_mut(&me.phone) else { return };
         let phone_identity = acc.signing_key.clone();
         let phone_registration_id = acc.phone_registration_id;
@@ -84,7 +98,7 @@ pub fn after_link(state: &ServerState, me: &DeviceAddr) {
         sealed.into_iter().map(|(enc_type, ct)| peer_message(&from, enc_type, ct)).collect::<Vec<_>>()
     };
     log::info!("{}:{}: mock phone sends the app-state sync key share and {} history chunk(s)", me.phone, me.device, history.len());
-    let mut router = lock(&state.router);
+    let mut router = lock(state.router());
     for (id, node) in nodes {
         router.deliver(&dev_key, "message", &id, &me.phone, node);
     }

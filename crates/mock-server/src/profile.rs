@@ -11,13 +11,29 @@
 //! (Baileys turns it into `contacts.update` `imgUrl`).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::{Node, NodeContent};
 
-use crate::connection::unix_now;
-use crate::iq_handlers::{attr, error, result, DeviceAddr};
-use crate::server::{lock, ServerState};
+use crate::accounts::Directory;
+use crate::clock::unix_now;
+use crate::groups::model::GroupDirectory;
+use crate::jid::DeviceAddr;
+use crate::locking::lock;
+use crate::router::Router;
+use crate::stanza::{attr, error, result};
+
+/// What profiles need of the server: its accounts, the router to notify devices through, the
+/// profiles themselves, the groups (whose members see a group's picture) and the port (picture
+/// URLs point at this server).
+pub trait ProfileState {
+    fn directory(&self) -> &Mutex<Directory>;
+    fn router(&self) -> &Mutex<Router>;
+    fn profiles(&self) -> &Mutex<ProfileDirectory>;
+    fn groups(&self) -> &Mutex<GroupDirectory>;
+    fn port(&self) -> &u16;
+}
 
 /// One stored picture.
 struct Picture {
@@ -120,14 +136,14 @@ pub fn handles(xmlns: &str) -> bool {
 }
 
 /// Answers one profile / status / blocklist iq from `me`, and tells `me`'s other devices.
-pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<Node> {
+pub fn handle_iq(state: &impl ProfileState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<Node> {
     let Some(me) = me else {
         return vec![error(iq, 401, "not-authorized")];
     };
     let xmlns = attr(iq, "xmlns").unwrap_or_default();
     let kind = attr(iq, "type").unwrap_or_default();
     let own_jid = format!("{}@s.whatsapp.net", me.phone);
-    let mut profiles = lock(&state.profiles);
+    let mut profiles = lock(state.profiles());
     let (reply, notify) = match (xmlns.as_str(), kind.as_str()) {
         ("w:profile:picture", "get") => {
             let target = attr(iq, "target").unwrap_or_else(|| own_jid.clone());
@@ -140,7 +156,7 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
                         vec![NodeBuilder::new("picture")
                             .attr("id", p.id.to_string())
                             .attr("type", kind)
-                            .attr("url", format!("https://127.0.0.1:{}{direct_path}?size={}", state.port, p.len))
+                            .attr("url", format!("https://127.0.0.1:{}{direct_path}?size={}", state.port(), p.len))
                             .attr("direct_path", direct_path)
                             .build()],
                     )
@@ -249,18 +265,18 @@ pub fn handle_iq(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec
 
 /// The accounts besides `me`'s own that see `target`'s picture: a group's members, or every
 /// other account for a user's picture.
-fn picture_viewers(state: &ServerState, me: &DeviceAddr, target: &str) -> Vec<String> {
+fn picture_viewers(state: &impl ProfileState, me: &DeviceAddr, target: &str) -> Vec<String> {
     let phones: Vec<String> = if target.ends_with("@g.us") {
-        lock(&state.groups).get(&user_of(target)).map(|g| g.member_phones()).unwrap_or_default()
+        lock(state.groups()).get(&user_of(target)).map(|g| g.member_phones()).unwrap_or_default()
     } else {
-        lock(&state.directory).accounts().map(|a| a.phone.clone()).collect()
+        lock(state.directory()).accounts().map(|a| a.phone.clone()).collect()
     };
     phones.into_iter().filter(|p| *p != me.phone).collect()
 }
 
 /// Sends one notification to every device of `me`'s account except `me`, and to every device
 /// of the `viewers` accounts (live or queued).
-fn notify_other_devices(state: &ServerState, me: &DeviceAddr, kind: &str, from: &str, child: Node, viewers: &[String]) {
+fn notify_other_devices(state: &impl ProfileState, me: &DeviceAddr, kind: &str, from: &str, child: Node, viewers: &[String]) {
     let id = format!("{:016X}", rand::random::<u64>());
     let node = NodeBuilder::new("notification")
         .attr("from", from.to_owned())
@@ -269,8 +285,8 @@ fn notify_other_devices(state: &ServerState, me: &DeviceAddr, kind: &str, from: 
         .attr("t", unix_now().to_string())
         .children([child])
         .build();
-    let dir = lock(&state.directory);
-    let mut router = lock(&state.router);
+    let dir = lock(state.directory());
+    let mut router = lock(state.router());
     let Some(account) = dir.account(&me.phone) else { return };
     for device in account.devices.keys().filter(|d| **d != me.device) {
         router.deliver(&(me.phone.clone(), *device), "notification", &id, &me.phone, node.clone());

@@ -14,11 +14,13 @@
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::accounts::{ConnSender, Outbound};
-use crate::connection::unix_now;
-use crate::iq_handlers::{attr, resolve_jid, result, split_jid, DeviceAddr, SERVER};
+use crate::accounts::{resolve_jid, ConnSender, Outbound};
+use crate::clock::unix_now;
+use crate::jid::{split_jid, DeviceAddr};
+use crate::locking::lock;
 use crate::router::DevKey;
-use crate::server::{lock, ServerState};
+use crate::stanza::{attr, result, SERVER};
+use crate::state::ServerState;
 
 /// Message attributes the receiving client may need, copied from the sender's stanza.
 const PASSED_MESSAGE_ATTRS: [&str; 3] = ["edit", "category", "mediatype"];

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 use wacore_binary::builder::NodeBuilder;
 
-use crate::connection::unix_now;
-use crate::http_front::Response;
-use crate::server::{lock, ServerState};
+use crate::clock::unix_now;
+use crate::http_response::Response;
+use crate::locking::lock;
+use crate::state::ServerState;
 
 #[derive(Deserialize)]
 struct Request {

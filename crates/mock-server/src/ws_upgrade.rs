@@ -9,8 +9,8 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use hyper_util::rt::TokioIo;
 
-use crate::http_front::{Body, CloseWithoutAnswer, Response};
-use crate::server::ServerState;
+use crate::http_response::{full_body, Body, CloseWithoutAnswer, Response};
+use crate::state::ServerState;
 
 /// RFC 6455's fixed GUID, appended to the client's key for `Sec-WebSocket-Accept`.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -57,7 +57,7 @@ pub fn accept(mut req: hyper::Request<Incoming>, state: Arc<ServerState>) -> Res
             Err(e) => log::debug!("WebSocket upgrade failed: {e}"),
         }
     });
-    let mut resp = hyper::Response::new(crate::http_front::full_body(""));
+    let mut resp = hyper::Response::new(full_body(""));
     *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
     h.insert(UPGRADE, HeaderValue::from_static("websocket"));

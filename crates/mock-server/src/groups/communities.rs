@@ -2,79 +2,15 @@
 //! linked to it (`<linked_parent jid>`): the announcements group the server makes with it
 //! (`<default_sub_group>`: only admins post, every community member is in it), a general chat
 //! when the creator asks for one (`<general_chat>`), and groups created inside it. The same
-//! `w:g2` requests as for groups act on them (`groups.rs`); what differs is here: creating one,
+//! `w:g2` requests as for groups act on them (the `groups` module); what differs is here: creating one,
 //! where a new group stands, and the parent's membership reaching its announcements group.
-//! Leaving a community (`<leave><community id/>`) leaves every group of it (`groups::leave`).
+//! Leaving a community (`<leave><community id/>`) leaves every group of it (`membership::leave`).
 
-use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
-use crate::groups::{group_id_of, kids, participants_node, Fanout, Group, GroupDirectory, Role};
-use crate::iq_handlers::{attr, DeviceAddr};
-
-/// Where a group stands in a community.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum CommunityPart {
-    /// A plain group.
-    #[default]
-    None,
-    /// The community itself (its parent group).
-    Parent {
-        /// Joining needs an admin's approval (`default_membership_approval_mode`).
-        closed: bool,
-        /// Members who are not admins may create groups in it.
-        non_admin_subgroups: bool,
-    },
-    /// A group of the community whose parent group is `parent` (user part of its jid).
-    Linked { parent: String, kind: LinkedKind },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkedKind {
-    /// The announcements group made with the community.
-    Announcements,
-    /// The general chat made with the community when asked.
-    General,
-    /// A group created in (or linked to) the community.
-    Subgroup,
-}
-
-impl CommunityPart {
-    pub fn parent_id(&self) -> Option<&str> {
-        match self {
-            CommunityPart::Linked { parent, .. } => Some(parent),
-            _ => None,
-        }
-    }
-
-    /// The children of the `<group>` node that say where the group stands, as WhatsApp writes
-    /// them (and both clients read them: `isCommunity`, `linkedParent`, `isCommunityAnnounce`).
-    pub fn nodes(&self) -> Vec<Node> {
-        match self {
-            CommunityPart::None => Vec::new(),
-            CommunityPart::Parent { closed, non_admin_subgroups } => {
-                let mut parent = NodeBuilder::new("parent");
-                if *closed {
-                    parent = parent.attr("default_membership_approval_mode", "request_required");
-                }
-                let mut nodes = vec![parent.build()];
-                if *non_admin_subgroups {
-                    nodes.push(NodeBuilder::new("allow_non_admin_sub_group_creation").build());
-                }
-                nodes
-            }
-            CommunityPart::Linked { parent, kind } => {
-                let mut nodes = vec![NodeBuilder::new("linked_parent").attr("jid", format!("{parent}@g.us")).build()];
-                match kind {
-                    LinkedKind::Announcements => nodes.push(NodeBuilder::new("default_sub_group").build()),
-                    LinkedKind::General => nodes.push(NodeBuilder::new("general_chat").build()),
-                    LinkedKind::Subgroup => {}
-                }
-                nodes
-            }
-        }
-    }
-}
+use super::model::{group_id_of, participants_node, CommunityPart, Fanout, Group, GroupDirectory, LinkedKind, Role};
+use crate::jid::DeviceAddr;
+use crate::stanza::{attr, kids};
 
 /// Where a group made by `<create>` stands: a community (`<parent>`), a group of one
 /// (`<linked_parent jid>`, only for its admins unless the community lets every member), or
