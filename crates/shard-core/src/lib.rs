@@ -3,6 +3,7 @@
 //! A `ShardManager` runs many WhatsApp sessions ("shards") on whatsapp-rust, each with its
 //! session in a Baileys-compatible folder, and reports what happens as `ShardEvent`s.
 
+pub mod app_state_events;
 mod baileys_collections;
 pub mod baileys_events;
 pub mod baileys_to_proto;

@@ -508,7 +508,12 @@ impl Shard {
                 }
             }
             Event::LoggedOut(l) => self.spawn_end(CloseKind::LoggedOut, format!("logged out ({:?})", l.reason), l.reason.code() as u16),
-            _ => {}
+            // What the account's other devices changed (archive, pin, contacts, ...).
+            other => {
+                if let Some(event) = crate::app_state_events::baileys_event(other) {
+                    self.baileys(event);
+                }
+            }
         }
     }
 
