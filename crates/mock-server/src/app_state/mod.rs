@@ -341,26 +341,27 @@ fn collection_error(name: &str, code: u16, text: &str, missed: Option<(Vec<Node>
 }
 
 /// Tells the account's devices (all but `except`, the one that wrote) that collections moved:
-/// `<notification type="server_sync"><collection name version/>…</notification>`. Queued for
-/// devices that are offline, as WhatsApp does.
+/// one `<notification type="server_sync"><collection name version/></notification>` per
+/// collection (Baileys 6.7 reads only the first `<collection>` of one). Queued for devices
+/// that are offline, as WhatsApp does.
 pub fn notify(state: &impl AppStateState, phone: &str, except: Option<u16>, changed: &[(&str, u64)]) {
     if changed.is_empty() {
         return;
     }
-    let id = format!("{:016X}", rand::random::<u64>());
-    let collections =
-        changed.iter().map(|(name, v)| NodeBuilder::new("collection").attr("name", *name).attr("version", v.to_string()).build());
-    let node = NodeBuilder::new("notification")
-        .attr("from", SERVER)
-        .attr("type", "server_sync")
-        .attr("id", id.clone())
-        .attr("t", crate::clock::unix_now().to_string())
-        .children(collections)
-        .build();
     let devices: Vec<u16> = lock(state.directory()).account(phone).map(|a| a.devices.keys().copied().collect()).unwrap_or_default();
     let mut router = lock(state.router());
-    for device in devices.into_iter().filter(|d| Some(*d) != except) {
-        router.deliver(&(phone.to_owned(), device), "notification", &id, phone, node.clone());
+    for (name, version) in changed {
+        let id = format!("{:016X}", rand::random::<u64>());
+        let node = NodeBuilder::new("notification")
+            .attr("from", SERVER)
+            .attr("type", "server_sync")
+            .attr("id", id.clone())
+            .attr("t", crate::clock::unix_now().to_string())
+            .children([NodeBuilder::new("collection").attr("name", *name).attr("version", version.to_string()).build()])
+            .build();
+        for device in devices.iter().copied().filter(|d| Some(*d) != except) {
+            router.deliver(&(phone.to_owned(), device), "notification", &id, phone, node.clone());
+        }
     }
 }
 

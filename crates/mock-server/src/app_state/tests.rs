@@ -176,13 +176,20 @@ fn a_seeded_account_decodes_to_the_phone_s_actions() {
     assert_eq!((attr(empty, "version").as_deref(), kids(empty).len()), (Some("0"), 0));
 }
 
-#[test]
-fn a_device_patch_is_stored_and_the_other_devices_are_told() {
+/// A seeded account synced once by device 1, its `regular_low` collection, and `action` (a
+/// `/admin/mock-phone/app-state` action) as the mutation a device would send.
+fn synced_with(action: serde_json::Value) -> (TestState, Keys, Collection, &'static str, Mutation) {
     let state = seeded();
     sync_iq(&state, 1);
     let keys = keys(&state);
     let before = synced(&state, "regular_low");
-    let (name, unpin) = actions::parse_action(&serde_json::json!({ "jid": "15550002222@s.whatsapp.net", "pin": false })).unwrap();
+    let (name, mutation) = actions::parse_action(&action).unwrap();
+    (state, keys, before, name, mutation)
+}
+
+#[test]
+fn a_device_patch_is_stored_and_the_other_devices_are_told() {
+    let (state, keys, before, name, unpin) = synced_with(serde_json::json!({ "jid": "15550002222@s.whatsapp.net", "pin": false }));
     let patch = build_patch(&before, name, &keys, &[unpin]);
 
     let reply = handle_iq(&state, Some(&DeviceAddr { phone: PHONE.into(), device: 1 }), &patch_iq(name, 1, &patch));
@@ -204,11 +211,7 @@ fn a_device_patch_is_stored_and_the_other_devices_are_told() {
 
 #[test]
 fn a_patch_with_a_bad_mac_is_refused_and_nothing_changes() {
-    let state = seeded();
-    sync_iq(&state, 1);
-    let keys = keys(&state);
-    let before = synced(&state, "regular_low");
-    let (name, unarchive) = actions::parse_action(&serde_json::json!({ "jid": "15550002222@s.whatsapp.net", "archive": false })).unwrap();
+    let (state, keys, before, name, unarchive) = synced_with(serde_json::json!({ "jid": "15550002222@s.whatsapp.net", "archive": false }));
 
     let mut forged = build_patch(&before, name, &keys, std::slice::from_ref(&unarchive));
     if let Some(mac) = forged.patch_mac.as_mut() {
@@ -273,7 +276,8 @@ fn the_phone_s_actions_become_one_patch_per_collection_and_reach_every_device() 
     assert_eq!(decoded.len(), 3);
     assert_eq!(contacts.value_macs().len(), 1, "Bob removed, Dan added");
     assert_eq!(synced(&state, "regular_low").version(), 2);
+    // One server_sync per collection written (critical_unblock_low, regular_low).
     for device in [1, 2] {
-        assert_eq!(lock(&state.router).queued(&(PHONE.into(), device)), 1);
+        assert_eq!(lock(&state.router).queued(&(PHONE.into(), device)), 2);
     }
 }
