@@ -13,6 +13,7 @@ const PHONE = '15550008888'
 const BOB = '15550002222@s.whatsapp.net'
 const GROUP = '120363000000000001@g.us'
 const MUTE_END = 1900000000000
+const PINNED = 1765000000
 
 let mock
 beforeAll(async () => {
@@ -35,7 +36,7 @@ test('a Baileys device syncs a seeded account as app state, and the phone\'s lat
   await mock.seedAccount(PHONE, {
     pushName: 'Alice',
     contacts: [{ id: BOB, name: 'Bob Builder' }],
-    chats: [{ id: BOB, archived: true, pinned: 1 }, { id: GROUP, muteEndTime: MUTE_END }],
+    chats: [{ id: BOB, archived: true, pinned: PINNED }, { id: GROUP, muteEndTime: MUTE_END }],
   })
   const { peer } = await openBaileysPeer(mock, 'app-state-peer', { socket: { syncFullHistory: true }, pairPhone: PHONE })
   try {
@@ -43,9 +44,12 @@ test('a Baileys device syncs a seeded account as app state, and the phone\'s lat
       await peer.waitFor(`${name} synced`, (e) => e.event === 'app-state' && e.msg === `synced ${name} to v1`, 30000)
     }
     // During the initial sync Baileys buffers app-state events and folds them into the history
-    // set it emits: the pin there is the pinAction's timestamp (ms), not the history's `pinned: 1`.
-    const history = () => peer.events.filter((e) => e.event === 'messaging-history.set').flatMap((e) => e.data.chats)
-    await peer.waitFor('the pin from app state', () => history().some((c) => c.id === BOB && c.pinned > 1), 10000)
+    // set it emits: the contact's name there can only come from the contactAction (history
+    // carries no address-book names), the pin's time from the pinAction (the seed's `pinned`).
+    const history = (key) => peer.events.filter((e) => e.event === 'messaging-history.set').flatMap((e) => e.data[key])
+    await peer.waitFor('the contact name from app state', () => history('contacts').some((c) => c.id === BOB && c.name === 'Bob Builder'), 10000)
+    expect(history('chats').find((c) => c.id === BOB)).toMatchObject({ archived: true, pinned: PINNED })
+    expect(history('chats').find((c) => c.id === GROUP)).toMatchObject({ muteEndTime: MUTE_END })
 
     // After it, the phone's changes arrive as events of their own.
     const answer = await mock.phoneAppState(PHONE, [

@@ -104,8 +104,12 @@ pub fn seed_mutations(seed: &AccountSeed) -> Vec<(&'static str, Vec<Mutation>)> 
         if chat.archived == Some(true) {
             placed.push(archive(&chat.id, true));
         }
-        if chat.pinned.is_some_and(|p| p > 0) {
-            placed.push(pin(&chat.id, true));
+        if let Some(pinned) = chat.pinned.filter(|p| *p > 0) {
+            // Baileys reports a pin's time as the action's timestamp, the history's as
+            // `Conversation.pinned`: the seed's one value for both, so they agree.
+            let (name, mut m) = pin(&chat.id, true);
+            m.value.timestamp = Some(i64::from(pinned));
+            placed.push((name, m));
         }
         if let Some(t) = chat.mute_end_time.filter(|t| *t > 0) {
             placed.push(mute(&chat.id, Some(t.min(i64::MAX as u64) as i64)));
