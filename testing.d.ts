@@ -48,6 +48,20 @@ export class MockServer {
       historyFault?: 'truncated'
     },
   ): Promise<{ contacts: number; chats: number; messages: number }>
+  /**
+   * The mock phone of `phone` archives, pins, mutes, marks read or edits contacts (Baileys'
+   * `ChatModification` shapes); every linked device is told to sync (`server_sync`).
+   */
+  phoneAppState(
+    phone: string,
+    actions: (
+      | { jid: string; archive: boolean }
+      | { jid: string; pin: boolean }
+      | { jid: string; mute: number | null }
+      | { jid: string; markRead: boolean }
+      | { contact: { id: string; fullName?: string; firstName?: string } | { id: string; remove: true } }
+    )[],
+  ): Promise<{ collections: Record<string, number> }>
   /** The mock phone of account `from` calls account `to`; every device of `to` gets the offer. */
   placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
   /** Delivers to every linked device of `to` a message from `from`'s phone that cannot be decrypted (random ciphertext). */

@@ -23,7 +23,12 @@ const LOGGER_JS = String.raw`const logger = {
   trace() {},
   // Retry receipts (sent or received) are how a failed decryption shows at debug/info level.
   debug(obj, msg) { if (/retry/i.test(String(msg))) report({ event: 'retry', level: 'debug', msg: String(msg), detail: safe(obj) }) },
-  info(obj, msg) { if (/retry/i.test(String(msg))) report({ event: 'retry', level: 'info', msg: String(msg), detail: safe(obj) }) },
+  info(obj, msg) {
+    if (/retry/i.test(String(msg))) report({ event: 'retry', level: 'info', msg: String(msg), detail: safe(obj) })
+    // App-state sync: 'synced <collection> to v<n>' (a bare string), or 'failed to sync state…'.
+    const text = String(msg ?? (typeof obj === 'string' ? obj : ''))
+    if (/^synced \S+ to v|failed to sync state/.test(text)) report({ event: 'app-state', msg: text, detail: safe(obj) })
+  },
   warn(obj, msg) { report({ event: 'log', level: 'warn', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
   error(obj, msg) { report({ event: 'log', level: 'error', msg: String(msg ?? (typeof obj === 'string' ? obj : '')), detail: safe(obj) }) },
   fatal(obj, msg) { logger.error(obj, msg) },

@@ -197,6 +197,22 @@ class MockServer {
   }
 
   /**
+   * The mock phone of account `phone` changes its app state, as a user does on the phone: each
+   * action is one of Baileys' `ChatModification` shapes — `{ jid, archive }`, `{ jid, pin }`,
+   * `{ jid, mute: endMs | null }`, `{ jid, markRead }`, `{ contact: { id, fullName?, firstName? } }`
+   * or `{ contact: { id, remove: true } }`. The phone encrypts them into one patch per collection
+   * with the account's app-state key and sends `server_sync` to every linked device, which then
+   * syncs them (Baileys: `chats.update`, `contacts.upsert`).
+   * @param {string} phone the account's number (a device must have linked to it)
+   * @param {object[]} actions
+   * @returns {Promise<{ collections: Record<string, number> }>} every collection's version
+   */
+  async phoneAppState(phone, actions) {
+    const number = String(phone).replace(/^\+/, '')
+    return this._adminPost('/admin/mock-phone/app-state', { phone: number, actions }, 'the app-state actions')
+  }
+
+  /**
    * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
    * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`.
    * @param {string} from caller's phone number

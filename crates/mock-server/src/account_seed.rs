@@ -4,8 +4,8 @@
 //!
 //! Body: `{ pushName?, contacts?, chats?, messages? }` or `{ generate: { contacts, chats,
 //! messagesPerChat, groups, seed } }`.
-//! - contact: `{ id, name?, notify? }` — `name` as saved in the address book (app state, which
-//!   the mock does not serve yet), `notify` the contact's own push name (history's `PUSH_NAME`).
+//! - contact: `{ id, name?, notify? }` — `name` as saved in the address book (a `contactAction` in
+//!   app state, app_state.rs), `notify` the contact's own push name (history's `PUSH_NAME`).
 //! - chat: `{ id, name?, unreadCount?, archived?, pinned?, muteEndTime?, conversationTimestamp? }`.
 //! - message: `{ from, text, timestamp?, id?, chat?, fromMe? }` (`from` a JID or a number; the
 //!   chat is `chat`, else the sender's), or a Baileys `WAMessage` `{ key: { remoteJid, fromMe,
@@ -36,6 +36,16 @@ pub struct SeedBook {
 }
 
 impl SeedBook {
+    /// The account's current seed (app_state.rs builds its collections from it).
+    pub fn get(&self, phone: &str) -> Option<Arc<AccountSeed>> {
+        self.seeds.get(phone).cloned()
+    }
+
+    /// Replaces the account's seed.
+    pub fn set(&mut self, phone: &str, seed: AccountSeed) {
+        self.seeds.insert(phone.to_owned(), Arc::new(seed));
+    }
+
     /// The seed a device linking now gets as history, and whether its blob is to be truncated
     /// (once).
     pub fn take_for_link(&mut self, phone: &str) -> Option<(Arc<AccountSeed>, bool)> {
@@ -68,7 +78,7 @@ pub fn seed_route(phone: &str, body: &[u8], state: &impl AccountSeedState) -> Re
     };
     let summary = seed.summary();
     let mut book = lock(state.seeds());
-    book.seeds.insert(phone.to_owned(), Arc::new(seed));
+    book.set(phone, seed);
     if truncate {
         book.truncate_history.insert(phone.to_owned());
     }

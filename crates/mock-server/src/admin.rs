@@ -12,7 +12,10 @@
 //! - `POST /admin/calls` — one account's phone calls another (`{ from, to, video? }` → `{ id }`);
 //!   `GET /admin/calls/:id` — that call and what the callee's devices answered (calls.rs).
 //! - `POST /admin/accounts/:phone/seed` — the account's contacts, chats and messages, sent as
-//!   history to each device that links to it (account_seed.rs, history_sync.rs).
+//!   history to each device that links to it (account_seed.rs, history_sync.rs), and as app
+//!   state to each device that syncs it (app_state/).
+//! - `POST /admin/mock-phone/app-state` — the mock phone archives, pins, mutes, marks read or
+//!   edits contacts (`{ phone, actions }` → `{ collections: { name: version } }`; app_state/).
 
 use std::time::Instant;
 
@@ -35,6 +38,7 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("GET", "/admin/accounts") => accounts(state),
         ("POST", "/admin/business-profile") => crate::business::set_profile(body, state),
         ("POST", "/admin/business-catalog") => crate::catalog::seed(body, state),
+        ("POST", "/admin/mock-phone/app-state") => crate::app_state::phone_app_state_route(body, state),
         ("POST", "/admin/calls") => crate::calls::place(body, state),
         ("POST", "/admin/messages/undecryptable") => crate::undecryptable::deliver(body, state),
         ("GET", p) if p.starts_with("/admin/calls/") => crate::calls::show(&p["/admin/calls/".len()..], state),

@@ -61,7 +61,7 @@ pub fn handle(state: &ServerState, me: Option<&DeviceAddr>, iq: &Node) -> Vec<No
         ("w", "get", Some("props")) | ("abt", "get", Some("props")) => vec![props(iq)],
         // Profile pictures, about text, privacy, blocklists (profile.rs).
         (ns, _, _) if crate::profile::handles(ns) => crate::profile::handle_iq(state, me, iq),
-        ("w:sync:app:state", "set", Some("sync")) => vec![app_state(iq)],
+        ("w:sync:app:state", "set", Some("sync")) => vec![crate::app_state::handle_iq(state, me, iq)],
         ("w:biz", "get", Some("business_profile")) => vec![crate::business::handle_iq(state, iq)],
         ("w:biz:catalog" | "fb:thrift_iq", _, _) => vec![crate::catalog::handle_iq(state, me, iq)],
         // Channels: GraphQL (`w:mex`) and message history / live updates (newsletters.rs).
@@ -185,23 +185,6 @@ fn prekey_fetch(state: &ServerState, iq: &Node) -> Node {
 fn props(iq: &Node) -> Node {
     let protocol = child(iq, "props").and_then(|p| attr(p, "protocol")).unwrap_or_else(|| "1".to_owned());
     result(iq, vec![NodeBuilder::new("props").attr("protocol", protocol).attr("hash", "mock-props-1").build()])
-}
-
-/// Every requested collection comes back empty at the version the client already has: there
-/// is no app state in the mock (yet), and an empty collection needs no decryption key.
-fn app_state(iq: &Node) -> Node {
-    let cols = child(iq, "sync")
-        .map(|s| {
-            children(s, "collection")
-                .filter_map(|c| {
-                    let name = attr(c, "name")?;
-                    let version = attr(c, "version").unwrap_or_else(|| "0".to_owned());
-                    Some(NodeBuilder::new("collection").attr("name", name).attr("version", version).build())
-                })
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    result(iq, vec![NodeBuilder::new("sync").children(cols).build()])
 }
 
 fn media_conn(state: &ServerState, iq: &Node) -> Node {

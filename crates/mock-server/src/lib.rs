@@ -18,6 +18,7 @@ pub mod account_seed;
 pub mod accounts;
 pub mod admin;
 mod admin_guard;
+pub mod app_state;
 pub mod business;
 pub mod calls;
 pub mod catalog;

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::account_seed::{AccountSeedState, SeedBook};
 use crate::accounts::Directory;
+use crate::app_state::{AppStateBook, AppStateState};
 use crate::business::{BusinessDirectory, BusinessState};
 use crate::calls::{CallLog, CallsState};
 use crate::catalog::{CatalogDirectory, CatalogState};
@@ -61,6 +62,9 @@ pub struct ServerState {
     pub status_audiences: Mutex<HashMap<String, std::collections::BTreeSet<String>>>,
     /// Seeded account state by phone number (account_seed.rs).
     pub seeds: Mutex<SeedBook>,
+    /// Each account's app-state collections (app_state/). Lock order: `directory`, `seeds`,
+    /// this, `router`.
+    pub app_state: Mutex<AppStateBook>,
     /// Uploaded media blobs (the CDN on this port).
     pub media: crate::media::MediaStore,
     /// Injected faults and connection/handshake counters (admin `/admin/faults`, `/admin/stats`).
@@ -89,6 +93,7 @@ impl ServerState {
             calls: Mutex::default(),
             status_audiences: Mutex::default(),
             seeds: Mutex::default(),
+            app_state: Mutex::default(),
             media: MediaStore::new(port)?,
             faults: Default::default(),
             next_conn_id: AtomicU64::new(1),
@@ -131,5 +136,6 @@ lend! {
     MediaState { media: MediaStore, port: u16 }
     FaultsState { faults: Faults, directory: Mutex<Directory> }
     AccountSeedState { seeds: Mutex<SeedBook> }
+    AppStateState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, app_state: Mutex<AppStateBook> }
     PhoneSyncState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, media: MediaStore }
 }
