@@ -50,23 +50,35 @@ function seed() {
 }
 
 /**
- * What a bot keeps from `messaging-history.set` events, as Baileys' event buffer consolidates
- * them: the first chat and message of an id, contacts merged field by field.
+ * What a bot keeps from the account-state events, in the order they came: history chunks as
+ * Baileys' event buffer consolidates them (the first chat and message of an id, contacts merged
+ * field by field), contact names (`contacts.upsert`) and chat changes (`chats.update`) from app
+ * state merged in. Baileys folds app state that arrives during its initial sync into the
+ * history set; a shard reports it as events of its own: the lists a bot ends up with must match.
  */
 function kept(events) {
   const chats = new Map()
+  const chatUpdates = new Map()
   const contacts = new Map()
   const messages = new Map()
-  for (const e of events) {
-    for (const chat of e.chats) if (!chats.has(chat.id)) chats.set(chat.id, chat)
-    for (const c of e.contacts) {
-      const defined = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined))
-      contacts.set(c.id, { ...contacts.get(c.id), ...defined })
+  const defined = (o) => Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'conditional'))
+  const mergeContact = (c) => contacts.set(c.id, { ...contacts.get(c.id), ...defined(c) })
+  for (const { event, data } of events) {
+    if (event === 'messaging-history.set') {
+      for (const chat of data.chats) if (!chats.has(chat.id)) chats.set(chat.id, chat)
+      data.contacts.forEach(mergeContact)
+      for (const m of data.messages) if (!messages.has(m.key.id)) messages.set(m.key.id, m)
+    } else if (event === 'contacts.upsert') {
+      data.forEach(mergeContact)
+    } else if (event === 'chats.update') {
+      for (const u of data) chatUpdates.set(u.id, { ...chatUpdates.get(u.id), ...defined(u) })
     }
-    for (const m of e.messages) if (!messages.has(m.key.id)) messages.set(m.key.id, m)
   }
+  for (const [id, update] of chatUpdates) chats.set(id, { ...chats.get(id), ...update })
   return { chats, contacts, messages }
 }
+
+const ACCOUNT_STATE = ['messaging-history.set', 'contacts.upsert', 'chats.update']
 
 /** A value as the Baileys peer reports it (baileys-peer.js `plainValue`): bytes as base64, 64-bit numbers as numbers. */
 function json(value) {
@@ -81,9 +93,14 @@ function json(value) {
 async function linkShard(id, socketConfig) {
   const manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], ...socketConfig } })
   const history = []
-  manager.on('messaging-history.set', ({ shardId, data }) => {
-    if (shardId === id) history.push(data)
-  })
+  const state = []
+  for (const event of ACCOUNT_STATE) {
+    manager.on(event, ({ shardId, data }) => {
+      if (shardId !== id) return
+      state.push({ event, data })
+      if (event === 'messaging-history.set') history.push(data)
+    })
+  }
   const errors = []
   manager.on('shard.error', (e) => errors.push(e))
   const pairing = waitFor(manager, 'login.update', (u) => u.shardId === id && u.type === 'pairing', 30000)
@@ -91,7 +108,7 @@ async function linkShard(id, socketConfig) {
   await manager.createShard({ id, phoneNumber: PHONE })
   await mock.enterPairingCode(PHONE, (await pairing).code)
   await connected
-  return { manager, history, errors }
+  return { manager, history, state, errors }
 }
 
 async function until(what, check, ms = 30000) {
@@ -109,10 +126,15 @@ test('a seeded account sends its history to a shard as to a Baileys device of th
   const ours = await linkShard('history', { syncFullHistory: true })
   const { peer } = await openBaileysPeer(mock, 'history-peer', { socket: { syncFullHistory: true }, pairPhone: PHONE })
   try {
-    const peerHistory = () => peer.events.filter((e) => e.event === 'messaging-history.set').map((e) => e.data)
-    const complete = (events) => kept(events).messages.size === 11 && events.some((e) => e.contacts.some((c) => c.notify === 'Dave'))
-    await until('our history', () => complete(ours.history))
-    await until('Baileys history', () => complete(peerHistory()))
+    const peerState = () => peer.events.filter((e) => ACCOUNT_STATE.includes(e.event))
+    // Complete: every message, the push names, the contact names and the chat settings.
+    const complete = (events) => {
+      const k = kept(events)
+      return k.messages.size === 11 && k.contacts.get('15550001003@s.whatsapp.net')?.notify === 'Dave' &&
+        k.contacts.get(CAROL)?.name === 'Carol' && k.chats.get(GROUP)?.archived === true && k.chats.get(BOB)?.pinned != null
+    }
+    await until('our account state', () => complete(ours.state))
+    await until('Baileys account state', () => complete(peerState()))
 
     // Chunks: INITIAL_BOOTSTRAP (0), PUSH_NAME (4) and, as both asked for the full history, FULL (2);
     // the engine processes two at a time, so they may be reported in another order. The first
@@ -120,8 +142,8 @@ test('a seeded account sends its history to a shard as to a Baileys device of th
     expect(ours.history.map((h) => h.syncType).sort()).toEqual([0, 2, 4])
     expect(ours.history.map((h) => h.isLatest)).toEqual([true, false, false])
 
-    const a = kept(ours.history)
-    const b = kept(peerHistory())
+    const a = kept(ours.state)
+    const b = kept(peerState())
     expect([...a.chats.keys()].sort()).toEqual([...b.chats.keys()].sort())
     for (const [id, chat] of b.chats) expect(json(a.chats.get(id))).toEqual(chat)
     expect(json(Object.fromEntries(a.contacts))).toEqual(Object.fromEntries(b.contacts))
@@ -132,7 +154,7 @@ test('a seeded account sends its history to a shard as to a Baileys device of th
     const group = a.chats.get(GROUP)
     expect(group).toMatchObject({ name: 'Builders', unreadCount: 1, archived: true, lastMessageRecvTimestamp: NOW - 10 })
     expect(group.messages[0].message.message.conversation).toBe('in the group')
-    expect(a.contacts.get(BOB)).toEqual({ id: BOB, jid: BOB, notify: 'Bobby' })
+    expect(a.contacts.get(BOB)).toEqual({ id: BOB, jid: BOB, notify: 'Bobby', name: 'Bob Builder' })
     expect(a.messages.get('B0').key).toMatchObject({ remoteJid: BOB, fromMe: true, id: 'B0' })
     expect(ours.errors).toEqual([])
   } finally {

@@ -317,6 +317,24 @@ function historyCounter(accounts) {
   return { add, whenComplete, doneAt }
 }
 
+/**
+ * The history workload's measurement, for either side: from the baseline, `link()` starts
+ * linking every account; when `counter` has all their history, prints the result and exits.
+ */
+async function measureHistory(side, accounts, { link, counter, errors, cleanup }) {
+  const baselineRssBytes = await baseline()
+  const peak = rssPeak()
+  const cpu0 = process.cpuUsage()
+  const start = Date.now()
+  await link()
+  await counter.whenComplete()
+  const historyMs = Date.now() - start
+  const cpuMs = Math.round(cpuMsSince(cpu0))
+  const peakRssBytes = peak.stop()
+  const afterRssBytes = await baseline()
+  await finish({ side, accounts, historyMs, cpuMs, peakRssBytes, afterRssBytes, baselineRssBytes, errors: errors.slice(0, 5) }, cleanup)
+}
+
 /** Samples RSS every 20 ms; `stop()` gives the peak seen. */
 function rssPeak() {
   let peak = process.memoryUsage().rss
@@ -469,6 +487,6 @@ function baileysFleet(root, { onMessage } = {}) {
 module.exports = {
   opts, mockUrl, progress, sleep, nowUs, cpuMsSince, gc, baseline, percentile, admin, scanQr, stage,
   waitCommand, finish, measureIdle, sendPaced, messageCounter, withTimeout, tempDir, bareJid, textOf, WARM, stamped, sentAtUs, accountIds,
-  seededPhones, enterPairingCode, historyCounter, rssPeak, silentLogger,
+  seededPhones, enterPairingCode, historyCounter, measureHistory, silentLogger,
   ourManager, watchOurs, pairOurs, onOurMessages, loadBaileys, baileysFleet,
 }

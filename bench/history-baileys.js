@@ -62,23 +62,17 @@ async function main() {
     })
   }
 
-  const baselineRssBytes = await c.baseline()
-  const peak = c.rssPeak()
-  const cpu0 = process.cpuUsage()
-  const begin = Date.now()
-  for (const phone of phones) await start(phone)
-  await counter.whenComplete()
-  const historyMs = Date.now() - begin
-  const cpuMs = Math.round(c.cpuMsSince(cpu0))
-  const peakRssBytes = peak.stop()
-  const afterRssBytes = await c.baseline()
-  await c.finish(
-    { side: SIDE, accounts: phones.length, historyMs, cpuMs, peakRssBytes, afterRssBytes, baselineRssBytes, errors: errors.slice(0, 5) },
-    async () => {
+  await c.measureHistory(SIDE, phones.length, {
+    link: async () => {
+      for (const phone of phones) await start(phone)
+    },
+    counter,
+    errors,
+    cleanup: async () => {
       stopped = true
       for (const sock of socks.values()) { try { sock.end(undefined) } catch {} }
     },
-  )
+  })
 }
 
 main().catch((e) => { c.progress(SIDE, `failed: ${e.stack ?? e}`); process.exit(1) })

@@ -20,23 +20,17 @@ async function main() {
   manager.on('shard.error', ({ shardId, error }) => errors.push(`${shardId}: ${error.code} ${error.message}`))
   const counter = c.historyCounter(ids)
   manager.on('messaging-history.set', ({ shardId, data }) => counter.add(shardId, data))
-  const baselineRssBytes = await c.baseline()
-  const peak = c.rssPeak()
-  const cpu0 = process.cpuUsage()
-  const start = Date.now()
   manager.on('login.update', ({ shardId, type, code }) => {
     if (type === 'pairing') c.enterPairingCode(phoneOf.get(shardId), code).catch((e) => errors.push(`${shardId}: ${e.message}`))
   })
-  for (const id of ids) await manager.createShard({ id, phoneNumber: phoneOf.get(id) })
-  await counter.whenComplete()
-  const historyMs = Date.now() - start
-  const cpuMs = Math.round(c.cpuMsSince(cpu0))
-  const peakRssBytes = peak.stop()
-  const afterRssBytes = await c.baseline()
-  await c.finish(
-    { side: SIDE, accounts: ids.length, historyMs, cpuMs, peakRssBytes, afterRssBytes, baselineRssBytes, errors: errors.slice(0, 5) },
-    () => manager.close(),
-  )
+  await c.measureHistory(SIDE, ids.length, {
+    link: async () => {
+      for (const id of ids) await manager.createShard({ id, phoneNumber: phoneOf.get(id) })
+    },
+    counter,
+    errors,
+    cleanup: () => manager.close(),
+  })
 }
 
 main().catch((e) => { c.progress(SIDE, `failed: ${e.stack ?? e}`); process.exit(1) })
