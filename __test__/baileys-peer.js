@@ -272,7 +272,13 @@ class BaileysChild {
       }
       if (ev.event === 'pairing-code' && !this.scanned) {
         this.scanned = true
-        this.scan = mock.enterPairingCode(options.pairPhone, ev.code).then(() => 'ok', (e) => e)
+        this.scan = mock.enterPairingCode(options.pairPhone, ev.code).then(
+          () => 'ok',
+          (e) => {
+            this.onEvent({ event: 'pairing-refused', message: String(e?.message ?? e) })
+            return e
+          },
+        )
       }
       this.onEvent(ev)
     })
