@@ -272,7 +272,19 @@ class BaileysChild {
       }
       if (ev.event === 'pairing-code' && !this.scanned) {
         this.scanned = true
-        this.scan = mock.enterPairingCode(options.pairPhone, ev.code).then(
+        // Baileys sends its code request without waiting for the server's answer, so the code
+        // can reach us before the mock has the request: a 404 is tried again for a while.
+        const enter = async () => {
+          for (let attempt = 0; ; attempt++) {
+            try {
+              return await mock.enterPairingCode(options.pairPhone, ev.code)
+            } catch (e) {
+              if (attempt >= 20 || !/HTTP 404/.test(String(e?.message))) throw e
+              await new Promise((r) => setTimeout(r, 250))
+            }
+          }
+        }
+        this.scan = enter().then(
           () => 'ok',
           (e) => {
             this.onEvent({ event: 'pairing-refused', message: String(e?.message ?? e) })

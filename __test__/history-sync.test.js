@@ -63,7 +63,10 @@ function kept(events) {
   const messages = new Map()
   const defined = (o) => Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'conditional'))
   const mergeContact = (c) => contacts.set(c.id, { ...contacts.get(c.id), ...defined(c) })
-  for (const { event, data } of events) {
+  // History chunks in the order the phone sends them (bootstrap, push names, the rest): the
+  // engine decodes two at a time and may report them in another order (README).
+  const rank = (e) => (e.event !== 'messaging-history.set' ? 3 : { 0: 0, 4: 1 }[e.data.syncType] ?? 2)
+  for (const { event, data } of [...events].sort((x, y) => rank(x) - rank(y))) {
     if (event === 'messaging-history.set') {
       for (const chat of data.chats) if (!chats.has(chat.id)) chats.set(chat.id, chat)
       data.contacts.forEach(mergeContact)

@@ -134,7 +134,7 @@ pub struct Shard {
     call_offers: crate::call_events::CallOffers,
     /// A history chunk (other than on demand) was reported since the shard was created: later
     /// ones are not `isLatest`.
-    history_reported: AtomicBool,
+    history_reported: Mutex<bool>,
     sink: EventSink,
 }
 
@@ -162,7 +162,7 @@ impl Shard {
             pending_messages,
             emit_own_events: AtomicBool::new(true),
             call_offers: Default::default(),
-            history_reported: AtomicBool::new(false),
+            history_reported: Mutex::new(false),
             reconnect_attempts: Arc::default(),
             acks: Arc::default(),
             sink,
@@ -600,9 +600,17 @@ impl Shard {
         if !crate::history_events::is_processable(sync_type) {
             return;
         }
-        let is_latest = crate::history_events::is_on_demand(sync_type) || !self.history_reported.swap(true, Ordering::AcqRel);
-        match crate::blocking::off_the_workers(|| crate::history_events::messaging_history_set(history, is_latest)) {
-            Ok(data) => self.baileys(("messaging-history.set", data)),
+        match crate::blocking::off_the_workers(|| crate::history_events::messaging_history_set(history, false)) {
+            Ok(mut data) => {
+                // The engine decodes two chunks at once, so the first reported is the latest:
+                // decided and emitted under one lock, never at decode start.
+                let mut reported = self.history_reported.lock().unwrap_or_else(|p| p.into_inner());
+                if !crate::history_events::is_on_demand(sync_type) {
+                    data.set("isLatest", BValue::Bool(!*reported));
+                    *reported = true;
+                }
+                self.baileys(("messaging-history.set", data));
+            }
             Err(error) => {
                 log::warn!("shard {}: {}", self.id, error.message);
                 self.emit(ShardEvent::Error { shard_id: self.id.clone(), error: error.for_shard(&self.id) });
