@@ -135,6 +135,8 @@ export type ShardErrorCode =
   | 'SESSION_DAMAGED'
   /** A received message could not be decrypted; it is also reported as a CIPHERTEXT stub in `messages.upsert`, and again if the sender's resend arrives. */
   | 'DECODE_FAILED'
+  /** App state (chats, contacts, labels synced across the account's devices) could not be sent or synced; the shard stays connected. */
+  | 'APP_STATE_FAILED'
   /** A bug of this package: a panic caught before it could end the process (please report it). */
   | 'INTERNAL'
   | 'UNKNOWN'
@@ -232,6 +234,12 @@ export interface ShardSocketEventMap {
   'chats.upsert': [ChatUpdate[]]
   'chats.update': [ChatUpdate[]]
   'contacts.update': [ContactUpdate[]]
+  'chats.delete': [string[]]
+  'contacts.upsert': [Contact[]]
+  'messages.delete': [{ keys: WAMessageKey[] } | { jid: string; all: true }]
+  'messaging-history.set': [MessagingHistorySet]
+  'labels.edit': [Label]
+  'labels.association': [{ type: 'add' | 'remove'; association: LabelAssociation }]
   'blocklist.set': [BlocklistSet]
   'blocklist.update': [BlocklistUpdate]
   call: [WACallEvent[]]
@@ -261,6 +269,44 @@ export interface ContactUpdate {
   notify?: string
   verifiedName?: string
 }
+
+/** `contacts.upsert` item: a contact of the account (history sync, the address book in app state). */
+export interface Contact {
+  id: string
+  lid?: string
+  jid?: string
+  /** The name in the account's address book. */
+  name?: string
+  /** The contact's own push name. */
+  notify?: string
+  verifiedName?: string
+}
+
+/** `messaging-history.set`: one chunk of the account's history, sent by the phone when a device links. */
+export interface MessagingHistorySet {
+  chats: (ChatUpdate & Record<string, unknown>)[]
+  contacts: Contact[]
+  messages: WAMessage[]
+  isLatest?: boolean
+  progress?: number | null
+  /** `proto.HistorySync.HistorySyncType`: 0 INITIAL_BOOTSTRAP, 2 FULL, 3 RECENT, 4 PUSH_NAME, 6 ON_DEMAND. */
+  syncType?: number
+  peerDataRequestSessionId?: string | null
+}
+
+/** `labels.edit`: a label created, changed or deleted on one of the account's devices. */
+export interface Label {
+  id: string
+  name?: string
+  color?: number
+  deleted?: boolean
+  predefinedId?: string
+}
+
+/** What a label was put on (or taken off). */
+export type LabelAssociation =
+  | { type: 'label_jid'; chatId: string; labelId: string }
+  | { type: 'label_message'; chatId: string; messageId: string; labelId: string }
 
 /** `blocklist.set`: the whole blocklist (reported when `fetchBlocklist` resolves). */
 export interface BlocklistSet {
@@ -620,13 +666,20 @@ export interface GroupParticipantsUpdate {
   action: ParticipantAction | 'modify'
 }
 
-/** `chats.upsert` / `chats.update` item (groups: created, disappearing-messages timer). */
+/** `chats.upsert` / `chats.update` item: a group created or changed, or a chat changed on one of the account's devices. */
 export interface ChatUpdate {
   id: string
   name?: string
   conversationTimestamp?: number
   ephemeralExpiration?: number | null
   ephemeralSettingTimestamp?: number
+  archived?: boolean
+  /** When the chat was pinned (ms), or null when unpinned. */
+  pinned?: number | null
+  /** Muted until (ms; -1 for ever), or null when unmuted. */
+  muteEndTime?: number | null
+  /** 0 when marked read, -1 when marked unread. */
+  unreadCount?: number | null
 }
 
 /**
@@ -791,7 +844,29 @@ export interface ShardSocket {
   uploadPreKeys(count?: number): Promise<void>
   /** Uploads pre-keys only when the server is running low. */
   uploadPreKeysToServerIfRequired(): Promise<void>
+  /** Sends one app-state patch to the account's other devices (a REMOVE operation rejects with `NOT_SUPPORTED`). */
+  appPatch(patch: WAPatchCreate): Promise<void>
+  /**
+   * Changes a chat (or, with jid `''`, an account setting) on every device of the account. The
+   * change comes back as the events a change from another device brings (`chats.update`, ...).
+   */
+  chatModify(mod: ChatModification, jid: string): Promise<void>
+  /** Stars or unstars a message (the first of `messages`). */
+  star(jid: string, messages: { id: string; fromMe?: boolean }[], star: boolean): Promise<void>
+  /** Saves or renames a contact in the account's address book. */
+  addOrEditContact(jid: string, contact: { fullName?: string; firstName?: string; saveOnPrimaryAddressbook?: boolean }): Promise<void>
+  /** Creates, edits or deletes (`deleted: true`) a label. */
+  addLabel(jid: string, labels: LabelActionBody): Promise<void>
+  addChatLabel(jid: string, labelId: string): Promise<void>
+  removeChatLabel(jid: string, labelId: string): Promise<void>
+  addMessageLabel(jid: string, messageId: string, labelId: string): Promise<void>
+  removeMessageLabel(jid: string, messageId: string, labelId: string): Promise<void>
+  /** WhatsApp's own link-preview privacy setting (not this package's previews). */
+  updateDisableLinkPreviewsPrivacy(isPreviewsDisabled: boolean): Promise<void>
+  /** Syncs app-state collections from the server now (from scratch with `isInitialSync`), emitting what changed. */
+  resyncAppState(collections: readonly WAPatchName[], isInitialSync?: boolean): Promise<void>
   /** The engine owns these; each rejects with `NOT_SUPPORTED` saying why. */
+  removeContact(jid: string): Promise<never>
   createParticipantNodes(...args: unknown[]): Promise<never>
   sendMessageAck(...args: unknown[]): Promise<never>
   sendRetryRequest(...args: unknown[]): Promise<never>
@@ -1190,6 +1265,52 @@ export declare function generateWAMessageFromContent(
   message: WAMessageContent,
   options: { userJid: string; timestamp?: Date; quoted?: WAMessage; messageId?: string; ephemeralExpiration?: number },
 ): WAMessage & { key: { remoteJid: string; fromMe: true; id: string }; message: WAMessageContent }
+/** An app-state collection. */
+export type WAPatchName = 'critical_block' | 'critical_unblock_low' | 'regular_high' | 'regular_low' | 'regular'
+/** Baileys' `WAPatchCreate`: one app-state mutation, as `chatModificationToAppPatch` builds it. */
+export interface WAPatchCreate {
+  /** A `proto.ISyncActionValue`, e.g. `{ archiveChatAction: { archived: true }, timestamp }` (stamped now when absent). */
+  syncAction: Record<string, unknown>
+  /** The mutation's index, e.g. `['archive', jid]`. */
+  index: string[]
+  type: WAPatchName
+  /** The action's version, e.g. 3 for archive. */
+  apiVersion: number
+  /** `proto.SyncdMutation.SyncdOperation`: 0 SET, 1 REMOVE. */
+  operation: 0 | 1
+}
+/** Baileys' `LabelActionBody`. */
+export interface LabelActionBody {
+  id: string
+  name?: string
+  color?: number
+  predefinedId?: number
+  deleted?: boolean
+}
+/** The messages a change covers, newest last (Baileys' `LastMessageList`). */
+export type LastMessageList = { key: WAMessageKey; messageTimestamp?: number | { toNumber(): number } }[]
+/** Baileys' `ChatModification`: what `sock.chatModify` takes. */
+export type ChatModification =
+  | { archive: boolean; lastMessages?: LastMessageList }
+  | { pushNameSetting: string }
+  | { pin: boolean }
+  | { mute: number | null }
+  | { clear: boolean; lastMessages?: LastMessageList }
+  | { deleteForMe: { deleteMedia: boolean; key: WAMessageKey; timestamp: number } }
+  | { star: { messages: { id: string; fromMe?: boolean }[]; star: boolean } }
+  | { markRead: boolean; lastMessages?: LastMessageList }
+  | { delete: true; lastMessages?: LastMessageList }
+  | { contact: { fullName?: string; firstName?: string; saveOnPrimaryAddressbook?: boolean } | null }
+  | { disableLinkPreviews: { isPreviewsDisabled: boolean } }
+  | { addLabel: LabelActionBody }
+  | { addChatLabel: { labelId: string } }
+  | { removeChatLabel: { labelId: string } }
+  | { addMessageLabel: { labelId: string; messageId: string } }
+  | { removeMessageLabel: { labelId: string; messageId: string } }
+/** The app-state patch for a `ChatModification`, as Baileys builds it (send it with `sock.appPatch`). */
+export declare function chatModificationToAppPatch(mod: ChatModification, jid: string): WAPatchCreate
+/** The first index part of a label association. */
+export declare const LabelAssociationType: { readonly Chat: 'label_jid'; readonly Message: 'label_message' }
 /** Baileys' upload function: uploads an encrypted file (`sock.waUploadToServer` is one). */
 export type WAMediaUploadFunction = (encFilePath: string, options: { fileEncSha256B64: string; mediaType: string; timeoutMs?: number }) => Promise<{ mediaUrl: string; directPath: string }>
 export interface MediaGenerationOptions {

@@ -122,10 +122,10 @@ async function connect() {
     sock.ev.on(name, (data) => report({ event: name, data }))
   }
   sock.ev.on('messages.update', (updates) => {
-    for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
+    for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null, update: plainValue(u.update) })
   })
   // Account state as plain values (the oracle compares values, not protobufjs types).
-  for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert']) {
+  for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert', 'messages.delete', 'labels.edit', 'labels.association']) {
     sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
   }
   sock.ev.on('connection.update', (u) => {

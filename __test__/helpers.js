@@ -177,4 +177,29 @@ function peerEvent(peer, name, pred = () => true, ms = 20000) {
   return peer.waitFor(`Baileys ${name}`, (e) => peer.events.indexOf(e) >= from && e.event === name && pred(e.data), ms)
 }
 
-module.exports = { ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, outsideAddress, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }
+/**
+ * A manager whose shard `id` links to the account `phone` as another device, by a pairing code
+ * typed on the mock phone (seed the account first to give it contacts, chats and history).
+ * Resolves with `{ manager, sock }` once connected.
+ */
+async function linkToAccount(mock, phone, id, socketConfig = {}) {
+  const { ShardManager } = require('..')
+  const manager = new ShardManager({ session: tmpDir(), socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], ...socketConfig } })
+  const pairing = waitFor(manager, 'login.update', (u) => u.shardId === id && u.type === 'pairing', 30000)
+  const connected = waitFor(manager, 'login.update', (u) => u.shardId === id && u.state === 'connected', 60000)
+  const { sock } = await manager.createShard({ id, phoneNumber: phone })
+  await mock.enterPairingCode(phone, (await pairing).code)
+  await connected
+  return { manager, sock }
+}
+
+/** A value as the Baileys peer reports it (baileys-peer.js `plainValue`): bytes as base64, 64-bit numbers as numbers, no undefined keys. */
+function asPeerValue(value) {
+  if (typeof value === 'bigint') return Number(value)
+  if (value == null || typeof value !== 'object') return value
+  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') }
+  if (Array.isArray(value)) return value.map(asPeerValue)
+  return Object.fromEntries(Object.keys(value).filter((k) => value[k] !== undefined && typeof value[k] !== 'function').map((k) => [k, asPeerValue(value[k])]))
+}
+
+module.exports = { linkToAccount, asPeerValue, ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, outsideAddress, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }

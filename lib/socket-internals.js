@@ -16,6 +16,7 @@ const NOT_SUPPORTED_REASONS = {
   sendMessageAck: 'the engine acknowledges every stanza it receives; a second ack from JS would confuse the server',
   sendRetryRequest: 'the engine sends retry receipts for messages it cannot decrypt, and handles the answers',
   waitForMessage: 'stanzas are read by the engine; JS only sees replies to its own query()',
+  removeContact: 'removing a contact is a REMOVE app-state mutation, and the engine (whatsapp-rust 0.7.0) sends only SET mutations; addOrEditContact works',
 }
 
 const notSupported = (name) => () => Promise.reject(new ShardError(`${name} is not supported: ${NOT_SUPPORTED_REASONS[name]}`, 'NOT_SUPPORTED'))
@@ -151,6 +152,7 @@ const internalCalls = {
   sendMessageAck: notSupported('sendMessageAck'),
   sendRetryRequest: notSupported('sendRetryRequest'),
   waitForMessage: notSupported('waitForMessage'),
+  removeContact: notSupported('removeContact'),
 }
 
 /** `sock.signalRepository`: present, as bots probe for it, and every method says why it cannot work. */

@@ -4,6 +4,7 @@
 // `#[napi]` exports are registered only outside `cargo test`, so in the test build they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod app_state_ops;
 mod args;
 mod community_ops;
 mod errors;

@@ -12,11 +12,6 @@ const PENDING = {
   'messages and receipts': [
     'updateMediaMessage', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage',
   ],
-  'chats, app state and labels': [
-    'chatModify', 'star', 'appPatch', 'resyncAppState', 'addChatLabel', 'addLabel', 'addMessageLabel',
-    'removeChatLabel', 'removeMessageLabel', 'addOrEditContact', 'removeContact',
-  ],
-  'privacy': ['updateDisableLinkPreviewsPrivacy'],
 }
 
 /** Members that exist but reject with `NOT_SUPPORTED`, with the reason (also in the README). */

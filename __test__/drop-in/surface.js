@@ -8,12 +8,13 @@
  * `not yet`: not emitted or honoured (the issue that brings it in brackets). */
 const EVENTS = {
   works: ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'messages.reaction', 'message-receipt.update',
-    'presence.update', 'groups.upsert', 'groups.update', 'group-participants.update', 'blocklist.set', 'blocklist.update', 'call'],
-  // chats.upsert only for groups we create or join, chats.update only for a group's timer,
-  // contacts.update only for pictures and push names of upsertMessage (issue #16).
+    'presence.update', 'groups.upsert', 'groups.update', 'group-participants.update', 'blocklist.set', 'blocklist.update', 'call',
+    'messaging-history.set', 'contacts.upsert', 'chats.delete', 'messages.delete', 'labels.edit', 'labels.association'],
+  // chats.upsert only for groups we create or join; chats.update for groups and app state;
+  // contacts.update for pictures and push names (issue #16).
   partly: ['chats.upsert', 'chats.update', 'contacts.update'],
-  'not yet': ['messaging-history.set', 'chats.delete', 'chats.phoneNumberShare', 'contacts.upsert', 'messages.delete', 'messages.media-update', 'group.join-request',
-    'labels.edit', 'labels.association', 'newsletter.reaction', 'newsletter.view', 'newsletter-participants.update', 'newsletter-settings.update'],
+  'not yet': ['chats.phoneNumberShare', 'messages.media-update', 'group.join-request',
+    'newsletter.reaction', 'newsletter.view', 'newsletter-participants.update', 'newsletter-settings.update'],
 }
 
 /** `sendMessage` content kinds (and `viewOnce`, `linkPreview`, `ptv`, which modify one). */
@@ -35,14 +36,13 @@ const SEND_OPTIONS = {
 
 /** Baileys' `SocketConfig` options, as the README's socket options table describes them. */
 const SOCKET_OPTIONS = {
-  works: ['waWebSocketUrl', 'version', 'browser', 'syncFullHistory', 'markOnlineOnConnect', 'connectTimeoutMs', 'logger', 'emitOwnEvents',
+  works: ['waWebSocketUrl', 'version', 'browser', 'syncFullHistory', 'shouldSyncHistoryMessage', 'markOnlineOnConnect', 'connectTimeoutMs', 'logger', 'emitOwnEvents',
     'shouldIgnoreJid', 'getMessage', 'patchMessageBeforeSending', 'agent', 'fetchAgent', 'generateHighQualityLinkPreview',
     'linkPreviewImageThumbnailWidth'],
   'engine-owned': ['auth', 'makeSignalRepository', 'transactionOpts', 'msgRetryCounterCache', 'userDevicesCache', 'callOfferCache',
     'placeholderResendCache', 'mediaCache', 'cachedGroupMetadata', 'retryRequestDelayMs', 'maxMsgRetryCount', 'fireInitQueries',
     'appStateMacVerification', 'customUploadHosts', 'options', 'printQRInTerminal', 'mobile', 'countryCode'],
-  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs',
-    'shouldSyncHistoryMessage'],
+  'not yet': ['keepAliveIntervalMs', 'qrTimeout', 'defaultQueryTimeoutMs'],
 }
 
 /** The utilities bots import from `baileys` that issue #13 asks for; which are exported is read

@@ -7,6 +7,7 @@ module.exports = {
   ...require('./compat'),
   ...require('./polls'),
   ...require('./generate'),
+  ...require('./app-patch'),
   BufferJSON: require('../buffer-json').BufferJSON,
   downloadMediaMessage: require('../media').downloadMediaMessage,
   getUrlInfo: require('../link-preview').getUrlInfo,

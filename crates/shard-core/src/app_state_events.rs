@@ -14,7 +14,7 @@
 //! | `StarUpdate` | `messages.update [{ key, update: { starred } }]` |
 //! | `DeleteMessageForMeUpdate` | `messages.delete { keys: [key] }` |
 //! | `DeleteChatUpdate` | `chats.delete [id]`, not in a full sync |
-//! | `LabelEditUpdate` | `labels.edit { id, name, color, deleted, predefinedId }` |
+//! | `LabelEditUpdate` | `labels.edit { id, name, color, deleted, predefinedId }` (unset fields `null`, as protobufjs reads them) |
 //! | `LabelAssociationUpdate` | `labels.association { type: 'add' \| 'remove', association: { type: 'label_jid', chatId, labelId } }` |
 //!
 //! Baileys also puts a `conditional` function on each `chats.update` (its event buffer uses it
@@ -87,16 +87,13 @@ pub fn baileys_event(event: &Event) -> Option<(&'static str, BValue)> {
         Event::DeleteChatUpdate(u) if !u.from_full_sync => ("chats.delete", BValue::Array(vec![id(&u.jid)])),
         Event::LabelEditUpdate(u) => {
             let a = &u.action;
-            let mut edit = BValue::obj([("id", BValue::str(u.label_id.clone()))]);
-            if let Some(name) = &a.name {
-                edit.set("name", BValue::str(name.clone()));
-            }
-            if let Some(color) = a.color {
-                edit.set("color", BValue::Int(color.into()));
-            }
-            if let Some(deleted) = a.deleted {
-                edit.set("deleted", BValue::Bool(deleted));
-            }
+            // An unset field reads as `null` on Baileys' protobufjs objects.
+            let mut edit = BValue::obj([
+                ("id", BValue::str(u.label_id.clone())),
+                ("name", a.name.clone().map_or(BValue::Null, BValue::String)),
+                ("color", a.color.map_or(BValue::Null, |c| BValue::Int(c.into()))),
+                ("deleted", a.deleted.map_or(BValue::Null, BValue::Bool)),
+            ]);
             if let Some(predefined) = a.predefined_id.filter(|p| *p != 0) {
                 edit.set("predefinedId", BValue::str(predefined.to_string()));
             }

@@ -4,6 +4,7 @@
 //! session in a Baileys-compatible folder, and reports what happens as `ShardEvent`s.
 
 pub mod app_state_events;
+pub mod app_state_ops;
 mod baileys_collections;
 pub mod baileys_events;
 pub mod baileys_to_proto;
