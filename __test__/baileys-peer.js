@@ -122,13 +122,15 @@ async function connect() {
     sock.ev.on(name, (data) => report({ event: name, data }))
   }
   sock.ev.on('messages.update', (updates) => {
-    for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
+    for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null, update: plainValue(u.update) })
   })
   // Account state as plain values (the oracle compares values, not protobufjs types).
   for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert']) {
     sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
   }
   sock.ev.on('connection.update', (u) => {
+    // The update as plain data, for the oracle (the QR's text and the close error differ per run).
+    report({ event: 'connection.update', data: plainValue({ ...u, qr: u.qr && '<qr>', lastDisconnect: u.lastDisconnect && '<error>' }) })
     if (u.qr && process.env.PEER_PAIR_PHONE && !pairingRequested) {
       // Linked by a pairing code for this number instead of the QR: a device of that account.
       pairingRequested = true
