@@ -311,3 +311,121 @@ fn record_answer(state: &impl CallsState, me: &DeviceAddr, action: &Node, call_i
         let _ = settle(state, call_id, outcome, Some(reason), Some(me.device));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{CompanionProps, DeviceRecord, KeyBundle};
+
+    const CALLER: &str = "15550001111";
+    const CALLEE: &str = "15550002222";
+
+    #[derive(Default)]
+    struct TestState {
+        directory: Mutex<Directory>,
+        router: Mutex<Router>,
+        calls: Mutex<CallLog>,
+    }
+
+    impl CallsState for TestState {
+        fn directory(&self) -> &Mutex<Directory> {
+            &self.directory
+        }
+        fn router(&self) -> &Mutex<Router> {
+            &self.router
+        }
+        fn calls(&self) -> &Mutex<CallLog> {
+            &self.calls
+        }
+    }
+
+    /// The callee's account with two devices, neither live (what they get stays queued).
+    fn state() -> (Arc<TestState>, Vec<u16>) {
+        let state = TestState::default();
+        let mut ids = Vec::new();
+        {
+            let mut dir = lock(&state.directory);
+            let account = dir.account_for_phone(CALLEE, "callee");
+            for _ in 0..2 {
+                let (id, key_index) = account.reserve_device();
+                let record = DeviceRecord {
+                    id,
+                    noise_pub: [0; 32],
+                    identity_pub: [0; 32],
+                    key_index,
+                    signed_identity: Vec::new(),
+                    bundle: KeyBundle::default(),
+                    key_shared: true,
+                    props: CompanionProps::default(),
+                };
+                account.devices.insert(id, record);
+                ids.push(id);
+            }
+        }
+        (Arc::new(state), ids)
+    }
+
+    fn call_id(response: &Response) -> String {
+        assert_eq!(response.status, 200, "{}", response.body);
+        let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// What device `device` of the callee has been sent: (action, reason) per `<call>`.
+    fn received(state: &TestState, device: u16) -> Vec<(String, Option<String>)> {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        lock(&state.router)
+            .activate(&(CALLEE.to_owned(), device), 1, tx)
+            .iter()
+            .filter_map(|n| n.children().and_then(|c| c.first()).map(|a| (a.tag.to_string(), attr(a, "reason"))))
+            .collect()
+    }
+
+    fn reject(call_id: &str, reason: Option<&str>) -> Node {
+        let mut action = NodeBuilder::new("reject").attr("call-id", call_id).attr("call-creator", pn(CALLER)).attr("count", "0");
+        if let Some(reason) = reason {
+            action = action.attr("reason", reason);
+        }
+        NodeBuilder::new("call").attr("to", pn(CALLER)).attr("id", "S1").children([action.build()]).build()
+    }
+
+    #[tokio::test]
+    async fn a_reject_stops_the_other_devices_ringing_and_the_call_is_over() {
+        let (state, devices) = state();
+        let id = call_id(&ring(format!(r#"{{"from":"{CALLER}","to":"{CALLEE}@s.whatsapp.net"}}"#).as_bytes(), &state));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // A busy device speaks for itself only: the call rings on.
+        let busy = DeviceAddr { phone: CALLEE.into(), device: devices[0] };
+        assert!(from_device(&*state, &busy, &tx, &reject(&id, Some("busy"))));
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Node(ack)) if ack.tag == "ack"));
+        assert_eq!(lock(&state.calls).calls[&id].outcome, Outcome::Ringing);
+
+        assert!(from_device(&*state, &busy, &tx, &reject(&id, None)));
+        assert_eq!(lock(&state.calls).calls[&id].outcome, Outcome::Rejected);
+        assert_eq!(received(&state, devices[0]), vec![("offer".to_owned(), None)]);
+        assert_eq!(
+            received(&state, devices[1]),
+            vec![("offer".to_owned(), None), ("terminate".to_owned(), Some("rejected_elsewhere".to_owned()))]
+        );
+        assert_eq!(end(&id, &*state).status, 409);
+        assert_eq!(end("NOPE", &*state).status, 404);
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_call_times_out_and_a_hung_up_one_ends() {
+        let (state, devices) = state();
+        let body = format!(r#"{{"from":"{CALLER}","to":"{CALLEE}","video":true,"timeoutMs":50}}"#);
+        let timed = call_id(&ring(body.as_bytes(), &state));
+        let hung_up = call_id(&ring(format!(r#"{{"from":"{CALLER}","to":"{CALLEE}"}}"#).as_bytes(), &state));
+        assert_eq!(end(&hung_up, &*state).status, 200);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(lock(&state.calls).calls[&timed].outcome, Outcome::TimedOut);
+        assert_eq!(lock(&state.calls).calls[&hung_up].outcome, Outcome::Ended);
+        for device in devices {
+            let got = received(&state, device);
+            assert!(got.contains(&("terminate".to_owned(), Some("timeout".to_owned()))), "{got:?}");
+            assert!(got.contains(&("terminate".to_owned(), None)), "{got:?}");
+        }
+        assert_eq!(ring(br#"{"from":"1","to":"19999999999"}"#, &state).status, 404);
+    }
+}
