@@ -62,12 +62,28 @@ export class MockServer {
       | { contact: { id: string; fullName?: string; firstName?: string } | { id: string; remove: true } }
     )[],
   ): Promise<{ collections: Record<string, number> }>
-  /** The mock phone of account `from` calls account `to`; every device of `to` gets the offer. */
+  /**
+   * The mock phone of account `fromPhone` calls `to` (a phone number or jid); every device of
+   * `to` gets the offer. It rings until a device rejects/accepts it (the other devices then get
+   * `terminate`), `endCall`, or — with `timeoutMs` — the server's `terminate reason="timeout"`.
+   */
+  ringCall(fromPhone: string, to: string, options?: { video?: boolean; timeoutMs?: number }): Promise<{ id: string; devices: number }>
+  /** `ringCall` without a timeout. */
   placeCall(from: string, to: string, options?: { video?: boolean }): Promise<{ id: string; devices: number }>
+  /** The caller hangs up a ringing call: every device of the callee gets `terminate`. Rejects if the call is over. */
+  endCall(id: string): Promise<{ id: string; devices: number }>
   /** Delivers to every linked device of `to` a message from `from`'s phone that cannot be decrypted (random ciphertext). */
   sendUndecryptable(from: string, to: string): Promise<{ id: string; devices: number }>
-  /** A placed call and what the callee's devices answered (`reject`, ...). */
-  callLog(id: string): Promise<{ id: string; from: string; to: string; video: boolean; answers: { device: string; action: string; attrs: Record<string, string> }[] }>
+  /** A placed call, its outcome, what the callee's devices answered (`reject`, ...) and what the server sent them. */
+  callLog(id: string): Promise<{
+    id: string
+    from: string
+    to: string
+    video: boolean
+    status: 'ringing' | 'rejected' | 'accepted' | 'timeout' | 'ended'
+    answers: { device: string; action: string; attrs: Record<string, string> }[]
+    sent: { device: string; action: 'offer' | 'terminate'; reason: string | null }[]
+  }>
   /** Collections and orders of a business (by phone number), for `getCollections` and `getOrderDetails`. */
   seedBusinessCatalog(catalog: {
     phone: string

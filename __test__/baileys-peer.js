@@ -129,6 +129,8 @@ async function connect() {
     sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
   }
   sock.ev.on('connection.update', (u) => {
+    // The update as plain data, for the oracle (the QR's text and the close error differ per run).
+    report({ event: 'connection.update', data: plainValue({ ...u, qr: u.qr && '<qr>', lastDisconnect: u.lastDisconnect && '<error>' }) })
     if (u.qr && process.env.PEER_PAIR_PHONE && !pairingRequested) {
       // Linked by a pairing code for this number instead of the QR: a device of that account.
       pairingRequested = true

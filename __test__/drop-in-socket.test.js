@@ -172,7 +172,10 @@ describe('socket options', () => {
       const updates = []
       sock.ev.on('connection.update', (u) => updates.push(u))
       await up
-      expect(updates.slice(updates.findIndex((u) => u.connection === 'open'))).toEqual([{ connection: 'open' }, { isOnline: false }])
+      // (then, once the offline queue is delivered — possibly already — receivedPendingNotifications).
+      const afterOpen = updates.slice(updates.findIndex((u) => u.connection === 'open'))
+      expect(afterOpen.slice(0, 2)).toEqual([{ connection: 'open' }, { isOnline: false }])
+      expect([[], [{ receivedPendingNotifications: true }]]).toContainEqual(afterOpen.slice(2))
       // A restart takes the engine's reconnect path, which announces `available` by itself.
       await quiet.stopShard('quiet')
       up = connected()

@@ -214,14 +214,45 @@ class MockServer {
 
   /**
    * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
-   * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`.
+   * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`. The
+   * call rings until a device rejects or accepts it (the callee's other devices then get the
+   * server's `terminate`, Baileys' `status: 'terminate'`), the caller hangs up (`endCall`), or —
+   * with `timeoutMs` — nobody answered in that time: every device gets the `terminate` with
+   * `reason="timeout"` that the server sends then (Baileys' `status: 'timeout'`).
+   * @param {string} fromPhone caller's phone number
+   * @param {string} to callee's phone number, or its jid (`…@s.whatsapp.net` or `…@lid`)
+   * @param {{ video?: boolean, timeoutMs?: number }} [options]
+   * @returns {Promise<{ id: string, devices: number }>} the call id and how many devices ring
+   */
+  async ringCall(fromPhone, to, options = {}) {
+    const body = { from: String(fromPhone).replace(/^\+/, ''), to: String(to).replace(/^\+/, ''), video: !!options.video }
+    if (options.timeoutMs !== undefined) {
+      if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0) throw new TypeError('ringCall: timeoutMs must be a whole number of milliseconds')
+      body.timeoutMs = options.timeoutMs
+    }
+    return this._adminPost('/admin/mock-phone/call', body, 'the call')
+  }
+
+  /**
+   * `ringCall` without a timeout: the call rings until a device answers or `endCall`.
    * @param {string} from caller's phone number
    * @param {string} to callee's phone number
    * @param {{ video?: boolean }} [options]
    * @returns {Promise<{ id: string, devices: number }>} the call id
    */
   async placeCall(from, to, options = {}) {
-    return this._adminPost('/admin/calls', { from: String(from), to: String(to), video: !!options.video }, 'the call')
+    return this.ringCall(from, to, { video: options.video })
+  }
+
+  /**
+   * The caller hangs up a call that still rings: every device of the callee gets the server's
+   * `terminate` (Baileys' `call` event with `status: 'terminate'`). Rejects if the call is
+   * unknown or already over (answered, timed out or ended).
+   * @param {string} id the call id from `ringCall`
+   * @returns {Promise<{ id: string, devices: number }>}
+   */
+  async endCall(id) {
+    return this._adminPost(`/admin/calls/${encodeURIComponent(id)}/end`, {}, 'the hang-up')
   }
 
   /**
@@ -237,8 +268,10 @@ class MockServer {
   }
 
   /**
-   * A call placed with `placeCall` and what the callee's devices answered, e.g.
-   * `{ answers: [{ device: '15551234567:3', action: 'reject', attrs: { 'call-id': …, count: '0' } }] }`.
+   * A call placed with `ringCall`/`placeCall`: its `status` (`'ringing'`, `'rejected'`,
+   * `'accepted'`, `'timeout'` or `'ended'`), what the callee's devices answered, e.g.
+   * `{ answers: [{ device: '15551234567:3', action: 'reject', attrs: { 'call-id': …, count: '0' } }] }`,
+   * and what the server sent each device (`sent: [{ device, action: 'offer' | 'terminate', reason }]`).
    * @param {string} id
    */
   async callLog(id) {

@@ -11,6 +11,12 @@ async function main(): Promise<void> {
   const trusting: boolean = new TestingShardManager({ socketConfig: { waWebSocketUrl: mock.url } }).skipsCertificateChecks
   const sameHelpers: string = testingJid('1@s.whatsapp.net') + String(testing.MockServer === MockServer) + String(trusting)
   console.log(sameHelpers)
+  const ringing: { id: string; devices: number } = await mock.ringCall('15550001111', '15550002222@s.whatsapp.net', { video: true, timeoutMs: 30000 })
+  await mock.endCall(ringing.id)
+  const callStatus: 'ringing' | 'rejected' | 'accepted' | 'timeout' | 'ended' = (await mock.callLog(ringing.id)).status
+  console.log(callStatus)
+  // @ts-expect-error timeoutMs is a number of milliseconds
+  await mock.ringCall('15550001111', '15550002222', { timeoutMs: '30s' })
   const store = new Map<string, WAMessage>()
   const manager = new ShardManager({ session: './sessions', socketConfig: { waWebSocketUrl: mock.url, version: [2, 3000, 1], getMessage: async (key) => store.get(key.id ?? '')?.message ?? undefined, shouldIgnoreJid: (jid) => isJidGroup(jid), emitOwnEvents: false } })
 

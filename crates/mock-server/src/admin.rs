@@ -9,14 +9,17 @@
 //! - `POST /admin/business-catalog` — a business's collections and orders (catalog.rs).
 //! - `POST /admin/messages/undecryptable` — a message `to`'s devices cannot decrypt, from
 //!   `from`'s phone (`{ from, to }` → `{ id }`; undecryptable.rs).
-//! - `POST /admin/calls` — one account's phone calls another (`{ from, to, video? }` → `{ id }`);
-//!   `GET /admin/calls/:id` — that call and what the callee's devices answered (calls.rs).
+//! - `POST /admin/mock-phone/call` (also `POST /admin/calls`) — one account's phone calls
+//!   another (`{ from, to, video?, timeoutMs? }` → `{ id, devices }`); `POST
+//!   /admin/calls/:id/end` — the caller hangs up; `GET /admin/calls/:id` — that call, its
+//!   outcome and what the callee's devices answered (calls.rs).
 //! - `POST /admin/accounts/:phone/seed` — the account's contacts, chats and messages, sent as
 //!   history to each device that links to it (account_seed.rs, history_sync.rs), and as app
 //!   state to each device that syncs it (app_state/).
 //! - `POST /admin/mock-phone/app-state` — the mock phone archives, pins, mutes, marks read or
 //!   edits contacts (`{ phone, actions }` → `{ collections: { name: version } }`; app_state/).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::accounts::account_name_for;
@@ -25,7 +28,8 @@ use crate::locking::lock;
 use crate::pairing::{self, ScanRefusal};
 use crate::state::ServerState;
 
-pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -> Response {
+pub async fn route(method: &str, path: &str, body: &[u8], shared: &Arc<ServerState>) -> Response {
+    let state: &ServerState = shared;
     // Fault injection and stats: `/admin/faults/*`, `/admin/stats` (see faults/).
     if let Some(resp) = crate::faults::route(method, path, body, state) {
         return resp;
@@ -39,8 +43,11 @@ pub async fn route(method: &str, path: &str, body: &[u8], state: &ServerState) -
         ("POST", "/admin/business-profile") => crate::business::set_profile(body, state),
         ("POST", "/admin/business-catalog") => crate::catalog::seed(body, state),
         ("POST", "/admin/mock-phone/app-state") => crate::app_state::phone_app_state_route(body, state),
-        ("POST", "/admin/calls") => crate::calls::place(body, state),
+        ("POST", "/admin/calls" | "/admin/mock-phone/call") => crate::calls::ring(body, shared),
         ("POST", "/admin/messages/undecryptable") => crate::undecryptable::deliver(body, state),
+        ("POST", p) if p.starts_with("/admin/calls/") && p.ends_with("/end") => {
+            crate::calls::end(&p["/admin/calls/".len()..p.len() - "/end".len()], state)
+        }
         ("GET", p) if p.starts_with("/admin/calls/") => crate::calls::show(&p["/admin/calls/".len()..], state),
         ("POST", p) if p.starts_with("/admin/accounts/") && p.ends_with("/seed") => {
             crate::account_seed::seed_route(&p["/admin/accounts/".len()..p.len() - "/seed".len()], body, state)

@@ -62,7 +62,7 @@ async fn route(req: hyper::Request<Incoming>, state: Arc<ServerState>) -> Result
     Ok(admin(req, &path, &state).await.into_hyper())
 }
 
-async fn admin(req: hyper::Request<Incoming>, path: &str, state: &ServerState) -> Response {
+async fn admin(req: hyper::Request<Incoming>, path: &str, state: &Arc<ServerState>) -> Response {
     let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
     let declared = header(CONTENT_LENGTH).and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {

@@ -48,6 +48,18 @@ impl CallOffers {
     fn get(&self, id: &str) -> Option<OfferInfo> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).0.get(id).copied()
     }
+
+    /// The call ended: a later stanza about it no longer says what kind of call it was (as
+    /// Baileys drops its `callOfferCache` entry).
+    fn forget(&self, id: &str) -> Option<OfferInfo> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (map, order) = &mut *guard;
+        let info = map.remove(id);
+        if info.is_some() {
+            order.retain(|known| known != id);
+        }
+        info
+    }
 }
 
 /// Baileys' `getCallStatusFromNode`.
@@ -100,7 +112,8 @@ pub fn call_event(call: &IncomingCall, offers: &CallOffers) -> (&'static str, BV
             event = with_offer(event, info, None);
         }
         _ => {
-            if let Some(info) = offers.get(id) {
+            let ended = matches!(status, "reject" | "accept" | "timeout" | "terminate");
+            if let Some(info) = if ended { offers.forget(id) } else { offers.get(id) } {
                 event = with_offer(event, info, None);
             }
         }
@@ -131,5 +144,64 @@ impl Shard {
         client.voip().reject_call(call_id, &from, &from).await.map_err(|e| {
             ShardError::new(ErrorCode::NotConnected, format!("rejectCall failed on shard {}: {e}", self.id())).for_shard(self.id())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wacore_binary::Jid;
+
+    fn caller() -> Jid {
+        "15550001111@s.whatsapp.net".parse().unwrap()
+    }
+
+    fn incoming(action: CallAction) -> IncomingCall {
+        IncomingCall::new_for_test(caller(), "STANZA".into(), chrono::Utc::now(), action)
+    }
+
+    fn offer(id: &str) -> CallAction {
+        CallAction::Offer {
+            call_id: id.into(),
+            call_creator: caller(),
+            caller_pn: None,
+            caller_country_code: None,
+            device_class: None,
+            joinable: false,
+            is_video: true,
+            audio: Vec::new(),
+            group_jid: None,
+        }
+    }
+
+    fn terminate(id: &str, reason: Option<&str>) -> CallAction {
+        CallAction::Terminate {
+            call_id: id.into(),
+            call_creator: caller(),
+            reason: reason.map(str::to_owned),
+            duration: None,
+            audio_duration: None,
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_call_says_what_kind_it_was_once_as_baileys_does() {
+        let offers = CallOffers::default();
+        let (_, offered) = call_event(&incoming(offer("C1")), &offers);
+        let offered = &offered.as_array().unwrap()[0];
+        assert_eq!(offered.get("status"), Some(&BValue::str("offer")));
+        assert_eq!(offered.get("isVideo"), Some(&BValue::Bool(true)));
+
+        let (_, ended) = call_event(&incoming(terminate("C1", Some("timeout"))), &offers);
+        let ended = &ended.as_array().unwrap()[0];
+        assert_eq!(ended.get("status"), Some(&BValue::str("timeout")));
+        assert_eq!(ended.get("isVideo"), Some(&BValue::Bool(true)));
+        assert_eq!(ended.get("isGroup"), Some(&BValue::Bool(false)));
+
+        // Baileys forgot the offer when the call ended.
+        let (_, again) = call_event(&incoming(terminate("C1", None)), &offers);
+        let again = &again.as_array().unwrap()[0];
+        assert_eq!(again.get("status"), Some(&BValue::str("terminate")));
+        assert_eq!(again.get("isVideo"), None);
     }
 }

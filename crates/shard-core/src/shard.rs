@@ -132,6 +132,8 @@ pub struct Shard {
     pub(crate) emit_own_events: AtomicBool,
     /// Offer details of recent calls, for their later `call` events (call_events.rs).
     call_offers: crate::call_events::CallOffers,
+    /// Whether `open` or the end of the offline queue came first (pending_notifications.rs).
+    pending_notifications: crate::pending_notifications::PendingNotifications,
     /// A history chunk (other than on demand) was reported since the shard was created: later
     /// ones are not `isLatest`.
     history_reported: Mutex<bool>,
@@ -162,6 +164,7 @@ impl Shard {
             pending_messages,
             emit_own_events: AtomicBool::new(true),
             call_offers: Default::default(),
+            pending_notifications: Default::default(),
             history_reported: Mutex::new(false),
             reconnect_attempts: Arc::default(),
             acks: Arc::default(),
@@ -392,6 +395,7 @@ impl Shard {
             return Ok(());
         }
         self.set_status(ShardStatus::Initializing);
+        self.pending_notifications.reset();
         self.connection(ConnectionUpdate::Connecting);
         let stop = Arc::new(StopSignal::default());
         let weak = Arc::downgrade(self);
@@ -469,8 +473,15 @@ impl Shard {
                 self.set_status(ShardStatus::Connected);
                 self.connection(ConnectionUpdate::Open);
                 self.login(LoginUpdate::Connected);
+                if self.pending_notifications.opened() {
+                    self.connection(ConnectionUpdate::ReceivedPendingNotifications);
+                }
             }
-            Event::OfflineSyncCompleted(_) => self.connection(ConnectionUpdate::ReceivedPendingNotifications),
+            Event::OfflineSyncCompleted(_) => {
+                if self.pending_notifications.delivered() {
+                    self.connection(ConnectionUpdate::ReceivedPendingNotifications);
+                }
+            }
             Event::StreamError(e) => {
                 self.pending_close_code.store(e.code.parse().unwrap_or(dr::BAD_SESSION), Ordering::Release);
             }
@@ -497,6 +508,7 @@ impl Shard {
                 self.spawn_end(CloseKind::QrExpired, "QR refs exhausted: no QR was scanned in time".into(), dr::TIMED_OUT)
             }
             Event::Disconnected(d) => {
+                self.pending_notifications.reset();
                 let status_code = self.close_code(match d.reason {
                     EngineDisconnect::ReadError(_) => dr::CONNECTION_LOST,
                     _ => dr::CONNECTION_CLOSED,
