@@ -135,6 +135,8 @@ export type ShardErrorCode =
   | 'SESSION_DAMAGED'
   /** A received message could not be decrypted; it is also reported as a CIPHERTEXT stub in `messages.upsert`, and again if the sender's resend arrives. */
   | 'DECODE_FAILED'
+  /** App state from the server (archives, pins, contacts, labels, ...) did not verify or sync; the shard stays connected and syncs again later. */
+  | 'APP_STATE_FAILED'
   /** A bug of this package: a panic caught before it could end the process (please report it). */
   | 'INTERNAL'
   | 'UNKNOWN'

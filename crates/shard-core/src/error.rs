@@ -30,12 +30,15 @@ pub enum ErrorCode {
     SessionDamaged,
     /// A received message could not be decrypted (the sender is asked to send it again).
     DecodeFailed,
+    /// The account's app state (archives, pins, contacts, labels, ...) sent by the server could
+    /// not be used: a MAC or the LTHash did not verify, or the answer named an unknown collection.
+    AppStateFailed,
     /// A bug of this package (a panic caught before it could take Node down).
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::CreateFailed,
         ErrorCode::RecreateFailed,
         ErrorCode::CredsSaveFailed,
@@ -53,6 +56,7 @@ impl ErrorCode {
         ErrorCode::SessionLocked,
         ErrorCode::SessionDamaged,
         ErrorCode::DecodeFailed,
+        ErrorCode::AppStateFailed,
         ErrorCode::Internal,
     ];
 
@@ -75,6 +79,7 @@ impl ErrorCode {
             ErrorCode::SessionLocked => "SESSION_LOCKED",
             ErrorCode::SessionDamaged => "SESSION_DAMAGED",
             ErrorCode::DecodeFailed => "DECODE_FAILED",
+            ErrorCode::AppStateFailed => "APP_STATE_FAILED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
