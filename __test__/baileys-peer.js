@@ -125,9 +125,11 @@ async function connect() {
     for (const u of updates) report({ event: 'update', key: u.key, status: u.update?.status ?? null })
   })
   // Account state as plain values (the oracle compares values, not protobufjs types).
-  for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert']) {
+  for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert', 'messages.delete', 'labels.edit', 'labels.association']) {
     sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
   }
+  // The whole update too (stars from app state), beside the per-key 'update' reports above.
+  sock.ev.on('messages.update', (updates) => report({ event: 'messages.update', data: plainValue(updates) }))
   sock.ev.on('connection.update', (u) => {
     if (u.qr && process.env.PEER_PAIR_PHONE && !pairingRequested) {
       // Linked by a pairing code for this number instead of the QR: a device of that account.
