@@ -236,7 +236,26 @@ export interface ShardSocketEventMap {
   'contacts.update': [ContactUpdate[]]
   'blocklist.set': [BlocklistSet]
   'blocklist.update': [BlocklistUpdate]
+  'chats.delete': [string[]]
+  'messages.delete': [{ keys: WAMessageKey[] }]
+  'labels.edit': [LabelEdit]
+  'labels.association': [LabelAssociationEvent]
   call: [WACallEvent[]]
+}
+
+/** Baileys' `labels.edit`: a label made, changed or deleted (`deleted: true`) on another device; unset fields are `null`. */
+export interface LabelEdit {
+  id: string
+  name: string | null
+  color: number | null
+  deleted: boolean | null
+  predefinedId?: string
+}
+
+/** Baileys' `labels.association`: a label put on (`'add'`) or taken off (`'remove'`) a chat. */
+export interface LabelAssociationEvent {
+  type: 'add' | 'remove'
+  association: { type: 'label_jid'; chatId: string; labelId: string }
 }
 
 /** Baileys' `WACallEvent`: one signal of a voice or video call (`status: 'offer'` when it rings). */
@@ -1053,6 +1072,10 @@ export interface ShardManagerEventMap {
   'contacts.update': [ForwardedEvent<ContactUpdate[]>]
   'blocklist.set': [ForwardedEvent<BlocklistSet>]
   'blocklist.update': [ForwardedEvent<BlocklistUpdate>]
+  'chats.delete': [ForwardedEvent<string[]>]
+  'messages.delete': [ForwardedEvent<{ keys: WAMessageKey[] }>]
+  'labels.edit': [ForwardedEvent<LabelEdit>]
+  'labels.association': [ForwardedEvent<LabelAssociationEvent>]
   call: [ForwardedEvent<WACallEvent[]>]
 }
 
