@@ -62,8 +62,8 @@ pub fn engine_failure(log: &EngineLog) -> Option<ShardError> {
 
 /// The engine's report of a sync that left collections unsynced, as an error for the shard:
 /// collections the server refused, or ones left to a later sync once the shard is connected.
-/// `None` when only another writer held them (`skipped`: that writer syncs them) or while the
-/// first sync after connecting is still being retried (the engine reconnects for it).
+/// `None` when another sync only held them (`skipped`: [`resync_skipped`] syncs them again) or
+/// while the first sync after connecting is still being retried (the engine reconnects for it).
 pub fn sync_failed(failed: &AppStateSyncFailed) -> Option<ShardError> {
     if failed.fatal.is_empty() && (failed.retryable.is_empty() || !failed.connected) {
         return None;
