@@ -135,7 +135,7 @@ export type ShardErrorCode =
   | 'SESSION_DAMAGED'
   /** A received message could not be decrypted; it is also reported as a CIPHERTEXT stub in `messages.upsert`, and again if the sender's resend arrives. */
   | 'DECODE_FAILED'
-  /** App state (chats, contacts, labels synced across the account's devices) could not be sent or synced; the shard stays connected. */
+  /** App state could not be sent (`chatModify`, labels, contacts), or what the server sent did not verify or sync; the shard stays connected and syncs again later. */
   | 'APP_STATE_FAILED'
   /** A bug of this package: a panic caught before it could end the process (please report it). */
   | 'INTERNAL'
@@ -238,11 +238,26 @@ export interface ShardSocketEventMap {
   'contacts.upsert': [Contact[]]
   'messages.delete': [{ keys: WAMessageKey[] } | { jid: string; all: true }]
   'messaging-history.set': [MessagingHistorySet]
-  'labels.edit': [Label]
-  'labels.association': [{ type: 'add' | 'remove'; association: LabelAssociation }]
   'blocklist.set': [BlocklistSet]
   'blocklist.update': [BlocklistUpdate]
+  'labels.edit': [LabelEdit]
+  'labels.association': [LabelAssociationEvent]
   call: [WACallEvent[]]
+}
+
+/** Baileys' `labels.edit`: a label made, changed or deleted (`deleted: true`) on another device; unset fields are `null`. */
+export interface LabelEdit {
+  id: string
+  name: string | null
+  color: number | null
+  deleted: boolean | null
+  predefinedId?: string
+}
+
+/** Baileys' `labels.association`: a label put on (`'add'`) or taken off (`'remove'`) a chat. */
+export interface LabelAssociationEvent {
+  type: 'add' | 'remove'
+  association: LabelAssociation
 }
 
 /** Baileys' `WACallEvent`: one signal of a voice or video call (`status: 'offer'` when it rings). */
@@ -292,15 +307,6 @@ export interface MessagingHistorySet {
   /** `proto.HistorySync.HistorySyncType`: 0 INITIAL_BOOTSTRAP, 2 FULL, 3 RECENT, 4 PUSH_NAME, 6 ON_DEMAND. */
   syncType?: number
   peerDataRequestSessionId?: string | null
-}
-
-/** `labels.edit`: a label created, changed or deleted on one of the account's devices. */
-export interface Label {
-  id: string
-  name?: string
-  color?: number
-  deleted?: boolean
-  predefinedId?: string
 }
 
 /** What a label was put on (or taken off). */
@@ -1126,6 +1132,12 @@ export interface ShardManagerEventMap {
   'contacts.update': [ForwardedEvent<ContactUpdate[]>]
   'blocklist.set': [ForwardedEvent<BlocklistSet>]
   'blocklist.update': [ForwardedEvent<BlocklistUpdate>]
+  'chats.delete': [ForwardedEvent<string[]>]
+  'messages.delete': [ForwardedEvent<{ keys: WAMessageKey[] } | { jid: string; all: true }>]
+  'contacts.upsert': [ForwardedEvent<Contact[]>]
+  'messaging-history.set': [ForwardedEvent<MessagingHistorySet>]
+  'labels.edit': [ForwardedEvent<LabelEdit>]
+  'labels.association': [ForwardedEvent<LabelAssociationEvent>]
   call: [ForwardedEvent<WACallEvent[]>]
 }
 

@@ -48,20 +48,14 @@ export class MockServer {
       historyFault?: 'truncated'
     },
   ): Promise<{ contacts: number; chats: number; messages: number }>
+  /** `phoneAction` with a list of actions (kept for earlier tests). */
+  phoneAppState(phone: string, actions: MockPhoneAction[]): Promise<{ collections: Record<string, number> }>
   /**
-   * The mock phone of `phone` archives, pins, mutes, marks read or edits contacts (Baileys'
-   * `ChatModification` shapes); every linked device is told to sync (`server_sync`).
+   * The mock phone of `phone` makes Baileys `ChatModification`s (each with the chat's `jid`,
+   * as `sock.chatModify(mod, jid)` takes them), written as a real phone writes them; every
+   * linked device is told to sync (`server_sync`).
    */
-  phoneAppState(
-    phone: string,
-    actions: (
-      | { jid: string; archive: boolean }
-      | { jid: string; pin: boolean }
-      | { jid: string; mute: number | null }
-      | { jid: string; markRead: boolean }
-      | { contact: { id: string; fullName?: string; firstName?: string } | { id: string; remove: true } }
-    )[],
-  ): Promise<{ collections: Record<string, number> }>
+  phoneAction(phone: string, action: MockPhoneAction | MockPhoneAction[]): Promise<{ collections: Record<string, number> }>
   /**
    * The mock phone of account `fromPhone` calls `to` (a phone number or jid); every device of
    * `to` gets the offer. It rings until a device rejects/accepts it (the other devices then get
@@ -148,6 +142,17 @@ export class MockServer {
    * `internal-server-error`. Nothing is remembered for a refused request.
    */
   refusePairingCodes(options?: { count?: number; code?: 400 | 403 | 429 | 452 | 500; phone?: string }): Promise<void>
+  /**
+   * Spoils the next `count` (default 1) app-state answers carrying patches to the target
+   * (default: every device): a mutation MAC, the patch MAC or the snapshot (LTHash) MAC is
+   * wrong, or the answer names an unknown collection. Stored patches stay intact.
+   */
+  spoilAppState(options: {
+    kind: 'mutationMac' | 'patchMac' | 'snapshotMac' | 'unknownCollection'
+    count?: number
+    phone?: string
+    jid?: string
+  }): Promise<{ appState: { kind: string; remaining: number; target: unknown }[] }>
   /** Holds frames to clients (all, or IQ responses only) for `ms`; `ms: 0` clears it. */
   delayResponses(options: { ms: number; only?: 'all' | 'iq' }): Promise<void>
   /**
@@ -169,6 +174,31 @@ export class MockServer {
   /** Zeroes the counters (the peak restarts from the handshakes in progress). */
   resetStats(): Promise<MockStats>
 }
+
+/** A message of a chat's last messages, for an action's `messageRange`. */
+export interface MockLastMessage {
+  key: { remoteJid: string; id: string; fromMe?: boolean; participant?: string }
+  messageTimestamp: number
+}
+
+/** One action of the mock phone: Baileys' `ChatModification`, with the chat's `jid` where it has one. */
+export type MockPhoneAction =
+  | { jid: string; archive: boolean; lastMessages?: MockLastMessage[] }
+  | { jid: string; pin: boolean }
+  | { jid: string; mute: number | null }
+  | { jid: string; markRead: boolean; lastMessages?: MockLastMessage[] }
+  | { jid: string; clear: true; lastMessages?: MockLastMessage[] }
+  | { jid: string; delete: true; lastMessages?: MockLastMessage[] }
+  | { jid: string; star: { messages: { id: string; fromMe?: boolean }[]; star: boolean } }
+  | { jid: string; deleteForMe: { key: { id: string; fromMe?: boolean }; timestamp?: number; deleteMedia?: boolean } }
+  | { jid: string; contact: { fullName?: string; firstName?: string; lidJid?: string; pnJid?: string; username?: string; saveOnPrimaryAddressbook?: boolean } | null }
+  | { contact: { id: string; fullName?: string; firstName?: string } | { id: string; remove: true } }
+  | { pushNameSetting: string }
+  | { addLabel: { id: string; name?: string; color?: number; deleted?: boolean; predefinedId?: number | string } }
+  | { jid: string; addChatLabel: { labelId: string } }
+  | { jid: string; removeChatLabel: { labelId: string } }
+  | { jid: string; addMessageLabel: { labelId: string; messageId: string } }
+  | { jid: string; removeMessageLabel: { labelId: string; messageId: string } }
 
 /** Which connections a fault hits: a phone number (all its devices) or one device jid. */
 export interface MockTarget {
@@ -200,6 +230,8 @@ export interface MockStats {
     streamErrors: number
     loginFailures: number
     pairingCodeRefusals: number
+    /** App-state answers spoiled by `spoilAppState`. */
+    appStateSpoiled: number
     malformedFrames: number
     refused: number
   }

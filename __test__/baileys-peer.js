@@ -128,6 +128,8 @@ async function connect() {
   for (const name of ['messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'contacts.upsert', 'messages.delete', 'labels.edit', 'labels.association']) {
     sock.ev.on(name, (data) => report({ event: name, data: plainValue(data) }))
   }
+  // The whole update too (stars from app state), beside the per-key 'update' reports above.
+  sock.ev.on('messages.update', (updates) => report({ event: 'messages.update', data: plainValue(updates) }))
   sock.ev.on('connection.update', (u) => {
     // The update as plain data, for the oracle (the QR's text and the close error differ per run).
     report({ event: 'connection.update', data: plainValue({ ...u, qr: u.qr && '<qr>', lastDisconnect: u.lastDisconnect && '<error>' }) })

@@ -213,6 +213,25 @@ class MockServer {
   }
 
   /**
+   * The mock phone of account `phone` makes one or more of Baileys' `ChatModification`s, each
+   * with the chat's `jid` (as `sock.chatModify(mod, jid)` takes them): `archive`, `pin`, `mute`,
+   * `markRead`, `clear`, `delete` (with optional `lastMessages`), `star`
+   * (`{ messages: [{ id, fromMe }], star }`), `deleteForMe` (`{ key, timestamp, deleteMedia }`),
+   * `contact` (a `ContactAction`, or `null` to remove it), and without a `jid`:
+   * `pushNameSetting`, `addLabel` (`{ id, name, color, deleted?, predefinedId? }`); with one:
+   * `addChatLabel` / `removeChatLabel` (`{ labelId }`), `addMessageLabel` /
+   * `removeMessageLabel` (`{ labelId, messageId }`). The phone writes them as a real phone does
+   * (index, collection and version as Baileys and WhatsApp Web write them), one patch per
+   * collection, and sends `server_sync` to every linked device.
+   * @param {string} phone the account's number (a device must have linked to it)
+   * @param {object | object[]} action one `{ jid?, ...ChatModification }` or a list of them
+   * @returns {Promise<{ collections: Record<string, number> }>} every collection's version
+   */
+  async phoneAction(phone, action) {
+    return this.phoneAppState(phone, Array.isArray(action) ? action : [action])
+  }
+
+  /**
    * The mock phone of account `from` calls account `to` (voice, or video with `{ video: true }`):
    * every device of `to` gets the offer, as Baileys' `call` event with `status: 'offer'`. The
    * call rings until a device rejects or accepts it (the callee's other devices then get the
@@ -352,6 +371,24 @@ class MockServer {
    */
   async refusePairingCodes(options = {}) {
     await this._fault('/admin/faults/refuse-pairing-code', options)
+  }
+
+  /**
+   * Spoils the next `count` (default 1) app-state answers carrying patches (`w:sync:app:state`)
+   * to the targeted devices (`phone`: all its devices, `jid`: one; default: every device):
+   * `kind` `'mutationMac'` (a mutation's content does not match its MAC), `'patchMac'` (the
+   * patch MAC is wrong), `'snapshotMac'` (the LTHash MAC after the patch is wrong, the patch
+   * itself authentic) or `'unknownCollection'` (the answer names a collection that does not
+   * exist in place of the one asked for). The patches the mock stores stay intact, so a later
+   * sync gets good ones. Armed faults are used oldest first; {@link MockServer#clearFaults}
+   * disarms them.
+   * @param {{ kind: 'mutationMac'|'patchMac'|'snapshotMac'|'unknownCollection', count?: number, phone?: string, jid?: string }} options
+   * @returns {Promise<{ appState: { kind: string, remaining: number, target: object }[] }>} the app-state faults armed
+   */
+  async spoilAppState(options) {
+    const body = { ...options }
+    if (body.phone !== undefined) body.phone = String(body.phone).replace(/^\+/, '')
+    return this._fault('/admin/faults/app-state', body)
   }
 
   /**

@@ -136,6 +136,6 @@ lend! {
     MediaState { media: MediaStore, port: u16 }
     FaultsState { faults: Faults, directory: Mutex<Directory> }
     AccountSeedState { seeds: Mutex<SeedBook> }
-    AppStateState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, app_state: Mutex<AppStateBook> }
+    AppStateState { faults: Faults, directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, app_state: Mutex<AppStateBook> }
     PhoneSyncState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, media: MediaStore }
 }

@@ -53,9 +53,19 @@ pub fn in_scope<F: Future>(scope: Arc<EngineScope>, future: F) -> impl Future<Ou
     CURRENT.scope(scope, future)
 }
 
-/// Targets of the engine's crates.
+/// The scope the calling task works in, if any: for a task a shard spawns on the engine's behalf.
+pub fn current() -> Option<Arc<EngineScope>> {
+    CURRENT.try_with(Arc::clone).ok()
+}
+
+/// Targets of the engine's crates: their module paths, and the names some of its records give
+/// instead (`Client/AppState`, `AppState`, `Bot/PairCode`, ...).
 fn is_engine(target: &str) -> bool {
-    target.starts_with("whatsapp_rust") || target.starts_with("wacore") || target.starts_with("Bot/")
+    target.starts_with("whatsapp_rust")
+        || target.starts_with("wacore")
+        || target.starts_with("Bot/")
+        || target.starts_with("Client/")
+        || target == "AppState"
 }
 
 /// Called by the process' logger for every record it is given: an engine warning or error

@@ -30,8 +30,9 @@ pub enum ErrorCode {
     SessionDamaged,
     /// A received message could not be decrypted (the sender is asked to send it again).
     DecodeFailed,
-    /// App state (chats, contacts, labels synced across the account's devices) could not be
-    /// sent or synced; the shard stays connected and its session is kept.
+    /// The account's app state (archives, pins, contacts, labels, ...) could not be sent, or what
+    /// the server sent could not be used (a MAC or the LTHash did not verify, an unknown
+    /// collection); the shard stays connected and its session is kept.
     AppStateFailed,
     /// A bug of this package (a panic caught before it could take Node down).
     Internal,

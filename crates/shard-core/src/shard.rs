@@ -248,12 +248,13 @@ impl Shard {
     }
 
     /// The scope the engine works in for this shard: what it only logs reaches the shard —
-    /// history chunks it could not use as `shard.error`, every warning and error for `logger`.
+    /// history chunks and app state it could not use as `shard.error`, every warning and error
+    /// for `logger`.
     fn engine_scope(self: &Arc<Self>) -> Arc<EngineScope> {
         let weak = Arc::downgrade(self);
         EngineScope::new(Box::new(move |log: EngineLog| {
             let Some(shard) = weak.upgrade() else { return };
-            if let Some(error) = crate::history_events::engine_failure(&log) {
+            if let Some(error) = crate::history_events::engine_failure(&log).or_else(|| crate::app_state_events::engine_failure(&log)) {
                 shard.emit(ShardEvent::Error { shard_id: shard.id.clone(), error: error.for_shard(&shard.id) });
             }
             shard.emit(ShardEvent::EngineLog { shard_id: shard.id.clone(), log });
@@ -366,6 +367,9 @@ impl Shard {
                 async move {
                     if let Some(shard) = weak.upgrade() {
                         shard.on_engine_event(&event);
+                        if let Event::AppStateSyncFailed(failed) = &*event {
+                            crate::app_state_events::resync_skipped(failed, &client);
+                        }
                         if let Some(pairing_code) = pairing_code {
                             pairing_code.on_engine_event(&event, &client);
                         }
@@ -520,6 +524,11 @@ impl Shard {
                 }
             }
             Event::LoggedOut(l) => self.spawn_end(CloseKind::LoggedOut, format!("logged out ({:?})", l.reason), l.reason.code() as u16),
+            Event::AppStateSyncFailed(f) => {
+                if let Some(error) = crate::app_state_events::sync_failed(f) {
+                    self.emit(ShardEvent::Error { shard_id: self.id.clone(), error: error.for_shard(&self.id) });
+                }
+            }
             // What the account's other devices changed (archive, pin, contacts, ...).
             other => {
                 if let Some(event) = crate::app_state_events::baileys_event(other) {

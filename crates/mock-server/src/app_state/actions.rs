@@ -1,17 +1,6 @@
 //! The mutations the mock phone writes: the seeded account's state as a real phone would have
-//! synced it, and the actions a test makes the phone take (`POST /admin/mock-phone/app-state`).
-//!
-//! Index, collection, action and per-action version follow Baileys' `chatModificationToAppPatch`
-//! (which mirrors WhatsApp Web) and wacore-appstate's `schemas.rs`:
-//!
-//! | action | index | collection | version |
-//! |---|---|---|---|
-//! | `pushNameSetting` | `["setting_pushName"]` | `critical_block` | 1 |
-//! | `contactAction` | `["contact", jid]` | `critical_unblock_low` | 2 |
-//! | `muteAction` | `["mute", jid]` | `regular_high` | 2 |
-//! | `archiveChatAction` | `["archive", jid]` | `regular_low` | 3 |
-//! | `pinAction` | `["pin_v1", jid]` | `regular_low` | 5 |
-//! | `markChatAsReadAction` | `["markChatAsRead", jid]` | `regular_low` | 3 |
+//! synced it, and the actions a test makes the phone take (`POST /admin/mock-phone/app-state`,
+//! parsed by chat_modification.rs, which lists every index, collection and version).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +10,7 @@ use waproto::whatsapp as wa;
 use waproto::whatsapp::sync_action_value as sav;
 use waproto::whatsapp::syncd_mutation::SyncdOperation;
 
+use super::chat_modification::parse_action;
 use super::{account_state, apply_patch, build_patch, keys_and_seed, notify, AppStateState, COLLECTIONS};
 use crate::account_seed::AccountSeed;
 use crate::http_response::Response;
@@ -37,19 +27,19 @@ pub struct Mutation {
 }
 
 /// A mutation with its collection.
-type Placed = (&'static str, Mutation);
+pub(super) type Placed = (&'static str, Mutation);
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-fn set(collection: &'static str, index: &[&str], version: i32, value: wa::SyncActionValue) -> Placed {
+pub(super) fn set(collection: &'static str, index: &[&str], version: i32, value: wa::SyncActionValue) -> Placed {
     let value = wa::SyncActionValue { timestamp: Some(now_ms()), ..value };
     let index = index.iter().map(|s| (*s).to_owned()).collect();
     (collection, Mutation { operation: SyncdOperation::SET, index, value, version })
 }
 
-fn contact(jid: &str, full_name: Option<String>, first_name: Option<String>) -> Placed {
+pub(super) fn contact(jid: &str, full_name: Option<String>, first_name: Option<String>) -> Placed {
     let action = sav::ContactAction { full_name, first_name, ..Default::default() };
     set(
         "critical_unblock_low",
@@ -59,7 +49,7 @@ fn contact(jid: &str, full_name: Option<String>, first_name: Option<String>) -> 
     )
 }
 
-fn archive(jid: &str, archived: bool) -> Placed {
+pub(super) fn archive(jid: &str, archived: bool) -> Placed {
     let action = sav::ArchiveChatAction { archived: Some(archived), ..Default::default() };
     set(
         "regular_low",
@@ -69,21 +59,15 @@ fn archive(jid: &str, archived: bool) -> Placed {
     )
 }
 
-fn pin(jid: &str, pinned: bool) -> Placed {
+pub(super) fn pin(jid: &str, pinned: bool) -> Placed {
     let action = sav::PinAction { pinned: Some(pinned) };
     set("regular_low", &["pin_v1", jid], 5, wa::SyncActionValue { pin_action: buffa::MessageField::some(action), ..Default::default() })
 }
 
 /// `until`: when the mute ends (as the seed or the test gives it), `None` to unmute.
-fn mute(jid: &str, until: Option<i64>) -> Placed {
+pub(super) fn mute(jid: &str, until: Option<i64>) -> Placed {
     let action = sav::MuteAction { muted: Some(until.is_some()), mute_end_timestamp: until, ..Default::default() };
     set("regular_high", &["mute", jid], 2, wa::SyncActionValue { mute_action: buffa::MessageField::some(action), ..Default::default() })
-}
-
-fn mark_read(jid: &str, read: bool) -> Placed {
-    let action = sav::MarkChatAsReadAction { read: Some(read), ..Default::default() };
-    let value = wa::SyncActionValue { mark_chat_as_read_action: buffa::MessageField::some(action), ..Default::default() };
-    set("regular_low", &["markChatAsRead", jid], 3, value)
 }
 
 /// The seed's state as mutations, by collection: the phone's push name, every named contact,
@@ -131,37 +115,6 @@ fn by_collection(placed: Vec<Placed>) -> Vec<(&'static str, Vec<Mutation>)> {
     groups.into_iter().filter_map(|(i, list)| Some((*COLLECTIONS.get(i)?, list))).collect()
 }
 
-/// One of Baileys' `ChatModification` shapes (module docs of app_state.rs / README).
-pub(super) fn parse_action(a: &Value) -> Result<Placed, String> {
-    if let Some(c) = a.get("contact") {
-        let id = c.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("contact.id must be a non-empty string")?;
-        let id = if id.contains('@') { id.to_owned() } else { format!("{}@s.whatsapp.net", id.trim_start_matches('+')) };
-        if c.get("remove").and_then(Value::as_bool) == Some(true) {
-            let (name, mut m) = contact(&id, None, None);
-            m.operation = SyncdOperation::REMOVE;
-            return Ok((name, m));
-        }
-        let text = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_owned);
-        return Ok(contact(&id, text("fullName"), text("firstName")));
-    }
-    let jid = a.get("jid").and_then(Value::as_str).filter(|s| s.contains('@')).ok_or("an action needs `jid` (a full JID) or `contact`")?;
-    let flag = |k: &str| a.get(k).and_then(Value::as_bool).ok_or(format!("`{k}` must be a boolean"));
-    if a.get("archive").is_some() {
-        Ok(archive(jid, flag("archive")?))
-    } else if a.get("pin").is_some() {
-        Ok(pin(jid, flag("pin")?))
-    } else if a.get("markRead").is_some() {
-        Ok(mark_read(jid, flag("markRead")?))
-    } else if let Some(m) = a.get("mute") {
-        match m {
-            Value::Null => Ok(mute(jid, None)),
-            n => n.as_i64().map(|t| mute(jid, Some(t))).ok_or_else(|| "`mute` must be a number or null".to_owned()),
-        }
-    } else {
-        Err("an action is one of { jid, archive | pin | mute | markRead } or { contact }".into())
-    }
-}
-
 /// `POST /admin/mock-phone/app-state` `{ phone, actions }`: the mock phone encrypts the
 /// actions into one patch per collection, stores them and sends `server_sync` to every device
 /// of the account. Answers `{ collections: { name: version } }` (every collection).
@@ -176,10 +129,13 @@ pub fn phone_app_state_route(body: &[u8], state: &impl AppStateState) -> Respons
     let Some(list) = value.get("actions").and_then(Value::as_array) else {
         return Response::text(400, "`actions` must be an array\n");
     };
-    let placed = match list.iter().enumerate().map(|(i, a)| parse_action(a).map_err(|e| format!("actions[{i}]: {e}"))).collect() {
-        Ok(p) => p,
-        Err(e) => return Response::text(400, format!("{e}\n")),
-    };
+    let mut placed = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        match parse_action(a) {
+            Ok(p) => placed.extend(p),
+            Err(e) => return Response::text(400, format!("actions[{i}]: {e}\n")),
+        }
+    }
     let Some((keys, seed)) = keys_and_seed(state, &phone) else {
         return Response::text(404, format!("no account {phone}: link a device to it first\n"));
     };

@@ -15,6 +15,8 @@
 //! both clients accept patches alone from an empty collection, so no snapshot is ever served.
 
 mod actions;
+mod chat_modification;
+mod spoil;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,7 @@ pub use actions::{phone_app_state_route, seed_mutations, Mutation};
 
 use crate::account_seed::{AccountSeed, SeedBook};
 use crate::accounts::{AppStateKey, Directory};
+use crate::faults::Faults;
 use crate::jid::DeviceAddr;
 use crate::locking::lock;
 use crate::router::Router;
@@ -46,6 +49,7 @@ const PAGE: usize = 100;
 /// `app_state`, `router` (each released before the next is taken, except `app_state` and
 /// `router`).
 pub trait AppStateState {
+    fn faults(&self) -> &Faults;
     fn directory(&self) -> &Mutex<Directory>;
     fn router(&self) -> &Mutex<Router>;
     fn seeds(&self) -> &Mutex<SeedBook>;
@@ -301,6 +305,11 @@ pub fn handle_iq(state: &impl AppStateState, me: Option<&DeviceAddr>, iq: &Node)
     }
     drop(book);
     notify(state, &me.phone, Some(me.device), &changed);
+    if spoil::carries_patches(&answers) {
+        if let Some(kind) = state.faults().app_state_spoil_for(&(me.phone.clone(), me.device)) {
+            spoil::spoil(&mut answers, kind, &keys);
+        }
+    }
     result(iq, vec![NodeBuilder::new("sync").children(answers).build()])
 }
 

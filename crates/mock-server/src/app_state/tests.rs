@@ -2,6 +2,7 @@
 //! writes decodes as the clients decode it, and what a device sends is verified.
 
 use wacore_appstate::decode::Mutation as Decoded;
+use waproto::whatsapp::syncd_mutation::SyncdOperation;
 
 use super::*;
 use crate::account_seed::{SeedChat, SeedContact};
@@ -12,6 +13,7 @@ const PHONE: &str = "15550001111";
 /// A server state with one account of two devices (1 and 2), neither live.
 #[derive(Default)]
 struct TestState {
+    faults: Faults,
     directory: Mutex<Directory>,
     router: Mutex<Router>,
     seeds: Mutex<SeedBook>,
@@ -19,6 +21,9 @@ struct TestState {
 }
 
 impl AppStateState for TestState {
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
     fn directory(&self) -> &Mutex<Directory> {
         &self.directory
     }
@@ -176,6 +181,13 @@ fn a_seeded_account_decodes_to_the_phone_s_actions() {
     assert_eq!((attr(empty, "version").as_deref(), kids(empty).len()), (Some("0"), 0));
 }
 
+/// The one mutation of a phone action.
+fn one(action: &serde_json::Value) -> (&'static str, Mutation) {
+    let mut placed = chat_modification::parse_action(action).unwrap();
+    assert_eq!(placed.len(), 1);
+    placed.remove(0)
+}
+
 /// A seeded account synced once by device 1, its `regular_low` collection, and `action` (a
 /// `/admin/mock-phone/app-state` action) as the mutation a device would send.
 fn synced_with(action: serde_json::Value) -> (TestState, Keys, Collection, &'static str, Mutation) {
@@ -183,7 +195,7 @@ fn synced_with(action: serde_json::Value) -> (TestState, Keys, Collection, &'sta
     sync_iq(&state, 1);
     let keys = keys(&state);
     let before = synced(&state, "regular_low");
-    let (name, mutation) = actions::parse_action(&action).unwrap();
+    let (name, mutation) = one(&action);
     (state, keys, before, name, mutation)
 }
 
@@ -236,7 +248,7 @@ fn a_stale_version_is_a_conflict_with_the_missed_patches() {
     let state = seeded();
     sync_iq(&state, 1);
     let keys = keys(&state);
-    let (name, mute) = actions::parse_action(&serde_json::json!({ "jid": "120363000000000001@g.us", "mute": null })).unwrap();
+    let (name, mute) = one(&serde_json::json!({ "jid": "120363000000000001@g.us", "mute": null }));
     // Built on an empty collection, while the server holds the seed's v1.
     let stale = build_patch(&Collection::default(), name, &keys, &[mute]);
     let reply = handle_iq(&state, Some(&DeviceAddr { phone: PHONE.into(), device: 1 }), &patch_iq(name, 0, &stale));
@@ -280,4 +292,152 @@ fn the_phone_s_actions_become_one_patch_per_collection_and_reach_every_device() 
     for device in [1, 2] {
         assert_eq!(lock(&state.router).queued(&(PHONE.into(), device)), 2);
     }
+}
+
+/// Each phone action of every kind: the index, collection and version Baileys writes, and a
+/// value both clients decode.
+#[test]
+fn every_chat_modification_is_written_as_baileys_writes_it() {
+    let jid = "15550002222@s.whatsapp.net";
+    let cases = [
+        (
+            serde_json::json!({ "jid": jid, "star": { "messages": [{ "id": "M1", "fromMe": true }], "star": true } }),
+            "regular_low",
+            vec!["star", jid, "M1", "1", "0"],
+            2,
+        ),
+        (
+            serde_json::json!({ "jid": jid, "deleteForMe": { "key": { "id": "M2" }, "timestamp": 5, "deleteMedia": true } }),
+            "regular_high",
+            vec!["deleteMessageForMe", jid, "M2", "0", "0"],
+            3,
+        ),
+        (serde_json::json!({ "jid": jid, "clear": true }), "regular_high", vec!["clearChat", jid, "1", "0"], 6),
+        (
+            serde_json::json!({ "jid": jid, "delete": true, "lastMessages": [{ "key": { "remoteJid": jid, "id": "M3" }, "messageTimestamp": 7 }] }),
+            "regular_high",
+            vec!["deleteChat", jid, "1"],
+            6,
+        ),
+        (serde_json::json!({ "pushNameSetting": "New Name" }), "critical_block", vec!["setting_pushName"], 1),
+        (
+            serde_json::json!({ "addLabel": { "id": "4", "name": "VIP", "color": 2, "deleted": true } }),
+            "regular",
+            vec!["label_edit", "4"],
+            3,
+        ),
+        (serde_json::json!({ "jid": jid, "addChatLabel": { "labelId": "4" } }), "regular", vec!["label_jid", "4", jid], 3),
+        (
+            serde_json::json!({ "jid": jid, "removeMessageLabel": { "labelId": "4", "messageId": "M1" } }),
+            "regular",
+            vec!["label_message", "4", jid, "M1", "0", "0"],
+            3,
+        ),
+        (
+            serde_json::json!({ "jid": jid, "contact": { "fullName": "Bob B", "lidJid": "1@lid" } }),
+            "critical_unblock_low",
+            vec!["contact", jid],
+            2,
+        ),
+    ];
+    for (action, collection, index, version) in cases {
+        let (name, m) = one(&action);
+        assert_eq!(
+            (name, m.index.clone(), m.version),
+            (collection, index.iter().map(|s| s.to_string()).collect::<Vec<_>>(), version),
+            "{action}"
+        );
+        assert!(m.value.timestamp.is_some());
+    }
+    let (_, star) = one(&serde_json::json!({ "jid": jid, "star": { "messages": [{ "id": "M1" }], "star": false } }));
+    assert_eq!(star.value.star_action.starred, Some(false));
+    let (_, delete) = one(&cases_delete_for_me());
+    assert_eq!(
+        (delete.value.delete_message_for_me_action.delete_media, delete.value.delete_message_for_me_action.message_timestamp),
+        (Some(true), Some(5))
+    );
+    let (_, removed) = one(&serde_json::json!({ "jid": jid, "contact": null }));
+    assert_eq!(removed.operation, SyncdOperation::REMOVE);
+    let (_, label) = one(&serde_json::json!({ "addLabel": { "id": "4", "name": "VIP", "color": 2, "predefinedId": "3" } }));
+    assert_eq!(
+        (label.value.label_edit_action.name.as_deref(), label.value.label_edit_action.color, label.value.label_edit_action.predefined_id),
+        (Some("VIP"), Some(2), Some(3))
+    );
+    let (_, range) = one(
+        &serde_json::json!({ "jid": jid, "archive": true, "lastMessages": [{ "key": { "remoteJid": jid, "id": "M3", "fromMe": true }, "messageTimestamp": 9 }] }),
+    );
+    let range = range.value.archive_chat_action.message_range.clone();
+    assert_eq!((range.last_message_timestamp, range.messages.len()), (Some(9), 1));
+
+    // Several stars at once are one mutation per message.
+    let stars = chat_modification::parse_action(
+        &serde_json::json!({ "jid": jid, "star": { "messages": [{ "id": "A" }, { "id": "B" }], "star": true } }),
+    );
+    assert_eq!(stars.map(|p| p.len()), Ok(2));
+    for bad in [
+        serde_json::json!({ "jid": jid }),
+        serde_json::json!({ "jid": jid, "star": { "messages": [], "star": true } }),
+        serde_json::json!({ "jid": jid, "clear": false }),
+        serde_json::json!({ "jid": jid, "addChatLabel": {} }),
+        serde_json::json!({ "addLabel": { "name": "no id" } }),
+        serde_json::json!({ "jid": "not-a-jid", "pin": true }),
+    ] {
+        assert!(chat_modification::parse_action(&bad).is_err(), "{bad}");
+    }
+}
+
+fn cases_delete_for_me() -> serde_json::Value {
+    serde_json::json!({ "jid": "15550002222@s.whatsapp.net", "deleteForMe": { "key": { "id": "M2" }, "timestamp": 5, "deleteMedia": true } })
+}
+
+#[test]
+fn labels_are_written_to_the_regular_collection_and_decode() {
+    let state = seeded();
+    let body = serde_json::json!({ "phone": PHONE, "actions": [
+        { "addLabel": { "id": "1", "name": "New customer", "color": 1 } },
+        { "jid": "15550002222@s.whatsapp.net", "addChatLabel": { "labelId": "1" } },
+    ]});
+    assert_eq!(phone_app_state_route(body.to_string().as_bytes(), &state).status, 200);
+    let regular = synced(&state, "regular");
+    let (client, decoded) = client_sync(&regular, "regular", &keys(&state));
+    assert_eq!((regular.version(), &client.hash), (1, regular.lt_hash()));
+    let indexes: Vec<String> = decoded.iter().map(|m| m.index.join(",")).collect();
+    assert_eq!(indexes, ["label_edit,1", "label_jid,1,15550002222@s.whatsapp.net"]);
+}
+
+/// What a device is served once `spoil` is armed for it, decoded as a client decodes it.
+fn served_after(spoil: crate::faults::AppStateSpoil) -> (Node, Result<HashState, wacore_appstate::AppStateError>) {
+    use crate::faults::{AppStateFault, Fault, Target};
+    let state = seeded();
+    state.faults.apply(Fault::AppState(AppStateFault { spoil, target: Target::Phone(PHONE.into()), remaining: 1 }));
+    let keys = keys(&state);
+    let reply = sync_iq(&state, 1);
+    let answer = answers(&reply).into_iter().find(|a| kids(a).iter().any(|n| n.tag == "patches")).unwrap();
+    let name = attr(&answer, "name").unwrap_or_default();
+    let patches = kids(&answer).iter().find(|n| n.tag == "patches").map(|p| kids(p).to_vec()).unwrap_or_default();
+    let Some(NodeContent::Bytes(bytes)) = &patches[0].content else { panic!("a patch") };
+    let patch = waproto::codec::syncd_patch_decode(bytes).unwrap();
+    let expanded = Arc::new(keys.expanded.clone());
+    let mut client = HashState::default();
+    // An unknown collection's MACs are computed for the name it was asked as.
+    let asked = if name == spoil::UNKNOWN_COLLECTION { "critical_block" } else { name.as_str() };
+    let outcome = process_patch(&patch, &mut client, |_| Ok(expanded.clone()), |_| Ok(None), true, asked).map(|r| r.state);
+    // The fault was used up: the next read is intact.
+    let again = sync_iq(&state, 1);
+    assert!(answers(&again).iter().all(|a| attr(a, "name").as_deref() != Some(spoil::UNKNOWN_COLLECTION)));
+    (answer, outcome)
+}
+
+#[test]
+fn a_spoiled_answer_fails_the_client_s_check_and_the_next_one_is_intact() {
+    use crate::faults::AppStateSpoil;
+    use wacore_appstate::AppStateError;
+    let (_, mutation) = served_after(AppStateSpoil::MutationMac);
+    assert!(matches!(mutation, Err(AppStateError::MismatchingContentMAC)), "{mutation:?}");
+    let (_, patch) = served_after(AppStateSpoil::PatchMac);
+    assert!(matches!(patch, Err(AppStateError::PatchMACMismatch)), "{patch:?}");
+    let (_, snapshot) = served_after(AppStateSpoil::SnapshotMac);
+    assert!(snapshot.expect("an authentic patch").mac_mismatch_fatal, "the LTHash MAC does not match");
+    let (answer, _) = served_after(AppStateSpoil::UnknownCollection);
+    assert_eq!(attr(&answer, "name").as_deref(), Some(spoil::UNKNOWN_COLLECTION));
 }

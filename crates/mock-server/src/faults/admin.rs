@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::model::{
-    Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, MalformedKind, PairingCodeRefusal, RefuseHow,
-    StreamErrorKind, Target, PAIRING_CODE_REFUSALS,
+    AppStateFault, AppStateSpoil, Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, MalformedKind,
+    PairingCodeRefusal, RefuseHow, StreamErrorKind, Target, PAIRING_CODE_REFUSALS,
 };
 use super::registry::Faults;
 use crate::accounts::Directory;
@@ -197,6 +197,19 @@ impl Fault {
                     phone: opt_str(&obj, "phone")?.map(phone_digits).transpose()?,
                 }))
             }
+            "app-state" => {
+                only_fields(&obj, &["kind", "count", "phone", "jid"])?;
+                let kind = opt_str(&obj, "kind")?.ok_or("\"kind\" is required")?;
+                let Some(&(spoil, _)) = AppStateSpoil::ALL.iter().find(|(_, n)| *n == kind) else {
+                    let known: Vec<&str> = AppStateSpoil::ALL.iter().map(|(_, n)| *n).collect();
+                    return Err(format!("\"kind\" must be one of {known:?}, got {kind:?}"));
+                };
+                let count = opt_u64(&obj, "count")?.unwrap_or(1);
+                if count == 0 || count > u64::from(u32::MAX) {
+                    return Err("\"count\" must be at least 1".into());
+                }
+                Ok(Fault::AppState(AppStateFault { spoil, target: target(&obj, phone_for_lid)?, remaining: count as u32 }))
+            }
             "delay" => {
                 only_fields(&obj, &["ms", "only"])?;
                 let by = opt_ms(&obj, "ms")?.ok_or("\"ms\" is required (0 clears the delay)")?;
@@ -244,8 +257,19 @@ impl Fault {
     }
 }
 
-const ACTIONS: [&str; 10] =
-    ["drop", "drop-rate", "stream-error", "login-failure", "refuse-pairing-code", "delay", "malformed-frame", "refuse", "restart", "clear"];
+const ACTIONS: [&str; 11] = [
+    "drop",
+    "drop-rate",
+    "stream-error",
+    "login-failure",
+    "refuse-pairing-code",
+    "app-state",
+    "delay",
+    "malformed-frame",
+    "refuse",
+    "restart",
+    "clear",
+];
 
 /// Routes `/admin/faults[/..]` and `/admin/stats[/reset]`; `None` for other paths.
 pub fn route(method: &str, path: &str, body: &[u8], state: &impl FaultsState) -> Option<Response> {
@@ -311,6 +335,13 @@ mod tests {
         assert_eq!(
             parse("refuse-pairing-code", "").unwrap(),
             Fault::RefusePairingCodes(PairingCodeRefusal { code: 429, remaining: 1, phone: None })
+        );
+        refused("app-state", "{}", "required");
+        refused("app-state", r#"{"kind": "badMac"}"#, "mutationMac");
+        refused("app-state", r#"{"kind": "patchMac", "count": 0}"#, "at least 1");
+        assert_eq!(
+            parse("app-state", r#"{"kind": "snapshotMac", "phone": "1555", "count": 2}"#).unwrap(),
+            Fault::AppState(AppStateFault { spoil: AppStateSpoil::SnapshotMac, target: Target::Phone("1555".into()), remaining: 2 })
         );
         refused("delay", r#"{"ms": -5}"#, "non-negative");
         refused("delay", r#"{"ms": 99999999999}"#, "at most");

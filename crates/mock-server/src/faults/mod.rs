@@ -6,6 +6,7 @@
 //! - send a `<stream:error>` shaped exactly as WhatsApp sends it (515, 440 conflict, 401, 503, ...);
 //! - answer the next N logins with `<failure reason=..>`;
 //! - answer the next N pairing-code requests with an `<iq type="error">`;
+//! - spoil the next N app-state answers to a device (a bad MAC, an unknown collection);
 //! - hold frames to clients (all, or IQ responses only) for a while;
 //! - send one malformed frame to one connection;
 //! - refuse WebSocket connections for a while; "restart" (drop all + refuse, keeping all state);
@@ -28,8 +29,8 @@ pub mod runtime;
 
 pub use admin::{route, DEFAULT_RESTART_DOWN};
 pub use model::{
-    Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, MalformedKind, PairingCodeRefusal, RefuseHow,
-    StreamErrorKind, Target,
+    AppStateFault, AppStateSpoil, Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, MalformedKind,
+    PairingCodeRefusal, RefuseHow, StreamErrorKind, Target,
 };
 pub use registry::Faults;
 pub use runtime::{ConnFaults, LoginOutcome, WriteStep, WriterFaults};

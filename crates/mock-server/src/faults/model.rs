@@ -252,6 +252,43 @@ pub struct PairingCodeRefusal {
 pub(super) const PAIRING_CODE_REFUSALS: [(u16, &str); 5] =
     [(400, "bad-request"), (403, "forbidden"), (429, "rate-overlimit"), (452, "feature-not-available"), (500, "internal-server-error")];
 
+/// What is wrong with a spoiled app-state answer (`w:sync:app:state`). The patches the server
+/// stores stay intact: only what the targeted devices are served is spoiled, as by a server
+/// bug or corruption in transit, so the next answer (once the fault is used up) is good again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppStateSpoil {
+    /// One mutation's content no longer matches its value MAC.
+    MutationMac,
+    /// The patch MAC does not match the patch.
+    PatchMac,
+    /// The snapshot MAC (the collection's LTHash after the patch) is wrong; the patch MAC is
+    /// recomputed over it, so the patch itself is authentic.
+    SnapshotMac,
+    /// The answer names a collection that does not exist in place of the one asked for.
+    UnknownCollection,
+}
+
+impl AppStateSpoil {
+    pub const ALL: [(AppStateSpoil, &'static str); 4] = [
+        (AppStateSpoil::MutationMac, "mutationMac"),
+        (AppStateSpoil::PatchMac, "patchMac"),
+        (AppStateSpoil::SnapshotMac, "snapshotMac"),
+        (AppStateSpoil::UnknownCollection, "unknownCollection"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map_or("?", |(_, n)| n)
+    }
+}
+
+/// Spoils the next `remaining` app-state answers carrying patches to the targeted devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppStateFault {
+    pub spoil: AppStateSpoil,
+    pub target: Target,
+    pub remaining: u32,
+}
+
 /// One admin request, parsed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
@@ -261,6 +298,7 @@ pub enum Fault {
     StreamError(Target, StreamErrorKind),
     FailLogins(LoginFailure),
     RefusePairingCodes(PairingCodeRefusal),
+    AppState(AppStateFault),
     /// `None` clears it.
     Delay(Option<Delay>),
     Malformed(Target, MalformedFrame),

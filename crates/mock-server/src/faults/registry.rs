@@ -15,8 +15,8 @@ use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
 
 use super::model::{
-    Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, PairingCodeRefusal, RefuseHow, Target,
-    PAIRING_CODE_REFUSALS,
+    AppStateFault, AppStateSpoil, Delay, DelayScope, DropOn, DropPoint, DropRate, Fault, LoginFailure, MalformedFrame, PairingCodeRefusal,
+    RefuseHow, Target, PAIRING_CODE_REFUSALS,
 };
 use crate::accounts::Outbound;
 use crate::locking::lock;
@@ -33,6 +33,7 @@ pub(super) struct Settings {
     pub delay: Option<Delay>,
     login_failures: Vec<LoginFailure>,
     pairing_code_refusals: Vec<PairingCodeRefusal>,
+    app_state: Vec<AppStateFault>,
     refuse: Option<(Instant, RefuseHow)>,
 }
 
@@ -49,6 +50,7 @@ pub(super) struct Stats {
     stream_errors: u64,
     login_failures: u64,
     pairing_code_refusals: u64,
+    app_state_spoiled: u64,
     malformed_frames: u64,
     refused: u64,
 }
@@ -134,6 +136,25 @@ impl Faults {
         Some((code, text))
     }
 
+    /// How to spoil an app-state answer with patches to `device`, if an app-state fault
+    /// targets it (consumes one).
+    pub fn app_state_spoil_for(&self, device: &DevKey) -> Option<AppStateSpoil> {
+        let spoil = {
+            let mut settings = lock(&self.inner.settings);
+            let idx = settings.app_state.iter().position(|f| f.target.matches(Some(device)))?;
+            let f = &mut settings.app_state[idx];
+            let spoil = f.spoil;
+            f.remaining = f.remaining.saturating_sub(1);
+            if f.remaining == 0 {
+                settings.app_state.remove(idx);
+            }
+            spoil
+        };
+        lock(&self.inner.stats).app_state_spoiled += 1;
+        log::info!("fault: spoiling an app-state answer to {}:{} ({})", device.0, device.1, spoil.name());
+        Some(spoil)
+    }
+
     /// Whether a WebSocket upgrade must be refused now, and how (counts it).
     pub fn refusal(&self) -> Option<RefuseHow> {
         let mut settings = lock(&self.inner.settings);
@@ -187,6 +208,11 @@ impl Faults {
                 let mut settings = lock(&self.inner.settings);
                 settings.pairing_code_refusals.push(r);
                 json!({ "pairingCodeRefusals": pairing_code_refusals_json(&settings) })
+            }
+            Fault::AppState(f) => {
+                let mut settings = lock(&self.inner.settings);
+                settings.app_state.push(f);
+                json!({ "appState": app_state_json(&settings) })
             }
             Fault::Delay(delay) => {
                 let mut settings = lock(&self.inner.settings);
@@ -289,6 +315,7 @@ impl Faults {
             "delay": delay_json(&settings),
             "loginFailures": login_failures_json(&settings),
             "pairingCodeRefusals": pairing_code_refusals_json(&settings),
+            "appState": app_state_json(&settings),
             "refusingMs": refusing_ms,
         })
     }
@@ -318,6 +345,7 @@ impl Faults {
                 "streamErrors": s.stream_errors,
                 "loginFailures": s.login_failures,
                 "pairingCodeRefusals": s.pairing_code_refusals,
+                "appStateSpoiled": s.app_state_spoiled,
                 "malformedFrames": s.malformed_frames,
                 "refused": s.refused,
             },
@@ -366,6 +394,10 @@ fn login_failures_json(s: &Settings) -> Value {
 
 fn pairing_code_refusals_json(s: &Settings) -> Value {
     s.pairing_code_refusals.iter().map(|r| json!({ "code": r.code, "remaining": r.remaining, "phone": r.phone })).collect()
+}
+
+fn app_state_json(s: &Settings) -> Value {
+    s.app_state.iter().map(|f| json!({ "kind": f.spoil.name(), "remaining": f.remaining, "target": f.target.describe() })).collect()
 }
 
 #[cfg(test)]
