@@ -44,11 +44,9 @@ afterAll(async () => {
   await mock?.close()
 })
 
-/** The peer's app-state events as { event, data } (messages.update as Baileys' update items). */
+/** The peer's app-state events as { event, data }. */
 function peerEvents() {
-  return peer.events
-    .filter((e) => APP_STATE_EVENTS.includes(e.event) || (e.event === 'update' && e.update && e.status == null))
-    .map((e) => (e.event === 'update' ? { event: 'messages.update', data: [{ key: e.key, update: e.update }] } : { event: e.event, data: e.data }))
+  return peer.events.filter((e) => APP_STATE_EVENTS.includes(e.event)).map(({ event, data }) => ({ event, data }))
 }
 
 /** The `chats.update` field each chat change sets. */
