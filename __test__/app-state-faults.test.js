@@ -7,7 +7,7 @@
 
 const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { tmpDir, waitFor, autoScan, exchange, userJid } = require('./helpers')
+const { tmpDir, waitFor, autoScan, exchange, userJid, until } = require('./helpers')
 
 jest.setTimeout(180000)
 
@@ -47,13 +47,6 @@ afterAll(async () => {
   await mock?.close()
 })
 
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const archived = (value) => updates.some((u) => u.id === BOB && u.archived === value)
 const muted = (until) => updates.some((u) => u.id === GROUP && u.muteEndTime === until)

@@ -3,7 +3,7 @@
 // reports Baileys' `call` event with the same shape, for every way a call ends: declined with
 // `rejectCall` (which reaches the mock as the same <reject> stanza), not answered in time
 // (`timeout`), hung up by the caller, or answered on another device of the callee.
-const { aliceAndBob, waitFor, userJid, openBaileysPeer, expectShardError } = require('./helpers')
+const { aliceAndBob, waitFor, userJid, openBaileysPeer, expectShardError, until } = require('./helpers')
 
 let ctx
 let peer // a Baileys client of its own account
@@ -38,13 +38,6 @@ const ourCalls = (id) => bobsCalls.filter((c) => c.id === id)
 /** The `call` items a Baileys peer reported for call `id` so far. */
 const theirCalls = (who, id) => who.events.filter((e) => e.event === 'call').flatMap((e) => e.calls).filter((c) => c.id === id)
 
-async function until(what, check, ms = 20000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Polls the mock's log of call `id` until `check(log)` holds. */
 async function callLogWhen(id, check) {

@@ -6,7 +6,7 @@
 
 const { MockServer } = require('../testing')
 const { chatModificationToAppPatch, LabelAssociationType } = require('..')
-const { openBaileysPeer, linkToAccount, asPeerValue, expectShardError } = require('./helpers')
+const { openBaileysPeer, linkToAccount, asPeerValue, expectShardError, until } = require('./helpers')
 
 jest.setTimeout(180000)
 
@@ -72,13 +72,6 @@ function comparable(events, event, mod) {
     .filter((data) => !Array.isArray(data) || data.length)
 }
 
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** The events of `list` of one kind after position `from`, once they stop coming. */
 async function settled(list, from, event) {

@@ -11,7 +11,7 @@ const path = require('node:path')
 const { ShardError, downloadMediaMessage } = require('..')
 const { MockServer } = require('../testing')
 const { BaileysChild } = require('./baileys-peer')
-const { pairedManager, userJid, shardEvent, peerEvent } = require('./helpers')
+const { pairedManager, userJid, shardEvent, peerEvent, until } = require('./helpers')
 
 let mock
 let manager
@@ -81,15 +81,6 @@ function groupTexts(shardId) {
   return seen
 }
 
-async function until(what, check, ms = 20000) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    const value = check()
-    if (value) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-}
 
 /** The first peer event from now on matching `pred` (or a command error). */
 function peerNext(what, pred, ms = 30000) {

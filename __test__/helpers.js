@@ -202,4 +202,18 @@ function asPeerValue(value) {
   return Object.fromEntries(Object.keys(value).filter((k) => value[k] !== undefined && typeof value[k] !== 'function').map((k) => [k, asPeerValue(value[k])]))
 }
 
-module.exports = { linkToAccount, asPeerValue, ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, outsideAddress, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }
+/**
+ * Polls `check` until it returns something truthy (which it resolves to); fails after `ms`
+ * naming `what` (a string, or a function called then, to say what was seen instead).
+ */
+async function until(what, check, ms = 30000) {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = check()
+    if (value) return value
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+module.exports = { until, linkToAccount, asPeerValue, ROOT, TEST_ADDON, RELEASE_ADDON, tmpDir, outsideAddress, waitFor, autoScan, pairedManager, aliceAndBob, exchange, userJid, runChild, expectShardError, openBaileysPeer, shardsAndBaileys, shardEvent, peerEvent }

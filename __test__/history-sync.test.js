@@ -6,7 +6,7 @@
 
 const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { tmpDir, waitFor, openBaileysPeer } = require('./helpers')
+const { tmpDir, waitFor, openBaileysPeer, until } = require('./helpers')
 
 jest.setTimeout(120000)
 
@@ -114,13 +114,6 @@ async function linkShard(id, socketConfig) {
   return { manager, history, state, errors }
 }
 
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 test('a seeded account sends its history to a shard as to a Baileys device of the same account', async () => {
   const summary = await mock.seedAccount(PHONE, seed())

@@ -6,7 +6,7 @@
 
 const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { tmpDir, waitFor, openBaileysPeer } = require('./helpers')
+const { tmpDir, waitFor, openBaileysPeer, until } = require('./helpers')
 
 jest.setTimeout(180000)
 
@@ -45,13 +45,6 @@ function plain(value) {
   return Object.fromEntries(Object.keys(value).filter((k) => value[k] !== undefined && typeof value[k] !== 'function').map((k) => [k, plain(value[k])]))
 }
 
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Resolves once `count()` has not changed for `ms`. */
 async function settled(count, ms = 2000) {

@@ -3,7 +3,7 @@
 // a message its sender deletes for everyone reaches both as the same `messages.update`, and
 // both say `connection.update { receivedPendingNotifications: true }` once the server has
 // delivered what was waiting for them.
-const { aliceAndBob, waitFor, userJid, openBaileysPeer, tmpDir } = require('./helpers')
+const { aliceAndBob, waitFor, userJid, openBaileysPeer, tmpDir, until } = require('./helpers')
 const { ShardManager } = require('..')
 
 let ctx
@@ -19,13 +19,6 @@ afterAll(async () => {
   await ctx?.close()
 })
 
-async function until(what, check, ms = 20000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Our events as the Baileys peer reports them: plain JSON. */
 const asJson = (value) => JSON.parse(JSON.stringify(value))

@@ -108,6 +108,26 @@ pub struct DeviceRecord {
     pub props: CompanionProps,
 }
 
+#[cfg(test)]
+impl Account {
+    /// Links a device with no keys (for tests that only route stanzas to it); returns its id.
+    pub fn link_placeholder_device(&mut self) -> u16 {
+        let (id, key_index) = self.reserve_device();
+        let record = DeviceRecord {
+            id,
+            noise_pub: [0; 32],
+            identity_pub: [0; 32],
+            key_index,
+            signed_identity: Vec::new(),
+            bundle: KeyBundle::default(),
+            key_shared: true,
+            props: CompanionProps::default(),
+        };
+        self.devices.insert(id, record);
+        id
+    }
+}
+
 /// The account's app-state sync key, which the mock phone shares with every companion (all
 /// devices of an account must agree on it).
 #[derive(Clone, Debug)]

@@ -315,7 +315,6 @@ fn record_answer(state: &impl CallsState, me: &DeviceAddr, action: &Node, call_i
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{CompanionProps, DeviceRecord, KeyBundle};
 
     const CALLER: &str = "15550001111";
     const CALLEE: &str = "15550002222";
@@ -347,19 +346,7 @@ mod tests {
             let mut dir = lock(&state.directory);
             let account = dir.account_for_phone(CALLEE, "callee");
             for _ in 0..2 {
-                let (id, key_index) = account.reserve_device();
-                let record = DeviceRecord {
-                    id,
-                    noise_pub: [0; 32],
-                    identity_pub: [0; 32],
-                    key_index,
-                    signed_identity: Vec::new(),
-                    bundle: KeyBundle::default(),
-                    key_shared: true,
-                    props: CompanionProps::default(),
-                };
-                account.devices.insert(id, record);
-                ids.push(id);
+                ids.push(account.link_placeholder_device());
             }
         }
         (Arc::new(state), ids)

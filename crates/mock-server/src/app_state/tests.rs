@@ -6,7 +6,6 @@ use waproto::whatsapp::syncd_mutation::SyncdOperation;
 
 use super::*;
 use crate::account_seed::{SeedChat, SeedContact};
-use crate::accounts::{CompanionProps, DeviceRecord, KeyBundle};
 
 const PHONE: &str = "15550001111";
 
@@ -44,18 +43,7 @@ fn state() -> TestState {
         let mut dir = lock(&state.directory);
         let account = dir.account_for_phone(PHONE, "alice");
         for _ in 0..2 {
-            let (id, key_index) = account.reserve_device();
-            let record = DeviceRecord {
-                id,
-                noise_pub: [0; 32],
-                identity_pub: [0; 32],
-                key_index,
-                signed_identity: Vec::new(),
-                bundle: KeyBundle::default(),
-                key_shared: true,
-                props: CompanionProps::default(),
-            };
-            account.devices.insert(id, record);
+            account.link_placeholder_device();
         }
     }
     state
