@@ -242,6 +242,7 @@ export interface ShardSocketEventMap {
   'blocklist.update': [BlocklistUpdate]
   'labels.edit': [LabelEdit]
   'labels.association': [LabelAssociationEvent]
+  'group.join-request': [GroupJoinRequest]
   call: [WACallEvent[]]
 }
 
@@ -252,6 +253,16 @@ export interface LabelEdit {
   color: number | null
   deleted: boolean | null
   predefinedId?: string
+}
+
+/** `group.join-request` (to a group's admins): someone asked to join (`created`), an admin said no (`rejected`), or the asker withdrew (`revoked`). */
+export interface GroupJoinRequest {
+  id: string
+  author?: string
+  participant: string
+  action: 'created' | 'rejected' | 'revoked'
+  /** How they asked (`created` only), e.g. `'invite_link'`. */
+  method?: string
 }
 
 /** Baileys' `labels.association`: a label put on (`'add'`) or taken off (`'remove'`) a chat. */
@@ -1138,6 +1149,7 @@ export interface ShardManagerEventMap {
   'messaging-history.set': [ForwardedEvent<MessagingHistorySet>]
   'labels.edit': [ForwardedEvent<LabelEdit>]
   'labels.association': [ForwardedEvent<LabelAssociationEvent>]
+  'group.join-request': [ForwardedEvent<GroupJoinRequest>]
   call: [ForwardedEvent<WACallEvent[]>]
 }
 

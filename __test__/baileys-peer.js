@@ -118,7 +118,7 @@ async function connect() {
   sock.ev.on('call', (calls) => report({ event: 'call', calls }))
   // Which events Baileys delivers together (one ev.process map), for the sock.ev oracle.
   sock.ev.process((events) => report({ event: 'process', names: Object.keys(events).sort() }))
-  for (const name of ['groups.upsert', 'groups.update', 'group-participants.update', 'contacts.update']) {
+  for (const name of ['groups.upsert', 'groups.update', 'group-participants.update', 'group.join-request', 'contacts.update']) {
     sock.ev.on(name, (data) => report({ event: name, data }))
   }
   sock.ev.on('messages.update', (updates) => {

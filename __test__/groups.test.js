@@ -360,10 +360,16 @@ describe('a group of two shards and Baileys 6.7.21', () => {
     expect(meta).toMatchObject({ joinApprovalMode: true })
     expect(plain(meta)).toEqual(await baileys('groupMetadata', gid))
 
-    // With approval on, a link join waits for an admin: groupAcceptInvite resolves to undefined.
+    // With approval on, a link join waits for an admin: groupAcceptInvite resolves to undefined,
+    // and every admin gets group.join-request (carol, a Baileys admin for now, is the oracle).
+    await alice.groupParticipantsUpdate(gid, [carolJid], 'promote')
     await bob.groupLeave(gid)
     const code = await alice.groupInviteCode(gid)
+    const asked = atShard('alice', 'group.join-request', (r) => r.id === gid && r.action === 'created')
+    const askedAtCarol = atPeer('group.join-request', (r) => r.id === gid && r.action === 'created')
     expect(await bob.groupAcceptInvite(code)).toBeUndefined()
+    expect(await asked).toEqual({ id: gid, author: bobJid, participant: bobJid, action: 'created', method: 'invite_link' })
+    expect(plain(await asked)).toEqual((await askedAtCarol).data)
     const requests = await alice.groupRequestParticipantsList(gid)
     expect(requests).toEqual([{ jid: bobJid, request_method: 'invite_link', request_time: expect.stringMatching(/^\d+$/) }])
     const joined = atShard('alice', 'group-participants.update', (d) => d.id === gid && d.action === 'add' && d.participants.includes(bobJid))
@@ -373,6 +379,17 @@ describe('a group of two shards and Baileys 6.7.21', () => {
     expect(await alice.groupRequestParticipantsList(gid)).toEqual([])
     // No request pending for that jid any more.
     expect(await alice.groupRequestParticipantsUpdate(gid, [bobJid], 'reject')).toEqual([{ status: '404', jid: bobJid }])
+    // A rejected request: the admins are told.
+    await bob.groupLeave(gid)
+    await bob.groupAcceptInvite(code)
+    const refused = atShard('alice', 'group.join-request', (r) => r.id === gid && r.action === 'rejected')
+    const refusedAtCarol = atPeer('group.join-request', (r) => r.id === gid && r.action === 'rejected')
+    expect(await alice.groupRequestParticipantsUpdate(gid, [bobJid], 'reject')).toEqual([{ status: '200', jid: bobJid }])
+    expect(await refused).toEqual({ id: gid, author: aliceJid, participant: bobJid, action: 'rejected' })
+    expect(plain(await refused)).toEqual((await refusedAtCarol).data)
+    await alice.groupParticipantsUpdate(gid, [carolJid], 'demote')
+    await bob.groupAcceptInvite(code)
+    await alice.groupRequestParticipantsUpdate(gid, [bobJid], 'approve')
     // Admins only; bad modes are INVALID_ARGUMENT naming the values.
     await expectShardError(bob.groupRequestParticipantsList(gid), 'INVALID_ARGUMENT', /403/)
     await expectShardError(alice.groupJoinApprovalMode(gid, 'maybe'), 'INVALID_ARGUMENT', /'on' or 'off'/)

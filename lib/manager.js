@@ -17,7 +17,7 @@ const FORWARDED = new Set([
   'messages.upsert', 'messages.update', 'messages.delete', 'messages.reaction', 'message-receipt.update',
   'messaging-history.set', 'chats.upsert', 'chats.update', 'chats.delete', 'blocklist.set', 'blocklist.update',
   'call', 'contacts.upsert', 'contacts.update', 'groups.upsert', 'groups.update', 'group-participants.update',
-  'presence.update', 'creds.update', 'labels.edit', 'labels.association',
+  'presence.update', 'creds.update', 'labels.edit', 'labels.association', 'group.join-request',
 ])
 
 /** `call` items carry their `date` as milliseconds from the native side; Baileys gives a `Date`. */

@@ -9,11 +9,11 @@
 const EVENTS = {
   works: ['connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'messages.reaction', 'message-receipt.update',
     'presence.update', 'groups.upsert', 'groups.update', 'group-participants.update', 'blocklist.set', 'blocklist.update', 'call',
-    'messaging-history.set', 'contacts.upsert', 'chats.delete', 'messages.delete', 'labels.edit', 'labels.association'],
+    'messaging-history.set', 'contacts.upsert', 'chats.delete', 'messages.delete', 'labels.edit', 'labels.association', 'group.join-request'],
   // chats.upsert only for groups we create or join; chats.update for groups and app state;
   // contacts.update for pictures and push names (issue #16).
   partly: ['chats.upsert', 'chats.update', 'contacts.update'],
-  'not yet': ['chats.phoneNumberShare', 'messages.media-update', 'group.join-request',
+  'not yet': ['chats.phoneNumberShare', 'messages.media-update',
     'newsletter.reaction', 'newsletter.view', 'newsletter-participants.update', 'newsletter-settings.update'],
 }
 

@@ -1,11 +1,12 @@
 //! Baileys' group events from the engine's `Event::GroupUpdate` (one per action of a `w:gp2`
 //! notification), as Baileys 6.7.21 derives them: `handleGroupNotification` turns the
 //! notification into a stub message (upserted as `messages.upsert` `append`), then
-//! `processMessage` turns the stub into `group-participants.update` / `groups.update`;
+//! `processMessage` turns the stub into `group-participants.update` / `groups.update` /
+//! `group.join-request`;
 //! a `create` also gives `chats.upsert` and `groups.upsert`, an ephemeral change a
 //! `protocolMessage` and `chats.update`.
 
-use wacore::stanza::groups::{GroupNotificationAction, GroupParticipantInfo};
+use wacore::stanza::groups::{GroupNotificationAction, GroupParticipantInfo, MembershipRequestMethod};
 use wacore::types::events::GroupUpdate;
 
 use crate::baileys_events::messages_upsert;
@@ -30,6 +31,7 @@ mod stub {
     pub const GROUP_PARTICIPANT_CHANGE_NUMBER: i64 = 33;
     pub const GROUP_MEMBERSHIP_JOIN_APPROVAL_MODE: i64 = 145;
     pub const GROUP_MEMBER_ADD_MODE: i64 = 171;
+    pub const GROUP_MEMBERSHIP_JOIN_APPROVAL_REQUEST_NON_ADMIN_ADD: i64 = 172;
 }
 
 /// `proto.Message.ProtocolMessage.Type.EPHEMERAL_SETTING`.
@@ -58,6 +60,15 @@ impl Stub {
 
 fn jids(participants: &[GroupParticipantInfo]) -> Vec<String> {
     participants.iter().map(|p| p.jid.to_string()).collect()
+}
+
+/// A join request's `request_method` as WhatsApp writes it.
+fn request_method(method: &MembershipRequestMethod) -> &'static str {
+    match method {
+        MembershipRequestMethod::InviteLink => "invite_link",
+        MembershipRequestMethod::LinkedGroupJoin => "linked_group_join",
+        MembershipRequestMethod::NonAdminAdd => "non_admin_add",
+    }
 }
 
 fn on_off(on: bool) -> String {
@@ -181,6 +192,25 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
                 BValue::obj([("type", BValue::Int(EPHEMERAL_SETTING)), ("ephemeralExpiration", BValue::Uint((*expiration).into()))]);
             Stub { stub_type: None, params: Vec::new(), message: Some(BValue::obj([("protocolMessage", protocol)])), key_participant: None }
         }
+        // Join requests (to admins). Baileys names the requester from a `<participant>` child,
+        // else from the notification's `participant` (the one who asked, or the admin who
+        // rejected); a request withdrawn by its own requester is `revoked`, else `rejected`.
+        GroupNotificationAction::CreatedMembershipRequests { request_method: method, requests, .. } => {
+            let Some(requester) = author.clone().or_else(|| requests.first().map(|r| r.jid.to_string())) else {
+                return events;
+            };
+            let method = request_method(method);
+            derived.push(join_request(&group, author.as_deref(), &requester, "created", Some(method)));
+            Stub::new(stub::GROUP_MEMBERSHIP_JOIN_APPROVAL_REQUEST_NON_ADMIN_ADD, vec![requester, "created".into(), method.into()])
+        }
+        GroupNotificationAction::RevokedMembershipRequests { participants } => {
+            let Some(requester) = participants.first().map(ToString::to_string).or_else(|| author.clone()) else {
+                return events;
+            };
+            let action = if author.as_deref().is_some_and(|a| same_user(&requester, a)) { "revoked" } else { "rejected" };
+            derived.push(join_request(&group, author.as_deref(), &requester, action, None));
+            Stub::new(stub::GROUP_MEMBERSHIP_JOIN_APPROVAL_REQUEST_NON_ADMIN_ADD, vec![requester, action.into()])
+        }
         // Community, moderation and other notifications have no Baileys 6.7.21 event.
         _ => return events,
     };
@@ -205,6 +235,20 @@ pub fn from_group_update(u: &GroupUpdate, me: &[String]) -> Vec<(&'static str, B
     events.push(messages_upsert(vec![message], UpsertType::Append));
     events.extend(derived);
     events
+}
+
+/// Baileys' `group.join-request` `{ id, author, participant, action, method }`.
+fn join_request(group: &str, author: Option<&str>, participant: &str, action: &str, method: Option<&str>) -> (&'static str, BValue) {
+    let mut request = BValue::obj([("id", BValue::str(group))]);
+    if let Some(author) = author {
+        request.set("author", BValue::str(author));
+    }
+    request.set("participant", BValue::str(participant));
+    request.set("action", BValue::str(action));
+    if let Some(method) = method {
+        request.set("method", BValue::str(method));
+    }
+    ("group.join-request", request)
 }
 
 impl Shard {

@@ -250,10 +250,18 @@ pub(super) fn accept_invite(groups: &mut GroupDirectory, me: &DeviceAddr, iq: &N
     }
     if group.join_approval {
         // Waits for an admin (membership_requests_action); asking twice is one request.
-        if !group.join_requests.iter().any(|(p, _)| *p == me.phone) {
-            group.join_requests.push((me.phone.clone(), unix_now()));
+        let reply = result(iq, vec![NodeBuilder::new("membership_approval_request").attr("jid", group.jid()).build()]);
+        if group.join_requests.iter().any(|(p, _)| *p == me.phone) {
+            return Outcome::reply(reply);
         }
-        return Outcome::reply(result(iq, vec![NodeBuilder::new("membership_approval_request").attr("jid", group.jid()).build()]));
+        group.join_requests.push((me.phone.clone(), unix_now()));
+        // The admins are told, as WhatsApp tells them (`created_membership_requests`).
+        let action = NodeBuilder::new("created_membership_requests")
+            .attr("request_method", "invite_link")
+            .children([NodeBuilder::new("requested_user").attr("jid", pn(&me.phone)).build()])
+            .build();
+        let fanout = vec![Fanout { group_jid: group.jid(), actor: me.phone.clone(), recipients: group.admin_phones(), action }];
+        return Outcome { reply, fanout };
     }
     group.participants.push((me.phone.clone(), Role::Member));
     let action = NodeBuilder::new("add")

@@ -275,6 +275,7 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             let approve = decision.tag == "approve";
             let mut answered = Vec::new();
             let mut added = Vec::new();
+            let mut rejected = Vec::new();
             for p in kids(decision) {
                 let jid = attr(p, "jid").unwrap_or_default();
                 let phone = phone_of(dir, &jid);
@@ -283,9 +284,12 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
                 match (pending, phone) {
                     (Some(i), Some(phone)) => {
                         group.join_requests.remove(i);
+                        let participant = NodeBuilder::new("participant").attr("jid", pn(&phone)).build();
                         if approve {
                             group.participants.push((phone.clone(), Role::Member));
-                            added.push(NodeBuilder::new("participant").attr("jid", pn(&phone)).build());
+                            added.push(participant);
+                        } else {
+                            rejected.push(participant);
                         }
                     }
                     _ => node = node.attr("error", "404"),
@@ -297,7 +301,12 @@ fn dispatch(dir: &Directory, groups: &mut GroupDirectory, invite_only: &HashSet<
             } else {
                 vec![notify_all(group, NodeBuilder::new("add").attr("reason", "approval").children(added).build())]
             };
-            if let Some(approved) = fanout.first().map(Fanout::participant_phones) {
+            if !rejected.is_empty() {
+                // The admins learn that the requests are gone (`revoked_membership_requests`).
+                let action = NodeBuilder::new("revoked_membership_requests").children(rejected).build();
+                fanout.push(Fanout { group_jid: group.jid(), actor: me.phone.clone(), recipients: group.admin_phones(), action });
+            }
+            if let Some(approved) = fanout.first().filter(|_| approve).map(Fanout::participant_phones) {
                 fanout.extend(communities::mirror_membership(groups, &id, "add", &approved, &me.phone));
             }
             Outcome {

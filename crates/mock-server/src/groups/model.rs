@@ -117,6 +117,11 @@ impl Group {
         self.participants.iter().map(|(p, _)| p.clone()).collect()
     }
 
+    /// The admins' phones (join requests are told to them only).
+    pub fn admin_phones(&self) -> Vec<String> {
+        self.participants.iter().filter(|(_, r)| r.is_admin()).map(|(p, _)| p.clone()).collect()
+    }
+
     pub(crate) fn set_role(&mut self, phone: &str, role: Role) {
         if let Some(entry) = self.participants.iter_mut().find(|(p, _)| p == phone) {
             entry.1 = role;
