@@ -9,6 +9,7 @@ const { ShardConnection } = require('./connection')
 const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
+const { peerDataCalls } = require('./socket-peer-data')
 const { communityCalls } = require('./socket-communities')
 const { newsletterCalls } = require('./socket-newsletters')
 const { businessCalls } = require('./socket-business')
@@ -603,6 +604,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, internalCalls, communityCalls, newsletterCalls, businessCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, peerDataCalls, internalCalls, communityCalls, newsletterCalls, businessCalls)
 
 module.exports = { ShardSocket }

@@ -588,7 +588,16 @@ impl Shard {
 
     fn on_messages(&self, batch: &wacore::types::events::MessageBatch) {
         // Those the durability hook committed were handed over by `hand_over` already.
-        if !batch.hook_committed {
+        if batch.hook_committed {
+            return;
+        }
+        // A message the phone resent (a placeholder resend answer) is reported from the phone's
+        // answer itself, as Baileys does (peer_data_ops.rs), not from the engine's rebuilt copy.
+        let resent = |m: &&wacore::types::events::InboundMessage| m.info.unavailable_request_id.is_some();
+        if batch.messages.iter().any(|m| resent(&m)) {
+            let others: Vec<_> = batch.messages.iter().filter(|m| !resent(m)).cloned().collect();
+            self.report_messages(&others, None);
+        } else {
             self.report_messages(&batch.messages, None);
         }
     }
@@ -744,7 +753,8 @@ impl Shard {
     /// `upsert`, whose handlers settle `settlement` when they have finished.
     fn upsert_settled(&self, messages: Vec<BValue>, kind: UpsertType, settled: Option<Settlement>) {
         let contacts = baileys_events::contacts_update_from_push_names(&messages);
-        let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
+        let mut derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
+        derived.extend(messages.iter().flat_map(crate::peer_data_ops::resent_messages));
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
         events.extend(contacts);
         events.extend(derived);
