@@ -22,13 +22,7 @@ let peer
 let sock
 beforeAll(async () => {
   mock = await MockServer.start({ port: 0 })
-  // One chat of 30 messages, newest first: M00 (NOW) … M29 (NOW - 29 min); every third is ours.
-  const messages = []
-  for (let i = 0; i < COUNT; i++) {
-    const id = `M${String(i).padStart(2, '0')}`
-    messages.push({ from: i % 3 === 0 ? PHONE : BOB, chat: BOB, text: `message ${i}`, timestamp: NOW - 60 * i, id })
-  }
-  await mock.seedAccount(PHONE, { pushName: 'PDO Owner', contacts: [{ id: BOB, notify: 'Bobby' }], messages })
+  await mock.seedAccount(PHONE, bobChat(COUNT))
   ours = await linkShard('pdo')
   sock = ours.manager.socket('pdo')
   ;({ peer } = await openBaileysPeer(mock, 'pdo-peer', { socket: { syncFullHistory: true }, pairPhone: PHONE }))
@@ -80,10 +74,22 @@ async function until(what, check, ms = 30000) {
 
 const onDemand = (events) => events.filter((e) => e.event === 'messaging-history.set' && e.data.syncType === 6).map((e) => e.data)
 
+/** The account's chat with Bob: `count` messages, newest first, M00 (NOW) … one a minute older; every third is ours. */
+function bobChat(count) {
+  const messages = []
+  for (let i = 0; i < count; i++) {
+    const id = `M${String(i).padStart(2, '0')}`
+    messages.push({ from: i % 3 === 0 ? PHONE : BOB, chat: BOB, text: `message ${i}`, timestamp: NOW - 60 * i, id })
+  }
+  return { pushName: 'PDO Owner', contacts: [{ id: BOB, notify: 'Bobby' }], messages }
+}
+
 test('fetchMessageHistory: the phone answers with an ON_DEMAND chunk of older messages, the same for a shard and for Baileys', async () => {
-  // Up to 10 messages older than M10 (sent 10 minutes before NOW): M11 … M20.
-  const oldestKey = { remoteJid: BOB, fromMe: false, id: 'M10' }
-  const oldestMs = (NOW - 600) * 1000
+  // The phone finds 30 older messages (the devices got M00 … M29 when they linked).
+  await mock.seedAccount(PHONE, bobChat(2 * COUNT))
+  // Up to 10 messages older than M29: M30 … M39.
+  const oldestKey = { remoteJid: BOB, fromMe: false, id: 'M29' }
+  const oldestMs = (NOW - 29 * 60) * 1000
   const ourId = await sock.fetchMessageHistory(10, oldestKey, oldestMs)
   const peerId = await peer.call('fetchMessageHistory', 10, oldestKey, oldestMs)
   expect(typeof ourId).toBe('string')
@@ -94,23 +100,24 @@ test('fetchMessageHistory: the phone answers with an ON_DEMAND chunk of older me
   const peerSet = await until('Baileys ON_DEMAND history', () =>
     onDemand(peer.events.filter((e) => e.event === 'messaging-history.set')).find((d) => d.peerDataRequestSessionId === peerId))
 
-  expect(ourSet.messages.map((m) => m.key.id)).toEqual(['M11', 'M12', 'M13', 'M14', 'M15', 'M16', 'M17', 'M18', 'M19', 'M20'])
-  expect(ourSet.messages[0].message.conversation).toBe('message 11')
-  expect(ourSet.messages[0].key).toMatchObject({ remoteJid: BOB, fromMe: false, id: 'M11' })
-  expect(ourSet.messages[1].key.fromMe).toBe(true) // M12: every third message is the account's own
+  expect(ourSet.messages.map((m) => m.key.id)).toEqual(['M30', 'M31', 'M32', 'M33', 'M34', 'M35', 'M36', 'M37', 'M38', 'M39'])
+  expect(ourSet.messages[0].message.conversation).toBe('message 30')
+  expect(ourSet.messages[0].key).toMatchObject({ remoteJid: BOB, fromMe: true, id: 'M30' })
   expect(ourSet.chats.map((c) => c.id)).toEqual([BOB])
-  expect('isLatest' in ourSet).toBe(false)
-  // Field by field, but for the request id each side chose.
-  const { peerDataRequestSessionId: _a, ...ourRest } = json(ourSet)
-  const { peerDataRequestSessionId: _b, ...peerRest } = peerSet
-  expect(ourRest).toEqual(peerRest)
+  expect(ourSet.isLatest).toBe(false)
+  // Field by field: the messages and the chunk's fields. Baileys' event buffer leaves out the
+  // chats and contacts it already reported in this socket's life (the chat came with the
+  // linking history); a shard reports them again (README).
+  expect(json(ourSet.messages)).toEqual(peerSet.messages)
+  for (const field of ['syncType', 'progress', 'isLatest']) expect(ourSet[field]).toEqual(peerSet[field])
+  expect(peerSet.chats).toEqual([])
   expect(ours.errors).toEqual([])
 })
 
 test('fetchMessageHistory past the oldest message: an ON_DEMAND chunk without messages, as for Baileys', async () => {
-  const oldestKey = { remoteJid: BOB, fromMe: false, id: 'M29' }
-  const ourId = await sock.fetchMessageHistory(50, oldestKey, (NOW - 29 * 60) * 1000)
-  const peerId = await peer.call('fetchMessageHistory', 50, oldestKey, (NOW - 29 * 60) * 1000)
+  const oldestKey = { remoteJid: BOB, fromMe: false, id: 'M59' }
+  const ourId = await sock.fetchMessageHistory(50, oldestKey, (NOW - 59 * 60) * 1000)
+  const peerId = await peer.call('fetchMessageHistory', 50, oldestKey, (NOW - 59 * 60) * 1000)
   const ourSet = await until('our ON_DEMAND history', () => onDemand(ours.events).find((d) => d.peerDataRequestSessionId === ourId))
   const peerSet = await until('Baileys ON_DEMAND history', () =>
     onDemand(peer.events.filter((e) => e.event === 'messaging-history.set')).find((d) => d.peerDataRequestSessionId === peerId))

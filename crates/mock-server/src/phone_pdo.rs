@@ -52,7 +52,13 @@ pub fn from_companion(state: &impl PhonePdoState, me: &DeviceAddr, is_lid: bool,
             return;
         }
     };
+    // What a client sends its own devices comes wrapped in a `deviceSentMessage` (Baileys).
+    let message = match message.device_sent_message.as_option().and_then(|d| d.message.as_option()) {
+        Some(inner) => inner.clone(),
+        None => message,
+    };
     let Some(request) = message.protocol_message.as_option().and_then(|p| p.peer_data_operation_request_message.as_option()) else {
+        log::debug!("{}:{}: mock phone got message {message_id}, no peer data operation request", me.phone, me.device);
         return;
     };
     let answer = match answer(state, &me.phone, message_id, request) {
@@ -197,5 +203,6 @@ fn send(state: &impl PhonePdoState, me: &DeviceAddr, is_lid: bool, message: &wa:
         }
     };
     let (id, node) = node;
+    log::info!("{}:{}: mock phone sends its answer as {id}", me.phone, me.device);
     lock(state.router()).deliver(&(me.phone.clone(), me.device), "message", &id, &me.phone, node);
 }

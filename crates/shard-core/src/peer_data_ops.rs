@@ -121,15 +121,14 @@ impl Shard {
 }
 
 /// What Baileys' `processMessage` reports for the phone's answer to placeholder resend
-/// requests (a `protocolMessage` `PEER_DATA_OPERATION_REQUEST_RESPONSE_MESSAGE` from this
-/// account): one `messages.upsert` per message it carries, `{ messages: [WebMessageInfo],
+/// requests (a `protocolMessage` `PEER_DATA_OPERATION_REQUEST_RESPONSE_MESSAGE`; the engine
+/// takes them only from this account's phone): one `messages.upsert` per message it carries, `{ messages: [WebMessageInfo],
 /// type: 'notify', requestId }`. Nothing for any other message, nor for an answer without
 /// messages (the phone did not know them).
 pub fn resent_messages(message: &BValue) -> Vec<(&'static str, BValue)> {
-    let from_me = matches!(message.get("key").and_then(|k| k.get("fromMe")), Some(BValue::Bool(true)));
     let Some(protocol) = message.get("message").and_then(|m| m.get("protocolMessage")) else { return Vec::new() };
     let is_response = matches!(protocol.get("type"), Some(BValue::Int(PDO_RESPONSE)) | Some(BValue::Uint(17)));
-    let Some(response) = protocol.get("peerDataOperationRequestResponseMessage").filter(|_| from_me && is_response) else {
+    let Some(response) = protocol.get("peerDataOperationRequestResponseMessage").filter(|_| is_response) else {
         return Vec::new();
     };
     let request_id = response.get("stanzaId").cloned().unwrap_or(BValue::Null);
@@ -222,8 +221,7 @@ mod tests {
         let Some(BValue::Array(messages)) = data.get("messages") else { panic!("no messages") };
         assert_eq!(messages[0].get("key").and_then(|k| k.get("id")).and_then(BValue::as_str), Some("M1"));
         assert_eq!(messages[0].get("message").and_then(|m| m.get("conversation")).and_then(BValue::as_str), Some("hi"));
-        // Not from this account, or no messages: nothing.
-        assert!(resent_messages(&pdo_answer(false, Some(info.encode_to_vec()))).is_empty());
+        // No messages: nothing.
         assert!(resent_messages(&pdo_answer(true, None)).is_empty());
     }
 }

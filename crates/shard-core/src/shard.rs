@@ -588,16 +588,7 @@ impl Shard {
 
     fn on_messages(&self, batch: &wacore::types::events::MessageBatch) {
         // Those the durability hook committed were handed over by `hand_over` already.
-        if batch.hook_committed {
-            return;
-        }
-        // A message the phone resent (a placeholder resend answer) is reported from the phone's
-        // answer itself, as Baileys does (peer_data_ops.rs), not from the engine's rebuilt copy.
-        let resent = |m: &&wacore::types::events::InboundMessage| m.info.unavailable_request_id.is_some();
-        if batch.messages.iter().any(|m| resent(&m)) {
-            let others: Vec<_> = batch.messages.iter().filter(|m| !resent(m)).cloned().collect();
-            self.report_messages(&others, None);
-        } else {
+        if !batch.hook_committed {
             self.report_messages(&batch.messages, None);
         }
     }
@@ -704,6 +695,12 @@ impl Shard {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
         for inbound in messages {
+            if inbound.info.unavailable_request_id.is_some() {
+                // A message the phone resent (a placeholder resend answer): reported from the
+                // phone's answer itself, as Baileys does (peer_data_ops.rs), not from the
+                // engine's rebuilt copy.
+                continue;
+            }
             let source = &inbound.info.source;
             let key = (
                 source.chat.to_string(),
@@ -753,12 +750,17 @@ impl Shard {
     /// `upsert`, whose handlers settle `settlement` when they have finished.
     fn upsert_settled(&self, messages: Vec<BValue>, kind: UpsertType, settled: Option<Settlement>) {
         let contacts = baileys_events::contacts_update_from_push_names(&messages);
-        let mut derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
-        derived.extend(messages.iter().flat_map(crate::peer_data_ops::resent_messages));
+        let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
+        let resent: Vec<_> = messages.iter().flat_map(crate::peer_data_ops::resent_messages).collect();
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
         events.extend(contacts);
         events.extend(derived);
         self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events, settled });
+        // Each on its own, after the answer that carried it, as Baileys emits it (a batch
+        // would fold it into the answer's upsert and lose its `requestId`).
+        for event in resent {
+            self.baileys(event);
+        }
     }
 
     /// The engine client of a connected shard, or `NOT_CONNECTED`.
