@@ -60,7 +60,7 @@ fn check_key(what: &str, name: &str, key: &MessageKeyArg) -> Result<Key> {
 
 /// `count` as the request carries it (`onDemandMsgCount`, an int32): a whole number ≥ 1.
 fn check_count(count: f64) -> Result<i32> {
-    if count.is_finite() && count.fract() == 0.0 && count >= 1.0 && count <= f64::from(i32::MAX) {
+    if count.fract() == 0.0 && (1.0..=f64::from(i32::MAX)).contains(&count) {
         Ok(count as i32)
     } else {
         Err(invalid("fetchMessageHistory", format!("count must be a whole number of messages (at least 1), got {count}")))
@@ -70,7 +70,7 @@ fn check_count(count: f64) -> Result<i32> {
 /// `oldestMsgTimestamp` as the request carries it (`oldestMsgTimestampMs`, an int64), passed on
 /// as given, like Baileys.
 fn check_timestamp(timestamp: f64) -> Result<i64> {
-    if timestamp.is_finite() && timestamp.fract() == 0.0 && timestamp >= 0.0 && timestamp <= 9_007_199_254_740_991.0 {
+    if timestamp.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&timestamp) {
         Ok(timestamp as i64)
     } else {
         Err(invalid("fetchMessageHistory", format!("oldestMsgTimestamp must be a whole, non-negative number, got {timestamp}")))
