@@ -819,6 +819,8 @@ export interface PresenceUpdate {
 export interface MessagesUpsert {
   messages: WAMessage[]
   type: 'notify' | 'append'
+  /** A message the phone resent: the id of the `requestPlaceholderResend` request it answers. */
+  requestId?: string
 }
 
 /** A Baileys-shaped socket for one shard. */
@@ -1063,6 +1065,21 @@ export interface ShardSocket {
   updateMessagesPrivacy(value: WAPrivacyMessagesValue): Promise<void>
   /** The disappearing-messages timer new chats start with, in seconds (0 = off). */
   updateDefaultDisappearingMode(duration: number): Promise<void>
+  /*
+   * Peer data operations: requests to the account's own phone, as in Baileys 6.7.21.
+   */
+  /**
+   * Asks the phone for up to `count` messages of `oldestMsgKey.remoteJid` older than that
+   * message; resolves to the request's message id. The answer arrives as `messaging-history.set`
+   * with `syncType` 6 (ON_DEMAND), reported only when history is processed (`syncFullHistory` or
+   * `shouldSyncHistoryMessage`), as in Baileys.
+   */
+  fetchMessageHistory(count: number, oldestMsgKey: WAMessageKey, oldestMsgTimestamp: number | bigint | { toNumber(): number }): Promise<string>
+  /**
+   * Asks the phone to send again a message this device could not read; the answer arrives as
+   * `messages.upsert` `{ messages, type: 'notify', requestId }`. Sent at once, once per message a day.
+   */
+  requestPlaceholderResend(messageKey: WAMessageKey): Promise<undefined>
   /*
    * Connection, session and logging.
    */

@@ -108,7 +108,9 @@ async function connect() {
     ...JSON.parse(process.env.PEER_SOCKET || '{}'),
   })
   sock.ev.on('creds.update', () => { pendingSave = pendingSave.then(saveCreds) })
-  sock.ev.on('messages.upsert', ({ messages, type }) => {
+  sock.ev.on('messages.upsert', ({ messages, type, requestId }) => {
+    // A message the phone resent (requestPlaceholderResend), whole, for the oracle.
+    if (requestId) report({ event: 'resent', type, requestId, messages: plainValue(messages) })
     for (const m of messages) {
       if (m.key.id) receivedById.set(m.key.id, m)
       report({ event: 'upsert', type, key: m.key, text: m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null, stub: m.messageStubType ?? null, stubParams: m.messageStubParameters ?? null, message: m.message ?? null })

@@ -10,6 +10,7 @@ const { shardLogger } = require('./logger')
 const { protocolCalls, makeMutex } = require('./socket-protocol')
 const { privacyCalls } = require('./socket-privacy')
 const { appStateCalls } = require('./socket-app-state')
+const { peerDataCalls } = require('./socket-peer-data')
 const { communityCalls } = require('./socket-communities')
 const { newsletterCalls } = require('./socket-newsletters')
 const { businessCalls } = require('./socket-business')
@@ -604,6 +605,6 @@ class ShardSocket {
   }
 }
 
-Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, appStateCalls, internalCalls, communityCalls, newsletterCalls, businessCalls)
+Object.assign(ShardSocket.prototype, protocolCalls, privacyCalls, appStateCalls, peerDataCalls, internalCalls, communityCalls, newsletterCalls, businessCalls)
 
 module.exports = { ShardSocket }

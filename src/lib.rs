@@ -17,6 +17,7 @@ mod manager;
 mod media;
 mod newsletter_ops;
 mod options;
+mod peer_data_ops;
 mod poll_ops;
 mod privacy_ops;
 mod process_logger;

@@ -10,7 +10,7 @@
  */
 const PENDING = {
   'messages and receipts': [
-    'updateMediaMessage', 'fetchMessageHistory', 'requestPlaceholderResend', 'sendPeerDataOperationMessage',
+    'updateMediaMessage', 'sendPeerDataOperationMessage',
   ],
 }
 

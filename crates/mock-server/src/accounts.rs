@@ -13,6 +13,7 @@ use wacore_binary::Node;
 use wacore_libsignal::protocol::KeyPair;
 
 use crate::jid::split_jid;
+use crate::phone_signal::PhoneSessions;
 
 /// Something to push down one client connection.
 #[derive(Debug)]
@@ -150,10 +151,15 @@ pub struct Account {
     pub devices: BTreeMap<u16, DeviceRecord>,
     /// The mock phone (device 0) as a Signal peer: clients fan every message out to it too
     /// (Baileys always includes device 0), so it needs a pre-key bundle. Its identity key is the
-    /// ADV account key, as on a real phone. It never decrypts anything: the relay drops what
-    /// is addressed to it.
+    /// ADV account key, as on a real phone. It decrypts what the account's own companions send
+    /// it (phone_pdo.rs answers their peer data operation requests); what other accounts send
+    /// it is dropped.
     pub phone_signed_pre_key: UploadedKey,
+    /// The private half of `phone_signed_pre_key`, for a companion's `pkmsg` to the phone.
+    pub phone_signed_pre_key_pair: KeyPair,
     pub phone_registration_id: u32,
+    /// The phone's Signal sessions with the account's companions.
+    pub phone_sessions: PhoneSessions,
     pub app_state_key: AppStateKey,
     next_device_id: u16,
     next_key_index: u32,
@@ -177,6 +183,8 @@ impl Account {
             phone,
             signing_key,
             phone_signed_pre_key: UploadedKey { id: 1, public: spk.public_key.public_key_bytes().to_vec(), signature },
+            phone_signed_pre_key_pair: spk,
+            phone_sessions: PhoneSessions::default(),
             phone_registration_id: rand::random::<u32>() & 0x3fff,
             adv_raw_id,
             app_state_key,

@@ -114,7 +114,8 @@ fn chunks(seed: &AccountSeed, full: bool) -> Vec<Chunk> {
     out
 }
 
-fn web_message_info(chat: &str, m: &SeedMessage) -> wa::WebMessageInfo {
+/// A seeded message as the phone stores it.
+pub fn web_message_info(chat: &str, m: &SeedMessage) -> wa::WebMessageInfo {
     use wa::web_message_info::Status;
     wa::WebMessageInfo {
         key: buffa::MessageField::some(wa::MessageKey {
@@ -169,38 +170,93 @@ pub enum BlobFault {
 
 /// Builds, encrypts and stores every chunk; returns the `protocolMessage`s announcing them.
 pub fn notifications(seed: &AccountSeed, full: bool, media: &MediaStore, fault: BlobFault) -> Result<Vec<wa::Message>, String> {
-    let mut out = Vec::new();
-    for (i, chunk) in chunks(seed, full).into_iter().enumerate() {
-        let raw = chunk.sync.encode_to_vec();
-        let mut zlib = ZlibEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::default());
-        zlib.write_all(&raw).map_err(|e| format!("zlib: {e}"))?;
-        let mut compressed = zlib.finish().map_err(|e| format!("zlib: {e}"))?;
-        if i == 0 && fault == BlobFault::Truncated {
-            compressed.truncate(compressed.len() / 2);
-        }
-        let enc = encrypt_media(&compressed, "WhatsApp History Keys")?;
-        let direct_path = media.put("md-msg-hist", &enc.file).map_err(|e| format!("storing the history blob: {e}"))?;
-        let notification = wa::message::HistorySyncNotification {
-            file_sha256: Some(enc.file_sha256),
-            file_length: Some(compressed.len() as u64),
-            media_key: Some(enc.media_key.to_vec()),
-            file_enc_sha256: Some(enc.file_enc_sha256),
-            direct_path: Some(direct_path),
-            sync_type: Some(chunk.notification_type),
-            chunk_order: chunk.sync.chunk_order,
-            progress: chunk.sync.progress,
-            ..Default::default()
+    chunks(seed, full)
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let fault = if i == 0 { fault } else { BlobFault::None };
+            announce(&chunk.sync, chunk.notification_type, None, media, fault)
+        })
+        .collect()
+}
+
+/// The `ON_DEMAND` chunk answering a companion's `HISTORY_SYNC_ON_DEMAND` request: up to
+/// `count` messages of `chat` older than the one it names (by id, else by timestamp), oldest
+/// last as the phone sends them. A chat the phone does not know, or one with nothing older,
+/// gives a chunk without conversations.
+pub fn on_demand_chunk(seed: Option<&AccountSeed>, chat: &str, oldest: &OldestMessage, count: usize) -> wa::HistorySync {
+    let conversation = seed.and_then(|s| s.chats.iter().find(|c| c.id == chat)).and_then(|c| {
+        let start = match c.messages.iter().position(|m| m.id == oldest.id) {
+            Some(i) => i + 1,
+            None => c.messages.iter().position(|m| m.timestamp.saturating_mul(1000) < oldest.timestamp_ms).unwrap_or(c.messages.len()),
         };
-        out.push(wa::Message {
-            protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
-                r#type: Some(wa::message::protocol_message::Type::HISTORY_SYNC_NOTIFICATION),
-                history_sync_notification: buffa::MessageField::some(notification),
-                ..Default::default()
-            }),
+        let end = start.saturating_add(count).min(c.messages.len());
+        (start < end).then(|| wa::Conversation {
+            id: c.id.clone(),
+            messages: c.messages[start..end]
+                .iter()
+                .enumerate()
+                .map(|(i, m)| wa::HistorySyncMsg {
+                    message: buffa::MessageField::some(web_message_info(&c.id, m)),
+                    msg_order_id: Some((start + i + 1) as u64),
+                })
+                .collect(),
             ..Default::default()
-        });
+        })
+    });
+    wa::HistorySync {
+        sync_type: SyncType::ON_DEMAND,
+        conversations: conversation.into_iter().collect(),
+        chunk_order: Some(1),
+        progress: Some(100),
+        ..Default::default()
     }
-    Ok(out)
+}
+
+/// What a `HISTORY_SYNC_ON_DEMAND` request names as the oldest message the companion has.
+pub struct OldestMessage {
+    pub id: String,
+    pub timestamp_ms: u64,
+}
+
+/// Compresses, encrypts and stores one chunk on the CDN; returns the `protocolMessage` that
+/// announces it. `session_id`: the peer data request the chunk answers.
+pub fn announce(
+    sync: &wa::HistorySync,
+    notification_type: wa::message::HistorySyncType,
+    session_id: Option<String>,
+    media: &MediaStore,
+    fault: BlobFault,
+) -> Result<wa::Message, String> {
+    let raw = sync.encode_to_vec();
+    let mut zlib = ZlibEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::default());
+    zlib.write_all(&raw).map_err(|e| format!("zlib: {e}"))?;
+    let mut compressed = zlib.finish().map_err(|e| format!("zlib: {e}"))?;
+    if fault == BlobFault::Truncated {
+        compressed.truncate(compressed.len() / 2);
+    }
+    let enc = encrypt_media(&compressed, "WhatsApp History Keys")?;
+    let direct_path = media.put("md-msg-hist", &enc.file).map_err(|e| format!("storing the history blob: {e}"))?;
+    let notification = wa::message::HistorySyncNotification {
+        file_sha256: Some(enc.file_sha256),
+        file_length: Some(compressed.len() as u64),
+        media_key: Some(enc.media_key.to_vec()),
+        file_enc_sha256: Some(enc.file_enc_sha256),
+        direct_path: Some(direct_path),
+        sync_type: Some(notification_type),
+        chunk_order: sync.chunk_order,
+        progress: sync.progress,
+        peer_data_request_session_id: session_id,
+        ..Default::default()
+    };
+    Ok(wa::Message {
+        protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
+            r#type: Some(wa::message::protocol_message::Type::HISTORY_SYNC_NOTIFICATION),
+            history_sync_notification: buffa::MessageField::some(notification),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]

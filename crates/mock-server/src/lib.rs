@@ -40,6 +40,7 @@ pub mod newsletters;
 pub mod noise_server;
 pub mod pairing;
 pub mod pairing_code;
+pub mod phone_pdo;
 pub mod phone_signal;
 pub mod phone_sync;
 pub mod profile;

@@ -1,6 +1,7 @@
-//! The mock phone as a Signal *sender*: what a real primary phone sends a companion right after
-//! pairing — the app-state sync key share, then the history — encrypted end to end like any
-//! peer message (phone_sync.rs decides what is sent and when).
+//! The mock phone as a Signal peer of its account's companions: what a real primary phone sends
+//! a companion right after pairing — the app-state sync key share, then the history — encrypted
+//! end to end like any peer message (phone_sync.rs decides what is sent and when), and what the
+//! companions send the phone (peer data operation requests, phone_pdo.rs), decrypted.
 //!
 //! Why this exists: on its first login after pairing whatsapp-rust 0.7 waits up to 10 s
 //! (`KEY_SHARE_GRACE_SECS`) for the phone's `APP_STATE_SYNC_KEY_SHARE` before it reports
@@ -8,18 +9,19 @@
 //!
 //! Design choice: the mock phone is a *different party* from the client under test, so it runs
 //! its own Signal endpoint with wacore-libsignal's protocol primitives (X3DH from the companion's
-//! uploaded pre-key bundle, then the session cipher), on a throw-away in-memory store. This is
-//! the peer side of the protocol, not shared client logic: the clients decrypt it with their own
-//! code, so a wrong envelope, padding or key would make the tests fail. The phone sends one burst
-//! per companion, right after it links, so a session lives only as long as that burst.
+//! uploaded pre-key bundle, then the session cipher) on its own in-memory store, kept with the
+//! account. This is the peer side of the protocol, not shared client logic: the clients decrypt
+//! it with their own code, so a wrong envelope, padding or key would make the tests fail.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures_util::FutureExt as _;
 use wacore_libsignal::protocol::{
-    message_encrypt, process_prekey_bundle, CiphertextMessage, DeviceId, Direction, IdentityChange, IdentityKey, IdentityKeyPair,
-    IdentityKeyStore, KeyPair, PreKeyBundle, ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalProtocolError, UsePQRatchet,
+    message_decrypt, message_encrypt, process_prekey_bundle, CiphertextMessage, DeviceId, Direction, GenericSignedPreKey as _,
+    IdentityChange, IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, PreKeyId, PreKeyRecord, PreKeySignalMessage,
+    PreKeyStore, ProtocolAddress, PublicKey, SessionRecord, SessionStore, SignalMessage, SignalProtocolError, SignedPreKeyId,
+    SignedPreKeyRecord, SignedPreKeyStore, Timestamp, UsePQRatchet,
 };
 use waproto::buffa::{self, Message as _};
 use waproto::whatsapp as wa;
@@ -27,32 +29,53 @@ use waproto::whatsapp as wa;
 use crate::accounts::{AppStateKey, KeyBundle, UploadedKey};
 
 type SignalResult<T> = std::result::Result<T, SignalProtocolError>;
-/// In-memory session + identity store for the phone's side of one session.
-struct PhoneStore {
-    identity: IdentityKeyPair,
-    registration_id: u32,
-    sessions: HashMap<String, SessionRecord>,
-    identities: HashMap<String, IdentityKey>,
+
+/// The phone's sessions with its account's companions, kept for the life of the account: the
+/// session the phone opens with its first burst is the one a companion answers on. Keyed by
+/// the companion's device id only — the companion may address the phone by phone number or by
+/// LID, and it is the same session either way.
+#[derive(Default)]
+pub struct PhoneSessions {
+    by_device: HashMap<u32, SessionRecord>,
+}
+
+impl PhoneSessions {
+    fn has(&self, device: u16) -> bool {
+        self.by_device.contains_key(&u32::from(device))
+    }
 }
 
 #[async_trait]
-impl SessionStore for PhoneStore {
+impl SessionStore for PhoneSessions {
     async fn load_session(&self, address: &ProtocolAddress) -> SignalResult<Option<SessionRecord>> {
-        Ok(self.sessions.get(address.as_str()).cloned())
+        Ok(self.by_device.get(&u32::from(address.device_id())).cloned())
     }
 
     async fn has_session(&self, address: &ProtocolAddress) -> SignalResult<bool> {
-        Ok(self.sessions.contains_key(address.as_str()))
+        Ok(self.by_device.contains_key(&u32::from(address.device_id())))
     }
 
     async fn store_session(&mut self, address: &ProtocolAddress, record: SessionRecord) -> SignalResult<()> {
-        self.sessions.insert(address.as_str().to_owned(), record);
+        self.by_device.insert(address.device_id().into(), record);
         Ok(())
     }
 }
 
+/// The phone's identity, for one operation.
+struct PhoneIdentity {
+    identity: IdentityKeyPair,
+    registration_id: u32,
+    identities: HashMap<String, IdentityKey>,
+}
+
+impl PhoneIdentity {
+    fn new(phone_identity: &KeyPair, registration_id: u32) -> Self {
+        Self { identity: IdentityKeyPair::from(phone_identity.clone()), registration_id, identities: HashMap::new() }
+    }
+}
+
 #[async_trait]
-impl IdentityKeyStore for PhoneStore {
+impl IdentityKeyStore for PhoneIdentity {
     async fn get_identity_key_pair(&self) -> SignalResult<IdentityKeyPair> {
         Ok(self.identity.clone())
     }
@@ -75,6 +98,45 @@ impl IdentityKeyStore for PhoneStore {
         Ok(self.identities.get(address.as_str()).copied())
     }
 }
+
+/// The phone's pre-keys: its one signed pre-key (id 1), no one-time keys (its bundle has none).
+struct PhonePreKeys {
+    signed: SignedPreKeyRecord,
+}
+
+#[async_trait]
+impl PreKeyStore for PhonePreKeys {
+    async fn get_pre_key(&self, prekey_id: PreKeyId) -> SignalResult<PreKeyRecord> {
+        let _ = prekey_id;
+        Err(SignalProtocolError::InvalidPreKeyId)
+    }
+
+    async fn save_pre_key(&mut self, _prekey_id: PreKeyId, _record: &PreKeyRecord) -> SignalResult<()> {
+        Ok(())
+    }
+
+    async fn remove_pre_key(&mut self, _prekey_id: PreKeyId) -> SignalResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SignedPreKeyStore for PhonePreKeys {
+    async fn get_signed_pre_key(&self, signed_prekey_id: SignedPreKeyId) -> SignalResult<SignedPreKeyRecord> {
+        if u32::from(signed_prekey_id) == PHONE_SIGNED_PRE_KEY_ID {
+            Ok(self.signed.clone())
+        } else {
+            Err(SignalProtocolError::InvalidSignedPreKeyId)
+        }
+    }
+
+    async fn save_signed_pre_key(&mut self, _id: SignedPreKeyId, _record: &SignedPreKeyRecord) -> SignalResult<()> {
+        Ok(())
+    }
+}
+
+/// The id of the phone's signed pre-key in its bundle (accounts.rs).
+const PHONE_SIGNED_PRE_KEY_ID: u32 = 1;
 
 /// WhatsApp's plaintext padding (version 2): 1–16 random bytes, each equal to the pad length
 /// (what wacore's `MessageUtils::pad_message_v2` writes and `unpad_message_ref` checks, and
@@ -116,12 +178,14 @@ fn be_u32(b: &[u8]) -> u32 {
 }
 
 /// Encrypts `plaintexts` (already padded), in order, from the phone (identity = the account
-/// key) to one companion device over one fresh session built from its bundle. Returns each
-/// message's `<enc type>` and serialized Signal message: until the companion answers, every
-/// message of the session is a `pkmsg` carrying the same X3DH setup, as libsignal sends them.
+/// key) to one companion device over a fresh session built from its bundle, which replaces any
+/// session the phone had with that device. Returns each message's `<enc type>` and serialized
+/// Signal message: until the companion answers, every message of the session is a `pkmsg`
+/// carrying the same X3DH setup, as libsignal sends them.
 // The inputs of one X3DH + encrypt, each from a different place; a struct would be built once.
 #[allow(clippy::too_many_arguments)]
 pub fn encrypt_to_companion(
+    sessions: &mut PhoneSessions,
     phone_identity: &KeyPair,
     phone_registration_id: u32,
     companion_user: &str,
@@ -149,37 +213,96 @@ pub fn encrypt_to_companion(
     )
     .map_err(|e| format!("pre-key bundle: {e}"))?;
     let address = ProtocolAddress::new(companion_user, DeviceId::from(u32::from(companion_device)));
-    let mut store = PhoneStore {
-        identity: IdentityKeyPair::from(phone_identity.clone()),
-        registration_id: phone_registration_id,
-        sessions: HashMap::new(),
-        identities: HashMap::new(),
-    };
+    let mut identity = PhoneIdentity::new(phone_identity, phone_registration_id);
+    let mut fresh = PhoneSessions::default();
     let work = async {
         let mut rng = rand::rng();
-        let mut sessions = PhoneStore {
-            identity: store.identity.clone(),
-            registration_id: store.registration_id,
-            sessions: HashMap::new(),
-            identities: HashMap::new(),
-        };
-        process_prekey_bundle(&address, &mut sessions, &mut store, &pre_key_bundle, &mut rng, UsePQRatchet::No).await?;
-        let mut out = Vec::with_capacity(plaintexts.len());
-        for plaintext in plaintexts {
-            out.push(message_encrypt(plaintext, &address, &mut sessions, &mut store).await?);
-        }
-        Ok::<_, SignalProtocolError>(out)
+        process_prekey_bundle(&address, &mut fresh, &mut identity, &pre_key_bundle, &mut rng, UsePQRatchet::No).await?;
+        encrypt_all(&address, &mut fresh, &mut identity, plaintexts).await
     };
-    // Everything is in memory: the future never waits, so it completes on its first poll.
-    let sealed = work.now_or_never().ok_or("signal encryption unexpectedly pending")?.map_err(|e| format!("signal encryption: {e}"))?;
-    sealed
-        .into_iter()
-        .map(|ct| match ct {
-            CiphertextMessage::PreKeySignalMessage(m) => Ok(("pkmsg", m.serialized().to_vec())),
-            CiphertextMessage::SignalMessage(m) => Ok(("msg", m.serialized().to_vec())),
-            other => Err(format!("unexpected ciphertext kind {:?}", other.message_type())),
-        })
-        .collect()
+    let sealed = run_now(work)?;
+    sessions.by_device.extend(fresh.by_device);
+    Ok(sealed)
+}
+
+/// Encrypts `plaintexts` to a companion over the session the phone already has with it (the
+/// one it opened after pairing, or the one the companion opened by writing to the phone).
+pub fn encrypt_in_session(
+    sessions: &mut PhoneSessions,
+    phone_identity: &KeyPair,
+    phone_registration_id: u32,
+    companion_user: &str,
+    companion_device: u16,
+    plaintexts: &[Vec<u8>],
+) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    if !sessions.has(companion_device) {
+        return Err(format!("the phone has no session with device {companion_device}"));
+    }
+    let address = ProtocolAddress::new(companion_user, DeviceId::from(u32::from(companion_device)));
+    let mut identity = PhoneIdentity::new(phone_identity, phone_registration_id);
+    run_now(encrypt_all(&address, sessions, &mut identity, plaintexts))
+}
+
+async fn encrypt_all(
+    address: &ProtocolAddress,
+    sessions: &mut PhoneSessions,
+    identity: &mut PhoneIdentity,
+    plaintexts: &[Vec<u8>],
+) -> SignalResult<Vec<(&'static str, Vec<u8>)>> {
+    let mut out = Vec::with_capacity(plaintexts.len());
+    for plaintext in plaintexts {
+        let sealed = match message_encrypt(plaintext, address, sessions, identity).await? {
+            CiphertextMessage::PreKeySignalMessage(m) => ("pkmsg", m.serialized().to_vec()),
+            CiphertextMessage::SignalMessage(m) => ("msg", m.serialized().to_vec()),
+            other => return Err(SignalProtocolError::InvalidArgument(format!("unexpected ciphertext kind {:?}", other.message_type()))),
+        };
+        out.push(sealed);
+    }
+    Ok(out)
+}
+
+/// Decrypts what a companion of the account sent the phone (`<enc type="pkmsg"|"msg">`) and
+/// strips the padding: the plaintext `wa::Message` bytes.
+pub fn decrypt_from_companion(
+    sessions: &mut PhoneSessions,
+    phone_identity: &KeyPair,
+    phone_registration_id: u32,
+    signed_pre_key: (&KeyPair, &[u8]),
+    companion: (&str, u16),
+    enc_type: &str,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, String> {
+    let message = match enc_type {
+        "pkmsg" => CiphertextMessage::PreKeySignalMessage(PreKeySignalMessage::try_from(ciphertext).map_err(|e| format!("pkmsg: {e}"))?),
+        "msg" => CiphertextMessage::SignalMessage(SignalMessage::try_from(ciphertext).map_err(|e| format!("msg: {e}"))?),
+        other => return Err(format!("the phone cannot decrypt <enc type={other:?}>")),
+    };
+    let (spk, signature) = signed_pre_key;
+    let mut pre_keys =
+        PhonePreKeys { signed: SignedPreKeyRecord::new(PHONE_SIGNED_PRE_KEY_ID.into(), Timestamp::from_epoch_millis(0), spk, signature) };
+    let address = ProtocolAddress::new(companion.0, DeviceId::from(u32::from(companion.1)));
+    let mut identity = PhoneIdentity::new(phone_identity, phone_registration_id);
+    let work = async {
+        let signed = PhonePreKeys { signed: pre_keys.signed.clone() };
+        let mut rng = rand::rng();
+        message_decrypt(&message, &address, sessions, &mut identity, &mut pre_keys, &signed, &mut rng, UsePQRatchet::No).await
+    };
+    let plain = run_now(work)?.plaintext;
+    unpad_v2(&plain).map(<[u8]>::to_vec)
+}
+
+/// Strips WhatsApp's version-2 padding (`pad_v2`).
+pub fn unpad_v2(plain: &[u8]) -> Result<&[u8], String> {
+    let pad = usize::from(*plain.last().ok_or("empty plaintext")?);
+    if pad == 0 || pad > plain.len() {
+        return Err(format!("bad padding length {pad}"));
+    }
+    Ok(&plain[..plain.len() - pad])
+}
+
+/// Everything is in memory: a Signal operation never waits, so it completes on its first poll.
+fn run_now<T>(work: impl std::future::Future<Output = SignalResult<T>>) -> Result<T, String> {
+    work.now_or_never().ok_or("signal operation unexpectedly pending")?.map_err(|e| format!("signal: {e}"))
 }
 
 /// Encodes and pads a message for the wire.

@@ -78,6 +78,7 @@ pub fn after_link(state: &impl PhoneSyncState, me: &DeviceAddr) {
         // A one-time pre-key is used up, as when a peer fetches the bundle.
         let one_time = (!dev.bundle.pre_keys.is_empty()).then(|| dev.bundle.pre_keys.remove(0));
         let sealed = phone_signal::encrypt_to_companion(
+            &mut acc.phone_sessions,
             &phone_identity,
             phone_registration_id,
             &me.phone,
@@ -104,7 +105,7 @@ pub fn after_link(state: &impl PhoneSyncState, me: &DeviceAddr) {
     }
 }
 
-fn peer_message(from: &str, enc_type: &str, ct: Vec<u8>) -> (String, Node) {
+pub fn peer_message(from: &str, enc_type: &str, ct: Vec<u8>) -> (String, Node) {
     let id = format!("{:020X}", rand::random::<u128>() >> 48);
     let node = NodeBuilder::new("message")
         .attr("from", from)

@@ -9,7 +9,8 @@
 //! `<message from=SENDER_DEVICE id t type notify [recipient=CHAT for own-device copies]>
 //! <enc/>[<device-identity/>]</message>`, `from` in the namespace (PN or LID) the sender
 //! addressed the device in. Device 0 of every account is the mock phone: it has a pre-key
-//! bundle (clients always encrypt for it) but whatever is addressed to it is dropped.
+//! bundle (clients always encrypt for it); what an account's own companions address to it goes
+//! to the mock phone (phone_pdo.rs), what other accounts address to it is dropped.
 
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::Node;
@@ -104,6 +105,8 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
     let notify = router.notify_name(sender);
     let chat = resolve_jid(&dir, &to);
     let mut delivered = 0usize;
+    // What the sender's own phone gets: it decrypts it (and answers a PDO request).
+    let mut to_own_phone: Vec<(bool, Node)> = Vec::new();
     for (jid, encs) in targets {
         if encs.is_empty() {
             continue;
@@ -112,6 +115,10 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
             log::debug!("message {id}: unknown target {jid}, dropped");
             continue;
         };
+        if device == 0 && phone == me.phone {
+            to_own_phone.extend(encs.into_iter().filter(|e| e.tag == "enc").map(|e| (is_lid, e)));
+            continue;
+        }
         if device == 0 || dir.device(&phone, device).is_none() || (phone == me.phone && device == me.device) {
             // The mock phone, an unknown device, or the sender itself.
             continue;
@@ -150,6 +157,11 @@ pub fn message(state: &ServerState, me: &DeviceAddr, tx: &ConnSender, node: &Nod
         delivered += 1;
     }
     log::debug!("{}:{}: message {id} to {to} relayed to {delivered} device(s)", me.phone, me.device);
+    drop(router);
+    drop(dir);
+    for (is_lid, enc) in to_own_phone {
+        crate::phone_pdo::from_companion(state, me, is_lid, &id, &enc);
+    }
     true
 }
 

@@ -29,6 +29,7 @@ use crate::newsletters::{ChannelDirectory, NewslettersState};
 use crate::noise_server::ServerIdentity;
 use crate::pairing::PairingDesk;
 use crate::pairing_code::{CodeDesk, PairingCodeState};
+use crate::phone_pdo::PhonePdoState;
 use crate::phone_sync::PhoneSyncState;
 use crate::profile::{ProfileDirectory, ProfileState};
 use crate::router::Router;
@@ -138,4 +139,5 @@ lend! {
     AccountSeedState { seeds: Mutex<SeedBook> }
     AppStateState { faults: Faults, directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, app_state: Mutex<AppStateBook> }
     PhoneSyncState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, media: MediaStore }
+    PhonePdoState { directory: Mutex<Directory>, router: Mutex<Router>, seeds: Mutex<SeedBook>, media: MediaStore }
 }

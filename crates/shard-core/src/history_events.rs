@@ -60,8 +60,8 @@ pub fn is_on_demand(sync_type: i32) -> bool {
 }
 
 /// The `messaging-history.set` payload of one chunk. `is_latest`: no history was processed on
-/// this device before (Baileys: `!creds.processedHistoryMessages.length`); ignored for
-/// `ON_DEMAND` chunks, which have no `isLatest`.
+/// this device before (Baileys: `!creds.processedHistoryMessages.length`); false for
+/// `ON_DEMAND` chunks.
 pub fn messaging_history_set(history: &LazyHistorySync, is_latest: bool) -> Result<BValue, ShardError> {
     let bad = |why: String| ShardError::new(ErrorCode::DecodeFailed, format!("a history sync chunk from the phone is unusable: {why}"));
     let raw = history.decompress().map_err(|e| bad(format!("it does not inflate ({e})")))?;
@@ -76,9 +76,9 @@ pub fn messaging_history_set(history: &LazyHistorySync, is_latest: bool) -> Resu
         ("syncType", BValue::Int(i64::from(sync_type))),
         ("progress", progress),
     ]);
-    if !is_on_demand(sync_type) {
-        data.set("isLatest", BValue::Bool(is_latest));
-    }
+    // An ON_DEMAND chunk has no `isLatest` of its own; Baileys' event buffer, which every
+    // chunk passes through, reports it as false.
+    data.set("isLatest", BValue::Bool(is_latest && !is_on_demand(sync_type)));
     let session = history.peer_data_request_session_id().map_or(BValue::Null, BValue::str);
     data.set("peerDataRequestSessionId", session);
     Ok(data)

@@ -32,6 +32,7 @@ pub mod media;
 pub mod message_builder;
 pub mod newsletter_ops;
 pub mod pairing_code;
+pub mod peer_data_ops;
 pub mod pending_notifications;
 pub mod poll_ops;
 pub mod privacy_ops;

@@ -716,6 +716,12 @@ impl Shard {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let mut in_handlers = self.in_handlers.lock().unwrap_or_else(|p| p.into_inner());
         for inbound in messages {
+            if inbound.info.unavailable_request_id.is_some() {
+                // A message the phone resent (a placeholder resend answer): reported from the
+                // phone's answer itself, as Baileys does (peer_data_ops.rs), not from the
+                // engine's rebuilt copy.
+                continue;
+            }
             let source = &inbound.info.source;
             let key = (
                 source.chat.to_string(),
@@ -766,10 +772,16 @@ impl Shard {
     fn upsert_settled(&self, messages: Vec<BValue>, kind: UpsertType, settled: Option<Settlement>) {
         let contacts = baileys_events::contacts_update_from_push_names(&messages);
         let derived: Vec<_> = messages.iter().filter_map(baileys_events::derived_from_message).collect();
+        let resent: Vec<_> = messages.iter().flat_map(crate::peer_data_ops::resent_messages).collect();
         let mut events = vec![baileys_events::messages_upsert(messages, kind)];
         events.extend(contacts);
         events.extend(derived);
         self.emit(ShardEvent::Baileys { shard_id: self.id.clone(), events, settled });
+        // Each on its own, after the answer that carried it, as Baileys emits it (a batch
+        // would fold it into the answer's upsert and lose its `requestId`).
+        for event in resent {
+            self.baileys(event);
+        }
     }
 
     /// The engine client of a connected shard, or `NOT_CONNECTED`.
