@@ -7,7 +7,7 @@
 
 const { ShardManager } = require('..')
 const { MockServer } = require('../testing')
-const { tmpDir, waitFor, openBaileysPeer, expectShardError } = require('./helpers')
+const { tmpDir, waitFor, openBaileysPeer, expectShardError, until } = require('./helpers')
 
 jest.setTimeout(120000)
 
@@ -62,15 +62,6 @@ function json(value) {
   return Object.fromEntries(Object.keys(value).filter((k) => value[k] !== undefined).map((k) => [k, json(value[k])]))
 }
 
-async function until(what, check, ms = 30000) {
-  const end = Date.now() + ms
-  for (;;) {
-    const found = check()
-    if (found) return found
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const onDemand = (events) => events.filter((e) => e.event === 'messaging-history.set' && e.data.syncType === 6).map((e) => e.data)
 
