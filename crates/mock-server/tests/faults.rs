@@ -48,9 +48,10 @@ impl Observed for Seen {
             Event::Disconnected(_) => vec![Seen::Disconnected],
             Event::LoggedOut(_) => vec![Seen::LoggedOut],
             Event::StreamReplaced(_) => vec![Seen::StreamReplaced],
+            // Text messages only: the mock phone's own (app-state key share, history) are not.
             Event::Messages(batch) => batch
                 .iter()
-                .map(|m| Seen::Text(m.info.id.to_string(), m.message.text_content().unwrap_or_default().to_owned(), m.info.is_offline))
+                .filter_map(|m| Some(Seen::Text(m.info.id.to_string(), m.message.text_content()?.to_owned(), m.info.is_offline)))
                 .collect(),
             Event::UndecryptableMessage(u) => vec![Seen::Undecryptable(format!("{u:?}"))],
             Event::ServerAck(a) if a.class.as_deref() == Some("message") && a.error.is_none() => {

@@ -39,16 +39,17 @@ impl Observed for Seen {
             Event::PairingQrCode(q) => vec![Seen::Qr(q.code.clone())],
             Event::PairSuccess(_) => vec![Seen::PairSuccess],
             Event::Connected(_) => vec![Seen::Connected],
+            // Text messages only: the mock phone's own (app-state key share, history) are not.
             Event::Messages(batch) => batch
                 .iter()
-                .map(|m| {
-                    Seen::Text(
+                .filter_map(|m| {
+                    Some(Seen::Text(
                         m.info.source.chat.to_string(),
                         m.info.source.sender.to_string(),
                         m.info.id.to_string(),
-                        m.message.text_content().unwrap_or_default().to_owned(),
+                        m.message.text_content()?.to_owned(),
                         m.info.is_offline,
-                    )
+                    ))
                 })
                 .collect(),
             Event::Receipt(r) => vec![Seen::Receipt(
