@@ -5,7 +5,7 @@ export const { ShardManager, ShardInfo, ShardError, jidEncode, jidDecode, jidNor
   areJidsSameUser, isJidUser, isLidUser, isJidBroadcast, isJidGroup, isJidNewsletter, isJidMetaIa,
   isJidStatusBroadcast, isJidBot, S_WHATSAPP_NET, STORIES_JID, getContentType,
   normalizeMessageContent, extractMessageContent, getDevice, generateMessageID,
-  generateMessageIDV2, generateWAMessageFromContent, DisconnectReason, delay, Browsers,
+  generateMessageIDV2, generateWAMessageFromContent, chatModificationToAppPatch, LabelAssociationType, DisconnectReason, delay, Browsers,
   fetchLatestBaileysVersion, useMultiFileAuthState, makeCacheableSignalKeyStore,
   downloadContentFromMessage, BufferJSON, downloadMediaMessage, getAggregateVotesInPollMessage,
   getKeyAuthor, proto, WAMessageStubType, prepareWAMessageMedia, generateWAMessageContent, getUrlInfo,
